@@ -1,0 +1,5 @@
+export * from './signals.js';
+export * from './diagnostics.js';
+export * from './profile.js';
+export * from './restart-record.js';
+export { restartRecordId } from './record-id.js';
