@@ -1,0 +1,223 @@
+import { z } from 'zod';
+
+/** What the loader, the redactor and the reference table need to know about one setting. */
+export interface SettingMeta {
+  /** Environment variable that sets it (overrides the file). */
+  env: string;
+  description: string;
+  /** Never logged or printed: `redactedConfig()` and the logger's redaction paths hide it. */
+  secret?: boolean;
+}
+
+/** Registry of leaf settings: walking the schema and reading this registry yields every documented setting. */
+export const settingsRegistry = z.registry<SettingMeta>();
+
+function setting<T extends z.ZodType>(schema: T, meta: SettingMeta): T {
+  settingsRegistry.add(schema, meta);
+  return schema;
+}
+
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
+const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name ([a-zA-Z0-9._-], 1-249 characters)');
+
+const kafkaTopicsSchema = z
+  .strictObject({
+    signals: setting(topicName.default('killtrace.signals'), {
+      env: 'KILLTRACE_KAFKA_TOPIC_SIGNALS',
+      description: 'Topic of normalized signals (pods, events, kubelet lines) keyed by pod uid.',
+    }),
+    logs: setting(topicName.default('killtrace.logs'), {
+      env: 'KILLTRACE_KAFKA_TOPIC_LOGS',
+      description: 'Topic of application log lines keyed by pod uid.',
+    }),
+    records: setting(topicName.default('killtrace.records'), {
+      env: 'KILLTRACE_KAFKA_TOPIC_RECORDS',
+      description: 'Enriched topic of restart records.',
+    }),
+    deadLetter: setting(topicName.default('killtrace.dead-letter'), {
+      env: 'KILLTRACE_KAFKA_TOPIC_DEAD_LETTER',
+      description: 'Where messages that fail validation or processing are kept, with the reason.',
+    }),
+    changelog: setting(topicName.default('killtrace.changelog'), {
+      env: 'KILLTRACE_KAFKA_TOPIC_CHANGELOG',
+      description: 'Compacted topic of correlator state, so a restarted correlator resumes its open windows.',
+    }),
+  })
+  .prefault({});
+
+const kafkaSchema = z
+  .strictObject({
+    brokers: setting(z.array(hostPort).min(1, 'expected at least one broker').default(['127.0.0.1:9092']), {
+      env: 'KAFKA_BROKERS',
+      description: 'Bootstrap brokers, comma-separated `host:port`.',
+    }),
+    clientId: setting(z.string().min(1).default('killtrace'), {
+      env: 'KILLTRACE_KAFKA_CLIENT_ID',
+      description: 'Kafka client id (appears in broker logs and quotas).',
+    }),
+    tls: z
+      .strictObject({
+        enabled: setting(z.boolean().default(false), {
+          env: 'KILLTRACE_KAFKA_TLS',
+          description: 'Connect to the brokers over TLS.',
+        }),
+        caFile: setting(z.string().min(1).optional(), {
+          env: 'KILLTRACE_KAFKA_TLS_CA_FILE',
+          description: 'PEM file of the CA that signed the brokers\' certificates (implies TLS).',
+        }),
+        rejectUnauthorized: setting(z.boolean().default(true), {
+          env: 'KILLTRACE_KAFKA_TLS_REJECT_UNAUTHORIZED',
+          description: 'Verify the brokers\' certificates; turn off only for throwaway test clusters.',
+        }),
+      })
+      .prefault({}),
+    sasl: z
+      .strictObject({
+        mechanism: setting(z.enum(['none', 'plain', 'scram-sha-256', 'scram-sha-512']).default('none'), {
+          env: 'KILLTRACE_KAFKA_SASL_MECHANISM',
+          description: 'SASL mechanism; username and password are required unless `none`.',
+        }),
+        username: setting(z.string().min(1).optional(), {
+          env: 'KILLTRACE_KAFKA_SASL_USERNAME',
+          description: 'SASL username.',
+        }),
+        password: setting(z.string().min(1).optional(), {
+          env: 'KILLTRACE_KAFKA_SASL_PASSWORD',
+          description: 'SASL password.',
+          secret: true,
+        }),
+      })
+      .prefault({}),
+    topics: kafkaTopicsSchema,
+    partitions: setting(z.int().min(1).max(10_000).default(6), {
+      env: 'KILLTRACE_KAFKA_PARTITIONS',
+      description: 'Partitions of the topics Killtrace creates (keyed by pod uid, so one pod stays on one partition).',
+    }),
+    replicationFactor: setting(z.int().min(1).max(32).default(1), {
+      env: 'KILLTRACE_KAFKA_REPLICATION_FACTOR',
+      description: 'Replication factor of the topics Killtrace creates; use 3 on production clusters.',
+    }),
+  })
+  .prefault({});
+
+const elasticsearchSchema = z
+  .strictObject({
+    url: setting(z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:9200'), {
+      env: 'ELASTICSEARCH_URL',
+      description: 'Elasticsearch node URL (`http://` or `https://`).',
+    }),
+    apiKey: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_ELASTICSEARCH_API_KEY',
+      description: 'API key (base64 `id:key`); exclusive with username/password.',
+      secret: true,
+    }),
+    username: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_ELASTICSEARCH_USERNAME',
+      description: 'Basic-auth username; needs a password.',
+    }),
+    password: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_ELASTICSEARCH_PASSWORD',
+      description: 'Basic-auth password.',
+      secret: true,
+    }),
+    caFile: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_ELASTICSEARCH_CA_FILE',
+      description: 'PEM file of the CA that signed the node\'s certificate.',
+    }),
+    indexPrefix: setting(
+      z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9._-]*$/, 'expected a lowercase index name prefix ([a-z0-9._-], not starting with . _ or -)')
+        .default('killtrace-restarts'),
+      {
+        env: 'KILLTRACE_ELASTICSEARCH_INDEX_PREFIX',
+        description: 'Name of the write alias for restart records; the index template and the first index (`<prefix>-000001`) derive from it.',
+      },
+    ),
+  })
+  .prefault({});
+
+const loggingSchema = z
+  .strictObject({
+    level: setting(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), {
+      env: 'KILLTRACE_LOG_LEVEL',
+      description: 'Minimum level written.',
+    }),
+    format: setting(z.enum(['auto', 'json', 'pretty']).default('auto'), {
+      env: 'KILLTRACE_LOG_FORMAT',
+      description: '`auto` is pretty when stdout is a terminal and JSON otherwise.',
+    }),
+  })
+  .prefault({});
+
+const httpSchema = z
+  .strictObject({
+    port: setting(z.int().min(0).max(65_535).default(9464), {
+      env: 'KILLTRACE_HTTP_PORT',
+      description: 'Port of the health and metrics endpoints (`0` picks a free port).',
+    }),
+  })
+  .prefault({});
+
+const correlatorSchema = z
+  .strictObject({
+    allowedLatenessMs: setting(z.int().min(0).default(30_000), {
+      env: 'KILLTRACE_CORRELATOR_ALLOWED_LATENESS_MS',
+      description: 'How long after a termination late evidence may still change its record before it is final.',
+    }),
+  })
+  .prefault({});
+
+const field = (tree: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined), tree);
+
+/**
+ * The rules no single setting can check. They read the tree loosely so the loader can also run them when other
+ * settings are invalid (zod skips an object's refinements then), and every bad key is named in one error.
+ */
+export function crossFieldIssues(tree: unknown): { path: string[]; message: string }[] {
+  const issues: { path: string[]; message: string }[] = [];
+  const mechanism = field(tree, 'kafka', 'sasl', 'mechanism');
+  if (typeof mechanism === 'string' && mechanism !== 'none') {
+    for (const key of ['username', 'password']) {
+      if (field(tree, 'kafka', 'sasl', key) === undefined) {
+        issues.push({ path: ['kafka', 'sasl', key], message: `required when kafka.sasl.mechanism is ${mechanism}` });
+      }
+    }
+  }
+  const apiKey = field(tree, 'elasticsearch', 'apiKey');
+  const username = field(tree, 'elasticsearch', 'username');
+  const password = field(tree, 'elasticsearch', 'password');
+  if (apiKey !== undefined && (username !== undefined || password !== undefined)) {
+    issues.push({ path: ['elasticsearch', 'apiKey'], message: 'give either an API key or a username/password, not both' });
+  }
+  if ((username === undefined) !== (password === undefined)) {
+    issues.push({
+      path: ['elasticsearch', username === undefined ? 'username' : 'password'],
+      message: 'username and password must be given together',
+    });
+  }
+  return issues;
+}
+
+/** Every Killtrace setting, with the cross-field rules no single setting can check. */
+export const configSchema = z
+  .strictObject({
+    clusterName: setting(z.string().min(1, 'expected a non-empty cluster name'), {
+      env: 'KILLTRACE_CLUSTER_NAME',
+      description: 'Name of the Kubernetes cluster, written to `orchestrator.cluster.name` of every record.',
+    }),
+    kafka: kafkaSchema,
+    elasticsearch: elasticsearchSchema,
+    logging: loggingSchema,
+    http: httpSchema,
+    correlator: correlatorSchema,
+  })
+  .superRefine((config, ctx) => {
+    for (const issue of crossFieldIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
+  });
+
+/** The validated configuration every service receives. */
+export type Config = z.output<typeof configSchema>;
+/** What a configuration file or override may contain (everything but the cluster name has a default). */
+export type ConfigInput = z.input<typeof configSchema>;
