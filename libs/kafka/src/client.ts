@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import kafkajs from 'kafkajs';
+import type { KafkaConfig, SASLOptions, logLevel as LogLevel, LogEntry } from 'kafkajs';
+import type { Config } from '@killtrace/config';
+import { KafkaAdapterError } from './errors.js';
+
+const { Kafka, logLevel } = kafkajs;
+
+/** The Kafka client every helper of this package takes. */
+export type KafkaClient = InstanceType<typeof Kafka>;
+
+/** The subset of a pino logger the adapter writes kafkajs' own logs to. */
+export interface AdapterLogger {
+  error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface KafkaClientOptions {
+  logger?: AdapterLogger;
+  /** Overrides the configured client id (e.g. per service). */
+  clientId?: string;
+  /** Connection timeout; kafkajs' 1 s default is too tight for a broker under load. */
+  connectionTimeoutMs?: number;
+}
+
+function sasl(config: Config['kafka']): SASLOptions | undefined {
+  const { mechanism, username, password } = config.sasl;
+  // The configuration schema already guarantees credentials for any mechanism but `none`.
+  if (mechanism === 'none' || username === undefined || password === undefined) return undefined;
+  return { mechanism, username, password };
+}
+
+function ssl(config: Config['kafka']): KafkaConfig['ssl'] {
+  const { enabled, caFile, rejectUnauthorized } = config.tls;
+  if (!enabled && caFile === undefined) return undefined;
+  if (caFile === undefined) return { rejectUnauthorized };
+  try {
+    return { ca: [readFileSync(caFile, 'utf8')], rejectUnauthorized };
+  } catch (cause) {
+    throw new KafkaAdapterError('KT_ERR_KAFKA_TLS_CA', `cannot read kafka.tls.caFile ${caFile}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+function logCreator(logger: AdapterLogger) {
+  return (_level: LogLevel) =>
+    ({ namespace, level, log }: LogEntry): void => {
+      const { message, ...extra } = log;
+      const fields = { component: 'kafkajs', namespace, ...extra };
+      if (level === logLevel.ERROR) logger.error(fields, message);
+      else if (level === logLevel.WARN) logger.warn(fields, message);
+      else if (level === logLevel.INFO) logger.info(fields, message);
+      else logger.debug(fields, message);
+    };
+}
+
+/** Creates a kafkajs client from the configuration: brokers, client id, TLS with a CA file, SASL. */
+export function createKafkaClient(config: Config['kafka'], options: KafkaClientOptions = {}): KafkaClient {
+  const saslOptions = sasl(config);
+  return new Kafka({
+    clientId: options.clientId ?? config.clientId,
+    brokers: [...config.brokers],
+    ssl: ssl(config),
+    ...(saslOptions === undefined ? {} : { sasl: saslOptions }),
+    connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+    logLevel: logLevel.WARN,
+    ...(options.logger === undefined ? {} : { logCreator: logCreator(options.logger) }),
+  });
+}

@@ -1,0 +1,100 @@
+import type { Consumer as KafkajsConsumer, IHeaders } from 'kafkajs';
+import type { z } from 'zod';
+import type { KafkaClient } from './client.js';
+import { decodeMessage } from './codec.js';
+
+/** A message that passed its schema. */
+export interface IncomingMessage<T> {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: T;
+  headers: Record<string, string>;
+  /** Broker timestamp, epoch milliseconds. */
+  timestamp: number;
+}
+
+/** A message that did not: the raw bytes and why, for a dead-letter topic or a log line. */
+export interface InvalidMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  raw: Buffer | null;
+  reason: string;
+  issues: string[];
+}
+
+export interface ConsumerOptions<S extends z.ZodType> {
+  groupId: string;
+  topic: string;
+  schema: S;
+  /** Start from the earliest offset when the group has no committed offset. */
+  fromBeginning?: boolean;
+  /** Called for every message that is not JSON or does not match the schema; the consumer moves past it. */
+  onInvalid: (message: InvalidMessage) => Promise<void> | void;
+}
+
+export interface KillConsumer<S extends z.ZodType> {
+  /** Connects, subscribes and starts handing valid messages to `handler`, one at a time per partition. */
+  run(handler: (message: IncomingMessage<z.output<S>>) => Promise<void>): Promise<void>;
+  /** Resolves once the consumer has joined its group and received partitions. */
+  joined(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+function headersOf(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first.toString();
+  }
+  return out;
+}
+
+/** Creates a consumer-group member for one topic whose messages are validated with a zod schema at the edge. */
+export function createConsumer<S extends z.ZodType>(kafka: KafkaClient, options: ConsumerOptions<S>): KillConsumer<S> {
+  const consumer: KafkajsConsumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
+  let markJoined: () => void = () => undefined;
+  const joinedPromise = new Promise<void>((resolve) => {
+    markJoined = resolve;
+  });
+  consumer.on(consumer.events.GROUP_JOIN, () => markJoined());
+  return {
+    async run(handler) {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [options.topic], fromBeginning: options.fromBeginning ?? false });
+      await consumer.run({
+        eachMessage: async ({ topic, partition, message }) => {
+          const decoded = decodeMessage(options.schema, message.value);
+          if (!decoded.ok) {
+            // Invalid input is data, not a crash: the caller dead-letters it and the partition keeps flowing.
+            await options.onInvalid({
+              topic,
+              partition,
+              offset: message.offset,
+              key: message.key,
+              raw: message.value,
+              reason: decoded.reason,
+              issues: decoded.issues,
+            });
+            return;
+          }
+          await handler({
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key === null ? null : message.key.toString('utf8'),
+            value: decoded.value,
+            headers: headersOf(message.headers),
+            timestamp: Number(message.timestamp),
+          });
+        },
+      });
+    },
+    joined: () => joinedPromise,
+    disconnect: () => consumer.disconnect(),
+  };
+}

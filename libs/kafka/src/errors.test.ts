@@ -1,0 +1,62 @@
+import kafkajs from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { classifyKafkaError, decodeMessage, encodeMessage, KafkaAdapterError } from './index.js';
+
+const { KafkaJSConnectionError, KafkaJSProtocolError, KafkaJSNumberOfRetriesExceeded, KafkaJSRequestTimeoutError, KafkaJSSASLAuthenticationError } =
+  kafkajs;
+
+function protocolError(type: string, retriable: boolean): Error {
+  const error = new KafkaJSProtocolError(`broker says ${type}`);
+  return Object.assign(error, { type, retriable });
+}
+
+describe('classifyKafkaError', () => {
+  it('treats unreachable or busy clusters as retriable', () => {
+    expect(classifyKafkaError(new KafkaJSConnectionError('Connection refused')).kind).toBe('retriable');
+    expect(classifyKafkaError(new KafkaJSRequestTimeoutError('timeout')).kind).toBe('retriable');
+    expect(classifyKafkaError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })).kind).toBe('retriable');
+    expect(classifyKafkaError(protocolError('NOT_LEADER_OR_FOLLOWER', true))).toEqual({
+      kind: 'retriable',
+      reason: 'broker error NOT_LEADER_OR_FOLLOWER',
+    });
+  });
+
+  it('treats credentials, permissions and rejected data as fatal', () => {
+    expect(classifyKafkaError(new KafkaJSSASLAuthenticationError()).kind).toBe('fatal');
+    expect(classifyKafkaError(protocolError('TOPIC_AUTHORIZATION_FAILED', false)).kind).toBe('fatal');
+    // kafkajs marks some of these retriable; retrying a too-large message never helps.
+    expect(classifyKafkaError(protocolError('MESSAGE_TOO_LARGE', true)).kind).toBe('fatal');
+    expect(classifyKafkaError(new KafkaAdapterError('KT_ERR_KAFKA_INVALID_MESSAGE', 'bad', { topic: 't' })).kind).toBe('fatal');
+  });
+
+  it('looks through exhausted retries at the last cause', () => {
+    const exhausted = new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('down'), { retryCount: 5, retryTime: 1000 });
+    const classified = classifyKafkaError(exhausted);
+    expect(classified.kind).toBe('retriable');
+    expect(classified.reason).toMatch(/^retries exhausted/);
+  });
+
+  it('treats unknown errors and thrown non-errors as fatal', () => {
+    expect(classifyKafkaError(new TypeError('x is undefined')).kind).toBe('fatal');
+    expect(classifyKafkaError('boom').kind).toBe('fatal');
+  });
+});
+
+describe('message codec', () => {
+  const schema = z.object({ uid: z.string(), count: z.number().int().default(0) });
+
+  it('encodes what the schema outputs and decodes it back', () => {
+    const encoded = encodeMessage(schema, { uid: 'u1' });
+    expect(encoded.ok).toBe(true);
+    if (!encoded.ok) return;
+    expect(JSON.parse(encoded.bytes.toString())).toEqual({ uid: 'u1', count: 0 });
+    expect(decodeMessage(schema, encoded.bytes)).toEqual({ ok: true, value: { uid: 'u1', count: 0 } });
+  });
+
+  it('explains invalid JSON, schema mismatches and tombstones', () => {
+    expect(decodeMessage(schema, Buffer.from('{nope'))).toMatchObject({ ok: false, reason: expect.stringMatching(/^value is not JSON/) });
+    expect(decodeMessage(schema, Buffer.from('{"uid":1}'))).toMatchObject({ ok: false, issues: ['uid: Invalid input: expected string, received number'] });
+    expect(decodeMessage(schema, null)).toMatchObject({ ok: false, reason: expect.stringMatching(/tombstone/) });
+  });
+});
