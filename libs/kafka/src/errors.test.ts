@@ -6,6 +6,9 @@ import { classifyKafkaError, decodeMessage, encodeMessage, KafkaAdapterError } f
 const { KafkaJSConnectionError, KafkaJSProtocolError, KafkaJSNumberOfRetriesExceeded, KafkaJSRequestTimeoutError, KafkaJSSASLAuthenticationError } =
   kafkajs;
 
+// kafkajs' type declarations give this constructor no parameters; at runtime it needs the message.
+const SaslError = KafkaJSSASLAuthenticationError as unknown as new (message: string) => Error;
+
 function protocolError(type: string, retriable: boolean): Error {
   const error = new KafkaJSProtocolError(`broker says ${type}`);
   return Object.assign(error, { type, retriable });
@@ -23,7 +26,7 @@ describe('classifyKafkaError', () => {
   });
 
   it('treats credentials, permissions and rejected data as fatal', () => {
-    expect(classifyKafkaError(new KafkaJSSASLAuthenticationError()).kind).toBe('fatal');
+    expect(classifyKafkaError(new SaslError('bad password')).kind).toBe('fatal');
     expect(classifyKafkaError(protocolError('TOPIC_AUTHORIZATION_FAILED', false)).kind).toBe('fatal');
     // kafkajs marks some of these retriable; retrying a too-large message never helps.
     expect(classifyKafkaError(protocolError('MESSAGE_TOO_LARGE', true)).kind).toBe('fatal');
