@@ -1,0 +1,417 @@
+import type { Dirent } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { StringDecoder } from 'node:string_decoder';
+import type { Diagnostic, Signal } from '@killtrace/schemas';
+import {
+  CriLogParser,
+  JsonStreamSplitter,
+  KubeletJournalParser,
+  classifyKubernetesValue,
+  comparePodLogPaths,
+  makeDiagnostic,
+  parseKubernetesDocument,
+  parsePodLogPath,
+  utcYear,
+} from '@killtrace/parsers';
+import type { InputDiagnosticCode, PodLogPath } from '@killtrace/parsers';
+import type { BundleProgress, BundleReport, BundleStats, ReadBundleOptions, ReferenceClock } from './bundle-options.js';
+import { gunzipHead, isGzipMagic, openSource, readHead } from './file-source.js';
+import { readLines } from './line-reader.js';
+import type { LineReadResult } from './line-reader.js';
+import { sniffContent } from './sniff.js';
+import type { SniffedType } from './sniff.js';
+
+type Role = 'auto' | 'kubernetes' | 'kubelet' | 'cri';
+
+interface Candidate {
+  path: string;
+  role: Role;
+}
+
+interface PlannedFile {
+  path: string;
+  size: number;
+  gzip: boolean;
+  mtimeMs: number;
+}
+
+interface PlannedLog extends PlannedFile {
+  log: PodLogPath;
+}
+
+function errorText(error: unknown): string {
+  if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') {
+    return `${error.code}: ${error instanceof Error ? error.message : ''}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Newest timestamp a pod or event signal carries (for the year of year-less kubelet lines). */
+function newestTime(signal: Signal): number | undefined {
+  if (signal.kind === 'event') return signal.lastAt;
+  if (signal.kind !== 'pod') return undefined;
+  const p = signal.pod;
+  const times: (number | undefined)[] = [p.startTime, p.deletionTimestamp, p.readySince, signal.observedAt];
+  for (const s of [...p.statuses, ...p.initStatuses]) {
+    times.push(s.lastTerminated?.finishedAt, s.lastTerminated?.startedAt);
+    if (s.state.kind === 'running') times.push(s.state.startedAt);
+    if (s.state.kind === 'terminated') times.push(s.state.finishedAt, s.state.startedAt);
+  }
+  let max: number | undefined;
+  for (const t of times) if (t !== undefined && (max === undefined || t > max)) max = t;
+  return max;
+}
+
+/**
+ * Reads an analysis bundle (CONTRACT.md section 2) and streams its signals to `onSignal` without holding logs in
+ * memory. Order: pods and events files, then kubelet journals, then container logs (incarnations by restart count,
+ * each one's rotated files oldest first, then `N.log`; `.gz` decompressed as a stream).
+ *
+ * Year-less kubelet timestamps: unless `referenceYear`/`referenceTime` are given, the newest pod/event timestamp
+ * read in the first phase is the reference (reported via `onReference` and in the report); with no pods or events,
+ * the journal file's modification time is used.
+ *
+ * Never throws for bad input (everything becomes a diagnostic); rethrows what `onSignal` throws.
+ */
+export async function readBundle(options: ReadBundleOptions): Promise<BundleReport> {
+  const started = performance.now();
+  const maxLineChars = options.maxLineChars ?? 1024 * 1024;
+  const maxDiagnostics = options.maxDiagnostics ?? 1000;
+  const progressInterval = options.progressIntervalMs ?? 250;
+  const stats: BundleStats = {
+    files: { kubernetes: 0, kubelet: 0, containerLogs: 0, skipped: 0 },
+    lines: 0,
+    bytes: 0,
+    signals: { pod: 0, event: 0, kubelet: 0, app_log: 0, total: 0 },
+    diagnostics: { error: 0, warning: 0, info: 0 },
+    kubeletLinesIgnored: 0,
+    durationMs: 0,
+  };
+  const kept: Diagnostic[] = [];
+  let dropped = 0;
+
+  const report = (d: Diagnostic): void => {
+    stats.diagnostics[d.severity]++;
+    if (kept.length < maxDiagnostics) kept.push(d);
+    else dropped++;
+    options.onDiagnostic?.(d);
+  };
+  const diag = (severity: Diagnostic['severity'], code: InputDiagnosticCode, message: string, file?: string, line?: number, offset?: number): void =>
+    report(makeDiagnostic(severity, code, message, { file, line, offset }));
+  const emit = (signal: Signal): void | Promise<void> => {
+    stats.signals[signal.kind]++;
+    stats.signals.total++;
+    return options.onSignal(signal);
+  };
+
+  // ---- progress
+  let bytesRead = 0;
+  let bytesTotal = 0;
+  let lastProgress = -Infinity;
+  let currentFile = '';
+  let phase: BundleProgress['phase'] = 'kubernetes';
+  const progress = (force = false): void => {
+    if (!options.onProgress) return;
+    const now = performance.now();
+    if (!force && now - lastProgress < progressInterval) return;
+    lastProgress = now;
+    options.onProgress({ bytesRead, bytesTotal, file: currentFile, phase });
+  };
+  const onRawBytes = (n: number): void => {
+    bytesRead += n;
+    progress();
+  };
+
+  // ---- 1. collect candidates
+  const candidates: Candidate[] = [];
+  const seen = new Set<string>();
+  const walk = async (dir: string, role: Role, root: boolean): Promise<number> => {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      diag('warning', 'KT_INPUT_UNREADABLE', `cannot read directory: ${errorText(error)}`, dir);
+      return 0;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    let files = 0;
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        try {
+          const s = await stat(path);
+          isDir = s.isDirectory();
+          isFile = s.isFile();
+        } catch (error) {
+          diag('info', 'KT_INPUT_UNREADABLE', `broken symbolic link: ${errorText(error)}`, path);
+          continue;
+        }
+      }
+      if (isDir) {
+        let real = path;
+        try {
+          real = await realpath(path);
+        } catch {
+          // keep the path
+        }
+        if (seen.has(`dir:${real}`)) continue;
+        seen.add(`dir:${real}`);
+        files += await walk(path, role, false);
+      } else if (isFile) {
+        files++;
+        candidates.push({ path, role });
+      }
+    }
+    if (root && files === 0) diag('warning', 'KT_INPUT_EMPTY_DIR', 'directory holds no files', dir);
+    return files;
+  };
+  const addPath = async (path: string, role: Role): Promise<void> => {
+    try {
+      const s = await stat(path);
+      if (s.isDirectory()) {
+        const real = await realpath(path).catch(() => path);
+        seen.add(`dir:${real}`);
+        await walk(path, role, true);
+      } else candidates.push({ path, role });
+    } catch (error) {
+      diag('error', 'KT_INPUT_UNREADABLE', `cannot open: ${errorText(error)}`, path);
+    }
+  };
+  for (const p of options.paths ?? []) await addPath(p, 'auto');
+  for (const p of options.inputs?.pods ?? []) await addPath(p, 'kubernetes');
+  for (const p of options.inputs?.events ?? []) await addPath(p, 'kubernetes');
+  for (const p of options.inputs?.kubelet ?? []) await addPath(p, 'kubelet');
+  for (const p of options.inputs?.logs ?? []) await addPath(p, 'cri');
+
+  // ---- 2. classify by content
+  const kubernetesFiles: PlannedFile[] = [];
+  const kubeletFiles: PlannedFile[] = [];
+  const logFiles: PlannedLog[] = [];
+  const realFiles = new Set<string>();
+  const skip = (severity: Diagnostic['severity'], code: InputDiagnosticCode, message: string, path: string): void => {
+    stats.files.skipped++;
+    diag(severity, code, message, path);
+  };
+  for (const { path, role } of candidates) {
+    const real = await realpath(path).catch(() => path);
+    if (realFiles.has(real)) continue;
+    realFiles.add(real);
+    let size: number;
+    let mtimeMs: number;
+    let head: Buffer;
+    try {
+      const s = await stat(path);
+      size = s.size;
+      mtimeMs = s.mtimeMs;
+      head = await readHead(path);
+    } catch (error) {
+      skip('error', 'KT_INPUT_UNREADABLE', `cannot read file: ${errorText(error)}`, path);
+      continue;
+    }
+    const gzip = isGzipMagic(head);
+    const content = gzip ? gunzipHead(head) : head;
+    const sniffed: SniffedType = size === 0 ? 'empty' : sniffContent(content);
+    if (sniffed === 'empty') {
+      skip('warning', 'KT_INPUT_EMPTY_FILE', gzip ? 'compressed file is empty or unreadable' : 'file is empty', path);
+      continue;
+    }
+    if (sniffed === 'binary') {
+      skip('warning', 'KT_INPUT_BINARY_FILE', 'file holds binary data (NUL bytes); skipped', path);
+      continue;
+    }
+    const planned: PlannedFile = { path, size, gzip, mtimeMs };
+    const log = parsePodLogPath(path);
+    if (role === 'kubernetes' || (role === 'auto' && sniffed === 'kubernetes-json')) {
+      kubernetesFiles.push(planned);
+    } else if (role === 'kubelet' || (role === 'auto' && sniffed === 'kubelet-journal')) {
+      kubeletFiles.push(planned);
+    } else if (role === 'cri' || (role === 'auto' && sniffed === 'cri-log')) {
+      if (!log) {
+        skip(role === 'cri' ? 'warning' : 'info', 'KT_INPUT_BAD_LOG_PATH', 'not in the `<ns>_<pod>_<uid>/<container>/<N>.log` layout, so its pod is unknown; skipped', path);
+      } else if (sniffed !== 'cri-log' && role === 'auto') {
+        skip('info', 'KT_INPUT_UNRECOGNIZED_FILE', 'named like a container log but holds no CRI log lines; skipped', path);
+      } else {
+        logFiles.push({ ...planned, log });
+      }
+    } else {
+      skip('info', 'KT_INPUT_UNRECOGNIZED_FILE', 'not a Kubernetes JSON file, kubelet journal or CRI log; skipped', path);
+    }
+  }
+  for (const f of [...kubernetesFiles, ...kubeletFiles, ...logFiles]) bytesTotal += f.size;
+  logFiles.sort((a, b) => {
+    const ka = `${a.log.namespace}\u0000${a.log.pod}\u0000${a.log.uid}\u0000${a.log.container}`;
+    const kb = `${b.log.namespace}\u0000${b.log.pod}\u0000${b.log.uid}\u0000${b.log.container}`;
+    return ka < kb ? -1 : ka > kb ? 1 : comparePodLogPaths(a.log, b.log) || (a.path < b.path ? -1 : 1);
+  });
+
+  const readFailure = (result: LineReadResult, file: PlannedFile): void => {
+    if (result.invalidUtf8) diag('warning', 'KT_INPUT_INVALID_UTF8', 'invalid UTF-8 replaced by U+FFFD', file.path);
+    if (result.binaryAt !== undefined) diag('warning', 'KT_INPUT_BINARY_FILE', 'NUL byte: binary data; the rest of the file was skipped', file.path, undefined, result.binaryAt);
+    if (result.error) {
+      diag('warning', file.gzip ? 'KT_INPUT_GZIP_ERROR' : 'KT_INPUT_UNREADABLE', `read failed: ${errorText(result.error)}; lines before it were used`, file.path);
+    }
+  };
+
+  // ---- 3. pods and events
+  let newest: number | undefined;
+  for (const file of kubernetesFiles) {
+    currentFile = file.path;
+    stats.files.kubernetes++;
+    const splitter = new JsonStreamSplitter({ file: file.path, maxValueChars: options.maxJsonValueChars });
+    const decoder = new StringDecoder('utf8');
+    let first = true;
+    let invalidUtf8 = false;
+    let stop = false;
+    const handle = async (out: ReturnType<JsonStreamSplitter['push']>): Promise<void> => {
+      for (const d of out.diagnostics) report(d);
+      for (const v of out.values) {
+        if (stop) return;
+        if (first) {
+          first = false;
+          const kind = classifyKubernetesValue(v.value);
+          if (kind === 'unknown' && !options.inputs?.pods?.includes(file.path) && !options.inputs?.events?.includes(file.path)) {
+            diag('info', 'KT_INPUT_UNRECOGNIZED_FILE', 'JSON file whose first value is not a List, Event, Pod or watch entry; skipped', file.path, v.line, v.offset);
+            stop = true;
+            return;
+          }
+        }
+        const doc = parseKubernetesDocument(v.value, { file: file.path, line: v.line, offset: v.offset });
+        for (const d of doc.diagnostics) report(d);
+        for (const s of doc.signals) {
+          const t = newestTime(s);
+          if (t !== undefined && (newest === undefined || t > newest)) newest = t;
+          const r = emit(s);
+          if (r !== undefined) await r;
+        }
+      }
+    };
+    try {
+      for await (const chunk of openSource(file.path, file.gzip, onRawBytes)) {
+        if (chunk.includes(0)) {
+          diag('warning', 'KT_INPUT_BINARY_FILE', 'NUL byte: binary data; the rest of the file was skipped', file.path);
+          break;
+        }
+        stats.bytes += chunk.length;
+        const text = decoder.write(chunk);
+        if (!invalidUtf8 && text.includes('\ufffd') && !chunk.includes(Buffer.from('\ufffd'))) invalidUtf8 = true;
+        for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) stats.lines++;
+        await handle(splitter.push(text));
+        if (stop) break;
+      }
+      if (!stop) {
+        await handle(splitter.push(decoder.end()));
+        await handle(splitter.end());
+      }
+    } catch (error) {
+      diag('warning', file.gzip ? 'KT_INPUT_GZIP_ERROR' : 'KT_INPUT_UNREADABLE', `read failed: ${errorText(error)}; values before it were used`, file.path);
+    }
+    if (invalidUtf8) diag('warning', 'KT_INPUT_INVALID_UTF8', 'invalid UTF-8 replaced by U+FFFD', file.path);
+  }
+
+  // ---- 4. the reference clock for year-less kubelet lines
+  let reference: ReferenceClock;
+  if (options.referenceYear !== undefined || options.referenceTime !== undefined) {
+    const year = options.referenceYear ?? utcYear(options.referenceTime as number);
+    reference = options.referenceTime !== undefined ? { year, time: options.referenceTime, basis: 'option' } : { year, basis: 'option' };
+  } else if (newest !== undefined) {
+    reference = { year: utcYear(newest), time: newest, basis: 'pods-events' };
+  } else {
+    const mtime = kubeletFiles.map((f) => f.mtimeMs).find((t) => t > 0);
+    reference = mtime !== undefined ? { year: utcYear(mtime), time: mtime, basis: 'file-mtime' } : { year: 1970, basis: 'none' };
+  }
+  options.onReference?.(reference);
+
+  // ---- 5. kubelet journals
+  phase = 'kubelet';
+  for (const file of kubeletFiles) {
+    currentFile = file.path;
+    stats.files.kubelet++;
+    const parser = new KubeletJournalParser({ referenceYear: reference.year, referenceTime: reference.time, file: file.path });
+    const emitAll = async (signals: Signal[]): Promise<void> => {
+      for (const s of signals) {
+        const r = emit(s);
+        if (r !== undefined) await r;
+      }
+    };
+    const result = await readLines(
+      openSource(file.path, file.gzip, onRawBytes),
+      (line, lineNo) => {
+        const signals = parser.push(line, lineNo);
+        if (signals.length > 0) return emitAll(signals);
+      },
+      { maxLineChars },
+    );
+    await emitAll(parser.end());
+    stats.lines += result.lines;
+    stats.bytes += result.bytes;
+    stats.kubeletLinesIgnored += parser.stats.ignored;
+    for (const d of parser.takeDiagnostics()) report(d);
+    for (const d of parser.summary()) report(d);
+    if (result.truncatedLines > 0) diag('info', 'KT_INPUT_LINE_TRUNCATED', `${result.truncatedLines} line(s) longer than ${maxLineChars} characters were truncated`, file.path);
+    readFailure(result, file);
+  }
+
+  // ---- 6. container logs, one incarnation at a time
+  phase = 'container-logs';
+  let i = 0;
+  while (i < logFiles.length) {
+    const firstLog = logFiles[i] as PlannedLog;
+    const group: PlannedLog[] = [];
+    while (i < logFiles.length) {
+      const f = logFiles[i] as PlannedLog;
+      if (f.log.uid !== firstLog.log.uid || f.log.container !== firstLog.log.container || f.log.restartCount !== firstLog.log.restartCount || f.log.pod !== firstLog.log.pod || f.log.namespace !== firstLog.log.namespace) break;
+      group.push(f);
+      i++;
+    }
+    const { log } = firstLog;
+    const parser = new CriLogParser(
+      { pod: { namespace: log.namespace, name: log.pod, uid: log.uid }, container: log.container, restartCount: log.restartCount, file: firstLog.path },
+      { maxLineChars: maxLineChars + 1024 },
+    );
+    if (parser.contextDiagnostic) {
+      report(parser.contextDiagnostic);
+      stats.files.skipped += group.length;
+      continue;
+    }
+    for (const file of group) {
+      currentFile = file.path;
+      stats.files.containerLogs++;
+      parser.setFile(file.path);
+      const result = await readLines(
+        openSource(file.path, file.gzip, onRawBytes),
+        (line, lineNo) => {
+          const s = parser.push(line, lineNo);
+          if (s !== undefined) return emit(s);
+        },
+        { maxLineChars },
+      );
+      stats.lines += result.lines;
+      stats.bytes += result.bytes;
+      if (result.lines === 0 && result.binaryAt === undefined && !result.error) diag('warning', 'KT_INPUT_EMPTY_FILE', 'no lines (after decompression)', file.path);
+      if (result.truncatedLines > 0) diag('info', 'KT_INPUT_LINE_TRUNCATED', `${result.truncatedLines} line(s) longer than ${maxLineChars} characters were truncated`, file.path);
+      readFailure(result, file);
+      for (const d of parser.takeDiagnostics()) report(d);
+    }
+    for (const s of parser.end()) {
+      const r = emit(s);
+      if (r !== undefined) await r;
+    }
+    for (const d of parser.takeDiagnostics()) report(d);
+    for (const d of parser.summary()) report(d);
+  }
+
+  if (stats.signals.pod + stats.signals.event === 0 && stats.signals.kubelet + stats.signals.app_log > 0) {
+    diag('info', 'KT_INPUT_NO_POD_DATA', 'no pod or event input: restarts can only be inferred from kubelet lines and container logs');
+  }
+  if (candidates.length > 0 && kubernetesFiles.length + kubeletFiles.length + logFiles.length === 0) {
+    diag('warning', 'KT_INPUT_EMPTY_DIR', `none of the ${candidates.length} file(s) is a bundle input`, (options.paths ?? [])[0]);
+  }
+  phase = 'done';
+  progress(true);
+  stats.durationMs = performance.now() - started;
+  return { stats, reference, diagnostics: kept, diagnosticsDropped: dropped };
+}
