@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { restartRecordSchema, type KubeletSignal, type PodSnapshot, type Signal } from '@killtrace/schemas';
+import { Correlator } from './correlator.js';
+
+const T0 = Date.parse('2026-10-02T06:30:00Z');
+const s = (seconds: number): number => T0 + seconds * 1000;
+const UID = '11111111-2222-3333-4444-555555555555';
+const ID = (n: number): string => `${n}`.repeat(64).slice(0, 64);
+
+function pod(overrides: Partial<PodSnapshot> = {}): Signal {
+  return {
+    kind: 'pod',
+    pod: {
+      namespace: 'onecloud',
+      name: 'default-host-abcde',
+      uid: UID,
+      nodeName: 'gpu-node-1',
+      labels: { app: 'host', 'app.kubernetes.io/name': 'host' },
+      owners: [{ kind: 'DaemonSet', name: 'default-host' }],
+      containers: [
+        {
+          name: 'host',
+          image: 'registry.example.com/onecloud/host:v3.11.4',
+          init: false,
+          liveness: { handler: 'http', periodSeconds: 5, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1, initialDelaySeconds: 30, target: 'GET :8885/ping' },
+        },
+      ],
+      statuses: [
+        {
+          name: 'host',
+          restartCount: 2,
+          containerId: ID(2),
+          ready: false,
+          state: { kind: 'waiting', reason: 'CrashLoopBackOff' },
+          lastTerminated: { exitCode: 143, reason: 'Error', startedAt: s(80), finishedAt: s(126), containerId: ID(2) },
+        },
+      ],
+      initStatuses: [],
+      ...overrides,
+    },
+  };
+}
+
+function kubelet(at: number, action: KubeletSignal['action'], extra: Partial<KubeletSignal> = {}): Signal {
+  return { kind: 'kubelet', at, action, pod: { namespace: 'onecloud', name: 'default-host-abcde', uid: UID }, text: action, ...extra };
+}
+
+function log(k: number, at: number, text: string): Signal {
+  return { kind: 'app_log', at, pod: { namespace: 'onecloud', name: 'default-host-abcde', uid: UID }, container: 'host', restartCount: k, stream: 'stdout', text };
+}
+
+/** Incarnation k started at `start`, probed from start+30, killed at start+40.x, died 0.5 s later. */
+function killedIncarnation(k: number, start: number): Signal[] {
+  const kill = start + 40.5;
+  return [
+    kubelet(s(start), 'container_started', { containerId: ID(k) }),
+    log(k, s(start + 1), 'Start probe host info'),
+    log(k, s(start + 5), 'bind 0000:3b:00.0 (10de:1db6) to vfio-pci'),
+    log(k, s(start + 25), 'bind 0000:3c:00.0 (10de:1db6) to vfio-pci'),
+    ...[30.5, 35.5, 40.5].map((t) =>
+      kubelet(s(start + t), 'probe_failed', { container: 'host', probeType: 'liveness', output: 'Get "http://10.0.0.5:8885/ping": context deadline exceeded' }),
+    ),
+    kubelet(s(kill), 'kill_decision', { container: 'host', containerId: ID(k), output: 'Container host failed liveness probe, will be restarted' }),
+    kubelet(s(kill), 'killing', { container: 'host', containerId: ID(k), gracePeriodSeconds: 30 }),
+    log(k, s(kill + 0.1), 'received signal terminated, exiting'),
+    kubelet(s(kill + 0.5), 'container_died', { containerId: ID(k) }),
+  ];
+}
+
+/** Two incarnations killed 40.5 s in; the pod waits in CrashLoopBackOff with restartCount 2. */
+function crashLoop(): Signal[] {
+  const status = { name: 'host', restartCount: 2, containerId: ID(1), ready: false, state: { kind: 'waiting' as const, reason: 'CrashLoopBackOff' } };
+  const lastTerminated = { exitCode: 143, reason: 'Error', startedAt: s(80), finishedAt: s(121), containerId: ID(1) };
+  return [pod({ statuses: [{ ...status, lastTerminated }] }), ...killedIncarnation(0, 0), ...killedIncarnation(1, 80)];
+}
+
+describe('Correlator', () => {
+  it('explains liveness kills during a GPU bind step, numbering incarnations from ids and status', () => {
+    const c = new Correlator({ clusterName: 'test' });
+    for (const signal of crashLoop()) c.ingest(signal);
+    const records = c.records();
+    expect(records).toHaveLength(2);
+    for (const r of records) expect(() => restartRecordSchema.parse(r)).not.toThrow();
+    const [first, second] = records;
+    expect(first?.killtrace.restart.count).toBe(0);
+    expect(second?.killtrace.restart.count).toBe(1);
+    expect(second?.killtrace.cause).toBe('liveness_probe');
+    expect(second?.killtrace.confidence).toBe('high');
+    expect(second?.killtrace.probe.failures).toBe(3);
+    expect(second?.killtrace.probe.budget_seconds).toBe(15);
+    expect(second?.killtrace.init.step).toBe('gpu-vfio-bind');
+    expect(second?.killtrace.init.completed_steps).toEqual(['host-info']);
+    expect(second?.killtrace.init.step_elapsed_seconds).toBeCloseTo(35.5, 3);
+    expect(second?.killtrace.during_init).toBe(true);
+    expect(second?.killtrace.exit_code).toBe(143);
+    expect(second?.killtrace.log.last_line).toBe('bind 0000:3c:00.0 (10de:1db6) to vfio-pci');
+    expect(second?.kubernetes.labels).toStrictEqual({ app: 'host', 'app_kubernetes_io/name': 'host' });
+    expect(second?.kubernetes.daemonset?.name).toBe('default-host');
+    expect(second?.killtrace.recommendation.startup_probe?.period_seconds).toBe(5);
+  });
+
+  it('gives the same records whatever the order of the signals', () => {
+    const all = crashLoop();
+    const forward = new Correlator({ clusterName: 'test' });
+    for (const signal of all) forward.ingest(signal);
+    const backward = new Correlator({ clusterName: 'test' });
+    for (const signal of [...all].reverse()) backward.ingest(signal);
+    expect(backward.records()).toEqual(forward.records());
+  });
+});

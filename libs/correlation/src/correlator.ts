@@ -1,0 +1,258 @@
+import type { EventSignal, KubeletSignal, RestartRecord, Signal, StepProfile } from '@killtrace/schemas';
+import { restartRecordId } from '@killtrace/schemas';
+import { eventKey, kubeletKey, mergePodEvidence, newContainerEvidence, newerEvent, newPodEvidence, type ContainerEvidence, type PodEvidence } from './evidence.js';
+import { buildContainerRecords, type HistoryIndex } from './record-assembly.js';
+import { compileProfile, findProfile, mergeProfiles, type CompiledProfile } from './step-profiles.js';
+import { StepTracker } from './step-tracker.js';
+import { workloadKey } from './workload.js';
+
+/**
+ * The correlation core: signals in, restart records out. Pure and deterministic: no clock, no I/O, and the
+ * records depend only on the set of signals ingested, not on their order, so `killtrace analyze` over files
+ * and the streaming correlator over Kafka produce the same records for the same evidence.
+ */
+
+export interface CorrelatorOptions {
+  /** `orchestrator.cluster.name` of every record. */
+  clusterName: string;
+  /** User step profiles; they override built-ins of the same name. */
+  profiles?: readonly StepProfile[];
+  /** Include built-in profiles (default true). */
+  builtinProfiles?: boolean;
+}
+
+/** A record with its document id, and whether later evidence may still change it. */
+export interface RecordUpdate {
+  id: string;
+  record: RestartRecord;
+}
+
+export interface CorrelatorStats {
+  pods: number;
+  containers: number;
+  incarnationsWithLogs: number;
+  signals: Record<Signal['kind'], number>;
+  /** Signals about objects that are not pods (nodes, deployments): not used. */
+  ignored: number;
+}
+
+export class Correlator {
+  private readonly pods = new Map<string, PodEvidence>();
+  private readonly uidsByName = new Map<string, Set<string>>();
+  private readonly profiles: CompiledProfile[];
+  private readonly kubeletSeen = new Set<string>();
+  private readonly counts: CorrelatorStats['signals'] = { pod: 0, event: 0, kubelet: 0, app_log: 0 };
+  private ignored = 0;
+  /** Pods whose records may have changed since the last `poll`. */
+  private readonly dirty = new Set<string>();
+  private readonly emitted = new Map<string, string>();
+
+  constructor(private readonly options: CorrelatorOptions) {
+    const user = options.profiles ?? [];
+    const merged = options.builtinProfiles === false ? [...user] : mergeProfiles(user);
+    this.profiles = merged.map(compileProfile);
+  }
+
+  /** Adds one piece of evidence. */
+  ingest(signal: Signal): void {
+    this.counts[signal.kind] += 1;
+    switch (signal.kind) {
+      case 'pod':
+        return this.ingestPod(signal);
+      case 'event':
+        return this.ingestEvent(signal);
+      case 'kubelet':
+        return this.ingestKubelet(signal);
+      case 'app_log':
+        return this.ingestAppLog(signal);
+    }
+  }
+
+  /** Every restart record the evidence supports so far, oldest first. */
+  records(): RestartRecord[] {
+    const history = this.history();
+    const out: RestartRecord[] = [];
+    for (const pod of this.pods.values()) out.push(...this.podRecords(pod, history));
+    return out.sort((a, b) => a['@timestamp'].localeCompare(b['@timestamp']) || a.kubernetes.pod.name.localeCompare(b.kubernetes.pod.name));
+  }
+
+  /**
+   * Records that are new or changed since the last call, for the streaming correlator. Records stay
+   * `provisional` until `watermark` (event time the input has reached) passes their end by `latenessMs`.
+   */
+  poll(watermark: number, latenessMs: number): RecordUpdate[] {
+    const history = this.history();
+    const updates: RecordUpdate[] = [];
+    for (const key of [...this.pods.keys()]) {
+      const pod = this.pods.get(key);
+      if (!pod) continue;
+      for (const record of this.podRecords(pod, history)) {
+        const end = Date.parse(record.killtrace.finished_at ?? record['@timestamp']);
+        record.killtrace.status = end + latenessMs <= watermark ? 'final' : 'provisional';
+        const id = restartRecordId(record.kubernetes.pod.uid, record.kubernetes.container.name, record.killtrace.restart.count);
+        const fingerprint = JSON.stringify(record);
+        if (this.emitted.get(id) === fingerprint) continue;
+        this.emitted.set(id, fingerprint);
+        updates.push({ id, record });
+      }
+    }
+    this.dirty.clear();
+    return updates;
+  }
+
+  /** What has been ingested, for summaries and metrics. */
+  stats(): CorrelatorStats {
+    let containers = 0;
+    let incarnationsWithLogs = 0;
+    for (const pod of this.pods.values()) {
+      containers += pod.containers.size;
+      for (const c of pod.containers.values()) incarnationsWithLogs += c.logs.size;
+    }
+    return { pods: this.pods.size, containers, incarnationsWithLogs, signals: { ...this.counts }, ignored: this.ignored };
+  }
+
+  private ingestPod(signal: Extract<Signal, { kind: 'pod' }>): void {
+    const snapshot = signal.pod;
+    const pod = this.podFor(snapshot.namespace, snapshot.name, snapshot.uid);
+    const newer =
+      pod.snapshot === undefined ||
+      signal.observedAt === undefined ||
+      pod.snapshotObservedAt === undefined ||
+      signal.observedAt >= pod.snapshotObservedAt;
+    if (newer) {
+      pod.snapshot = snapshot;
+      pod.snapshotObservedAt = signal.observedAt ?? pod.snapshotObservedAt;
+    }
+    this.dirty.add(pod.key);
+  }
+
+  private ingestEvent(event: EventSignal): void {
+    if (event.involved.kind !== 'Pod' || event.involved.namespace === undefined) {
+      this.ignored += 1;
+      return;
+    }
+    const pod = this.podFor(event.involved.namespace, event.involved.name, event.involved.uid, event.lastAt);
+    const key = eventKey(event);
+    const existing = pod.events.get(key);
+    pod.events.set(key, existing ? newerEvent(existing, event) : event);
+    this.dirty.add(pod.key);
+  }
+
+  private ingestKubelet(signal: KubeletSignal): void {
+    const key = kubeletKey(signal);
+    if (this.kubeletSeen.has(key)) return;
+    this.kubeletSeen.add(key);
+    const pod = this.podFor(signal.pod.namespace, signal.pod.name, signal.pod.uid, signal.at);
+    if (signal.container) this.container(pod, signal.container).kubelet.push(signal);
+    else pod.podKubelet.push(signal);
+    this.dirty.add(pod.key);
+  }
+
+  private ingestAppLog(signal: Extract<Signal, { kind: 'app_log' }>): void {
+    const pod = this.podFor(signal.pod.namespace, signal.pod.name, signal.pod.uid);
+    const container = this.container(pod, signal.container);
+    let tracker = container.logs.get(signal.restartCount);
+    if (!tracker) {
+      const image = pod.snapshot?.containers.find((c) => c.name === signal.container)?.image;
+      const profile = findProfile(this.profiles, { namespace: signal.pod.namespace, pod: signal.pod.name, container: signal.container, image });
+      tracker = new StepTracker(profile);
+      container.logs.set(signal.restartCount, tracker);
+    }
+    tracker.add({ at: signal.at, text: signal.text });
+    this.dirty.add(pod.key);
+  }
+
+  private container(pod: PodEvidence, name: string): ContainerEvidence {
+    let container = pod.containers.get(name);
+    if (!container) {
+      container = newContainerEvidence(name);
+      pod.containers.set(name, container);
+    }
+    return container;
+  }
+
+  /**
+   * The evidence holder of a pod. Evidence without a uid (some kubelet lines) is keyed by name until the uid
+   * is known; a name reused by a new pod (StatefulSets) is told apart by time.
+   */
+  private podFor(namespace: string, name: string, uid: string | undefined, at?: number): PodEvidence {
+    const nameKey = `${namespace}/${name}`;
+    if (uid) {
+      let pod = this.pods.get(uid);
+      if (!pod) {
+        pod = newPodEvidence(uid, namespace, name, uid);
+        this.pods.set(uid, pod);
+        let uids = this.uidsByName.get(nameKey);
+        if (!uids) {
+          uids = new Set();
+          this.uidsByName.set(nameKey, uids);
+        }
+        uids.add(uid);
+      }
+      const pending = this.pods.get(nameKey);
+      if (pending && this.uidsByName.get(nameKey)?.size === 1) {
+        mergePodEvidence(pod, pending);
+        this.pods.delete(nameKey);
+      }
+      return pod;
+    }
+    const uids = this.uidsByName.get(nameKey);
+    if (uids && uids.size > 0) {
+      const chosen = this.chooseByTime([...uids], at);
+      const pod = chosen ? this.pods.get(chosen) : undefined;
+      if (pod) return pod;
+    }
+    let pending = this.pods.get(nameKey);
+    if (!pending) {
+      pending = newPodEvidence(nameKey, namespace, name);
+      this.pods.set(nameKey, pending);
+    }
+    return pending;
+  }
+
+  private chooseByTime(uids: string[], at: number | undefined): string | undefined {
+    if (uids.length === 1 || at === undefined) return uids[uids.length - 1];
+    let best: { uid: string; start: number } | undefined;
+    for (const uid of uids) {
+      const start = this.pods.get(uid)?.snapshot?.startTime ?? Number.NEGATIVE_INFINITY;
+      if (start <= at && (!best || start > best.start)) best = { uid, start };
+    }
+    return best?.uid ?? uids[0];
+  }
+
+  /** Init durations per workload and container, from every incarnation that logged its `ready` line. */
+  private history(): HistoryIndex {
+    const index: HistoryIndex = new Map();
+    for (const pod of this.pods.values()) {
+      if (!pod.uid) continue;
+      for (const container of pod.containers.values()) {
+        const key = workloadKey(pod.namespace, pod.name, pod.snapshot, container.name);
+        for (const [k, tracker] of container.logs) {
+          if (tracker.ready === undefined || tracker.firstLine === undefined) continue;
+          const status = pod.snapshot?.statuses.find((s) => s.name === container.name);
+          const statusStart = status?.restartCount === k && status.state.kind === 'running' ? status.state.startedAt : undefined;
+          const start = Math.min(tracker.firstLine, statusStart ?? Number.POSITIVE_INFINITY);
+          let entry = index.get(key);
+          if (!entry) {
+            entry = [];
+            index.set(key, entry);
+          }
+          entry.push({ podName: pod.name, node: pod.snapshot?.nodeName, restartCount: k, seconds: Math.max(0, tracker.ready - start) / 1000 });
+        }
+      }
+    }
+    return index;
+  }
+
+  private podRecords(pod: PodEvidence, history: HistoryIndex): RestartRecord[] {
+    if (!pod.uid) return [];
+    const names = new Set<string>([...pod.containers.keys()]);
+    for (const status of pod.snapshot?.statuses ?? []) names.add(status.name);
+    for (const status of pod.snapshot?.initStatuses ?? []) names.add(status.name);
+    const out: RestartRecord[] = [];
+    for (const name of [...names].sort()) {
+      out.push(...buildContainerRecords({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history }));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,65 @@
+import type { ProbeSpec } from '@killtrace/schemas';
+
+/**
+ * Recommends a startupProbe from what the input shows about this workload's init: how long incarnations that
+ * finished init took, and how far killed ones had got. Killed incarnations only give a lower bound, so when no
+ * observed init was that long, the recommendation doubles the longest one seen instead of trusting it.
+ */
+
+export interface InitObservation {
+  /** Seconds from start to ready, for incarnations that finished init. */
+  completedSeconds: number[];
+  /** Seconds from start to the kill, for incarnations killed by a probe while initializing. */
+  killedInInitSeconds: number[];
+}
+
+export interface StartupProbeRecommendation {
+  periodSeconds: number;
+  failureThreshold: number;
+  budgetSeconds: number;
+  basis: string;
+}
+
+const COMPLETED_MARGIN = 1.5;
+const UNFINISHED_MARGIN = 2;
+const MIN_BUDGET_SECONDS = 30;
+
+/** The smallest startupProbe (keeping the liveness probe's period) whose budget covers observed init with margin. */
+export function recommendStartupProbe(observed: InitObservation, liveness: ProbeSpec | undefined): StartupProbeRecommendation | undefined {
+  const { completedSeconds, killedInInitSeconds } = observed;
+  if (completedSeconds.length === 0 && killedInInitSeconds.length === 0) return undefined;
+  const longestCompleted = completedSeconds.length > 0 ? Math.max(...completedSeconds) : 0;
+  const longestKilled = killedInInitSeconds.length > 0 ? Math.max(...killedInInitSeconds) : 0;
+  const target = Math.max(
+    MIN_BUDGET_SECONDS,
+    longestCompleted * COMPLETED_MARGIN,
+    longestKilled > longestCompleted ? longestKilled * UNFINISHED_MARGIN : 0,
+  );
+  const periodSeconds = liveness?.periodSeconds ?? 10;
+  const failureThreshold = Math.ceil(target / periodSeconds);
+  const parts: string[] = [];
+  if (completedSeconds.length > 0) {
+    parts.push(`${completedSeconds.length} incarnation(s) of this workload finished init in ${describeRange(completedSeconds)} (x${COMPLETED_MARGIN} margin)`);
+  }
+  if (killedInInitSeconds.length > 0) {
+    parts.push(
+      `${killedInInitSeconds.length} incarnation(s) were killed while still initializing after ${describeRange(killedInInitSeconds)}` +
+        (longestKilled > longestCompleted ? ` (never seen to finish at that point, so x${UNFINISHED_MARGIN} the longest)` : ''),
+    );
+  }
+  return { periodSeconds, failureThreshold, budgetSeconds: periodSeconds * failureThreshold, basis: `observed init durations: ${parts.join('; ')}` };
+}
+
+function describeRange(values: number[]): string {
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  return min === max ? `${formatSeconds(max)}` : `${formatSeconds(min)}-${formatSeconds(max)}`;
+}
+
+/** `12.3 s`, `2 min 31 s`. */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds * 10) / 10} s`;
+  const minutes = Math.floor(seconds / 60);
+  const rest = Math.round(seconds - minutes * 60);
+  return rest === 0 ? `${minutes} min` : `${minutes} min ${rest} s`;
+}

@@ -1,0 +1,374 @@
+import type { ContainerSpec, ContainerStatus, EventSignal, KubeletSignal, ProbeSpec, RestartRecord, TimelineEntry } from '@killtrace/schemas';
+import { classifyTermination, type Classification } from './classify-termination.js';
+import type { ContainerEvidence, PodEvidence, ProbeFailure } from './evidence.js';
+import { assembleIncarnations, EVENT_SLACK_MS, type Incarnation } from './incarnations.js';
+import { formatSeconds, recommendStartupProbe, type StartupProbeRecommendation } from './recommendation.js';
+import type { StepTracker } from './step-tracker.js';
+import { secondsBetween, toIso, toIsoOrNull } from './time.js';
+import { flattenLabels, workloadKey, workloadOf } from './workload.js';
+
+/** Init durations seen per workload container (`namespace/owner/container`). */
+export type HistoryIndex = Map<string, Array<{ podName: string; node?: string; restartCount: number; seconds: number }>>;
+
+export interface ContainerRecordsInput {
+  pod: PodEvidence;
+  container: ContainerEvidence;
+  clusterName: string;
+  history: HistoryIndex;
+}
+
+const MAX_TIMELINE = 60;
+
+interface Analysed {
+  incarnation: Incarnation;
+  classification: Classification;
+  endAt?: number;
+  failures: ProbeFailure[];
+  tracker?: StepTracker;
+  probe?: ProbeSpec;
+  initializing: boolean | undefined;
+}
+
+/** Builds the restart records of one container of one pod. */
+export function buildContainerRecords(input: ContainerRecordsInput): RestartRecord[] {
+  const { pod, container } = input;
+  const snapshot = pod.snapshot;
+  const spec: ContainerSpec | undefined = snapshot?.containers.find((c) => c.name === container.name);
+  const status: ContainerStatus | undefined =
+    snapshot?.statuses.find((s) => s.name === container.name) ?? snapshot?.initStatuses.find((s) => s.name === container.name);
+  const events = [...pod.events.values()];
+  const containerEvents = events.filter((e) => e.container === container.name);
+  const podEvents = events.filter((e) => e.container === undefined);
+
+  // PLEG lines name container ids, not names: attach those whose id is known to be this container's.
+  const knownIds = new Set<string>();
+  for (const s of container.kubelet) if (s.containerId) knownIds.add(s.containerId);
+  if (status?.containerId) knownIds.add(status.containerId);
+  if (status?.lastTerminated?.containerId) knownIds.add(status.lastTerminated.containerId);
+  if (status?.state.kind === 'terminated' && status.state.containerId) knownIds.add(status.state.containerId);
+  const pleg = pod.podKubelet.filter((s) => (s.action === 'container_died' || s.action === 'container_started') && s.containerId && knownIds.has(s.containerId));
+  const kubelet = [...container.kubelet, ...pleg].sort((a, b) => a.at - b.at);
+  const view: ContainerEvidence = { name: container.name, kubelet, logs: container.logs };
+
+  const incarnations = assembleIncarnations(view, containerEvents, status);
+  if (incarnations.length === 0) return [];
+  const newest = Math.max(...incarnations.map((i) => i.restartCount));
+
+  const analysed: Analysed[] = [];
+  let previousEnd: number | undefined;
+  for (const incarnation of incarnations) {
+    const tracker = container.logs.get(incarnation.restartCount);
+    const endAt = endOf(incarnation, tracker);
+    const from = incarnation.startedAt !== undefined ? incarnation.startedAt - EVENT_SLACK_MS : previousEnd;
+    const failures = probeFailures(kubelet, containerEvents, from, endAt);
+    const classification = classifyTermination({
+      incarnation,
+      pod: snapshot,
+      podEvents,
+      podKubelet: pod.podKubelet,
+      containerKubelet: kubelet,
+      failures,
+      liveness: spec?.liveness,
+      startup: spec?.startup,
+      endAt,
+      isNewest: incarnation.restartCount === newest,
+    });
+    const probe = classification.probeType === 'startup' ? spec?.startup : classification.probeType === 'liveness' ? spec?.liveness : undefined;
+    analysed.push({ incarnation, classification, endAt, failures, tracker, probe, initializing: initializing(classification, tracker, spec, endAt) });
+    previousEnd = endAt ?? previousEnd;
+  }
+
+  const key = workloadKey(pod.namespace, pod.name, snapshot, container.name);
+  const completed = (input.history.get(key) ?? []).map((h) => h.seconds);
+  const killedInInit = analysed
+    .filter((a) => a.initializing === true && (a.classification.cause === 'liveness_probe' || a.classification.cause === 'startup_probe'))
+    .map((a) => killElapsed(a))
+    .filter((s): s is number => s !== undefined);
+  const recommendation = recommendStartupProbe({ completedSeconds: completed, killedInInitSeconds: killedInInit }, spec?.liveness);
+  const probeKills = analysed.filter((a) => a.classification.cause === 'liveness_probe' || a.classification.cause === 'startup_probe');
+
+  return analysed.map((a) => toRecord(input, a, { spec, status, recommendation, probeKills, expected: completed }));
+}
+
+function endOf(incarnation: Incarnation, tracker: StepTracker | undefined): number | undefined {
+  const marks = incarnation.episode?.marks ?? [];
+  const died = marks.find((m) => m.kind === 'died');
+  if (died) return died.at;
+  if (incarnation.terminated?.finishedAt !== undefined) return incarnation.terminated.finishedAt;
+  if (incarnation.episode) return incarnation.episode.last;
+  return tracker?.lastLine()?.at;
+}
+
+/** Liveness and startup failures inside the incarnation's lifetime; the journal when present, events otherwise. */
+function probeFailures(kubelet: KubeletSignal[], events: EventSignal[], from: number | undefined, to: number | undefined): ProbeFailure[] {
+  const inside = (at: number): boolean => (from === undefined || at >= from) && (to === undefined || at <= to + EVENT_SLACK_MS);
+  const journal: ProbeFailure[] = kubelet
+    .filter((s) => (s.action === 'probe_failed' || s.action === 'probe_errored') && (s.probeType === 'liveness' || s.probeType === 'startup') && inside(s.at))
+    .map((s) => ({ at: s.at, probeType: s.probeType as 'liveness' | 'startup', output: s.output, source: 'kubelet_log' }));
+  if (journal.length > 0) return journal;
+  const out: ProbeFailure[] = [];
+  for (const event of events) {
+    if (event.reason !== 'Unhealthy') continue;
+    const match = /^(Liveness|Startup) probe (?:failed|errored):\s?([\s\S]*)$/.exec(event.message);
+    if (!match) continue;
+    const probeType = match[1] === 'Startup' ? 'startup' : 'liveness';
+    const times = new Set([event.firstAt ?? event.lastAt, event.lastAt]);
+    for (const at of times) if (inside(at)) out.push({ at, probeType, output: match[2], source: 'event' });
+  }
+  return out.sort((a, b) => a.at - b.at);
+}
+
+function initializing(c: Classification, tracker: StepTracker | undefined, spec: ContainerSpec | undefined, endAt: number | undefined): boolean | undefined {
+  if (c.cause === 'startup_probe') return true;
+  const at = c.killedAt ?? endAt;
+  if (tracker?.profile && at !== undefined && tracker.lines > 0) {
+    if (tracker.profile.ready) return tracker.ready === undefined || tracker.ready > at;
+    const progress = tracker.progressAt(at);
+    if (progress.current) return true;
+  }
+  // Liveness probes only run once a startupProbe has succeeded: a liveness kill came after init.
+  if (c.cause === 'liveness_probe' && spec?.startup) return false;
+  return undefined;
+}
+
+function killElapsed(a: Analysed): number | undefined {
+  const start = a.incarnation.startedAt;
+  const at = a.classification.killedAt ?? a.endAt;
+  return start !== undefined && at !== undefined ? secondsBetween(start, at) : undefined;
+}
+
+/** The failures that led to the kill: the last run of consecutive failures of the killing probe. */
+function failureRun(a: Analysed): ProbeFailure[] {
+  const type = a.classification.probeType;
+  if (!type) return [];
+  const killAt = a.classification.killedAt ?? a.endAt ?? Number.POSITIVE_INFINITY;
+  const own = a.failures.filter((f) => f.probeType === type && f.at <= killAt + EVENT_SLACK_MS);
+  if (own.length === 0) return [];
+  const period = (a.probe?.periodSeconds ?? 10) * 1000;
+  const maxGap = period * 1.5 + (a.probe?.timeoutSeconds ?? 1) * 1000 + EVENT_SLACK_MS;
+  const run: ProbeFailure[] = [own[own.length - 1] as ProbeFailure];
+  for (let i = own.length - 2; i >= 0; i -= 1) {
+    const f = own[i] as ProbeFailure;
+    if ((run[0] as ProbeFailure).at - f.at > maxGap) break;
+    run.unshift(f);
+  }
+  return run;
+}
+
+interface Context {
+  spec?: ContainerSpec;
+  status?: ContainerStatus;
+  recommendation?: StartupProbeRecommendation;
+  probeKills: Analysed[];
+  expected: number[];
+}
+
+function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): RestartRecord {
+  const { pod } = input;
+  const snapshot = pod.snapshot;
+  const { incarnation, classification: c, tracker } = a;
+  const k = incarnation.restartCount;
+  const killAt = c.killedAt;
+  const endAt = a.endAt;
+  const decisionAt = killAt ?? endAt;
+  const probeInduced = c.cause === 'liveness_probe' || c.cause === 'startup_probe';
+  const run = probeInduced ? failureRun(a) : [];
+  const progress = tracker && decisionAt !== undefined ? tracker.progressAt(decisionAt) : undefined;
+  const lastLine = tracker ? tracker.lastLine(decisionAt) ?? tracker.lastLine() : undefined;
+  const step = progress?.current;
+  const phase: 'initializing' | 'running' | 'unknown' = a.initializing === true ? 'initializing' : a.initializing === false ? 'running' : 'unknown';
+  const timestamp = decisionAt ?? incarnation.startedAt ?? 0;
+  const workload = workloadOf(snapshot?.owners ?? []);
+  const terminated = incarnation.terminated;
+  const image = ctx.spec?.image ?? ctx.status?.image ?? null;
+  const expected = ctx.expected.length > 0 ? Math.max(...ctx.expected) : null;
+  const budget = a.probe ? a.probe.failureThreshold * a.probe.periodSeconds : null;
+
+  const recommendation = recommend(a, ctx, phase);
+  const record: RestartRecord = {
+    '@timestamp': toIso(timestamp),
+    message: '',
+    event: { kind: 'event', category: ['process'], type: ['end'], action: 'container-restart', dataset: 'killtrace.restart' },
+    orchestrator: { type: 'kubernetes', cluster: { name: input.clusterName } },
+    kubernetes: {
+      namespace: pod.namespace,
+      pod: { name: pod.name, uid: pod.uid ?? '' },
+      node: { name: snapshot?.nodeName ?? null },
+      container: { name: input.container.name },
+      labels: flattenLabels(snapshot?.labels ?? {}),
+      ...(workload.daemonset ? { daemonset: { name: workload.daemonset } } : {}),
+      ...(workload.deployment ? { deployment: { name: workload.deployment } } : {}),
+      ...(workload.statefulset ? { statefulset: { name: workload.statefulset } } : {}),
+      ...(workload.replicaset ? { replicaset: { name: workload.replicaset } } : {}),
+      ...(workload.job ? { job: { name: workload.job } } : {}),
+    },
+    container: { id: incarnation.containerId ?? null, image: { name: image } },
+    killtrace: {
+      status: 'final',
+      restart: { count: k },
+      cause: c.cause,
+      decided_by: c.decidedBy,
+      confidence: c.confidence,
+      probe_induced: probeInduced,
+      during_init: a.initializing === true,
+      exit_code: terminated?.exitCode ?? null,
+      signal: terminated?.signal ?? null,
+      reason: terminated?.reason ?? null,
+      started_at: toIsoOrNull(incarnation.startedAt),
+      killed_at: toIsoOrNull(killAt),
+      finished_at: toIsoOrNull(endAt),
+      uptime_seconds: incarnation.startedAt !== undefined && endAt !== undefined ? secondsBetween(incarnation.startedAt, endAt) : null,
+      probe: {
+        type: probeInduced ? (c.probeType ?? null) : null,
+        handler: a.probe && a.probe.handler !== 'unknown' ? a.probe.handler : null,
+        period_seconds: a.probe?.periodSeconds ?? null,
+        timeout_seconds: a.probe?.timeoutSeconds ?? null,
+        failure_threshold: a.probe?.failureThreshold ?? null,
+        initial_delay_seconds: a.probe?.initialDelaySeconds ?? null,
+        budget_seconds: budget,
+        failures: probeInduced ? (run.length > 0 ? (run[0]?.source === 'event' ? null : run.length) : null) : null,
+        first_failure_at: run[0] && run[0].source === 'kubelet_log' ? toIso(run[0].at) : null,
+        last_failure_message: run[run.length - 1]?.output ?? null,
+      },
+      init: {
+        phase,
+        step: step?.name ?? null,
+        step_started_at: toIsoOrNull(step?.startedAt),
+        step_elapsed_seconds: step && decisionAt !== undefined ? secondsBetween(step.startedAt, decisionAt) : null,
+        completed_steps: progress?.completed.map((s) => s.name) ?? [],
+        expected_seconds: expected,
+        profile: tracker?.profile?.name ?? null,
+      },
+      log: {
+        last_line: lastLine?.text ?? null,
+        last_line_at: toIsoOrNull(lastLine?.at),
+        silence_seconds: lastLine && decisionAt !== undefined ? Math.max(0, secondsBetween(lastLine.at, decisionAt)) : null,
+      },
+      recommendation,
+      timeline: [],
+    },
+  };
+  record.killtrace.timeline = timeline(a, run, record);
+  record.message = explain(record, c, a);
+  return record;
+}
+
+function recommend(a: Analysed, ctx: Context, phase: string): RestartRecord['killtrace']['recommendation'] {
+  const c = a.classification;
+  const rec = ctx.recommendation;
+  const probeInduced = c.cause === 'liveness_probe' || c.cause === 'startup_probe';
+  if (probeInduced && phase === 'initializing' && rec) {
+    const budget = rec.budgetSeconds;
+    const avoided = ctx.probeKills.filter((k) => {
+      const elapsed = killElapsed(k);
+      return k.initializing === true && elapsed !== undefined && elapsed < budget;
+    }).length;
+    const whatIf = {
+      kills_observed: ctx.probeKills.length,
+      kills_avoided: avoided,
+      text: `With this startupProbe, ${avoided} of the ${ctx.probeKills.length} probe kill(s) observed for this container would not have happened at the moment they did.`,
+    };
+    const text =
+      c.cause === 'startup_probe'
+        ? `Raise the startupProbe's failureThreshold to ${rec.failureThreshold} (periodSeconds ${rec.periodSeconds}, ${formatSeconds(budget)} in all) so init can finish.`
+        : `Add a startupProbe (same check as the liveness probe) with periodSeconds ${rec.periodSeconds} and failureThreshold ${rec.failureThreshold} (${formatSeconds(budget)}), so the liveness probe only starts once init is done; or raise the liveness failureThreshold.`;
+    return { text, startup_probe: { period_seconds: rec.periodSeconds, failure_threshold: rec.failureThreshold }, basis: rec.basis, what_if: whatIf };
+  }
+  const text = adviceFor(c, a);
+  return { text, startup_probe: null, basis: null, what_if: null };
+}
+
+function adviceFor(c: Classification, a: Analysed): string {
+  switch (c.cause) {
+    case 'liveness_probe':
+    case 'startup_probe':
+      return a.initializing === false
+        ? `The ${c.probeType ?? 'liveness'} probe failed while the app was running: find out why it stopped answering (see its last lines); if such pauses are expected, raise timeoutSeconds or failureThreshold.`
+        : `The ${c.probeType ?? 'liveness'} probe killed it; without a step profile or history Killtrace cannot tell whether init was still running. Compare the uptime with the probe's budget, and add a startupProbe if init can take longer.`;
+    case 'oom_killed':
+      return 'The kernel OOM killer ended it: raise the memory limit or reduce the memory the app needs; no probe change will help.';
+    case 'evicted':
+      return 'The kubelet evicted the pod under node pressure: set requests that reflect real usage, or move the workload to a node with room.';
+    case 'preempted':
+      return 'A higher-priority pod preempted it: review PriorityClasses or add capacity.';
+    case 'node_shutdown':
+      return 'The node shut down: nothing to change in the pod; check the node lifecycle.';
+    case 'stopped':
+      return 'The API stopped it (deletion, rollout or scale-down): expected unless nobody asked for it.';
+    case 'app_exit':
+      return 'The application exited by itself: read its last lines and exit code; probes were not involved.';
+    default:
+      return 'Not enough evidence to say why it ended: collect the kubelet journal (journalctl -u kubelet) and events closer to the restart.';
+  }
+}
+
+function timeline(a: Analysed, run: ProbeFailure[], record: RestartRecord): TimelineEntry[] {
+  const entries: Array<{ at: number; source: TimelineEntry['source']; text: string }> = [];
+  const inc = a.incarnation;
+  const sourceOfStart = inc.startSource === 'app_log' ? 'app_log' : inc.startSource === 'kubelet_log' ? 'kubelet_log' : 'pod_status';
+  if (inc.startedAt !== undefined) entries.push({ at: inc.startedAt, source: sourceOfStart, text: `incarnation ${inc.restartCount} started` });
+  const decisionAt = a.classification.killedAt ?? a.endAt;
+  if (a.tracker && decisionAt !== undefined) {
+    const progress = a.tracker.progressAt(decisionAt);
+    for (const step of progress.completed) entries.push({ at: step.startedAt, source: 'app_log', text: `step ${step.name} started (took ${formatSeconds(((step.endedAt ?? step.startedAt) - step.startedAt) / 1000)})` });
+    if (progress.current) entries.push({ at: progress.current.startedAt, source: 'app_log', text: `step ${progress.current.name} started` });
+    if (progress.readyAt !== undefined) entries.push({ at: progress.readyAt, source: 'app_log', text: 'init complete (ready line)' });
+  }
+  for (const f of run) entries.push({ at: f.at, source: f.source, text: `${f.probeType} probe failed${f.output ? `: ${f.output}` : ''}` });
+  const last = record.killtrace.log.last_line_at;
+  if (last && record.killtrace.log.last_line !== null) entries.push({ at: Date.parse(last), source: 'app_log', text: `last line: ${truncate(record.killtrace.log.last_line, 200)}` });
+  for (const mark of inc.episode?.marks ?? []) {
+    entries.push({ at: mark.at, source: mark.source, text: mark.kind === 'died' ? 'container died' : mark.text });
+  }
+  if (inc.terminated && !(inc.episode?.marks ?? []).some((m) => m.kind === 'status_end') && inc.terminated.finishedAt !== undefined) {
+    entries.push({ at: inc.terminated.finishedAt, source: 'pod_status', text: `terminated: ${inc.terminated.reason ?? 'exit'} (exit ${inc.terminated.exitCode})` });
+  }
+  entries.push({ at: decisionAt ?? inc.startedAt ?? 0, source: 'inference', text: `${a.classification.cause} (${a.classification.confidence}): ${a.classification.reasoning}` });
+  entries.sort((x, y) => x.at - y.at || sourceRank(x.source) - sourceRank(y.source));
+  const trimmed = entries.length > MAX_TIMELINE ? [...entries.slice(0, MAX_TIMELINE / 2), ...entries.slice(-MAX_TIMELINE / 2)] : entries;
+  return trimmed.map((e) => ({ at: toIso(e.at), source: e.source, text: e.text }));
+}
+
+function sourceRank(source: TimelineEntry['source']): number {
+  return ['pod_status', 'kubelet_log', 'event', 'app_log', 'inference'].indexOf(source);
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+const CAUSE_PHRASE: Record<string, string> = {
+  liveness_probe: 'killed by the kubelet after its liveness probe failed',
+  startup_probe: 'killed by the kubelet after its startup probe failed',
+  oom_killed: 'killed by the kernel OOM killer',
+  evicted: 'evicted by the kubelet',
+  preempted: 'preempted for a higher-priority pod',
+  app_exit: 'ended by the application itself',
+  stopped: 'stopped through the API (deletion, rollout or scale-down)',
+  node_shutdown: 'stopped because its node shut down',
+  unknown: 'ended for a reason the evidence does not show',
+};
+
+function explain(r: RestartRecord, c: Classification, a: Analysed): string {
+  const kt = r.killtrace;
+  const where = `Container ${r.kubernetes.container.name} of pod ${r.kubernetes.namespace}/${r.kubernetes.pod.name}${r.kubernetes.node.name ? ` on ${r.kubernetes.node.name}` : ''} (restart ${kt.restart.count})`;
+  const parts = [`${where} was ${CAUSE_PHRASE[c.cause] ?? c.cause}`];
+  if (kt.probe_induced && kt.probe.budget_seconds !== null) {
+    const failures = kt.probe.failures !== null ? `${kt.probe.failures} failed ${kt.probe.type} probes` : `failed ${kt.probe.type} probes`;
+    parts[0] += ` (${failures}, ${kt.probe.period_seconds} s apart: ${kt.probe.budget_seconds} s of tolerance)`;
+  }
+  let sentence = `${parts[0]}${kt.uptime_seconds !== null ? ` after ${formatSeconds(kt.uptime_seconds)} of uptime` : ''}.`;
+  if (kt.init.step && kt.init.step_elapsed_seconds !== null) {
+    sentence += ` It was still initializing: step ${kt.init.step} had been running for ${formatSeconds(kt.init.step_elapsed_seconds)}${kt.init.completed_steps.length > 0 ? ` (done: ${kt.init.completed_steps.join(', ')})` : ''}.`;
+  } else if (kt.init.phase === 'initializing') {
+    sentence += ' It had not finished initializing.';
+  } else if (kt.init.phase === 'running' && kt.init.profile) {
+    sentence += ' Init had completed.';
+  }
+  if (kt.log.silence_seconds !== null && kt.log.silence_seconds >= 5) sentence += ` Its last log line came ${formatSeconds(kt.log.silence_seconds)} before the kill.`;
+  if (kt.exit_code !== null) sentence += ` Exit code ${kt.exit_code}${kt.reason ? ` (${kt.reason})` : ''}.`;
+  sentence += ` Confidence ${kt.confidence}: ${c.reasoning}.`;
+  if (kt.recommendation.text) sentence += ` ${kt.recommendation.text}`;
+  void a;
+  return sentence;
+}

@@ -1,0 +1,140 @@
+import type { CompiledProfile } from './step-profiles.js';
+
+/**
+ * Follows one incarnation's application log with bounded memory: it keeps the marks a step profile
+ * cares about and the most recent lines, never the whole log (a bundle may hold gigabytes of logs).
+ * Everything it keeps is order-independent (minimums, bounded sorted sets), so lines that arrive out of
+ * order, or twice, give the same answer as an ordered stream: the embedded analyser and the streaming
+ * correlator must agree.
+ */
+
+export interface LogLine {
+  at: number;
+  text: string;
+}
+
+interface StepMarks {
+  firstStart?: number;
+  /** Smallest end-pattern matches, ascending (a few suffice: the first end after the start). */
+  ends: number[];
+}
+
+const MAX_RECENT_LINES = 32;
+const MAX_END_MARKS = 8;
+
+export interface StepState {
+  name: string;
+  startedAt: number;
+  /** Undefined when still running at the time asked about. */
+  endedAt?: number;
+}
+
+export interface ProgressAt {
+  /** The step in progress at the time asked about, if any. */
+  current?: StepState;
+  completed: StepState[];
+  /** When the profile's `ready` line appeared, if it did before the time asked about. */
+  readyAt?: number;
+}
+
+export class StepTracker {
+  private readonly marks: StepMarks[];
+  private readyAt: number | undefined;
+  private firstLineAt: number | undefined;
+  private lineCount = 0;
+  /** The latest lines, ascending by time, deduplicated by (time, text). */
+  private readonly recent: LogLine[] = [];
+
+  constructor(readonly profile: CompiledProfile | undefined) {
+    this.marks = (profile?.steps ?? []).map(() => ({ ends: [] }));
+  }
+
+  /** Feeds one (joined) log line. */
+  add(line: LogLine): void {
+    this.lineCount += 1;
+    if (this.firstLineAt === undefined || line.at < this.firstLineAt) this.firstLineAt = line.at;
+    this.remember(line);
+    const profile = this.profile;
+    if (!profile) return;
+    if (profile.ready?.test(line.text) && (this.readyAt === undefined || line.at < this.readyAt)) this.readyAt = line.at;
+    profile.steps.forEach((step, index) => {
+      const marks = this.marks[index];
+      if (!marks) return;
+      if (step.start.test(line.text) && (marks.firstStart === undefined || line.at < marks.firstStart)) {
+        marks.firstStart = line.at;
+      }
+      if (step.end?.test(line.text)) insertBounded(marks.ends, line.at, MAX_END_MARKS);
+    });
+  }
+
+  get lines(): number {
+    return this.lineCount;
+  }
+
+  get firstLine(): number | undefined {
+    return this.firstLineAt;
+  }
+
+  /** When init completed (the `ready` line), if seen at all. */
+  get ready(): number | undefined {
+    return this.readyAt;
+  }
+
+  /** The last line at or before `at` among the recent lines kept, or the latest line when `at` is undefined. */
+  lastLine(at?: number): LogLine | undefined {
+    for (let i = this.recent.length - 1; i >= 0; i -= 1) {
+      const line = this.recent[i];
+      if (line && (at === undefined || line.at <= at)) return line;
+    }
+    return undefined;
+  }
+
+  /** Recent lines within [from, to], ascending. */
+  linesBetween(from: number, to: number): LogLine[] {
+    return this.recent.filter((line) => line.at >= from && line.at <= to);
+  }
+
+  /** Which step was running, and which had finished, at time `at`. */
+  progressAt(at: number): ProgressAt {
+    const profile = this.profile;
+    const readyAt = this.readyAt !== undefined && this.readyAt <= at ? this.readyAt : undefined;
+    if (!profile) return { completed: [], readyAt };
+    const started = profile.steps
+      .map((step, index) => ({ name: step.name, marks: this.marks[index], hasEnd: step.end !== undefined }))
+      .filter((s): s is { name: string; marks: StepMarks; hasEnd: boolean } => s.marks?.firstStart !== undefined && s.marks.firstStart <= at)
+      .map((s) => ({ name: s.name, startedAt: s.marks.firstStart as number, ends: s.marks.ends, hasEnd: s.hasEnd }))
+      .sort((a, b) => a.startedAt - b.startedAt);
+    const states: StepState[] = started.map((step, i) => {
+      const explicitEnd = step.ends.find((end) => end >= step.startedAt);
+      const nextStart = started[i + 1]?.startedAt;
+      const readyEnd = this.readyAt !== undefined && this.readyAt >= step.startedAt ? this.readyAt : undefined;
+      // An explicit end pattern wins; otherwise the next step's start, or `ready`, ends the step.
+      const candidates = [explicitEnd, nextStart, readyEnd].filter((t): t is number => t !== undefined);
+      const endedAt = candidates.length > 0 ? Math.min(...candidates) : undefined;
+      return { name: step.name, startedAt: step.startedAt, endedAt: endedAt !== undefined && endedAt <= at ? endedAt : undefined };
+    });
+    const completed = states.filter((s) => s.endedAt !== undefined);
+    const running = states.filter((s) => s.endedAt === undefined);
+    return { current: running[running.length - 1], completed, readyAt };
+  }
+
+  private remember(line: LogLine): void {
+    const recent = this.recent;
+    if (recent.length >= MAX_RECENT_LINES && line.at < (recent[0]?.at ?? -Infinity)) return;
+    let index = recent.length;
+    while (index > 0 && (recent[index - 1]?.at ?? -Infinity) > line.at) index -= 1;
+    // Lines redelivered by an at-least-once stream must not crowd out real ones.
+    for (let j = index - 1; j >= 0 && recent[j]?.at === line.at; j -= 1) if (recent[j]?.text === line.text) return;
+    recent.splice(index, 0, line);
+    if (recent.length > MAX_RECENT_LINES) recent.shift();
+  }
+}
+
+function insertBounded(sorted: number[], value: number, max: number): void {
+  if (sorted.includes(value)) return;
+  let index = sorted.length;
+  while (index > 0 && (sorted[index - 1] ?? -Infinity) > value) index -= 1;
+  if (index >= max) return;
+  sorted.splice(index, 0, value);
+  if (sorted.length > max) sorted.pop();
+}

@@ -1,0 +1,2 @@
+export { renderRecordsText, renderCauseSummary, wrapText, type TextOptions } from './text-report.js';
+export { palette, type Palette } from './ansi.js';

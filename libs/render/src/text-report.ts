@@ -1,0 +1,103 @@
+import type { Cause, RestartRecord } from '@killtrace/schemas';
+import { palette, type Palette } from './ansi.js';
+
+export interface TextOptions {
+  color: boolean;
+  /** Wrap width for paragraphs. */
+  width?: number;
+}
+
+const CAUSE_TITLE: Record<Cause, string> = {
+  liveness_probe: 'LIVENESS PROBE KILL',
+  startup_probe: 'STARTUP PROBE KILL',
+  oom_killed: 'OOM KILLED',
+  evicted: 'EVICTED',
+  preempted: 'PREEMPTED',
+  app_exit: 'APPLICATION EXIT',
+  stopped: 'STOPPED BY THE API',
+  node_shutdown: 'NODE SHUTDOWN',
+  unknown: 'UNKNOWN CAUSE',
+};
+
+/** One readable block per restart, in the order given (the CLI passes newest last). */
+export function renderRecordsText(records: readonly RestartRecord[], options: TextOptions): string {
+  const p = palette(options.color);
+  return records.map((record) => renderRecord(record, p, options.width ?? 100)).join('\n');
+}
+
+function renderRecord(r: RestartRecord, p: Palette, width: number): string {
+  const kt = r.killtrace;
+  const lines: string[] = [];
+  const title = `${r.kubernetes.namespace}/${r.kubernetes.pod.name} · ${r.kubernetes.container.name} · restart ${kt.restart.count} · ${r['@timestamp']}`;
+  lines.push(p.bold(`── ${title} ${'─'.repeat(Math.max(3, width - title.length - 4))}`));
+  const tone = kt.probe_induced ? p.red : kt.cause === 'app_exit' || kt.cause === 'stopped' ? p.yellow : p.red;
+  const facts = [
+    `decided by ${kt.decided_by}`,
+    `confidence ${kt.confidence}`,
+    kt.during_init ? 'during init' : kt.init.phase === 'running' ? 'after init' : undefined,
+    kt.exit_code !== null ? `exit ${kt.exit_code}${kt.reason ? ` (${kt.reason})` : ''}` : undefined,
+    r.kubernetes.node.name ? `node ${r.kubernetes.node.name}` : undefined,
+  ].filter(Boolean);
+  lines.push(`${tone(p.bold(CAUSE_TITLE[kt.cause]))}  ${p.dim(facts.join(' · '))}`);
+  lines.push('');
+  lines.push(...wrapText(r.message, width));
+  lines.push('');
+  if (kt.timeline.length > 0) {
+    lines.push(p.bold('Evidence'));
+    for (const entry of kt.timeline) {
+      const time = entry.at.replace(/^\d{4}-\d{2}-\d{2}T/, '').replace('Z', '');
+      const source = entry.source.padEnd(11);
+      const text = entry.source === 'inference' ? p.cyan(entry.text) : entry.text;
+      lines.push(`  ${p.dim(time)}  ${p.dim(source)} ${truncate(text, width * 2)}`);
+    }
+    lines.push('');
+  }
+  const rec = kt.recommendation;
+  lines.push(p.bold('What to change'));
+  lines.push(...wrapText(rec.text, width - 2).map((l) => `  ${p.green(l)}`));
+  if (rec.startup_probe) {
+    lines.push(`  ${p.green(`startupProbe: { periodSeconds: ${rec.startup_probe.period_seconds}, failureThreshold: ${rec.startup_probe.failure_threshold} }`)}`);
+  }
+  if (rec.basis) lines.push(...wrapText(`Basis: ${rec.basis}.`, width - 2).map((l) => `  ${p.dim(l)}`));
+  if (rec.what_if) lines.push(...wrapText(`What if: ${rec.what_if.text}`, width - 2).map((l) => `  ${p.dim(l)}`));
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** Totals by cause, for the end of a report. */
+export function renderCauseSummary(records: readonly RestartRecord[], options: TextOptions): string {
+  const p = palette(options.color);
+  if (records.length === 0) return p.bold('No container restarts found in the input.');
+  const byCause = new Map<string, { total: number; init: number }>();
+  for (const r of records) {
+    const entry = byCause.get(r.killtrace.cause) ?? { total: 0, init: 0 };
+    entry.total += 1;
+    if (r.killtrace.during_init) entry.init += 1;
+    byCause.set(r.killtrace.cause, entry);
+  }
+  const parts = [...byCause.entries()]
+    .sort((a, b) => b[1].total - a[1].total)
+    .map(([cause, n]) => `${n.total} ${cause}${n.init > 0 ? ` (${n.init} during init)` : ''}`);
+  const probe = records.filter((r) => r.killtrace.probe_induced).length;
+  return `${p.bold(`${records.length} restart(s) explained:`)} ${parts.join(', ')}.${probe > 0 ? ` ${p.red(`${probe} killed by a probe.`)}` : ''}`;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** Greedy word wrap; words longer than the width stay whole. */
+export function wrapText(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line.length > 0 && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else {
+      line = line.length > 0 ? `${line} ${word}` : word;
+    }
+  }
+  if (line.length > 0) out.push(line);
+  return out;
+}

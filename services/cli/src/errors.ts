@@ -1,0 +1,24 @@
+/** Exit codes of the `killtrace` command. */
+export const EXIT_OK = 0;
+/** Bad usage, or input that could not be read at all. */
+export const EXIT_USAGE = 1;
+
+export type CliErrorCode =
+  | 'KT_ERR_CLI_NO_INPUT'
+  | 'KT_ERR_CLI_INPUT_NOT_FOUND'
+  | 'KT_ERR_CLI_PROFILE_UNREADABLE'
+  | 'KT_ERR_CLI_PROFILE_INVALID'
+  | 'KT_ERR_CLI_BAD_OPTION';
+
+/** An error the user can fix; printed as one message, never with a stack trace. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+
+  constructor(
+    readonly code: CliErrorCode,
+    message: string,
+    readonly exitCode: number = EXIT_USAGE,
+  ) {
+    super(message);
+  }
+}

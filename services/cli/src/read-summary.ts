@@ -1,0 +1,45 @@
+import type { Diagnostic } from '@killtrace/schemas';
+import { palette } from '@killtrace/render';
+import type { AnalysisResult } from './run-analysis.js';
+
+const SHOWN_DIAGNOSTICS = 20;
+
+/** The "what was read" block: files, lines, signals, records, and what could not be used (file:line). */
+export function renderReadSummary(result: AnalysisResult, color: boolean): string {
+  const p = palette(color);
+  const { stats } = result.bundle;
+  const f = stats.files;
+  const lines: string[] = [];
+  lines.push(
+    p.bold('Read: ') +
+      `${f.kubernetes + f.kubelet + f.containerLogs} file(s) (${f.kubernetes} Kubernetes JSON, ${f.kubelet} kubelet journal, ${f.containerLogs} container log)` +
+      (f.skipped > 0 ? `, ${f.skipped} skipped` : '') +
+      `; ${stats.lines.toLocaleString('en-US')} lines, ${(stats.bytes / 1024 / 1024).toFixed(1)} MB in ${(stats.durationMs / 1000).toFixed(1)} s.`,
+  );
+  lines.push(
+    p.bold('Evidence: ') +
+      `${stats.signals.pod} pod(s), ${stats.signals.event} event(s), ${stats.signals.kubelet} kubelet line(s), ${stats.signals.app_log.toLocaleString('en-US')} application log line(s); ` +
+      `${result.records.length} restart record(s).`,
+  );
+  const reference = result.bundle.reference;
+  if (f.kubelet > 0 && reference.basis !== 'pods-events' && reference.basis !== 'option') {
+    lines.push(p.yellow(`Kubelet journal timestamps have no year: assumed ${reference.year} (${reference.basis}); pass --year to set it.`));
+  }
+  const d = stats.diagnostics;
+  const total = d.error + d.warning + d.info;
+  if (d.error + d.warning > 0) {
+    lines.push(p.bold('Could not use: ') + `${d.error} error(s), ${d.warning} warning(s), ${d.info} note(s)`);
+    for (const diagnostic of result.diagnostics.filter((x) => x.severity !== 'info').slice(0, SHOWN_DIAGNOSTICS)) lines.push(`  ${formatDiagnostic(diagnostic)}`);
+    const hidden = result.diagnostics.filter((x) => x.severity !== 'info').length - SHOWN_DIAGNOSTICS + result.diagnosticsDropped;
+    if (hidden > 0) lines.push(p.dim(`  … and ${hidden} more (use --output json to see them all)`));
+  } else if (total > 0) {
+    lines.push(p.dim(`${d.info} note(s) about the input (use --output json to see them).`));
+  }
+  return lines.join('\n');
+}
+
+/** `file:line: severity CODE message`. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = d.file ? `${d.file}${d.line !== undefined ? `:${d.line}` : d.offset !== undefined ? ` @${d.offset}` : ''}: ` : '';
+  return `${where}${d.severity} ${d.code} ${d.message}`;
+}

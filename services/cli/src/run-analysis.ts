@@ -1,0 +1,57 @@
+import { readBundle, type BundleProgress, type BundleReport } from '@killtrace/bundle';
+import { Correlator, type CorrelatorStats } from '@killtrace/correlation';
+import type { Diagnostic, RestartRecord, StepProfile } from '@killtrace/schemas';
+
+/** What to analyse: a directory recognised by content, and/or files of known types (CONTRACT.md section 2). */
+export interface AnalysisOptions {
+  /** A bundle directory (or file) whose files are recognised by content. */
+  dir?: string;
+  events?: string[];
+  pods?: string[];
+  logs?: string[];
+  kubelet?: string[];
+  /** User step profiles (override built-ins by name). */
+  profiles?: StepProfile[];
+  clusterName?: string;
+  /** Year for year-less kubelet timestamps when pods and events do not tell. */
+  referenceYear?: number;
+  onProgress?: (progress: BundleProgress) => void;
+}
+
+export interface AnalysisResult {
+  /** Restart records, oldest first. */
+  records: RestartRecord[];
+  diagnostics: Diagnostic[];
+  /** Diagnostics counted but not kept. */
+  diagnosticsDropped: number;
+  stats: { files: number; lines: number; bytes: number; records: number };
+  bundle: BundleReport;
+  correlation: CorrelatorStats;
+}
+
+/** Runs the embedded pipeline: read the bundle as a stream, feed the correlation core, collect the records. */
+export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisResult> {
+  const correlator = new Correlator({ clusterName: options.clusterName ?? 'default', profiles: options.profiles ?? [] });
+  const bundle = await readBundle({
+    paths: options.dir !== undefined ? [options.dir] : undefined,
+    inputs: { events: options.events, pods: options.pods, logs: options.logs, kubelet: options.kubelet },
+    onSignal: (signal) => correlator.ingest(signal),
+    onProgress: options.onProgress,
+    referenceYear: options.referenceYear,
+  });
+  const records = correlator.records();
+  const files = bundle.stats.files;
+  return {
+    records,
+    diagnostics: bundle.diagnostics,
+    diagnosticsDropped: bundle.diagnosticsDropped,
+    stats: {
+      files: files.kubernetes + files.kubelet + files.containerLogs,
+      lines: bundle.stats.lines,
+      bytes: bundle.stats.bytes,
+      records: records.length,
+    },
+    bundle,
+    correlation: correlator.stats(),
+  };
+}
