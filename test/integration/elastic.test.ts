@@ -122,7 +122,8 @@ describe('Elasticsearch adapter against a real node', () => {
     const good = record('uid-9', 0);
     const unknownField = { ...good, killtrace: { ...good.killtrace, bogus: 'not in the contract' } };
     const wrongType = { ...good, killtrace: { ...good.killtrace, restart: { count: 'many' } } };
-    const report = await writeDocuments(
+    // Deliberately outside the contract type: these are what a buggy writer could send.
+    const report = await writeDocuments<object>(
       client,
       [
         { id: 'ok-doc', document: good },
