@@ -144,7 +144,7 @@ function parseStatus(value: unknown, reporter: Reporter): ContainerStatus | unde
     reporter.diagnostics.push(makeDiagnostic('info', 'KT_INPUT_BAD_FIELD', `${reporter.what}: a container status has no name; ignored`, reporter.location));
     return undefined;
   }
-  let restartCount = asNumber(s.restartCount) ?? 0;
+  let restartCount = s.restartCount === undefined ? 0 : (asNumber(s.restartCount) ?? -1);
   if (!Number.isInteger(restartCount) || restartCount < 0) {
     reporter.diagnostics.push(
       makeDiagnostic('info', 'KT_INPUT_BAD_FIELD', `${reporter.what}: container ${name} restartCount ${JSON.stringify(s.restartCount)} is not valid; using 0`, reporter.location),
