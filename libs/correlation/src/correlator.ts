@@ -220,24 +220,38 @@ export class Correlator {
     return best?.uid ?? uids[0];
   }
 
-  /** Init durations per workload and container, from every incarnation that logged its `ready` line. */
+  /**
+   * Init durations per workload and container: from each incarnation's `ready` line (step profiles), and from
+   * the pod's Ready condition for the running incarnation of a single-container pod (no profile needed).
+   */
   private history(): HistoryIndex {
     const index: HistoryIndex = new Map();
+    const add = (key: string, entry: HistoryIndex extends Map<string, Array<infer E>> ? E : never): void => {
+      const list = index.get(key);
+      if (list) list.push(entry);
+      else index.set(key, [entry]);
+    };
     for (const pod of this.pods.values()) {
       if (!pod.uid) continue;
+      const snapshot = pod.snapshot;
+      const fromProfile = new Set<string>();
       for (const container of pod.containers.values()) {
-        const key = workloadKey(pod.namespace, pod.name, pod.snapshot, container.name);
+        const key = workloadKey(pod.namespace, pod.name, snapshot, container.name);
         for (const [k, tracker] of container.logs) {
           if (tracker.ready === undefined || tracker.firstLine === undefined) continue;
-          const status = pod.snapshot?.statuses.find((s) => s.name === container.name);
+          const status = snapshot?.statuses.find((s) => s.name === container.name);
           const statusStart = status?.restartCount === k && status.state.kind === 'running' ? status.state.startedAt : undefined;
           const start = Math.min(tracker.firstLine, statusStart ?? Number.POSITIVE_INFINITY);
-          let entry = index.get(key);
-          if (!entry) {
-            entry = [];
-            index.set(key, entry);
-          }
-          entry.push({ podName: pod.name, node: pod.snapshot?.nodeName, restartCount: k, seconds: Math.max(0, tracker.ready - start) / 1000 });
+          add(key, { podName: pod.name, node: snapshot?.nodeName, restartCount: k, seconds: Math.max(0, tracker.ready - start) / 1000 });
+          fromProfile.add(`${container.name}/${k}`);
+        }
+      }
+      const app = snapshot?.statuses ?? [];
+      const only = app.length === 1 ? app[0] : undefined;
+      if (only && snapshot?.readySince !== undefined && only.ready && only.state.kind === 'running' && only.state.startedAt !== undefined) {
+        const seconds = (snapshot.readySince - only.state.startedAt) / 1000;
+        if (seconds >= 0 && !fromProfile.has(`${only.name}/${only.restartCount}`)) {
+          add(workloadKey(pod.namespace, pod.name, snapshot, only.name), { podName: pod.name, node: snapshot.nodeName, restartCount: only.restartCount, seconds });
         }
       }
     }

@@ -74,7 +74,7 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
       isNewest: incarnation.restartCount === newest,
     });
     const probe = classification.probeType === 'startup' ? spec?.startup : classification.probeType === 'liveness' ? spec?.liveness : undefined;
-    analysed.push({ incarnation, classification, endAt, failures, tracker, probe, initializing: initializing(classification, tracker, spec, endAt) });
+    analysed.push({ incarnation, classification, endAt, failures, tracker, probe, initializing: initializing(classification, incarnation, tracker, spec, endAt) });
     previousEnd = endAt ?? previousEnd;
   }
 
@@ -118,7 +118,7 @@ function probeFailures(kubelet: KubeletSignal[], events: EventSignal[], from: nu
   return out.sort((a, b) => a.at - b.at);
 }
 
-function initializing(c: Classification, tracker: StepTracker | undefined, spec: ContainerSpec | undefined, endAt: number | undefined): boolean | undefined {
+function initializing(c: Classification, incarnation: Incarnation, tracker: StepTracker | undefined, spec: ContainerSpec | undefined, endAt: number | undefined): boolean | undefined {
   if (c.cause === 'startup_probe') return true;
   const at = c.killedAt ?? endAt;
   if (tracker?.profile && at !== undefined && tracker.lines > 0) {
@@ -128,7 +128,20 @@ function initializing(c: Classification, tracker: StepTracker | undefined, spec:
   }
   // Liveness probes only run once a startupProbe has succeeded: a liveness kill came after init.
   if (c.cause === 'liveness_probe' && spec?.startup) return false;
+  if (c.cause === 'liveness_probe' && neverPassed(incarnation, spec?.liveness, at)) return true;
   return undefined;
+}
+
+/**
+ * True when a liveness kill came at the earliest moment the probe allows (initialDelay + failureThreshold
+ * periods): the probe never passed once in this incarnation, so the app had not come up yet.
+ */
+export function neverPassed(incarnation: Incarnation, probe: ProbeSpec | undefined, killAt: number | undefined): boolean {
+  if (!probe || incarnation.startedAt === undefined || killAt === undefined) return false;
+  const earliestKill = probe.initialDelaySeconds + (probe.failureThreshold - 1) * probe.periodSeconds;
+  const uptime = (killAt - incarnation.startedAt) / 1000;
+  // One period of slack (probe workers start at a random offset) plus the start-time precision of the status.
+  return uptime <= earliestKill + probe.periodSeconds + probe.timeoutSeconds + EVENT_SLACK_MS / 1000;
 }
 
 function killElapsed(a: Analysed): number | undefined {
@@ -360,12 +373,16 @@ function explain(r: RestartRecord, c: Classification, a: Analysed): string {
   let sentence = `${parts[0]}${kt.uptime_seconds !== null ? ` after ${formatSeconds(kt.uptime_seconds)} of uptime` : ''}.`;
   if (kt.init.step && kt.init.step_elapsed_seconds !== null) {
     sentence += ` It was still initializing: step ${kt.init.step} had been running for ${formatSeconds(kt.init.step_elapsed_seconds)}${kt.init.completed_steps.length > 0 ? ` (done: ${kt.init.completed_steps.join(', ')})` : ''}.`;
+  } else if (kt.init.phase === 'initializing' && kt.probe.type === 'liveness' && !kt.init.profile) {
+    sentence += ` It had not finished initializing: the liveness probe never passed once in this incarnation (it failed from its first check, ${kt.probe.initial_delay_seconds ?? 0} s after the start).`;
   } else if (kt.init.phase === 'initializing') {
     sentence += ' It had not finished initializing.';
   } else if (kt.init.phase === 'running' && kt.init.profile) {
     sentence += ' Init had completed.';
   }
-  if (kt.log.silence_seconds !== null && kt.log.silence_seconds >= 5) sentence += ` Its last log line came ${formatSeconds(kt.log.silence_seconds)} before the kill.`;
+  if (kt.log.silence_seconds !== null && kt.log.last_line !== null && kt.log.silence_seconds >= 5) {
+    sentence += ` Its last log line ("${truncate(kt.log.last_line, 100)}") came ${formatSeconds(kt.log.silence_seconds)} before the ${kt.killed_at ? 'kill' : 'end'}.`;
+  }
   if (kt.exit_code !== null) sentence += ` Exit code ${kt.exit_code}${kt.reason ? ` (${kt.reason})` : ''}.`;
   sentence += ` Confidence ${kt.confidence}: ${c.reasoning}.`;
   if (kt.recommendation.text) sentence += ` ${kt.recommendation.text}`;

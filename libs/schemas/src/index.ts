@@ -3,3 +3,4 @@ export * from './diagnostics.js';
 export * from './profile.js';
 export * from './restart-record.js';
 export { restartRecordId } from './record-id.js';
+export * from './messages.js';

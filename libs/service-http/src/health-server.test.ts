@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { Counter } from 'prom-client';
+import { createRegistry, startHealthServer } from './health-server.js';
+
+describe('health server', () => {
+  it('serves liveness, readiness from its checks, and metrics', async () => {
+    const registry = createRegistry('test');
+    const counter = new Counter({ name: 'killtrace_test_total', help: 'test counter', registers: [registry] });
+    counter.inc(3);
+    let ready = false;
+    const server = await startHealthServer({ port: 0, host: '127.0.0.1', registry, readiness: [{ name: 'kafka', check: () => ({ ok: ready, detail: ready ? undefined : 'not connected' }) }] });
+    try {
+      const base = `http://127.0.0.1:${server.port}`;
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      const notReady = await fetch(`${base}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(await notReady.json()).toMatchObject({ status: 'not ready', checks: [{ name: 'kafka', ok: false, detail: 'not connected' }] });
+      ready = true;
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toContain('killtrace_test_total{component="test"} 3');
+      expect(metrics).toContain('killtrace_process_cpu_user_seconds_total');
+    } finally {
+      await server.close();
+    }
+  });
+});
