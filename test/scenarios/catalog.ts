@@ -37,7 +37,7 @@ const GPU_ADDRS = ['0000:3b:00.0', '0000:3c:00.0', '0000:5e:00.0', '0000:5f:00.0
 const BIND_SECONDS = [18.4, 19.6, 18.9, 19.8, 18.2, 19.1, 19.5, 18.7];
 
 /** One incarnation of the Cloudpods `host` agent on a node with `gpus` GPUs (`perGpu` seconds each to bind). */
-export function hostAgentIncarnation(opts: { gpus: number; gpuId?: string; perGpu?: number[]; cpuModel?: string; runFor?: number }): IncarnationDesc {
+export function hostAgentIncarnation(opts: { gpus: number; gpuId?: string; perGpu?: number[]; cpuModel?: string; runFor?: number; storageSeconds?: number }): IncarnationDesc {
   const log: LogLineDesc[] = [];
   const g = (sev: 'I' | 'W' | 'E', site: string, text: string) => `{{glog ${sev} ${site}}} ${text}`;
   log.push({ at: 0.31, text: g('I', 'main.go:62', 'host agent v3.11.4 (git 6f1c2a9, go1.22.7) starting') });
@@ -63,9 +63,10 @@ export function hostAgentIncarnation(opts: { gpus: number; gpuId?: string; perGp
     t += 0.3;
   }
   log.push({ at: t + 0.2, text: g('I', 'storage_manager.go:77', 'init storage manager'), step: 'storage-init' });
-  log.push({ at: t + 1.4, text: g('I', 'storage_manager.go:133', 'local storage /opt/cloud/workspace/disks: 3.5 TiB, 2.9 TiB free') });
-  log.push({ at: t + 2.5, text: g('I', 'host_services.go:152', 'Start host service on :8885'), ready: true });
-  const readyAt = t + 2.5;
+  const storage = opts.storageSeconds ?? 2.5;
+  log.push({ at: t + storage * 0.55, text: g('I', 'storage_manager.go:133', 'local storage /opt/cloud/workspace/disks: 3.5 TiB, 2.9 TiB free') });
+  log.push({ at: t + storage, text: g('I', 'host_services.go:152', 'Start host service on :8885'), ready: true });
+  const readyAt = t + storage;
   log.push(...steady(readyAt + 30, readyAt + (opts.runFor ?? 3600), 60, (i) => g('I', 'host_health.go:88', `sync host status to region ok (seq ${i + 1})`)));
   return {
     log,
@@ -108,7 +109,7 @@ export function hostAgentCrashloop(): Scenario {
     pods: [
       hostPod('gpu-node-1', 'x7k2p', '10.0.0.5', hostAgentIncarnation({ gpus: 8 })),
       hostPod('gpu-node-2', 'm9qzt', '10.0.0.6', hostAgentIncarnation({ gpus: 1, gpuId: '10de:1eb8', perGpu: [14.8] })),
-      hostPod('cpu-node-1', '4hcw8', '10.0.0.7', hostAgentIncarnation({ gpus: 0, cpuModel: 'AMD EPYC 7543 32-Core Processor' })),
+      hostPod('cpu-node-1', '4hcw8', '10.0.0.7', hostAgentIncarnation({ gpus: 0, cpuModel: 'AMD EPYC 7543 32-Core Processor', storageSeconds: 7.6 })),
     ],
     expect: [0, 1, 2, 3, 4, 5, 6].map((n) => ({ pod: 'default-host-x7k2p', container: 'host', restartCount: n, cause: 'liveness_probe' as const, confidence: 'high' as const, step: n >= 5 ? 'gpu-vfio-bind' : null })),
   };
@@ -258,7 +259,7 @@ export function oomKilled(): Scenario {
         ],
       },
     ],
-    bundle: { rotateBytes: 64 * 1024 },
+    bundle: { rotateBytes: 40 * 1024 },
     expect: [{ pod: p.name, container: 'inventory', restartCount: 0, cause: 'oom_killed', confidence: 'high', step: 'warm-cache' }],
   };
 }
@@ -519,7 +520,7 @@ export function shopInventoryMixed(): Scenario {
       { ...exit, node: 'worker-4' },
       { ...ev, namespace: 'shop', node: 'worker-4' },
     ],
-    bundle: { rotateBytes: 64 * 1024 },
+    bundle: { rotateBytes: 40 * 1024 },
   };
 }
 
