@@ -71,7 +71,7 @@ export function renderLogFile(file: LogFileSim, maxLine: number, rotateBytes?: n
     current += criLines(l, maxLine);
     if (current.length > rotateBytes) {
       // The kubelet checks sizes every 10 s; the rotated name is the rotation time.
-      parts.push({ content: current, rotatedAt: l.at + 10_000_000 });
+      parts.push({ content: current, rotatedAt: Math.min(l.at + 10_000_000, file.endedAt) });
       current = '';
     }
   }
