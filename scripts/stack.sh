@@ -243,7 +243,7 @@ start_kafka() {
       log "a Kafka broker not started by this script answers on $KAFKA_HOST:$KAFKA_PORT, reusing it"
       return 0
     fi
-    fail_server kafka "port $KAFKA_PORT is taken by another process that does not answer as a Kafka broker" "$KAFKA_LOG"
+    fail_server kafka "port $KAFKA_PORT is taken by another process that does not answer as a Kafka broker (find it with: ss -ltnp 'sport = :$KAFKA_PORT')" "$KAFKA_LOG"
   fi
   if pid_alive "$KAFKA_PID"; then
     log "Kafka process $(cat "$KAFKA_PID") exists but is not healthy yet; waiting for it"
@@ -394,7 +394,7 @@ start_elasticsearch() {
       log "Elasticsearch process $(cat "$(es_pidfile)") exists but is not healthy yet; waiting for it"
       return 0
     fi
-    fail_server elasticsearch "port $ES_PORT is taken by a process that does not answer as a healthy Elasticsearch" "$(es_log)"
+    fail_server elasticsearch "port $ES_PORT is taken by a process that does not answer as a healthy Elasticsearch (find it with: ss -ltnp 'sport = :$ES_PORT')" "$(es_log)"
   fi
   resolve_elasticsearch
   ensure_es_user
