@@ -815,23 +815,27 @@ class Sim {
       const r = rng(hashString(`noise/${node}`));
       const exporter = `monitoring/node-exporter-${hex(r, 5)}`;
       const proxy = `kube-system/kube-proxy-${hex(r, 5)}`;
-      const job = `batch/nightly-report-2877${Math.floor(r() * 9000 + 1000)}-${hex(r, 5)}`;
       const exporterUid = uuid(r);
       let t = this.startUs + Math.floor(r() * 20 * S);
+      let jobIndex = 28779000 + Math.floor(r() * 500);
       while (t < this.endUs) {
-        const k = Math.floor(r() * 7);
+        const k = Math.floor(r() * 6);
         if (k === 0)
           this.journal(node, { at: t, severity: 'I', site: 'prober.go:107', msg: 'Probe failed', kv: [['probeType', 'Readiness'], ['pod', exporter], ['podUID', exporterUid], ['containerName', 'node-exporter'], ['probeResult', 'failure'], ['output', 'HTTP probe failed with statuscode: 500']] });
         else if (k === 1)
           this.journal(node, { at: t, severity: 'W', site: 'container.go:586', msg: `Failed to get RecentStats("/system.slice/containerd.service") while determining the next housekeeping: unable to find data in memory cache`, kv: [], raw: true });
         else if (k === 2)
           this.journal(node, { at: t, severity: 'I', site: 'scope.go:117', msg: 'RemoveContainer', kv: [['containerID', hex(r, 64)]] });
-        else if (k === 3)
-          this.journal(node, { at: t, severity: 'I', site: 'kubelet.go:2453', msg: 'SyncLoop (PLEG): event for pod', kv: [['pod', job], ['event', { ID: uuid(r), Type: 'ContainerDied', Data: hex(r, 64) }]] });
-        else if (k === 4)
-          this.journal(node, { at: t, severity: 'I', site: 'reconciler_common.go:245', msg: `operationExecutor.VerifyControllerAttachedVolume started for volume "kube-api-access-${hex(r, 5)}" (UniqueName: "kubernetes.io/projected/${uuid(r)}-kube-api-access") pod "${job.split('/')[1] ?? ''}"`, kv: [['pod', job]] });
-        else if (k === 5)
-          this.journal(node, { at: t, severity: 'I', site: 'kuberuntime_container.go:809', msg: 'Killing container with a grace period', kv: [['pod', job], ['podUID', uuid(r)], ['containerName', 'report'], ['containerID', `containerd://${hex(r, 64)}`], ['gracePeriod', 30]] });
+        else if (k === 3) {
+          // A CronJob pod that runs for a few seconds and completes (exit 0, no kill).
+          const job = `batch/report-cron-${jobIndex++}-${hex(r, 5)}`;
+          const uid = uuid(r);
+          const cid = hex(r, 64);
+          this.journal(node, { at: t, severity: 'I', site: 'kubelet.go:2425', msg: 'SyncLoop ADD', kv: [['source', 'api'], ['pods', [job]]] });
+          this.journal(node, { at: t + 1_400_000, severity: 'I', site: 'kubelet.go:2453', msg: 'SyncLoop (PLEG): event for pod', kv: [['pod', job], ['event', { ID: uid, Type: 'ContainerStarted', Data: cid }]] });
+          this.journal(node, { at: t + 9_100_000, severity: 'I', site: 'kubelet.go:2453', msg: 'SyncLoop (PLEG): event for pod', kv: [['pod', job], ['event', { ID: uid, Type: 'ContainerDied', Data: cid }]] });
+        } else if (k === 4)
+          this.journal(node, { at: t, severity: 'I', site: 'reconciler_common.go:245', msg: `operationExecutor.VerifyControllerAttachedVolume started for volume "kube-api-access-${hex(r, 5)}" (UniqueName: "kubernetes.io/projected/${uuid(r)}-kube-api-access") pod "${proxy.split('/')[1] ?? ''}"`, kv: [['pod', proxy]] });
         else
           this.journal(node, { at: t, severity: 'I', site: 'kubelet_getters.go:218', msg: 'Pod status updated', kv: [['pod', proxy], ['status', 'Running']] });
         t += 15 * S + Math.floor(r() * 30 * S);
