@@ -13,7 +13,6 @@ import type { BundleProgress, ReadBundleOptions } from './bundle-options.js';
 const BUNDLE = fileURLToPath(new URL('../../../test/fixtures/inputs/bundle-rollover', import.meta.url));
 const EVENTS = fileURLToPath(new URL('../../../test/fixtures/inputs/events', import.meta.url));
 const JOURNAL = fileURLToPath(new URL('../../../test/fixtures/inputs/journal', import.meta.url));
-const POD_DIR = 'var/log/pods/payments_ledger-5c9d7f6b8-x4q2m_7b1f0c3e-5a2d-4e8f-9c61-2d4b8a0f3e17';
 const scratch = mkdtempSync(join(tmpdir(), 'killtrace-bundle-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
