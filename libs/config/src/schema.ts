@@ -168,6 +168,59 @@ const correlatorSchema = z
   })
   .prefault({});
 
+const nodeAgentSchema = z
+  .strictObject({
+    nodeName: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_NODE_NAME',
+      description: 'Node the agent runs on (from the downward API `spec.nodeName`); defaults to the host name.',
+    }),
+    logRoot: setting(z.string().min(1).default('/var/log/pods'), {
+      env: 'KILLTRACE_NODE_AGENT_LOG_ROOT',
+      description: 'Root of the kubelet\'s container logs (`<ns>_<pod>_<uid>/<container>/<N>.log`).',
+    }),
+    pollIntervalMs: setting(z.int().min(10).max(60_000).default(1_000), {
+      env: 'KILLTRACE_NODE_AGENT_POLL_INTERVAL_MS',
+      description: 'How often the log tree and the followed files are polled (fs.watch is unreliable across rotations).',
+    }),
+    rotateWaitMs: setting(z.int().min(0).max(600_000).default(5_000), {
+      env: 'KILLTRACE_NODE_AGENT_ROTATE_WAIT_MS',
+      description: 'How long a rotated (renamed) log file is still read after rotation, for lines the runtime wrote before reopening.',
+    }),
+    checkpointDir: setting(z.string().min(1).default('/var/lib/killtrace/node-agent'), {
+      env: 'KILLTRACE_NODE_AGENT_CHECKPOINT_DIR',
+      description: 'Directory of the durable file offsets and journal cursor (a hostPath, so a restarted agent resumes).',
+    }),
+    checkpointIntervalMs: setting(z.int().min(0).max(600_000).default(1_000), {
+      env: 'KILLTRACE_NODE_AGENT_CHECKPOINT_INTERVAL_MS',
+      description: 'Least time between two checkpoint writes (offsets only ever cover acknowledged lines).',
+    }),
+    journalMode: setting(z.enum(['journalctl', 'file', 'off']).default('journalctl'), {
+      env: 'KILLTRACE_NODE_AGENT_JOURNAL_MODE',
+      description: 'Kubelet log source: `journalctl -u kubelet -f -o json`, a plain log `file` (tailed with rotation), or `off`.',
+    }),
+    journalPath: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_NODE_AGENT_JOURNAL_PATH',
+      description: 'With `journalctl`: the journal directory (`-D`, e.g. `/var/log/journal`); with `file`: the kubelet log file.',
+    }),
+    journalctlCommand: setting(z.string().min(1).default('journalctl'), {
+      env: 'KILLTRACE_NODE_AGENT_JOURNALCTL_COMMAND',
+      description: 'journalctl executable (any program printing `journalctl -o json` lines).',
+    }),
+    journalUnit: setting(z.string().min(1).default('kubelet'), {
+      env: 'KILLTRACE_NODE_AGENT_JOURNAL_UNIT',
+      description: 'Systemd unit whose journal is followed.',
+    }),
+    redactPatterns: setting(z.array(z.string().min(1)).default([]), {
+      env: 'KILLTRACE_NODE_AGENT_REDACT_PATTERNS',
+      description: 'Extra JavaScript regexes (comma-separated in the environment) whose matches are masked in log text before it leaves the node; a capture group masks only that group.',
+    }),
+    redactDefaults: setting(z.boolean().default(true), {
+      env: 'KILLTRACE_NODE_AGENT_REDACT_DEFAULTS',
+      description: 'Also mask `password=`, `token=`, `Authorization: Bearer`, and AWS-style access keys.',
+    }),
+  })
+  .prefault({});
+
 const field = (tree: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined), tree);
 
@@ -212,6 +265,7 @@ export const configSchema = z
     logging: loggingSchema,
     http: httpSchema,
     correlator: correlatorSchema,
+    nodeAgent: nodeAgentSchema,
   })
   .superRefine((config, ctx) => {
     for (const issue of crossFieldIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
