@@ -190,6 +190,6 @@ export class JsonStreamSplitter {
   }
 
   private diagnostic(code: 'KT_INPUT_BAD_JSON' | 'KT_INPUT_TRUNCATED_JSON' | 'KT_INPUT_VALUE_TOO_LARGE', message: string, offset: number, line: number): Diagnostic {
-    return makeDiagnostic(code === 'KT_INPUT_BAD_JSON' ? 'warning' : 'warning', code, message, { file: this.file, offset, line });
+    return makeDiagnostic('warning', code, message, { file: this.file, offset, line });
   }
 }

@@ -50,6 +50,8 @@ interface Entry {
 interface PendingMultiline extends Entry {
   key: string;
   lines: string[];
+  /** Characters collected so far (a value is capped at MAX_MULTILINE_CHARS). */
+  chars: number;
 }
 
 const SHORT = /^([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? (\S+) ([^\s[:]+)(?:\[\d+\])?:(?: (.*))?$/s;
@@ -232,7 +234,10 @@ export class KubeletJournalParser {
     if (this.pending) {
       if (message.charCodeAt(0) === 9) {
         const p = this.pending;
-        if (p.lines.reduce((n, l) => n + l.length + 1, 0) < MAX_MULTILINE_CHARS) p.lines.push(message.slice(1));
+        if (p.chars < MAX_MULTILINE_CHARS) {
+          p.lines.push(message.slice(1));
+          p.chars += message.length;
+        }
         return;
       }
       if (message.startsWith(' >')) {
@@ -282,7 +287,7 @@ export class KubeletJournalParser {
     }
     const entry: Entry = { header, message: quoted.value, pairs: parsed.pairs, at, host, lineNo };
     if (parsed.multilineKey !== undefined) {
-      this.pending = { ...entry, key: parsed.multilineKey, lines: [] };
+      this.pending = { ...entry, key: parsed.multilineKey, lines: [], chars: 0 };
       return;
     }
     this.emit(entry, out);
