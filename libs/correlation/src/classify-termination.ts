@@ -32,6 +32,8 @@ export interface ClassificationInput {
   endAt?: number;
   /** True for the newest incarnation that ended: the one pod-level endings apply to. */
   isNewest: boolean;
+  /** True when the pod's kubelet journal spans this incarnation's life: then a missing kill line means no kill. */
+  journalCovers: boolean;
 }
 
 const KILL_EXIT_CODES = new Set([137, 143]);
@@ -52,7 +54,9 @@ export function classifyTermination(input: ClassificationInput): Classification 
   const evictedEvent = input.podEvents.find((e) => e.reason === 'Evicted' && near(e.lastAt, 5 * 60_000));
   const evictedLine = input.podKubelet.find((s) => s.action === 'evicted' && near(s.at, 5 * 60_000));
   if (evictedEvent || evictedLine || (pod?.reason === 'Evicted' && isLastIncarnation(input))) {
-    const at = evictedLine?.at ?? evictedEvent?.lastAt ?? killing?.at;
+    // The kill line is the decision carried out ("evicted successfully" comes after it); events have second precision.
+    const journalKill = marks.find((m) => m.kind === 'killing');
+    const at = journalKill?.at ?? evictedLine?.at ?? evictedEvent?.lastAt ?? killing?.at;
     return { cause: 'evicted', decidedBy: 'kubelet', confidence: evictedEvent || evictedLine ? 'high' : 'medium', killedAt: at, reasoning: evictedEvent ? `Evicted: ${evictedEvent.message}` : 'the pod status says Evicted' };
   }
 
@@ -83,6 +87,9 @@ export function classifyTermination(input: ClassificationInput): Classification 
     return { cause: 'stopped', decidedBy: 'api', confidence: 'medium', killedAt: pod.deletionTimestamp, reasoning: 'the pod was being deleted' };
   }
 
+  if (!terminated && input.journalCovers) {
+    return { cause: 'app_exit', decidedBy: 'application', confidence: 'medium', reasoning: 'the kubelet journal covering this run records no kill decision and a later incarnation exists, so the process ended by itself (exit status not kept)' };
+  }
   if (terminated && !KILL_EXIT_CODES.has(terminated.exitCode)) {
     return { cause: 'app_exit', decidedBy: 'application', confidence: 'high', reasoning: `the process exited by itself with code ${terminated.exitCode} (${terminated.reason ?? 'no reason'}) and no kill decision was recorded` };
   }

@@ -258,6 +258,20 @@ export function assembleIncarnations(container: ContainerEvidence, events: Event
   });
   for (const a of anchors.values()) if (a.terminated) get(a.restartCount);
 
+  // Kill lines name the container id of incarnations whose logs are gone; PLEG then gives their precise start.
+  const startedById = new Map<string, number>();
+  for (const signal of container.kubelet) {
+    if (signal.action === 'container_started' && signal.containerId) startedById.set(signal.containerId, signal.at);
+  }
+  for (const inc of incarnations.values()) {
+    const ids = [inc.containerId, ...(inc.episode?.containerIds ?? [])].filter((id): id is string => id !== undefined);
+    const started = ids.map((id) => startedById.get(id)).find((at) => at !== undefined);
+    if (started !== undefined && (inc.startedAt === undefined || inc.startSource !== 'kubelet_log')) {
+      inc.startedAt = started;
+      inc.startSource = 'kubelet_log';
+    }
+  }
+
   // A log file for a later incarnation proves that this one ended, even with no other trace of it.
   const logKs = [...container.logs.keys()];
   const newestLog = Math.max(-1, ...logKs, ...(newestEnded !== undefined ? [newestEnded + 1] : []));

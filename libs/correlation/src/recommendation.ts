@@ -21,8 +21,13 @@ export interface StartupProbeRecommendation {
 }
 
 const COMPLETED_MARGIN = 1.5;
-const UNFINISHED_MARGIN = 2;
+const UNFINISHED_MARGIN = 3;
 const MIN_BUDGET_SECONDS = 30;
+/**
+ * When init was never seen to finish, its length is unknown: a too-small startupProbe repeats the crash loop,
+ * while a too-generous one only delays noticing a container that hangs at start. So lean generous.
+ */
+const UNFINISHED_FLOOR_SECONDS = 300;
 
 /** The smallest startupProbe (keeping the liveness probe's period) whose budget covers observed init with margin. */
 export function recommendStartupProbe(observed: InitObservation, liveness: ProbeSpec | undefined): StartupProbeRecommendation | undefined {
@@ -33,7 +38,7 @@ export function recommendStartupProbe(observed: InitObservation, liveness: Probe
   const target = Math.max(
     MIN_BUDGET_SECONDS,
     longestCompleted * COMPLETED_MARGIN,
-    longestKilled > longestCompleted ? longestKilled * UNFINISHED_MARGIN : 0,
+    longestKilled > longestCompleted ? Math.max(longestKilled * UNFINISHED_MARGIN, UNFINISHED_FLOOR_SECONDS) : 0,
   );
   const periodSeconds = liveness?.periodSeconds ?? 10;
   const failureThreshold = Math.ceil(target / periodSeconds);
@@ -44,7 +49,9 @@ export function recommendStartupProbe(observed: InitObservation, liveness: Probe
   if (killedInInitSeconds.length > 0) {
     parts.push(
       `${killedInInitSeconds.length} incarnation(s) were killed while still initializing after ${describeRange(killedInInitSeconds)}` +
-        (longestKilled > longestCompleted ? ` (never seen to finish at that point, so x${UNFINISHED_MARGIN} the longest)` : ''),
+        (longestKilled > longestCompleted
+          ? ` and never seen to finish that late, so its length is unknown: the budget is x${UNFINISHED_MARGIN} the longest, at least ${formatSeconds(UNFINISHED_FLOOR_SECONDS)} (a generous startupProbe only delays noticing a container that hangs at start)`
+          : ''),
     );
   }
   return { periodSeconds, failureThreshold, budgetSeconds: periodSeconds * failureThreshold, basis: `observed init durations: ${parts.join('; ')}` };

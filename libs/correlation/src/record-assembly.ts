@@ -54,6 +54,11 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
   if (incarnations.length === 0) return [];
   const newest = Math.max(...incarnations.map((i) => i.restartCount));
 
+  // The span of the pod's journal lines: inside it, the absence of a kill line is evidence too.
+  const journalTimes = [...kubelet, ...pod.podKubelet].map((k) => k.at);
+  const journalFrom = journalTimes.length > 0 ? Math.min(...journalTimes) : undefined;
+  const journalTo = journalTimes.length > 0 ? Math.max(...journalTimes) : undefined;
+
   const analysed: Analysed[] = [];
   let previousEnd: number | undefined;
   for (const incarnation of incarnations) {
@@ -72,6 +77,7 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
       startup: spec?.startup,
       endAt,
       isNewest: incarnation.restartCount === newest,
+      journalCovers: journalFrom !== undefined && journalTo !== undefined && from !== undefined && endAt !== undefined && journalFrom <= from && journalTo >= endAt,
     });
     const probe = classification.probeType === 'startup' ? spec?.startup : classification.probeType === 'liveness' ? spec?.liveness : undefined;
     analysed.push({ incarnation, classification, endAt, failures, tracker, probe, initializing: initializing(classification, incarnation, tracker, spec, endAt) });

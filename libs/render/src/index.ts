@@ -1,2 +1,2 @@
-export { renderRecordsText, renderCauseSummary, wrapText, type TextOptions } from './text-report.js';
+export { renderRecordsText, renderCauseSummary, renderRecommendations, wrapText, type TextOptions } from './text-report.js';
 export { palette, type Palette } from './ansi.js';

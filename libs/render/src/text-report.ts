@@ -19,10 +19,53 @@ const CAUSE_TITLE: Record<Cause, string> = {
   unknown: 'UNKNOWN CAUSE',
 };
 
-/** One readable block per restart, in the order given (the CLI passes newest last). */
+const COMPACT_LIMIT = 20;
+
+/**
+ * One readable block per restart, in the order given (the CLI passes newest last). Stops through the API
+ * (deletions, rollouts) are expected and would drown the restarts that matter, so they get one line each.
+ */
 export function renderRecordsText(records: readonly RestartRecord[], options: TextOptions): string {
   const p = palette(options.color);
-  return records.map((record) => renderRecord(record, p, options.width ?? 100)).join('\n');
+  const width = options.width ?? 100;
+  const full = records.filter((r) => r.killtrace.cause !== 'stopped');
+  const stopped = records.filter((r) => r.killtrace.cause === 'stopped');
+  const blocks = full.map((record) => renderRecord(record, p, width));
+  if (stopped.length > 0) {
+    const lines = [p.bold(`Stopped through the API (deletion, rollout or scale-down; usually expected): ${stopped.length}`)];
+    for (const r of stopped.slice(-COMPACT_LIMIT)) {
+      lines.push(`  ${p.dim(r['@timestamp'])}  ${r.kubernetes.namespace}/${r.kubernetes.pod.name} · ${r.kubernetes.container.name} · restart ${r.killtrace.restart.count} · confidence ${r.killtrace.confidence}`);
+    }
+    if (stopped.length > COMPACT_LIMIT) lines.push(p.dim(`  … and ${stopped.length - COMPACT_LIMIT} earlier (all in --output ndjson)`));
+    blocks.unshift(`${lines.join('\n')}\n`);
+  }
+  return blocks.join('\n');
+}
+
+/** One recommendation per workload container, with how many restarts it covers. */
+export function renderRecommendations(records: readonly RestartRecord[], options: TextOptions): string {
+  const p = palette(options.color);
+  const byWorkload = new Map<string, { records: RestartRecord[]; text: string; probe: string | undefined }>();
+  for (const r of records) {
+    const rec = r.killtrace.recommendation;
+    if (!r.killtrace.probe_induced || !rec.startup_probe) continue;
+    const k = r.kubernetes;
+    const owner = k.daemonset?.name ?? k.statefulset?.name ?? k.deployment?.name ?? k.job?.name ?? k.replicaset?.name ?? k.pod.name;
+    const key = `${k.namespace}/${owner} · ${k.container.name}`;
+    const entry = byWorkload.get(key) ?? { records: [], text: rec.text, probe: undefined };
+    entry.records.push(r);
+    entry.text = rec.text;
+    entry.probe = `startupProbe: { periodSeconds: ${rec.startup_probe.period_seconds}, failureThreshold: ${rec.startup_probe.failure_threshold} }`;
+    byWorkload.set(key, entry);
+  }
+  if (byWorkload.size === 0) return '';
+  const lines = [p.bold('Summary: what to change')];
+  for (const [key, entry] of byWorkload) {
+    lines.push(`  ${p.bold(key)} (${entry.records.length} probe kill(s))`);
+    lines.push(...wrapText(entry.text, (options.width ?? 100) - 4).map((l) => `    ${p.green(l)}`));
+    if (entry.probe) lines.push(`    ${p.green(entry.probe)}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 function renderRecord(r: RestartRecord, p: Palette, width: number): string {
@@ -40,7 +83,9 @@ function renderRecord(r: RestartRecord, p: Palette, width: number): string {
   ].filter(Boolean);
   lines.push(`${tone(p.bold(CAUSE_TITLE[kt.cause]))}  ${p.dim(facts.join(' · '))}`);
   lines.push('');
-  lines.push(...wrapText(r.message, width));
+  // The paragraph ends with the recommendation, which has its own section below.
+  const message = r.message.endsWith(kt.recommendation.text) ? r.message.slice(0, r.message.length - kt.recommendation.text.length).trimEnd() : r.message;
+  lines.push(...wrapText(message, width));
   lines.push('');
   if (kt.timeline.length > 0) {
     lines.push(p.bold('Evidence'));

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
-import { renderCauseSummary, renderRecordsText } from '@killtrace/render';
+import { renderCauseSummary, renderRecommendations, renderRecordsText } from '@killtrace/render';
 import type { StepProfile } from '@killtrace/schemas';
 import { CliError, EXIT_OK, EXIT_USAGE } from './errors.js';
 import { ProgressMeter } from './progress-meter.js';
@@ -106,7 +106,7 @@ async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS
       break;
     default:
       io.stdout.write(renderRecordsText(result.records, { color, width: Math.min(110, io.stdout.columns ?? 100) }));
-      io.stdout.write(`\n${renderCauseSummary(result.records, { color })}\n${renderReadSummary(result, color)}\n`);
+      io.stdout.write(`\n${renderRecommendations(result.records, { color })}\n${renderCauseSummary(result.records, { color })}\n${renderReadSummary(result, color)}\n`);
   }
   const used = result.stats.files;
   if (used === 0) {
