@@ -107,4 +107,28 @@ describe('Correlator', () => {
     for (const signal of [...all].reverse()) backward.ingest(signal);
     expect(backward.records()).toEqual(forward.records());
   });
+
+  it('evicts pods whose newest evidence is older than the cutoff, the same way whatever the order', () => {
+    const OTHER = '99999999-2222-3333-4444-555555555555';
+    const late = crashLoop();
+    const early: Signal[] = [
+      { kind: 'app_log', at: s(-7200), pod: { namespace: 'onecloud', name: 'old-pod', uid: OTHER }, container: 'host', restartCount: 0, stream: 'stdout', text: 'hello' },
+      { kind: 'kubelet', at: s(-7100), action: 'container_died', pod: { namespace: 'onecloud', name: 'old-pod', uid: OTHER }, text: 'died' },
+    ];
+    const forward = new Correlator({ clusterName: 'test' });
+    for (const signal of [...early, ...late]) forward.ingest(signal);
+    const backward = new Correlator({ clusterName: 'test' });
+    for (const signal of [...early, ...late].reverse()) backward.ingest(signal);
+    expect(forward.stats().pods).toBe(2);
+    expect(forward.evictBefore(s(-3600))).toBe(1);
+    expect(backward.evictBefore(s(-3600))).toBe(1);
+    expect(forward.stats().pods).toBe(1);
+    expect(backward.records()).toEqual(forward.records());
+    expect(forward.evictBefore(s(-3600))).toBe(0);
+    // A redelivered kubelet line of an evicted pod counts again: its dedup key went with the pod.
+    forward.ingest(early[1] as Signal);
+    expect(forward.stats().pods).toBe(2);
+    expect(forward.evictBefore(s(10_000))).toBe(2);
+    expect(forward.records()).toEqual([]);
+  });
 });

@@ -100,6 +100,33 @@ export class Correlator {
     return updates;
   }
 
+  /**
+   * Forgets every pod whose newest evidence (by event time) is older than `cutoff`, with its kubelet-line
+   * dedup keys and the fingerprints `poll` remembers. Deterministic: whether a pod goes depends only on the set
+   * of its evidence and on `cutoff`, never on arrival order, so a live run and a replay of the same window
+   * evict the same pods. Returns how many pods were forgotten.
+   */
+  evictBefore(cutoff: number): number {
+    let evicted = 0;
+    for (const [key, pod] of [...this.pods]) {
+      if (podLatest(pod) >= cutoff) continue;
+      this.pods.delete(key);
+      this.dirty.delete(key);
+      for (const container of pod.containers.values()) for (const signal of container.kubelet) this.kubeletSeen.delete(kubeletKey(signal));
+      for (const signal of pod.podKubelet) this.kubeletSeen.delete(kubeletKey(signal));
+      const nameKey = `${pod.namespace}/${pod.name}`;
+      if (pod.uid) {
+        const uids = this.uidsByName.get(nameKey);
+        uids?.delete(pod.uid);
+        if (uids?.size === 0) this.uidsByName.delete(nameKey);
+        const prefix = `${pod.uid}:`;
+        for (const id of [...this.emitted.keys()]) if (id.startsWith(prefix)) this.emitted.delete(id);
+      }
+      evicted += 1;
+    }
+    return evicted;
+  }
+
   /** What has been ingested, for summaries and metrics. */
   stats(): CorrelatorStats {
     let containers = 0;
@@ -269,4 +296,32 @@ export class Correlator {
     }
     return out;
   }
+}
+
+/** The newest event time among a pod's evidence; -Infinity when nothing it holds carries a time. */
+function podLatest(pod: PodEvidence): number {
+  let latest = Number.NEGATIVE_INFINITY;
+  const see = (t: number | undefined): void => {
+    if (t !== undefined && t > latest) latest = t;
+  };
+  const snapshot = pod.snapshot;
+  if (snapshot) {
+    see(pod.snapshotObservedAt);
+    see(snapshot.startTime);
+    see(snapshot.deletionTimestamp);
+    see(snapshot.readySince);
+    for (const status of [...snapshot.statuses, ...snapshot.initStatuses]) {
+      see(status.lastTerminated?.finishedAt);
+      see(status.lastTerminated?.startedAt);
+      if (status.state.kind === 'running') see(status.state.startedAt);
+      if (status.state.kind === 'terminated') see(status.state.finishedAt ?? status.state.startedAt);
+    }
+  }
+  for (const event of pod.events.values()) see(event.lastAt);
+  for (const signal of pod.podKubelet) see(signal.at);
+  for (const container of pod.containers.values()) {
+    for (const signal of container.kubelet) see(signal.at);
+    for (const tracker of container.logs.values()) see(tracker.lastLine()?.at);
+  }
+  return latest;
 }
