@@ -221,6 +221,36 @@ const nodeAgentSchema = z
   })
   .prefault({});
 
+const collectorSchema = z
+  .strictObject({
+    mode: setting(z.enum(['cluster-watcher', 'node-agent']).optional(), {
+      env: 'KILLTRACE_COLLECTOR_MODE',
+      description: 'What `killtrace-collector` runs when no mode argument is given: `cluster-watcher` or `node-agent`.',
+    }),
+  })
+  .prefault({});
+
+const clusterWatcherSchema = z
+  .strictObject({
+    namespaces: setting(z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a namespace name')).default([]), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_NAMESPACES',
+      description: 'Namespaces whose pods and events are watched (comma-separated in the environment); empty watches all namespaces.',
+    }),
+    labelSelector: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_LABEL_SELECTOR',
+      description: 'Label selector of the watched pods (e.g. `app.kubernetes.io/part-of=shop`); events are not filtered.',
+    }),
+    kubeconfig: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_KUBECONFIG',
+      description: 'Kubeconfig file; when unset: `$KUBECONFIG`, `~/.kube/config`, then the in-cluster service account.',
+    }),
+    retryMaxMs: setting(z.int().min(100).max(600_000).default(30_000), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_RETRY_MAX_MS',
+      description: 'Longest back-off between attempts to re-establish a failed list or watch (doubling from 500 ms).',
+    }),
+  })
+  .prefault({});
+
 const field = (tree: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined), tree);
 
@@ -266,6 +296,8 @@ export const configSchema = z
     http: httpSchema,
     correlator: correlatorSchema,
     nodeAgent: nodeAgentSchema,
+    collector: collectorSchema,
+    clusterWatcher: clusterWatcherSchema,
   })
   .superRefine((config, ctx) => {
     for (const issue of crossFieldIssues(config)) ctx.addIssue({ code: 'custom', ...issue });

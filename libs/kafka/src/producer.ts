@@ -12,6 +12,8 @@ export interface OutgoingMessage<T> {
   key: string;
   value: T;
   headers?: Record<string, string>;
+  /** Kafka message timestamp, epoch ms (the signal's event time, so consumers can seek by time); broker time when absent. */
+  timestamp?: number;
 }
 
 /** A topic bound to its schema: every payload is validated before it leaves the process. */
@@ -50,14 +52,19 @@ export function createProducer(kafka: KafkaClient, options: ProducerOptions = {}
       return {
         topic,
         async send(messages) {
-          const encoded: { key: string; value: Buffer; headers?: Record<string, string> }[] = [];
+          const encoded: { key: string; value: Buffer; headers?: Record<string, string>; timestamp?: string }[] = [];
           const problems: string[] = [];
           messages.forEach((message, index) => {
             const result = encodeMessage(schema, message.value);
             if (!result.ok) {
               problems.push(...result.issues.map((issue) => `message ${index} (key ${message.key}): ${issue}`));
             } else {
-              encoded.push({ key: message.key, value: result.bytes, ...(message.headers === undefined ? {} : { headers: message.headers }) });
+              encoded.push({
+                key: message.key,
+                value: result.bytes,
+                ...(message.headers === undefined ? {} : { headers: message.headers }),
+                ...(message.timestamp === undefined ? {} : { timestamp: String(Math.round(message.timestamp)) }),
+              });
             }
           });
           if (problems.length > 0) {
