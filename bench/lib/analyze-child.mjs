@@ -1,0 +1,33 @@
+/* global process, performance, console */
+// The analysis side of the analyze benchmark: runAnalysis() on a bundle directory in a fresh process; prints one
+// JSON line. Usage: node [--import tsx] analyze-child.mjs <module path or URL> <bundle dir>
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+const [modulePath, dir] = process.argv.slice(2);
+const mod = await import(pathToFileURL(modulePath).href);
+const began = performance.now();
+const result = await mod.runAnalysis({ dir, clusterName: 'bench' });
+const ms = performance.now() - began;
+const causes = {};
+for (const r of result.records) causes[r.killtrace.cause] = (causes[r.killtrace.cause] ?? 0) + 1;
+console.log(
+  JSON.stringify({
+    ms,
+    records: result.records.length,
+    causes,
+    stats: result.stats,
+    diagnostics: result.diagnostics.length,
+    peakRssMb: peakRssMb(),
+  }),
+);
+
+function peakRssMb() {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
