@@ -17,7 +17,7 @@ export { parseEvent, containerFromFieldPath } from './event-parser.js';
 export type { ObjectContext } from './event-parser.js';
 
 /** One Pod -> PodSignal (probe defaults applied). */
-export { parsePod, parseProbe, stripContainerIdScheme, PROBE_DEFAULTS } from './pod-parser.js';
+export { parsePod, stripContainerIdScheme, PROBE_DEFAULTS } from './pod-parser.js';
 
 /** Any parsed Kubernetes JSON value (List, Event, Pod, watch wrapper) -> Event/Pod signals. */
 export { parseKubernetesDocument, classifyKubernetesValue } from './kubernetes-document.js';
