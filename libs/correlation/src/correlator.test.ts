@@ -132,3 +132,28 @@ describe('Correlator', () => {
     expect(forward.records()).toEqual([]);
   });
 });
+
+describe('Correlator.poll', () => {
+  it('emits a provisional record at the kill, the final one once the watermark passes the end plus lateness, and nothing unchanged', () => {
+    const c = new Correlator({ clusterName: 'test' });
+    const signals = crashLoop();
+    // Up to the kill of incarnation 1: no pod status yet, and its death not seen.
+    const killAt = s(80 + 40.5);
+    for (const signal of signals.filter((x) => x.kind !== 'pod' && (x.kind !== 'kubelet' || x.at <= killAt))) c.ingest(signal);
+
+    const first = c.poll(killAt, 30_000);
+    const latest = first.find((u) => u.record.killtrace.restart.count === 1);
+    expect(latest?.record.killtrace.status).toBe('provisional');
+    expect(latest?.record.killtrace.cause).toBe('liveness_probe');
+    expect(latest?.record.killtrace.exit_code).toBeNull();
+    expect(latest?.id).toBe(`${UID}:host:1`);
+
+    expect(c.poll(killAt, 30_000)).toEqual([]);
+
+    for (const signal of signals) c.ingest(signal);
+    const final = c.poll(killAt + 60_000, 30_000);
+    const finalLatest = final.find((u) => u.id === `${UID}:host:1`);
+    expect(finalLatest?.record.killtrace.status).toBe('final');
+    expect(finalLatest?.record.killtrace.exit_code).toBe(143);
+  });
+});

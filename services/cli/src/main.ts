@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { renderCauseSummary, renderRecommendations, renderRecordsText } from '@killtrace/render';
@@ -24,6 +25,7 @@ interface AnalyzeFlags {
 export async function main(argv: readonly string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream } = process): Promise<number> {
   const program = new Command('killtrace')
     .description('Explains which kubelet decision killed which step of your application, for every container restart.')
+    .version(packageVersion(), '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run killtrace analyze --help for usage)');
@@ -57,6 +59,12 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.WriteSt
     }
     throw error;
   }
+}
+
+/** The version of this package (dist/ and src/ both sit one level below package.json). */
+function packageVersion(): string {
+  const raw: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  return typeof raw === 'object' && raw !== null && 'version' in raw && typeof raw.version === 'string' ? raw.version : 'unknown';
 }
 
 function parseYear(value: string): number {
