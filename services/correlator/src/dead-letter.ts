@@ -1,0 +1,30 @@
+import type { InvalidMessage } from '@killtrace/kafka';
+import { MESSAGE_VERSION, type DeadLetterMessage, type RestartRecord } from '@killtrace/schemas';
+
+/** A message that failed validation: the stage, the reason with the zod issues, and the original bytes. */
+export function invalidMessageLetter(message: InvalidMessage, at: number): DeadLetterMessage {
+  const issues = message.issues.length > 0 ? `: ${message.issues.slice(0, 10).join('; ')}` : '';
+  return {
+    v: MESSAGE_VERSION,
+    stage: 'correlator.decode',
+    reason: `${message.reason}${issues}`,
+    topic: message.topic,
+    partition: message.partition,
+    offset: message.offset,
+    key: message.key === null ? null : message.key.toString('utf8'),
+    original: message.raw === null ? null : message.raw.toString('base64'),
+    at,
+  };
+}
+
+/** A restart record Elasticsearch refused (not retriable, e.g. a mapping conflict): the error and the document. */
+export function rejectedDocumentLetter(id: string, record: RestartRecord, failure: { status: number; type: string; reason: string }, at: number): DeadLetterMessage {
+  return {
+    v: MESSAGE_VERSION,
+    stage: 'correlator.elasticsearch',
+    reason: `HTTP ${failure.status} ${failure.type}: ${failure.reason}`,
+    key: id,
+    original: Buffer.from(JSON.stringify({ id, record }), 'utf8').toString('base64'),
+    at,
+  };
+}

@@ -1,0 +1,115 @@
+import process from 'node:process';
+import { loadConfig, redactedConfig, secretPaths, type Config } from '@killtrace/config';
+import { createElasticClient, installIndexTemplate } from '@killtrace/elastic';
+import { createKafkaClient, createProducer } from '@killtrace/kafka';
+import { createLogger, type Logger } from '@killtrace/logging';
+import { deadLetterMessageSchema, recordMessageSchema } from '@killtrace/schemas';
+import { createRegistry, startHealthServer, type HealthServer } from '@killtrace/service-http';
+import { compileOptions } from './correlator-options.js';
+import { CorrelatorError, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME } from './errors.js';
+import { Pipeline } from './pipeline.js';
+import { RecordSink } from './record-sink.js';
+import { prepareTopics } from './startup.js';
+import { createTelemetry } from './telemetry.js';
+
+/** A running correlator: close it to shut down gracefully. */
+export interface RunningCorrelator {
+  httpPort: number;
+  pipeline: Pipeline;
+  close(): Promise<void>;
+}
+
+/** Composition root: configuration -> adapters -> pipeline -> start. */
+export async function startCorrelator(config: Config, logger: Logger, env: Readonly<Record<string, string | undefined>> = process.env): Promise<RunningCorrelator> {
+  const options = compileOptions(config, env);
+  const kafka = createKafkaClient(config.kafka, { logger, clientId: `${config.kafka.clientId}-correlator` });
+  const { partitions, created } = await prepareTopics(kafka, config.kafka);
+  logger.info({ event: 'TopicsReady', partitions, created }, 'topics ready and co-partitioned');
+
+  // The correlator retries on its own (with back-off and consumer pause), so the client fails fast.
+  const elastic = createElasticClient(config.elasticsearch, { requestTimeoutMs: 10_000, maxRetries: 0 });
+  const alias = config.elasticsearch.indexPrefix;
+  const template = await installIndexTemplate(elastic, { alias });
+  logger.info({ event: 'IndexTemplateReady', ...template }, 'index template installed');
+
+  const producer = createProducer(kafka);
+  await producer.connect();
+  const registry = createRegistry('correlator');
+  const telemetry = createTelemetry(registry, logger);
+  const ref: { pipeline?: Pipeline } = {};
+  const sink = new RecordSink({
+    elastic,
+    alias,
+    records: producer.topic(config.kafka.topics.records, recordMessageSchema),
+    deadLetter: producer.topic(config.kafka.topics.deadLetter, deadLetterMessageSchema),
+    telemetry,
+    retryInitialMs: options.retryInitialMs,
+    retryMaxMs: options.retryMaxMs,
+    onDegraded: (degraded, reason) => ref.pipeline?.sinkDegraded(degraded, reason),
+  });
+  let fatal: (error: Error) => void = () => undefined;
+  const pipeline = new Pipeline({ kafka, sink, options, logger, telemetry, onFatal: (error) => fatal(error) });
+  ref.pipeline = pipeline;
+  const running = pipeline;
+  const http: HealthServer = await startHealthServer({
+    port: config.http.port,
+    registry,
+    readiness: [{ name: 'pipeline', check: () => running.readiness() }],
+  });
+  logger.info({ event: 'HttpListening', port: http.port }, 'health and metrics server listening');
+  await pipeline.start();
+  logger.info({ event: 'CorrelatorStarted', groupId: options.groupId, alias, stateWindowMs: options.stateWindowMs }, 'correlator started');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await running.stop();
+      await producer.disconnect().catch(() => undefined);
+      await elastic.close().catch(() => undefined);
+      await http.close().catch(() => undefined);
+    })());
+  fatal = (error) => {
+    logger.fatal({ err: error, code: 'KT_ERR_CORRELATOR_CONSUMER_CRASHED' }, 'consumer crashed for good');
+    void close().finally(() => process.exit(EXIT_RUNTIME));
+  };
+  return { httpPort: http.port, pipeline, close };
+}
+
+/** The process entry: runs until SIGTERM/SIGINT, then shuts down gracefully. Returns the exit code. */
+export async function main(): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return EXIT_CONFIG;
+  }
+  const logger = createLogger({
+    name: 'correlator',
+    level: config.logging.level,
+    format: config.logging.format,
+    redact: secretPaths().map((p) => `config.${p}`),
+  });
+  logger.info({ config: redactedConfig(config) }, 'configuration loaded');
+  let running: RunningCorrelator;
+  try {
+    running = await startCorrelator(config, logger);
+  } catch (error) {
+    const code = error instanceof CorrelatorError ? error.code : 'KT_ERR_CORRELATOR_STARTUP';
+    logger.fatal({ err: error, code }, 'correlator failed to start');
+    logger.flush();
+    return error instanceof CorrelatorError ? error.exitCode : EXIT_RUNTIME;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      logger.info({ event: 'ShutdownRequested', signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  await running.close();
+  logger.info({ event: 'CorrelatorStopped' }, 'correlator stopped');
+  logger.flush();
+  return EXIT_OK;
+}

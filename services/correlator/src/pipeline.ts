@@ -1,0 +1,397 @@
+import { decodeMessage, type KafkaClient } from '@killtrace/kafka';
+import type { Logger } from '@killtrace/logging';
+import { logMessageSchema, signalMessageSchema, type DeadLetterMessage } from '@killtrace/schemas';
+import { sleep } from './backoff.js';
+import type { CorrelatorServiceOptions } from './correlator-options.js';
+import { invalidMessageLetter } from './dead-letter.js';
+import { PartitionState, type FlushTake, type ReplayPlan, type ReplayRange } from './partition-state.js';
+import { SinkAborted, type RecordSink } from './record-sink.js';
+import type { Telemetry } from './telemetry.js';
+import { decodeCommitMetadata, encodeCommitMetadata } from './watermark.js';
+
+/**
+ * The streaming loop: a consumer group over the co-partitioned `signals` and `logs` topics feeding one
+ * `PartitionState` per assigned partition number, a flusher that writes what changed and commits the offsets
+ * those records cover, replay on every assignment, and back-pressure when a sink fails.
+ *
+ * kafkajs is reached through the client from libs/kafka (no direct import): its consumer has no eachBatch
+ * wrapper there, and this loop needs manual offsets, seeks and pause/resume.
+ */
+
+type KafkajsConsumer = ReturnType<KafkaClient['consumer']>;
+type RunConfig = NonNullable<Parameters<KafkajsConsumer['run']>[0]>;
+type EachBatchPayload = Parameters<NonNullable<RunConfig['eachBatch']>>[0];
+
+/** Commit errors that mean the generation is over: the next assignment replays, so nothing is retried. */
+const GENERATION_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR', 'FENCED_INSTANCE_ID']);
+
+export interface PipelineDeps {
+  kafka: KafkaClient;
+  sink: RecordSink;
+  options: CorrelatorServiceOptions;
+  logger: Logger;
+  telemetry: Telemetry;
+  /** Called when the consumer crashed for good (kafkajs will not restart it). */
+  onFatal: (error: Error) => void;
+}
+
+export class Pipeline {
+  private readonly consumer: KafkajsConsumer;
+  private readonly signalsTopic: string;
+  private readonly logsTopic: string;
+  private readonly topics: string[];
+  private states = new Map<number, PartitionState>();
+  private pendingSeeks = new Map<number, Map<string, number>>();
+  private planning: Promise<void> = Promise.resolve();
+  private generation = 0;
+  private joined = false;
+  private stopping = false;
+  private readonly stopFlushing = new AbortController();
+  private readonly sinkAbort = new AbortController();
+  private flushLoop: Promise<void> = Promise.resolve();
+  private readonly degraded = new Set<string>();
+  private paused = false;
+  private replayStartedAt = new Map<number, number>();
+
+  constructor(private readonly deps: PipelineDeps) {
+    const { options } = deps;
+    this.signalsTopic = options.config.kafka.topics.signals;
+    this.logsTopic = options.config.kafka.topics.logs;
+    this.topics = [this.signalsTopic, this.logsTopic];
+    this.consumer = deps.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: options.maxBytesPerPartition,
+      maxBytes: options.maxBytes,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 100,
+    });
+    deps.telemetry.stateSize(() => this.stateSize());
+  }
+
+  /** Reports sink health; the pipeline pauses the consumer while any sink fails. */
+  sinkDegraded(degraded: boolean, sink: string): void {
+    const name = sink.split(':')[0] ?? sink;
+    if (degraded) this.degraded.add(name);
+    else this.degraded.delete(name);
+    this.applyPause(sink);
+  }
+
+  async start(): Promise<void> {
+    const { consumer } = this;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => this.onJoin(event.payload.memberAssignment));
+    consumer.on(consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload;
+      this.deps.logger.error({ event: 'ConsumerCrashed', err: error, restart }, 'Kafka consumer crashed');
+      this.joined = false;
+      if (!restart) this.deps.onFatal(error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.flushLoop = this.runFlushLoop();
+  }
+
+  /** Finishes the in-flight batch, writes and commits what it changed, leaves the group. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const grace = setTimeout(() => this.sinkAbort.abort(), this.deps.options.shutdownGraceMs);
+    try {
+      this.stopFlushing.abort();
+      await this.flushLoop;
+    } finally {
+      clearTimeout(grace);
+    }
+    await this.consumer.disconnect();
+  }
+
+  /** `/readyz`: joined, every partition replayed, lag under the threshold, sinks healthy. */
+  readiness(): { ok: boolean; detail: string } {
+    if (!this.joined) return { ok: false, detail: 'not a member of the consumer group yet' };
+    const replaying = [...this.states.values()].filter((s) => s.phase !== 'live').map((s) => s.partition);
+    if (replaying.length > 0) return { ok: false, detail: `rebuilding state of partitions ${replaying.join(',')}` };
+    if (this.degraded.size > 0) return { ok: false, detail: `sinks failing: ${[...this.degraded].join(', ')}` };
+    const lag = [...this.states.values()].reduce((sum, s) => sum + s.lag(), 0);
+    if (lag > this.deps.options.readyMaxLag) return { ok: false, detail: `consumer lag ${lag} > ${this.deps.options.readyMaxLag}` };
+    return { ok: true, detail: `partitions ${[...this.states.keys()].join(',') || '(none)'}, lag ${lag}` };
+  }
+
+  private stateSize(): { pods: number; incarnations: number } {
+    let pods = 0;
+    let incarnations = 0;
+    for (const state of this.states.values()) {
+      const stats = state.correlator.stats();
+      pods += stats.pods;
+      incarnations += stats.incarnationsWithLogs;
+    }
+    return { pods, incarnations };
+  }
+
+  private onJoin(assignment: Record<string, number[]>): void {
+    this.generation += 1;
+    const generation = this.generation;
+    const partitions = [...new Set(this.topics.flatMap((t) => assignment[t] ?? []))].sort((a, b) => a - b);
+    const { options } = this.deps;
+    // State is rebuilt on every assignment: whatever was ingested but not committed may not have been written.
+    this.states = new Map(
+      partitions.map((partition) => [
+        partition,
+        new PartitionState({
+          partition,
+          topics: this.topics,
+          correlator: { clusterName: options.config.clusterName },
+          stateWindowMs: options.stateWindowMs,
+          allowedLatenessMs: options.allowedLatenessMs,
+          evictEveryMs: options.evictEveryMs,
+        }),
+      ]),
+    );
+    this.pendingSeeks = new Map();
+    this.joined = true;
+    this.deps.telemetry.partitionsAssigned(partitions);
+    this.planning = this.planWithRetry(generation, partitions);
+  }
+
+  private async planWithRetry(generation: number, partitions: number[]): Promise<void> {
+    for (let attempt = 1; generation === this.generation && !this.stopping; attempt += 1) {
+      try {
+        const plans = await this.plan(partitions);
+        if (generation !== this.generation) return;
+        for (const [partition, plan] of plans) {
+          const state = this.states.get(partition);
+          if (!state) continue;
+          const seeks = state.planned(plan);
+          if (seeks.size > 0) {
+            this.pendingSeeks.set(partition, seeks);
+            this.replayStartedAt.set(partition, Date.now());
+            this.deps.telemetry.replayStarted(partition, seeks, plan.watermark);
+          }
+        }
+        return;
+      } catch (error) {
+        this.deps.logger.warn({ event: 'ReplayPlanFailed', err: error, attempt }, 'cannot read committed offsets yet, retrying');
+        await sleep(Math.min(10_000, 500 * attempt));
+      }
+    }
+  }
+
+  /**
+   * Replay plan per partition: from the offset at (committed watermark - state window) up to the committed
+   * offset, per topic. Commit metadata carries the partition watermark; without it (offsets committed by
+   * something else) replay starts at the earliest retained offset.
+   */
+  private async plan(partitions: number[]): Promise<Map<number, ReplayPlan>> {
+    const admin = this.deps.kafka.admin();
+    await admin.connect();
+    try {
+      const committed = await admin.fetchOffsets({ groupId: this.deps.options.groupId, topics: this.topics });
+      const byTopic = new Map(committed.map((t) => [t.topic, new Map(t.partitions.map((p) => [p.partition, p]))]));
+      const plans = new Map<number, ReplayPlan>();
+      const starts = new Map<number, number | undefined>();
+      for (const partition of partitions) {
+        const marks = this.topics
+          .map((t) => byTopic.get(t)?.get(partition))
+          .filter((p) => p !== undefined && Number(p.offset) >= 0)
+          .map((p) => decodeCommitMetadata(p?.metadata));
+        const known = marks.filter((m): m is number => m !== undefined);
+        starts.set(partition, known.length === marks.length && known.length > 0 ? Math.min(...known) : undefined);
+      }
+      const offsetsAt = new Map<string, Map<number, number>>();
+      for (const topic of this.topics) {
+        const lows = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.low)]));
+        const byTime = new Map<number, Map<number, number>>();
+        const result = new Map<number, number>();
+        for (const partition of partitions) {
+          const wm = starts.get(partition);
+          if (wm === undefined) {
+            result.set(partition, lows.get(partition) ?? 0);
+            continue;
+          }
+          const at = Math.max(0, Math.floor(wm - this.deps.options.stateWindowMs));
+          let offsets = byTime.get(at);
+          if (!offsets) {
+            offsets = new Map((await admin.fetchTopicOffsetsByTimestamp(topic, at)).map((o) => [o.partition, Number(o.offset)]));
+            byTime.set(at, offsets);
+          }
+          result.set(partition, offsets.get(partition) ?? lows.get(partition) ?? 0);
+        }
+        offsetsAt.set(topic, result);
+      }
+      for (const partition of partitions) {
+        const ranges = new Map<string, ReplayRange>();
+        for (const topic of this.topics) {
+          const until = Number(byTopic.get(topic)?.get(partition)?.offset ?? -1);
+          if (until < 0) continue;
+          const from = Math.min(until, offsetsAt.get(topic)?.get(partition) ?? 0);
+          ranges.set(topic, { from, until });
+        }
+        const wm = starts.get(partition);
+        plans.set(partition, wm === undefined ? { ranges } : { ranges, watermark: wm });
+      }
+      return plans;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
+    if (this.stopping || isStale()) return;
+    const generation = this.generation;
+    const { topic, partition } = batch;
+    const state = this.states.get(partition);
+    if (!state) return;
+    if (state.phase === 'planning') {
+      await this.planning;
+      if (generation !== this.generation || state.phase === 'planning') return;
+    }
+    const seeks = this.pendingSeeks.get(partition);
+    if (seeks) {
+      this.pendingSeeks.delete(partition);
+      for (const [t, offset] of seeks) this.consumer.seek({ topic: t, partition, offset: String(offset) });
+      return;
+    }
+    const schema = topic === this.signalsTopic ? signalMessageSchema : logMessageSchema;
+    let replayed = 0;
+    let live = 0;
+    for (const message of batch.messages) {
+      if (this.stopping || generation !== this.generation || isStale()) break;
+      const wasReplaying = state.phase === 'replaying';
+      const offset = Number(message.offset);
+      const acceptance = state.accept(topic, offset);
+      if (acceptance === 'hold') {
+        this.consumer.pause([{ topic, partitions: [partition] }]);
+        break;
+      }
+      const decoded = decodeMessage(schema, message.value);
+      if (!decoded.ok && acceptance === 'live') {
+        const letter = invalidMessageLetter(
+          { topic, partition, offset: message.offset, key: message.key, raw: message.value, reason: decoded.reason, issues: decoded.issues },
+          Date.now(),
+        );
+        if (!(await this.deadLetter(letter))) break;
+      }
+      state.ingest(topic, offset, Number(message.timestamp), decoded.ok ? decoded.value.signal : undefined, acceptance);
+      resolveOffset(message.offset);
+      if (acceptance === 'replay') replayed += 1;
+      else live += 1;
+      if (wasReplaying && state.phase === 'live') this.replayDone(state);
+    }
+    if (generation !== this.generation) return;
+    state.afterBatch(topic, Number(batch.highWatermark));
+    this.deps.telemetry.lag(topic, partition, state.lagOf(topic));
+    this.deps.telemetry.watermark(partition, state.watermark);
+    if (replayed > 0) this.deps.telemetry.messages(topic, 'replay', replayed);
+    if (live > 0) this.deps.telemetry.messages(topic, 'live', live);
+    await heartbeat();
+    // Bounded memory: stop taking batches while too much input waits for its records to be written.
+    while (!this.stopping && generation === this.generation && this.unflushed() >= this.deps.options.maxUnflushedMessages) {
+      await sleep(50);
+      await heartbeat();
+    }
+  }
+
+  private replayDone(state: PartitionState): void {
+    const started = this.replayStartedAt.get(state.partition) ?? Date.now();
+    this.deps.telemetry.replayFinished(state.partition, state.replayedMessages, Date.now() - started);
+    if (state.held.size > 0 && !this.paused) {
+      this.consumer.resume([...state.held].map((t) => ({ topic: t, partitions: [state.partition] })));
+    }
+    state.held.clear();
+  }
+
+  private async deadLetter(letter: DeadLetterMessage): Promise<boolean> {
+    try {
+      await this.deps.sink.deadLetters([letter], this.sinkAbort.signal);
+      this.deps.telemetry.deadLettered(letter.stage, letter.reason, { topic: letter.topic, partition: letter.partition, offset: letter.offset });
+      return true;
+    } catch (error) {
+      if (error instanceof SinkAborted) return false;
+      throw error;
+    }
+  }
+
+  private unflushed(): number {
+    let total = 0;
+    for (const state of this.states.values()) total += state.unflushed;
+    return total;
+  }
+
+  private applyPause(reason: string): void {
+    const shouldPause = this.degraded.size > 0;
+    if (shouldPause === this.paused) return;
+    this.paused = shouldPause;
+    try {
+      if (shouldPause) {
+        this.consumer.pause(this.topics.map((topic) => ({ topic })));
+      } else {
+        const resume = [];
+        for (const topic of this.topics) {
+          const partitions = [...this.states.values()].filter((s) => !s.held.has(topic)).map((s) => s.partition);
+          if (partitions.length > 0) resume.push({ topic, partitions });
+        }
+        if (resume.length > 0) this.consumer.resume(resume);
+      }
+      this.deps.telemetry.backPressure(shouldPause, reason);
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'pause/resume failed');
+    }
+  }
+
+  private async runFlushLoop(): Promise<void> {
+    while (!this.stopFlushing.signal.aborted) {
+      await sleep(this.deps.options.flushIntervalMs, this.stopFlushing.signal);
+      await this.flushAll();
+    }
+    // Shutdown: the in-flight batch is done (the handler stops at `stopping`); write and commit what it changed.
+    await this.flushAll();
+  }
+
+  private async flushAll(): Promise<void> {
+    for (const state of [...this.states.values()]) {
+      if (this.sinkAbort.signal.aborted) return;
+      if (!state.needsFlush()) continue;
+      const generation = this.generation;
+      const take = state.takeFlush();
+      const started = Date.now();
+      let rejected: number;
+      try {
+        rejected = await this.deps.sink.write(take.updates, this.sinkAbort.signal);
+      } catch (error) {
+        if (error instanceof SinkAborted) return;
+        throw error;
+      }
+      if (take.updates.length > 0) this.deps.telemetry.recordsWritten(state.partition, take.updates, rejected, Date.now() - started);
+      if (generation !== this.generation || this.states.get(state.partition) !== state) continue;
+      if (await this.commit(state.partition, take)) state.flushCommitted(take);
+    }
+  }
+
+  private async commit(partition: number, take: FlushTake): Promise<boolean> {
+    if (take.offsets.size === 0) return true;
+    const metadata = encodeCommitMetadata(take.watermark);
+    const offsets = [...take.offsets].map(([topic, offset]) => ({ topic, partition, offset: String(offset), metadata }));
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      try {
+        await this.consumer.commitOffsets(offsets);
+        return true;
+      } catch (error) {
+        const type = (error as { type?: unknown }).type;
+        if (typeof type === 'string' && GENERATION_ERRORS.has(type)) {
+          this.deps.logger.info({ event: 'CommitSkipped', partition, reason: type }, 'commit refused by a rebalance; the next assignment replays');
+          return false;
+        }
+        this.deps.telemetry.sinkRetry('kafka-commit', (error as Error).message, attempt, 200 * attempt);
+        await sleep(200 * attempt);
+      }
+    }
+    // The offsets stay pending: the next flush commits them (with later ones).
+    return false;
+  }
+}
