@@ -74,8 +74,13 @@ function record(podUid: string, restartCount: number): RestartRecord {
   });
 }
 
+const squatted = `kt-it-squatted-${uniqueSuffix()}`;
+
 afterAll(async () => {
   await client.indices.delete({ index: `${alias}-*`, ignore_unavailable: true }).catch(() => undefined);
+  await client.indices.delete({ index: squatted, ignore_unavailable: true }).catch(() => undefined);
+  await client.indices.deleteIndexTemplate({ name: squatted }).catch(() => undefined);
+  await client.cluster.deleteComponentTemplate({ name: `${squatted}-mappings` }).catch(() => undefined);
   await client.indices.deleteIndexTemplate({ name: alias }).catch(() => undefined);
   await client.cluster.deleteComponentTemplate({ name: `${alias}-mappings` }).catch(() => undefined);
   await client.close();
@@ -89,6 +94,13 @@ describe('Elasticsearch adapter against a real node', () => {
     expect(second).toEqual({ ...first, createdWriteIndex: false });
     const mapping = await client.indices.getMapping({ index: alias });
     expect(mapping[`${alias}-000001`]?.mappings.dynamic).toBe('strict');
+  });
+
+  it('refuses to install when a concrete index occupies the alias name', async () => {
+    await client.indices.create({ index: squatted, settings: { number_of_replicas: 0 } });
+    await expect(installIndexTemplate(client, { alias: squatted, replicas: 0 })).rejects.toThrow(
+      `KT_ERR_ELASTIC_TEMPLATE: a concrete index named ${squatted} exists where the write alias belongs`,
+    );
   });
 
   it('writes documents under fixed ids twice and finds each exactly once', async () => {

@@ -11,8 +11,8 @@ export interface ElasticClientOptions {
   maxRetries?: number;
 }
 
-/** Creates an Elasticsearch client from the configuration: node URL, API key or basic auth, CA file. */
-export function createElasticClient(config: Config['elasticsearch'], options: ElasticClientOptions = {}): ElasticClient {
+/** The client options for the Killtrace configuration (reads the CA file, if any). */
+export function elasticClientOptions(config: Config['elasticsearch'], options: ElasticClientOptions = {}): ClientOptions {
   const clientOptions: ClientOptions = {
     node: config.url,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
@@ -33,5 +33,10 @@ export function createElasticClient(config: Config['elasticsearch'], options: El
       });
     }
   }
-  return new Client(clientOptions);
+  return clientOptions;
+}
+
+/** Creates an Elasticsearch client from the configuration: node URL, API key or basic auth, CA file. */
+export function createElasticClient(config: Config['elasticsearch'], options: ElasticClientOptions = {}): ElasticClient {
+  return new Client(elasticClientOptions(config, options));
 }

@@ -18,8 +18,9 @@ export interface IndexTemplateReport {
   createdWriteIndex: boolean;
 }
 
+/** Another process created the first index between our check and our create: the outcome we wanted. */
 const isAlreadyExists = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && /resource_already_exists_exception|invalid_alias_name_exception/.test(JSON.stringify((error as { meta?: { body?: unknown } }).meta?.body ?? ''));
+  typeof error === 'object' && error !== null && JSON.stringify((error as { meta?: { body?: unknown } }).meta?.body ?? '').includes('resource_already_exists_exception');
 
 /**
  * Installs the restart-record mappings as a component template, a composable index template matching
@@ -53,8 +54,17 @@ export async function installIndexTemplate(client: ElasticClient, options: Index
   }
 
   let createdWriteIndex = false;
+  const aliasExists = await client.indices.existsAlias({ name: alias });
+  if (!aliasExists && (await client.indices.exists({ index: alias }))) {
+    // Typically documents were written before the template was installed and auto-created a plain index.
+    throw new ElasticAdapterError(
+      'KT_ERR_ELASTIC_TEMPLATE',
+      `a concrete index named ${alias} exists where the write alias belongs; reindex it into ${firstIndex} and delete it`,
+      { target: alias },
+    );
+  }
   try {
-    if (!(await client.indices.existsAlias({ name: alias }))) {
+    if (!aliasExists) {
       await client.indices.create({ index: firstIndex, aliases: { [alias]: { is_write_index: true } }, wait_for_active_shards: 1 });
       createdWriteIndex = true;
     } else {
@@ -63,7 +73,8 @@ export async function installIndexTemplate(client: ElasticClient, options: Index
     }
   } catch (cause) {
     if (!isAlreadyExists(cause)) {
-      throw new ElasticAdapterError('KT_ERR_ELASTIC_TEMPLATE', `creating write index ${firstIndex} behind alias ${alias} failed: ${(cause as Error).message}`, {
+      const what = aliasExists ? `updating the mapping of ${alias}` : `creating write index ${firstIndex} behind alias ${alias}`;
+      throw new ElasticAdapterError('KT_ERR_ELASTIC_TEMPLATE', `${what} failed: ${(cause as Error).message}`, {
         target: alias,
         cause,
       });

@@ -2,7 +2,7 @@
  * @killtrace/elastic: the only code that talks to Elasticsearch. Client from configuration, the restart-record
  * index template behind a write alias, and a bulk writer that reports every per-document failure.
  */
-export { createElasticClient, type ElasticClient, type ElasticClientOptions } from './client.js';
+export { createElasticClient, elasticClientOptions, type ElasticClient, type ElasticClientOptions } from './client.js';
 export { installIndexTemplate, type IndexTemplateOptions, type IndexTemplateReport } from './index-template.js';
 export { writeDocuments, type BulkDocument, type BulkFailure, type BulkReport, type BulkWriteOptions } from './bulk-writer.js';
 export { restartRecordMappings, restartRecordSettings } from './restart-record-template.js';

@@ -55,10 +55,10 @@ function logCreator(logger: AdapterLogger) {
     };
 }
 
-/** Creates a kafkajs client from the configuration: brokers, client id, TLS with a CA file, SASL. */
-export function createKafkaClient(config: Config['kafka'], options: KafkaClientOptions = {}): KafkaClient {
+/** The kafkajs client configuration for the Killtrace configuration (reads the CA file, if any). */
+export function kafkaClientConfig(config: Config['kafka'], options: KafkaClientOptions = {}): KafkaConfig {
   const saslOptions = sasl(config);
-  return new Kafka({
+  return {
     clientId: options.clientId ?? config.clientId,
     brokers: [...config.brokers],
     ssl: ssl(config),
@@ -66,5 +66,10 @@ export function createKafkaClient(config: Config['kafka'], options: KafkaClientO
     connectionTimeout: options.connectionTimeoutMs ?? 5_000,
     logLevel: logLevel.WARN,
     ...(options.logger === undefined ? {} : { logCreator: logCreator(options.logger) }),
-  });
+  };
+}
+
+/** Creates a kafkajs client from the configuration: brokers, client id, TLS with a CA file, SASL. */
+export function createKafkaClient(config: Config['kafka'], options: KafkaClientOptions = {}): KafkaClient {
+  return new Kafka(kafkaClientConfig(config, options));
 }

@@ -2,6 +2,7 @@ import type { Consumer as KafkajsConsumer, IHeaders } from 'kafkajs';
 import type { z } from 'zod';
 import type { KafkaClient } from './client.js';
 import { decodeMessage } from './codec.js';
+import { classifyKafkaError, type ClassifiedError } from './errors.js';
 
 /** A message that passed its schema. */
 export interface IncomingMessage<T> {
@@ -34,6 +35,11 @@ export interface ConsumerOptions<S extends z.ZodType> {
   fromBeginning?: boolean;
   /** Called for every message that is not JSON or does not match the schema; the consumer moves past it. */
   onInvalid: (message: InvalidMessage) => Promise<void> | void;
+  /**
+   * Called when the consumer crashes (a handler or the cluster failed beyond kafkajs' retries). Retriable
+   * failures restart the consumer; fatal ones leave it stopped, and the service should exit.
+   */
+  onCrash?: (error: Error, classified: ClassifiedError, restarting: boolean) => void;
 }
 
 export interface KillConsumer<S extends z.ZodType> {
@@ -56,7 +62,15 @@ function headersOf(headers: IHeaders | undefined): Record<string, string> {
 
 /** Creates a consumer-group member for one topic whose messages are validated with a zod schema at the edge. */
 export function createConsumer<S extends z.ZodType>(kafka: KafkaClient, options: ConsumerOptions<S>): KillConsumer<S> {
-  const consumer: KafkajsConsumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
+  const consumer: KafkajsConsumer = kafka.consumer({
+    groupId: options.groupId,
+    allowAutoTopicCreation: false,
+    // Restarting after a fatal error (bad credentials, a bug in the handler) would only repeat it forever.
+    retry: { restartOnFailure: async (error) => classifyKafkaError(error).kind === 'retriable' },
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    options.onCrash?.(payload.error, classifyKafkaError(payload.error), payload.restart);
+  });
   let markJoined: () => void = () => undefined;
   const joinedPromise = new Promise<void>((resolve) => {
     markJoined = resolve;

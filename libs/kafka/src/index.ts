@@ -2,7 +2,7 @@
  * @killtrace/kafka: the only code that talks to kafkajs. Client from configuration, idempotent topic setup,
  * producers and consumers that validate every message with a zod schema, retriable/fatal error classification.
  */
-export { createKafkaClient, type KafkaClient, type KafkaClientOptions, type AdapterLogger } from './client.js';
+export { createKafkaClient, kafkaClientConfig, type KafkaClient, type KafkaClientOptions, type AdapterLogger } from './client.js';
 export { ensureTopics, killtraceTopics, type TopicSpec, type TopicMismatch, type EnsureTopicsReport, type EnsureTopicsOptions } from './topics.js';
 export { createProducer, type KillProducer, type TypedTopicProducer, type OutgoingMessage, type ProducerOptions } from './producer.js';
 export { createConsumer, type KillConsumer, type ConsumerOptions, type IncomingMessage, type InvalidMessage } from './consumer.js';
