@@ -143,7 +143,6 @@ resolve_kafka() {
     if mvn -B -q -f "$home/pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
       -DoutputDirectory="$home/libs" >"$home/maven.log" 2>&1; then
       KAFKA_VERSION="$version"
-      write_kafka_log4j "$home"
       touch "$home/.complete"
       log "Kafka $version resolved into $home/libs ($(find "$home/libs" -name '*.jar' | wc -l) jars)"
       return 0
@@ -158,8 +157,11 @@ write_kafka_log4j() {
   local home="$1"
   cat >"$home/config/log4j.properties" <<'EOF'
 log4j.rootLogger=INFO, kafkaAppender
-log4j.appender.kafkaAppender=org.apache.log4j.FileAppender
+# Rolling, so a broker left running for weeks on a laptop does not fill the disk.
+log4j.appender.kafkaAppender=org.apache.log4j.RollingFileAppender
 log4j.appender.kafkaAppender.File=${kafka.logs.dir}/server.log
+log4j.appender.kafkaAppender.MaxFileSize=50MB
+log4j.appender.kafkaAppender.MaxBackupIndex=2
 log4j.appender.kafkaAppender.layout=org.apache.log4j.PatternLayout
 log4j.appender.kafkaAppender.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka=INFO
@@ -253,6 +255,7 @@ start_kafka() {
   resolve_kafka
   local home config cluster_id
   home="$(kafka_home)"
+  write_kafka_log4j "$home"
   mkdir -p "$KAFKA_RUN/data" "$KAFKA_RUN/logs"
   config="$KAFKA_RUN/server.properties"
   cat >"$config" <<EOF
@@ -464,6 +467,8 @@ stop_pid() {
   local pid
   pid="$(cat "$pidfile")"
   log "stopping $name (pid $pid)"
+  # A paused (SIGSTOP) process would not act on SIGTERM until resumed.
+  kill -CONT "$pid" 2>/dev/null || true
   kill -TERM "$pid" 2>/dev/null || true
   local deadline=$((SECONDS + grace))
   while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
