@@ -1,0 +1,305 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '@killtrace/logging';
+import { comparePodLogPaths, CriLineJoiner, parseCriLine, parsePodLogPath, type JoinedCriLine, type PodLogPath } from '@killtrace/parsers';
+import type { AppLogSignal } from '@killtrace/schemas';
+import type { SignalPublisher } from '../publish/types.js';
+import type { FollowerCheckpoint } from './checkpoint-store.js';
+import { FileFollower, type FileSource, type FollowerEvent, type LineBatch } from './file-follower.js';
+import type { NodeAgentMetrics } from './metrics.js';
+import { PodUidIndex } from './pod-index.js';
+import { redact, type CompiledRedaction } from './redaction.js';
+
+export const CRI_STAGE = 'collector.node-agent.cri';
+
+export interface CriTailerOptions {
+  root: string;
+  rotateWaitMs: number;
+  /** Bytes read (and published, then acknowledged) per batch. */
+  readChunkBytes: number;
+  /** Bytes read from one incarnation per poll before moving to the next (fairness). */
+  maxBytesPerPoll: number;
+  redaction: CompiledRedaction;
+  publisher: SignalPublisher;
+  metrics: NodeAgentMetrics;
+  logger: Logger;
+  now: () => number;
+}
+
+type Stream = 'stdout' | 'stderr';
+
+/** One container incarnation: `<root>/<ns>_<pod>_<uid>/<container>/<N>.log` and its rotated files. */
+interface Incarnation {
+  path: string;
+  ref: PodLogPath;
+  pod: AppLogSignal['pod'];
+  follower: FileFollower;
+  joiner: CriLineJoiner;
+  /** Per stream, while a P chunk sequence is open: the offset of its first chunk in each file it spans. */
+  pending: Record<Stream, Map<FileSource, number> | undefined>;
+  seq: number;
+}
+
+async function listDir(path: string): Promise<string[]> {
+  try {
+    return await readdir(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw error;
+  }
+}
+
+/**
+ * Tails every container log under the kubelet's log root. Discovery is a poll of the tree; each incarnation's
+ * `N.log` is followed across rotations (FileFollower), P chunks are joined up to their F (across files), the text is
+ * redacted, and AppLogSignals are published batch by batch: a batch's offsets are committed (and may reach the
+ * checkpoint) only once the publisher has acknowledged it.
+ *
+ * Open P chunks at a batch end are not persisted: the checkpoint stays at the first chunk of each open sequence (in
+ * every file it spans), so a restart re-reads the sequence from its start (and may repeat complete lines of the other
+ * stream written meanwhile: at least once). A sequence never closed by an F is flushed (marked unterminated by the
+ * joiner) once the incarnation's file is gone or a newer incarnation exists and the file has been idle for
+ * `rotateWaitMs`.
+ */
+export class CriTailer {
+  readonly podIndex = new PodUidIndex();
+  private readonly incarnations = new Map<string, Incarnation>();
+  private checkpoints: Map<string, FollowerCheckpoint>;
+  private checkpointSavedAt: number;
+  private discovered = false;
+
+  constructor(
+    private readonly options: CriTailerOptions,
+    checkpoint: { files: readonly FollowerCheckpoint[]; savedAt: number },
+  ) {
+    this.checkpoints = new Map(checkpoint.files.map((f) => [f.path, f]));
+    this.checkpointSavedAt = checkpoint.savedAt;
+  }
+
+  /** True after the first discovery pass. */
+  get ready(): boolean {
+    return this.discovered;
+  }
+
+  /** Finds pods and incarnations; starts following new `N.log` files (from their checkpoint when there is one). */
+  async discover(): Promise<void> {
+    const { root } = this.options;
+    const pods: { namespace: string; name: string; uid: string }[] = [];
+    const live = new Map<string, PodLogPath>();
+    for (const podDir of await listDir(root)) {
+      const podRef = parsePodLogPath(`${podDir}/c/0.log`);
+      if (podRef === undefined) continue;
+      const containers = await listDir(join(root, podDir));
+      if (containers.length === 0) continue;
+      pods.push({ namespace: podRef.namespace, name: podRef.pod, uid: podRef.uid });
+      for (const container of containers) {
+        for (const file of await listDir(join(root, podDir, container))) {
+          const path = join(root, podDir, container, file);
+          const ref = parsePodLogPath(path);
+          if (ref !== undefined && ref.rotatedSuffix === undefined && !ref.gzip) live.set(path, ref);
+        }
+      }
+    }
+    this.podIndex.update(pods, this.options.now());
+    for (const [path, ref] of live) {
+      if (this.incarnations.has(path)) continue;
+      await this.follow(path, ref);
+    }
+    if (!this.discovered) {
+      for (const path of this.checkpoints.keys()) {
+        if (!live.has(path)) this.options.logger.info({ path }, 'checkpointed log file no longer exists; forgetting it');
+      }
+      this.checkpoints = new Map();
+      this.discovered = true;
+    }
+    this.options.metrics.filesFollowed.set(this.fileCount());
+  }
+
+  /** Reads, publishes and commits what is new in every incarnation; stops early when `stopping()` turns true. */
+  async pump(stopping: () => boolean): Promise<void> {
+    for (const inc of [...this.incarnations.values()]) {
+      if (stopping()) return;
+      try {
+        await this.pumpOne(inc, stopping);
+      } catch (error) {
+        this.options.logger.warn({ err: error, path: inc.path }, 'reading a container log failed; retrying from its checkpoint');
+        this.rewind(inc);
+      }
+    }
+    this.options.metrics.filesFollowed.set(this.fileCount());
+  }
+
+  checkpoint(): FollowerCheckpoint[] {
+    const files = [...this.incarnations.values()].map((inc) => inc.follower.checkpoint());
+    // Checkpoint entries not yet matched by discovery are kept, so an early checkpoint write loses nothing.
+    return [...files, ...[...this.checkpoints.values()].filter((cp) => !this.incarnations.has(cp.path))];
+  }
+
+  async close(): Promise<void> {
+    for (const inc of this.incarnations.values()) await inc.follower.close();
+    this.incarnations.clear();
+  }
+
+  private fileCount(): number {
+    let n = 0;
+    for (const inc of this.incarnations.values()) n += inc.follower.sources.length;
+    return n;
+  }
+
+  private async follow(path: string, ref: PodLogPath): Promise<void> {
+    const dir = join(path, '..');
+    const follower = new FileFollower(path, {
+      rotateWaitMs: this.options.rotateWaitMs,
+      now: this.options.now,
+      onEvent: (event) => this.onEvent(event),
+      listRotated: async () => {
+        const rotated = new Map<string, { path: string; ref: PodLogPath }>();
+        for (const file of await listDir(dir)) {
+          const r = parsePodLogPath(join(dir, file));
+          if (r === undefined || r.restartCount !== ref.restartCount || r.rotatedSuffix === undefined) continue;
+          const existing = rotated.get(r.rotatedSuffix);
+          // While the kubelet gzips, both `N.log.<date>` and `.gz` exist: the plain file is the one to read.
+          if (existing === undefined || existing.ref.gzip) rotated.set(r.rotatedSuffix, { path: join(dir, file), ref: r });
+        }
+        return [...rotated.values()].sort((a, b) => comparePodLogPaths(a.ref, b.ref)).map((r) => r.path);
+      },
+    });
+    await follower.init(this.checkpoints.get(path), this.checkpointSavedAt, true);
+    this.incarnations.set(path, {
+      path,
+      ref,
+      pod: { namespace: ref.namespace, name: ref.pod, uid: ref.uid },
+      follower,
+      joiner: new CriLineJoiner({ file: path }),
+      pending: { stdout: undefined, stderr: undefined },
+      seq: 0,
+    });
+  }
+
+  private onEvent(event: FollowerEvent): void {
+    const { metrics, logger } = this.options;
+    if (event.type === 'rotated') metrics.rotations.inc();
+    else if (event.type === 'truncated') metrics.truncations.inc();
+    else if (event.type === 'lost') metrics.lostFiles.inc();
+    const level = event.type === 'lost' || event.type === 'truncated' ? 'warn' : 'debug';
+    logger[level]({ path: event.path, detail: event.detail }, `log file ${event.type}`);
+  }
+
+  private async pumpOne(inc: Incarnation, stopping: () => boolean): Promise<void> {
+    const { follower } = inc;
+    await follower.poll();
+    let budget = this.options.maxBytesPerPoll;
+    while (budget > 0 && !stopping()) {
+      const batch = await follower.read(Math.min(this.options.readChunkBytes, budget));
+      if (batch === undefined) break;
+      budget -= batch.bytes;
+      const { signals, malformed } = this.toSignals(inc, batch);
+      if (!(await this.publish(signals, malformed))) {
+        this.rewind(inc);
+        return;
+      }
+      follower.commit(batch, this.holds(inc));
+    }
+    const open = inc.pending.stdout !== undefined || inc.pending.stderr !== undefined;
+    const idle = this.options.now() - follower.lastGrowthAt() >= this.options.rotateWaitMs;
+    if (open && idle && (follower.gone() || this.hasNewerIncarnation(inc))) {
+      // The container ended mid-line: its last P chunks will never get their F.
+      const signals = inc.joiner.end().map((j) => this.toSignal(inc, j, follower.sources[0]?.path ?? inc.path));
+      if (!(await this.publish(signals, []))) {
+        this.rewind(inc);
+        return;
+      }
+      inc.pending = { stdout: undefined, stderr: undefined };
+      follower.commit(undefined, this.holds(inc));
+    }
+    if (follower.gone() && !open && (await follower.drained())) {
+      await follower.close();
+      this.incarnations.delete(inc.path);
+      this.options.logger.debug({ path: inc.path }, 'stopped following a deleted log file');
+    }
+  }
+
+  private hasNewerIncarnation(inc: Incarnation): boolean {
+    for (const other of this.incarnations.values()) {
+      if (other.ref.uid === inc.ref.uid && other.ref.container === inc.ref.container && other.ref.restartCount > inc.ref.restartCount) return true;
+    }
+    return false;
+  }
+
+  private holds(inc: Incarnation): Map<FileSource, number> {
+    const holds = new Map<FileSource, number>();
+    for (const stream of ['stdout', 'stderr'] as const) {
+      for (const [source, offset] of inc.pending[stream] ?? []) holds.set(source, Math.min(offset, holds.get(source) ?? Infinity));
+    }
+    return holds;
+  }
+
+  private rewind(inc: Incarnation): void {
+    inc.follower.rewind();
+    inc.joiner = new CriLineJoiner({ file: inc.path });
+    inc.pending = { stdout: undefined, stderr: undefined };
+  }
+
+  private toSignals(inc: Incarnation, batch: LineBatch): { signals: AppLogSignal[]; malformed: string[] } {
+    const { metrics } = this.options;
+    const signals: AppLogSignal[] = [];
+    const malformed: string[] = [];
+    metrics.linesRead.inc({ input: 'cri' }, batch.lines.length);
+    metrics.bytesRead.inc({ input: 'cri' }, batch.bytes);
+    for (const line of batch.lines) {
+      const cri = parseCriLine(line.text);
+      if (cri === undefined) {
+        if (line.text.length > 0) malformed.push(line.text);
+        continue;
+      }
+      if (cri.partial) {
+        let spans = inc.pending[cri.stream];
+        if (spans === undefined) inc.pending[cri.stream] = spans = new Map();
+        if (!spans.has(batch.source)) spans.set(batch.source, line.start);
+      } else {
+        inc.pending[cri.stream] = undefined;
+      }
+      const joined = inc.joiner.pushParsed(cri, ++inc.seq);
+      if (joined !== undefined) signals.push(this.toSignal(inc, joined, batch.source.path));
+    }
+    return { signals, malformed };
+  }
+
+  private toSignal(inc: Incarnation, joined: JoinedCriLine, file: string): AppLogSignal {
+    const { text, count } = redact(joined.text, this.options.redaction);
+    if (count > 0) this.options.metrics.redactions.inc(count);
+    return {
+      kind: 'app_log',
+      at: joined.at,
+      pod: inc.pod,
+      container: inc.ref.container,
+      restartCount: inc.ref.restartCount,
+      stream: joined.stream,
+      text,
+      source: { file },
+    };
+  }
+
+  /** Publishes and waits for the acknowledgement; false when it failed (the batch will be read again). */
+  private async publish(signals: AppLogSignal[], malformed: string[]): Promise<boolean> {
+    const { publisher, metrics, logger } = this.options;
+    try {
+      for (const text of malformed) {
+        const masked = redact(text, this.options.redaction);
+        await publisher.deadLetter({ stage: CRI_STAGE, reason: 'not a CRI log line', original: masked.text });
+        metrics.malformedLines.inc({ input: 'cri' });
+        metrics.deadLetters.inc({ input: 'cri' });
+      }
+      if (signals.length === 0) return true;
+      const result = await publisher.publish(signals, { stage: CRI_STAGE });
+      metrics.signalsPublished.inc({ input: 'cri' }, result.published);
+      if (result.deadLettered > 0) metrics.deadLetters.inc({ input: 'cri' }, result.deadLettered);
+      return true;
+    } catch (error) {
+      metrics.publishFailures.inc({ input: 'cri' });
+      logger.warn({ err: error, signals: signals.length }, 'publishing app log lines failed; they will be read again');
+      return false;
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/** One complete line read from a file, with the byte range it came from (`end` is just past its LF). */
+export interface OffsetLine {
+  text: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * Splits bytes read from a file position into complete LF-terminated lines, tracking byte offsets so a checkpoint
+ * can name exactly where the next unread line starts. Bytes after the last LF are carried until the next chunk;
+ * a carried line longer than `maxLineBytes` is emitted cut (its bytes are consumed), so memory stays bounded.
+ * Pure: no I/O.
+ */
+export class LineSplitter {
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  private carryStart = 0;
+
+  constructor(private readonly maxLineBytes = 1024 * 1024) {}
+
+  /** Forgets any carried bytes (after a rewind or truncation). */
+  reset(): void {
+    this.carry = [];
+    this.carryBytes = 0;
+  }
+
+  /** Offset of the first byte not yet part of an emitted line. */
+  get pendingStart(): number | undefined {
+    return this.carryBytes > 0 ? this.carryStart : undefined;
+  }
+
+  /** Feeds `chunk`, read at file offset `position`; returns the lines it completed. */
+  push(chunk: Buffer, position: number): OffsetLine[] {
+    const out: OffsetLine[] = [];
+    let start = 0;
+    if (this.carryBytes === 0) this.carryStart = position;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl < 0) break;
+      let bytes = chunk.subarray(start, nl);
+      let lineStart = position + start;
+      if (this.carryBytes > 0) {
+        bytes = Buffer.concat([...this.carry, bytes]);
+        lineStart = this.carryStart;
+        this.reset();
+      }
+      out.push({ text: bytes.toString('utf8'), start: lineStart, end: position + nl + 1 });
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      if (this.carryBytes === 0) this.carryStart = position + start;
+      this.carry.push(Buffer.from(chunk.subarray(start)));
+      this.carryBytes += chunk.length - start;
+      if (this.carryBytes > this.maxLineBytes) {
+        const bytes = Buffer.concat(this.carry);
+        out.push({ text: bytes.subarray(0, this.maxLineBytes).toString('utf8'), start: this.carryStart, end: position + chunk.length });
+        this.reset();
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { compileRedaction, redact, REDACTION_MASK, RedactionPatternError } from './redaction.js';
+
+const defaults = compileRedaction([]);
+
+describe('redaction', () => {
+  it.each([
+    ['login ok password=hunter2 user=bob', `login ok password=${REDACTION_MASK} user=bob`],
+    ['{"password":"s3cr3t!","user":"x"}', `{"password":"${REDACTION_MASK}","user":"x"}`],
+    ['GET /cb?token=abc.def&x=1', `GET /cb?token=${REDACTION_MASK}&x=1`],
+    ['refresh_token: eyJhbGciOi', `refresh_token: ${REDACTION_MASK}`],
+    ['Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x', `Authorization: Bearer ${REDACTION_MASK}`],
+    ['using key AKIAIOSFODNN7EXAMPLE now', `using key ${REDACTION_MASK} now`],
+    ['aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', `aws_secret_access_key=${REDACTION_MASK}`],
+  ])('masks %s', (input, expected) => {
+    const result = redact(input, defaults);
+    expect(result.text).toBe(expected);
+    expect(result.count).toBeGreaterThan(0);
+  });
+
+  it('leaves ordinary lines alone and counts nothing', () => {
+    expect(redact('step 3/7: bind 0000:3b:00.0 to vfio-pci', defaults)).toEqual({ text: 'step 3/7: bind 0000:3b:00.0 to vfio-pci', count: 0 });
+  });
+
+  it('applies configured patterns, with or without a group, and without the defaults', () => {
+    const custom = compileRedaction(['/card=(\\d{12})\\d{4}/', 'ssn \\d{3}-\\d\\d-\\d{4}'], false);
+    expect(redact('card=1234567890123456 ssn 123-45-6789 password=x', custom)).toEqual({
+      text: `card=${REDACTION_MASK}3456 ${REDACTION_MASK} password=x`,
+      count: 2,
+    });
+  });
+
+  it('masks every occurrence', () => {
+    expect(redact('password=a password=b', defaults)).toEqual({ text: `password=${REDACTION_MASK} password=${REDACTION_MASK}`, count: 2 });
+  });
+
+  it('rejects an invalid pattern at compile time', () => {
+    expect(() => compileRedaction(['(unclosed'])).toThrow(RedactionPatternError);
+  });
+});
