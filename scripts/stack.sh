@@ -3,7 +3,9 @@
 # Elasticsearch), without Docker: artifacts come from Maven Central through Maven, run under the local Java.
 # See docs/stack.md and docs/decisions/0001-servers-without-docker.md.
 #
-#   bash scripts/stack.sh up|down|status|logs [kafka|elasticsearch]
+#   bash scripts/stack.sh up|down|status|logs [kafka|elasticsearch]|es-pause|es-resume
+#   es-pause/es-resume freeze and thaw the Elasticsearch process (SIGSTOP/SIGCONT) to simulate an outage without
+#   losing its data or paying a restart; used by the correlator's outage test.
 set -euo pipefail
 
 # --- Pinned versions: the only place they are named. kafkajs 2.2.4 speaks the classic protocol (Kafka 3.x);
@@ -515,6 +517,14 @@ cmd_logs() {
   esac
 }
 
+cmd_es_signal() {
+  local sig="$1" pidfile
+  pidfile="$(es_pidfile)"
+  pid_alive "$pidfile" || die "no Elasticsearch started by this script is running (pid file $pidfile)"
+  kill "-$sig" "$(cat "$pidfile")"
+  log "sent SIG$sig to Elasticsearch (pid $(cat "$pidfile"))"
+}
+
 main() {
   local cmd="${1:-}"
   shift || true
@@ -523,8 +533,10 @@ main() {
     down) cmd_down ;;
     status) cmd_status ;;
     logs) cmd_logs "$@" ;;
+    es-pause) cmd_es_signal STOP ;;
+    es-resume) cmd_es_signal CONT ;;
     *)
-      echo "usage: bash scripts/stack.sh up|down|status|logs [kafka|elasticsearch]" >&2
+      echo "usage: bash scripts/stack.sh up|down|status|logs [kafka|elasticsearch]|es-pause|es-resume" >&2
       exit 2
       ;;
   esac
