@@ -1,0 +1,4 @@
+/** The collector's cluster-watcher mode: Pod and Event informers -> signals -> Kafka. */
+export { startClusterWatcher, type ClusterWatcher, type ClusterWatcherDeps } from './watcher.js';
+export { loadKubeConfig } from './kube.js';
+export { ChangeFilter, podFingerprint, eventKey } from './change-filter.js';

@@ -1,0 +1,139 @@
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { Config } from '@killtrace/config';
+import type { Logger } from '@killtrace/logging';
+import { parseEvent, parsePod } from '@killtrace/parsers';
+import type { Signal } from '@killtrace/schemas';
+import type { Registry } from 'prom-client';
+import type { SignalPublisher } from '../publish/types.js';
+import { ChangeFilter, eventKey } from './change-filter.js';
+import { ResilientInformer, type Resource } from './informer.js';
+import { loadKubeConfig } from './kube.js';
+import { createWatcherMetrics } from './metrics.js';
+import { PublishQueue } from './publish-queue.js';
+
+export interface ClusterWatcherDeps {
+  config: Config;
+  logger: Logger;
+  publisher: SignalPublisher;
+  registry: Registry;
+  /** Overrides `clusterWatcher.kubeconfig` (tests pass one pointing at the fake API server). */
+  kubeConfig?: KubeConfig;
+  /** Watch time for pod snapshots (`observedAt`); `Date.now` by default. */
+  now?: () => number;
+}
+
+export interface ClusterWatcher {
+  /** Stops the informers and resolves once everything they delivered has been handed to Kafka. */
+  close(): Promise<void>;
+  /** True once every informer has completed its first list. */
+  ready(): boolean;
+  /** Resolves when everything queued so far is published (tests). */
+  idle(): Promise<void>;
+  describe(): ReturnType<ResilientInformer['describe']>[];
+}
+
+const PARSE_STAGE = 'collector.cluster-watcher.parse';
+
+/**
+ * The cluster-watcher mode: informers on core/v1 Pods and Events (all namespaces, or one pair per configured
+ * namespace; the label selector filters pods), each delivery parsed into a signal, filtered by `ChangeFilter` and
+ * published in delivery order. Objects the parsers reject go to the dead-letter topic with their JSON.
+ */
+export async function startClusterWatcher(deps: ClusterWatcherDeps): Promise<ClusterWatcher> {
+  const { config, logger, publisher, registry } = deps;
+  const settings = config.clusterWatcher;
+  const now = deps.now ?? Date.now;
+  const kubeConfig = deps.kubeConfig ?? loadKubeConfig(settings.kubeconfig);
+  const metrics = createWatcherMetrics(registry);
+  const filter = new ChangeFilter();
+  const queue = new PublishQueue(publisher, logger);
+
+  const deadLetterObject = (resource: Resource, object: KubernetesObject, reason: string): void => {
+    const uid = object.metadata?.uid;
+    const key = uid ?? `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+    queue.deadLetter({ stage: PARSE_STAGE, reason: `${resource === 'pods' ? 'pod' : 'event'} ${key}: ${reason}`, original: object, key });
+  };
+
+  function onPod(object: KubernetesObject, removed: boolean): void {
+    const { signal, diagnostics } = parsePod(object);
+    if (signal === undefined) {
+      deadLetterObject('pods', object, diagnostics.map((d) => d.message).join('; ') || 'not a pod');
+      return;
+    }
+    const snapshot = { ...signal, observedAt: now() };
+    if (!filter.podChanged(snapshot)) {
+      filter.seenPod(snapshot);
+      metrics.skipped.inc({ resource: 'pods' });
+    } else {
+      // Remember now, so a re-delivery queued before this publish completes is not published twice.
+      filter.commitPod(snapshot);
+      queue.push(snapshot as Signal, () => filter.forgetPod(snapshot.pod.uid));
+    }
+    if (removed) queue.after(() => filter.forgetPod(snapshot.pod.uid));
+  }
+
+  function onEvent(object: KubernetesObject, removed: boolean): void {
+    if (removed) {
+      const { signal } = parseEvent(object);
+      if (signal !== undefined) queue.after(() => filter.forgetEvent(eventKey(signal)));
+      return;
+    }
+    const { signal, diagnostics } = parseEvent(object);
+    if (signal === undefined) {
+      deadLetterObject('events', object, diagnostics.map((d) => d.message).join('; ') || 'not an event');
+      return;
+    }
+    if (!filter.eventChanged(signal)) {
+      metrics.skipped.inc({ resource: 'events' });
+      return;
+    }
+    filter.commitEvent(signal);
+    queue.push(signal, () => filter.forgetEvent(eventKey(signal)));
+  }
+
+  const namespaces: (string | undefined)[] = settings.namespaces.length > 0 ? settings.namespaces : [undefined];
+  const informers: ResilientInformer[] = [];
+  for (const namespace of namespaces) {
+    for (const resource of ['pods', 'events'] as const) {
+      informers.push(
+        new ResilientInformer({
+          kubeConfig,
+          resource,
+          namespace,
+          labelSelector: resource === 'pods' ? settings.labelSelector : undefined,
+          logger,
+          metrics,
+          retryMaxMs: settings.retryMaxMs,
+          handlers: {
+            upsert: (object) => (resource === 'pods' ? onPod(object, false) : onEvent(object, false)),
+            remove: (object) => (resource === 'pods' ? onPod(object, true) : onEvent(object, true)),
+          },
+        }),
+      );
+    }
+  }
+  const byResource = (resource: Resource): ResilientInformer[] => informers.filter((_, i) => (i % 2 === 0 ? 'pods' : 'events') === resource);
+  await Promise.all(informers.map((informer) => informer.start()));
+  const updateSynced = (): void => {
+    for (const resource of ['pods', 'events'] as const) metrics.synced.set({ resource }, byResource(resource).every((i) => i.synced()) ? 1 : 0);
+  };
+  updateSynced();
+  const syncTimer = setInterval(updateSynced, 1_000);
+  syncTimer.unref();
+  logger.info(
+    { cluster: config.clusterName, namespaces: settings.namespaces.length > 0 ? settings.namespaces : 'all', labelSelector: settings.labelSelector, server: kubeConfig.getCurrentCluster()?.server },
+    'cluster watcher started',
+  );
+
+  return {
+    async close() {
+      clearInterval(syncTimer);
+      await Promise.all(informers.map((informer) => informer.stop()));
+      await queue.drain();
+      logger.info({ tracked: filter.size() }, 'cluster watcher stopped');
+    },
+    ready: () => informers.every((informer) => informer.synced()),
+    idle: () => queue.drain(),
+    describe: () => informers.map((informer) => informer.describe()),
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * The collector's error catalogue: every code, what it means and the process exit code when it ends the process.
+ * `errors.test.ts` checks each code is unique, prefixed `KT_ERR_COLLECTOR_` and described.
+ */
+export const collectorErrorCodes = {
+  /** No mode argument or `collector.mode`, or an unknown one. */
+  KT_ERR_COLLECTOR_MODE: { message: 'unknown or missing collector mode', exitCode: 2 },
+  /** The kubeconfig (file, `$KUBECONFIG`, in-cluster service account) could not be loaded or has no cluster. */
+  KT_ERR_COLLECTOR_KUBECONFIG: { message: 'cannot load Kubernetes credentials', exitCode: 2 },
+  /** A LIST of pods or events failed (HTTP status, network, unparsable body). */
+  KT_ERR_COLLECTOR_LIST: { message: 'listing from the Kubernetes API failed', exitCode: 1 },
+  /** A watch failed for another reason than a clean end or 410 Gone. */
+  KT_ERR_COLLECTOR_WATCH: { message: 'watching the Kubernetes API failed', exitCode: 1 },
+  /** Signals could not be produced to Kafka after retries. */
+  KT_ERR_COLLECTOR_PUBLISH: { message: 'publishing to Kafka failed', exitCode: 1 },
+  /** The producer could not connect, or the topics could not be set up. */
+  KT_ERR_COLLECTOR_KAFKA: { message: 'Kafka unavailable at start', exitCode: 1 },
+  /** The node-agent mode was requested but this build does not contain it. */
+  KT_ERR_COLLECTOR_NODE_AGENT_UNAVAILABLE: { message: 'node-agent mode not available in this build', exitCode: 2 },
+  /** Shutdown did not finish within its deadline. */
+  KT_ERR_COLLECTOR_SHUTDOWN_TIMEOUT: { message: 'graceful shutdown timed out', exitCode: 1 },
+} as const;
+export type CollectorErrorCode = keyof typeof collectorErrorCodes;
+
+/** An error of the collector, with its code, the context it happened in (path, status, topic...) and an exit code. */
+export class CollectorError extends Error {
+  override readonly name = 'CollectorError';
+  readonly code: CollectorErrorCode;
+  readonly context: Readonly<Record<string, unknown>>;
+  readonly exitCode: number;
+
+  constructor(code: CollectorErrorCode, message: string, context: Record<string, unknown> = {}, options: { cause?: unknown } = {}) {
+    super(`${code}: ${message}`, { cause: options.cause });
+    this.code = code;
+    this.context = context;
+    this.exitCode = collectorErrorCodes[code].exitCode;
+  }
+}

@@ -1,0 +1,146 @@
+import type { Logger } from '@killtrace/logging';
+import { classifyKafkaError, type KillProducer } from '@killtrace/kafka';
+import {
+  deadLetterMessageSchema,
+  MESSAGE_VERSION,
+  logMessageSchema,
+  signalMessageSchema,
+  type DeadLetterMessage,
+  type LogMessage,
+  type SignalMessage,
+  type ProducerRef,
+  type Signal,
+} from '@killtrace/schemas';
+import { CollectorError } from '../errors.js';
+import { toOutgoing, type Outgoing } from './outgoing.js';
+import type { PublisherMetrics } from './metrics.js';
+import type { DeadLetterEntry, PublishResult, SignalPublisher } from './types.js';
+
+export interface PublisherOptions {
+  producer: KillProducer;
+  topics: { signals: string; logs: string; deadLetter: string };
+  /** Written into every message: which collector produced it. */
+  producerRef: ProducerRef;
+  logger: Logger;
+  metrics: PublisherMetrics;
+  /** Attempts for a retriable Kafka failure before giving up (KT_ERR_COLLECTOR_PUBLISH); default 5. */
+  attempts?: number;
+  /** First back-off between attempts, doubling; default 200 ms. */
+  backoffMs?: number;
+}
+
+/** The publisher main.ts owns: connect before use, close (flush + disconnect) at shutdown. */
+export interface ManagedPublisher extends SignalPublisher {
+  connect(): Promise<void>;
+  /** Waits for every send in flight. */
+  flush(): Promise<void>;
+  /** Flushes, then disconnects the producer. */
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The collector's shared publishing path (validate -> key by pod uid -> timestamp = event time -> produce; invalid ->
+ * dead-letter with reason and original bytes). The pure part (signal -> message or rejection) is `toOutgoing`; this
+ * file only talks to the producer, retries retriable failures and counts.
+ */
+export function createSignalPublisher(options: PublisherOptions): ManagedPublisher {
+  const { producer, topics, producerRef, logger, metrics } = options;
+  const attempts = options.attempts ?? 5;
+  const backoffMs = options.backoffMs ?? 200;
+  const signalsTopic = producer.topic(topics.signals, signalMessageSchema);
+  const logsTopic = producer.topic(topics.logs, logMessageSchema);
+  const deadLetterTopic = producer.topic(topics.deadLetter, deadLetterMessageSchema);
+  const inFlight = new Set<Promise<unknown>>();
+  let isConnected = false;
+
+  function track<T>(promise: Promise<T>): Promise<T> {
+    inFlight.add(promise);
+    const forget = (): void => void inFlight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  async function withRetries<T>(what: string, context: Record<string, unknown>, send: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send();
+      } catch (error) {
+        const classified = classifyKafkaError(error);
+        if (classified.kind === 'fatal' || attempt >= attempts) {
+          metrics.publishFailures.inc({ topic: String(context.topic) });
+          throw new CollectorError('KT_ERR_COLLECTOR_PUBLISH', `${what} failed after ${attempt} attempt(s): ${classified.reason}`, { ...context, attempts: attempt, class: classified.kind }, { cause: error });
+        }
+        logger.warn({ ...context, attempt, reason: classified.reason }, `${what} failed; retrying`);
+        await sleep(backoffMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  async function deadLetter(entry: DeadLetterEntry): Promise<void> {
+    const original =
+      entry.original === null ? null : Buffer.isBuffer(entry.original) ? entry.original : Buffer.from(typeof entry.original === 'string' ? entry.original : JSON.stringify(entry.original));
+    const message: DeadLetterMessage = {
+      v: MESSAGE_VERSION,
+      stage: entry.stage,
+      reason: entry.reason,
+      ...(entry.key === undefined ? {} : { key: entry.key }),
+      original: original === null ? null : original.toString('base64'),
+      at: Date.now(),
+    };
+    await withRetries('dead-lettering', { topic: topics.deadLetter, stage: entry.stage }, () =>
+      deadLetterTopic.send([{ key: entry.key ?? entry.stage, value: message }]),
+    );
+    metrics.deadLetters.inc({ stage: entry.stage });
+    logger.warn({ stage: entry.stage, reason: entry.reason, key: entry.key, topic: topics.deadLetter }, 'dead-lettered an invalid signal');
+  }
+
+  async function publish(signals: readonly Signal[], publishOptions: { stage?: string } = {}): Promise<PublishResult> {
+    const stage = publishOptions.stage ?? `collector.${producerRef.component}.validate`;
+    const toSignals: Outgoing<SignalMessage>[] = [];
+    const toLogs: Outgoing<LogMessage>[] = [];
+    const rejected: DeadLetterEntry[] = [];
+    for (const candidate of signals) {
+      const out = toOutgoing(candidate, producerRef, stage);
+      if (!out.ok) rejected.push(out.deadLetter);
+      else if (out.logs) toLogs.push(out.message);
+      else toSignals.push(out.message);
+    }
+    for (const entry of rejected) await deadLetter(entry);
+    if (toSignals.length > 0) {
+      await withRetries('producing signals', { topic: topics.signals, count: toSignals.length }, () => signalsTopic.send(toSignals));
+      for (const m of toSignals) metrics.published.inc({ topic: topics.signals, kind: m.value.signal.kind });
+    }
+    if (toLogs.length > 0) {
+      await withRetries('producing log lines', { topic: topics.logs, count: toLogs.length }, () => logsTopic.send(toLogs));
+      metrics.published.inc({ topic: topics.logs, kind: 'app_log' }, toLogs.length);
+    }
+    return { published: toSignals.length + toLogs.length, deadLettered: rejected.length };
+  }
+
+  return {
+    async connect() {
+      try {
+        await producer.connect();
+      } catch (cause) {
+        throw new CollectorError('KT_ERR_COLLECTOR_KAFKA', `cannot connect the producer: ${(cause as Error).message}`, {}, { cause });
+      }
+      isConnected = true;
+    },
+    publish: (signals, publishOptions) => track(publish(signals, publishOptions)),
+    deadLetter: (entry) => track(deadLetter(entry)),
+    connected: () => isConnected,
+    async flush() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    async close() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      if (isConnected) {
+        isConnected = false;
+        await producer.disconnect();
+      }
+    },
+  };
+}
+
