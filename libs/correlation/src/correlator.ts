@@ -46,6 +46,7 @@ export class Correlator {
   /** Pods whose records may have changed since the last `poll`. */
   private readonly dirty = new Set<string>();
   private readonly emitted = new Map<string, string>();
+  private lastLog: { uid: string; container: string; restartCount: number; tracker: StepTracker } | undefined;
 
   constructor(private readonly options: CorrelatorOptions) {
     const user = options.profiles ?? [];
@@ -176,6 +177,12 @@ export class Correlator {
   }
 
   private ingestAppLog(signal: Extract<Signal, { kind: 'app_log' }>): void {
+    // Hot path: log lines come in runs from one incarnation (a file, or a batch from one partition).
+    const last = this.lastLog;
+    if (last && last.uid === signal.pod.uid && last.container === signal.container && last.restartCount === signal.restartCount) {
+      last.tracker.add(signal.at, signal.text);
+      return;
+    }
     const pod = this.podFor(signal.pod.namespace, signal.pod.name, signal.pod.uid);
     const container = this.container(pod, signal.container);
     let tracker = container.logs.get(signal.restartCount);
@@ -185,8 +192,10 @@ export class Correlator {
       tracker = new StepTracker(profile);
       container.logs.set(signal.restartCount, tracker);
     }
-    tracker.add({ at: signal.at, text: signal.text });
+    tracker.add(signal.at, signal.text);
     this.dirty.add(pod.key);
+    last?.tracker.compact();
+    this.lastLog = { uid: signal.pod.uid, container: signal.container, restartCount: signal.restartCount, tracker };
   }
 
   private container(pod: PodEvidence, name: string): ContainerEvidence {

@@ -43,28 +43,28 @@ export class StepTracker {
   private firstLineAt: number | undefined;
   private lineCount = 0;
   /** The latest lines, ascending by time, deduplicated by (time, text). */
-  private readonly recent: LogLine[] = [];
+  private readonly recent: Array<LogLine & { owned: boolean }> = [];
 
   constructor(readonly profile: CompiledProfile | undefined) {
     this.marks = (profile?.steps ?? []).map(() => ({ ends: [] }));
   }
 
   /** Feeds one (joined) log line. */
-  add(line: LogLine): void {
+  add(at: number, text: string): void {
     this.lineCount += 1;
-    if (this.firstLineAt === undefined || line.at < this.firstLineAt) this.firstLineAt = line.at;
-    this.remember(line);
+    if (this.firstLineAt === undefined || at < this.firstLineAt) this.firstLineAt = at;
+    this.remember(at, text);
     const profile = this.profile;
     if (!profile) return;
-    if (profile.ready?.test(line.text) && (this.readyAt === undefined || line.at < this.readyAt)) this.readyAt = line.at;
-    profile.steps.forEach((step, index) => {
+    if (profile.ready?.test(text) && (this.readyAt === undefined || at < this.readyAt)) this.readyAt = at;
+    const steps = profile.steps;
+    for (let index = 0; index < steps.length; index += 1) {
+      const step = steps[index];
       const marks = this.marks[index];
-      if (!marks) return;
-      if (step.start.test(line.text) && (marks.firstStart === undefined || line.at < marks.firstStart)) {
-        marks.firstStart = line.at;
-      }
-      if (step.end?.test(line.text)) insertBounded(marks.ends, line.at, MAX_END_MARKS);
-    });
+      if (!step || !marks) continue;
+      if (step.start.test(text) && (marks.firstStart === undefined || at < marks.firstStart)) marks.firstStart = at;
+      if (step.end?.test(text)) insertBounded(marks.ends, at, MAX_END_MARKS);
+    }
   }
 
   get lines(): number {
@@ -118,16 +118,35 @@ export class StepTracker {
     return { current: running[running.length - 1], completed, readyAt };
   }
 
-  private remember(line: LogLine): void {
+  private remember(at: number, text: string): void {
     const recent = this.recent;
-    if (recent.length >= MAX_RECENT_LINES && line.at < (recent[0]?.at ?? -Infinity)) return;
+    if (recent.length >= MAX_RECENT_LINES && at < (recent[0]?.at ?? -Infinity)) return;
     let index = recent.length;
-    while (index > 0 && (recent[index - 1]?.at ?? -Infinity) > line.at) index -= 1;
+    while (index > 0 && (recent[index - 1]?.at ?? -Infinity) > at) index -= 1;
     // Lines redelivered by an at-least-once stream must not crowd out real ones.
-    for (let j = index - 1; j >= 0 && recent[j]?.at === line.at; j -= 1) if (recent[j]?.text === line.text) return;
-    recent.splice(index, 0, line);
+    for (let j = index - 1; j >= 0 && recent[j]?.at === at; j -= 1) if (recent[j]?.text === text) return;
+    recent.splice(index, 0, { at, text, owned: false });
     if (recent.length > MAX_RECENT_LINES) recent.shift();
   }
+
+  /**
+   * Makes the kept lines own their characters. A line read from a file is a substring of a large chunk, and in V8
+   * a substring keeps its whole parent alive: called when input moves on to another incarnation, so each kept line
+   * is copied at most once instead of every line being copied on arrival.
+   */
+  compact(): void {
+    for (const line of this.recent) {
+      if (!line.owned) {
+        line.text = ownString(line.text);
+        line.owned = true;
+      }
+    }
+  }
+}
+
+/** A copy of `text` that does not share (and so pin) the buffer it was sliced from. */
+function ownString(text: string): string {
+  return text.length < 13 ? text : (` ${text}`).slice(1);
 }
 
 function insertBounded(sorted: number[], value: number, max: number): void {
