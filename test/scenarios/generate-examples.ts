@@ -87,11 +87,15 @@ gpu-node-1 still has every probe failure and kill decision; the kubelet kept onl
 
 ## What Killtrace should conclude
 
-For each of the ${kills.length} terminations of \`default-host-x7k2p\`: cause \`liveness_probe\`, decided by the kubelet, probe-induced,
-during init, step \`gpu-vfio-bind\` in progress (host-info done) for ~39 s when killed, last log line the SIGTERM line.
-Confidence \`high\` (the journal states each kill decision). Recommendation: a startupProbe on \`/ping\` that tolerates the
-observed init (~160 s on gpu-node-1), e.g. \`periodSeconds: 10\`, \`failureThreshold: 18\` or more, or a longer liveness
-budget; not a bigger \`initialDelaySeconds\` for every node. gpu-node-2 and cpu-node-1 have no restarts.
+For each of the ${kills.length} terminations of \`default-host-x7k2p\`: cause \`liveness_probe\`, decided by the kubelet, confidence
+\`high\` (the journal states each kill decision), probe-induced, during init. For the two incarnations whose logs the
+kubelet kept (5 and 6), the step in progress is \`gpu-vfio-bind\` (host-info done), ~38 s into it, and the last line before
+the kill is a \`bind ... to vfio-pci\` line; for the older ones (logs gone) the kill came at the earliest moment the probe
+allows (initialDelaySeconds + failureThreshold periods), so the probe never passed once: still initializing.
+Recommendation: a startupProbe with the liveness probe's check, \`periodSeconds: 5\`, \`failureThreshold: 60\` (5 minutes:
+init never finished on gpu-node-1, so its length is unknown and Killtrace leans generous; the other nodes finished
+init in 12-24 s), which would have avoided all 7 kills; not a bigger \`initialDelaySeconds\` for every node.
+gpu-node-2 and cpu-node-1 have no restarts.
 `;
 });
 
