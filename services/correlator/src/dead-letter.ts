@@ -3,7 +3,9 @@ import { MESSAGE_VERSION, type DeadLetterMessage, type RestartRecord } from '@ki
 
 /** A message that failed validation: the stage, the reason with the zod issues, and the original bytes. */
 export function invalidMessageLetter(message: InvalidMessage, at: number): DeadLetterMessage {
-  const issues = message.issues.length > 0 ? `: ${message.issues.slice(0, 10).join('; ')}` : '';
+  // The decoder's reason already names the schema issues; add them only when it does not.
+  const missing = message.issues.filter((issue) => !message.reason.includes(issue)).slice(0, 10);
+  const issues = missing.length > 0 ? `: ${missing.join('; ')}` : '';
   return {
     v: MESSAGE_VERSION,
     stage: 'correlator.decode',
