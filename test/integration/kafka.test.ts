@@ -18,6 +18,8 @@ const kafka = createKafkaClient(config.kafka, { clientId: 'killtrace-integration
 const suffix = uniqueSuffix();
 const topic = `kt-it-logs-${suffix}`;
 const spec = { topic, partitions: 3, replicationFactor: 1 };
+const signalsTopic = `kt-it-signals-${suffix}`;
+const logsTopic = `kt-it-applogs-${suffix}`;
 const producer = createProducer(kafka);
 const consumers: KillConsumer<z.ZodType>[] = [];
 
@@ -38,7 +40,7 @@ afterAll(async () => {
   await producer.disconnect();
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.deleteTopics({ topics: [topic, signalsTopic, logsTopic] }).catch(() => undefined);
   await admin.disconnect();
 });
 
@@ -81,7 +83,7 @@ describe('Kafka adapter against a real broker', () => {
     const invalid: InvalidMessage[] = [];
     const consumer = createConsumer(kafka, {
       groupId: `kt-it-group-${suffix}`,
-      topic,
+      topics: [topic],
       schema: appLogSignalSchema,
       fromBeginning: true,
       onInvalid: (message) => {
@@ -111,5 +113,51 @@ describe('Kafka adapter against a real broker', () => {
     expect(invalid[0]?.raw?.toString()).toBe('{"kind":"app_log","text":42}');
     expect(invalid[0]?.reason).toMatch(/^value does not match the schema/);
     expect(invalid[0]?.issues).toContain('text: Invalid input: expected string, received number');
+  });
+
+  it('gives partition N of co-partitioned topics to the same group member, so one pod stays on one consumer', async () => {
+    await ensureTopics(kafka, [signalsTopic, logsTopic].map((t) => ({ topic: t, partitions: 4, replicationFactor: 1 })));
+    const groupId = `kt-it-copart-${suffix}`;
+    const seen: { member: number; key: string | null; topic: string }[] = [];
+    const members = [0, 1].map((member) => {
+      const consumer = createConsumer(kafka, {
+        groupId,
+        topics: [signalsTopic, logsTopic],
+        schema: appLogSignalSchema,
+        // Fresh topics: "earliest" cannot skip messages produced while offsets are still being resolved.
+        fromBeginning: true,
+        onInvalid: () => undefined,
+      });
+      consumers.push(consumer as unknown as KillConsumer<z.ZodType>);
+      return { member, consumer };
+    });
+    for (const { member, consumer } of members) {
+      await consumer.run(async (message) => {
+        seen.push({ member, key: message.key, topic: message.topic });
+      });
+    }
+    const stable = (): boolean => {
+      const [a, b] = members.map(({ consumer }) => consumer.assignment());
+      const count = (x: Readonly<Record<string, readonly number[]>> | undefined, t: string): number => x?.[t]?.length ?? 0;
+      return [signalsTopic, logsTopic].every((t) => count(a, t) + count(b, t) === 4 && count(a, t) > 0 && count(b, t) > 0);
+    };
+    await waitFor('both members to share the partitions', stable, 45_000);
+    for (const { consumer } of members) {
+      const assignment = consumer.assignment();
+      expect([...(assignment[signalsTopic] ?? [])].sort()).toEqual([...(assignment[logsTopic] ?? [])].sort());
+    }
+
+    await producer.connect();
+    const pods = Array.from({ length: 12 }, (_, i) => `uid-${i}`);
+    await producer.topic(signalsTopic, appLogSignalSchema).send(pods.map((uid) => ({ key: uid, value: logLine(uid, 1) })));
+    await producer.topic(logsTopic, appLogSignalSchema).send(pods.map((uid) => ({ key: uid, value: logLine(uid, 2) })));
+    await waitFor('24 messages', () => seen.length >= 24, 30_000).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}; got ${JSON.stringify(seen)}`);
+    });
+    for (const uid of pods) {
+      const owners = new Set(seen.filter((s) => s.key === uid).map((s) => s.member));
+      expect(owners.size, uid).toBe(1);
+    }
+    expect(new Set(seen.map((s) => s.member)).size).toBe(2);
   });
 });

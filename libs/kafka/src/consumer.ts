@@ -1,5 +1,6 @@
 import type { Consumer as KafkajsConsumer, IHeaders } from 'kafkajs';
 import type { z } from 'zod';
+import { coPartitionedAssigner } from './assigner.js';
 import type { KafkaClient } from './client.js';
 import { decodeMessage } from './codec.js';
 import { classifyKafkaError, type ClassifiedError } from './errors.js';
@@ -27,9 +28,13 @@ export interface InvalidMessage {
   issues: string[];
 }
 
-export interface ConsumerOptions<S extends z.ZodType> {
+/** One topic, or several validated by the same schema whose partition N all go to the same member (co-partitioning). */
+export type ConsumerTopics = { topic: string; topics?: never } | { topics: readonly string[]; topic?: never };
+
+export type ConsumerOptions<S extends z.ZodType> = ConsumerTopics & ConsumerSettings<S>;
+
+export interface ConsumerSettings<S extends z.ZodType> {
   groupId: string;
-  topic: string;
   schema: S;
   /** Start from the earliest offset when the group has no committed offset. */
   fromBeginning?: boolean;
@@ -47,6 +52,8 @@ export interface KillConsumer<S extends z.ZodType> {
   run(handler: (message: IncomingMessage<z.output<S>>) => Promise<void>): Promise<void>;
   /** Resolves once the consumer has joined its group and received partitions. */
   joined(): Promise<void>;
+  /** Partitions per topic assigned to this member at the last rebalance (empty before joining). */
+  assignment(): Readonly<Record<string, readonly number[]>>;
   disconnect(): Promise<void>;
 }
 
@@ -67,6 +74,7 @@ export function createConsumer<S extends z.ZodType>(kafka: KafkaClient, options:
     allowAutoTopicCreation: false,
     // Restarting after a fatal error (bad credentials, a bug in the handler) would only repeat it forever.
     retry: { restartOnFailure: async (error) => classifyKafkaError(error).kind === 'retriable' },
+    partitionAssigners: [coPartitionedAssigner],
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     options.onCrash?.(payload.error, classifyKafkaError(payload.error), payload.restart);
@@ -75,11 +83,16 @@ export function createConsumer<S extends z.ZodType>(kafka: KafkaClient, options:
   const joinedPromise = new Promise<void>((resolve) => {
     markJoined = resolve;
   });
-  consumer.on(consumer.events.GROUP_JOIN, () => markJoined());
+  let assigned: Record<string, number[]> = {};
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    assigned = payload.memberAssignment;
+    markJoined();
+  });
   return {
     async run(handler) {
       await consumer.connect();
-      await consumer.subscribe({ topics: [options.topic], fromBeginning: options.fromBeginning ?? false });
+      const topics = options.topic === undefined ? [...options.topics] : [options.topic];
+      await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? false });
       await consumer.run({
         eachMessage: async ({ topic, partition, message }) => {
           const decoded = decodeMessage(options.schema, message.value);
@@ -109,6 +122,7 @@ export function createConsumer<S extends z.ZodType>(kafka: KafkaClient, options:
       });
     },
     joined: () => joinedPromise,
+    assignment: () => assigned,
     disconnect: () => consumer.disconnect(),
   };
 }
