@@ -15,8 +15,6 @@ export const collectorErrorCodes = {
   KT_ERR_COLLECTOR_PUBLISH: { message: 'publishing to Kafka failed', exitCode: 1 },
   /** The producer could not connect, or the topics could not be set up. */
   KT_ERR_COLLECTOR_KAFKA: { message: 'Kafka unavailable at start', exitCode: 1 },
-  /** The node-agent mode was requested but this build does not contain it. */
-  KT_ERR_COLLECTOR_NODE_AGENT_UNAVAILABLE: { message: 'node-agent mode not available in this build', exitCode: 2 },
   /** Shutdown did not finish within its deadline. */
   KT_ERR_COLLECTOR_SHUTDOWN_TIMEOUT: { message: 'graceful shutdown timed out', exitCode: 1 },
 } as const;

@@ -7,6 +7,7 @@ import { createRegistry, startHealthServer, type HealthServer } from '@killtrace
 import { startClusterWatcher } from './cluster-watcher/index.js';
 import { CollectorError } from './errors.js';
 import type { StartNodeAgent } from './node-agent-contract.js';
+import { startNodeAgent as nodeAgentEntry } from './node-agent/index.js';
 import { createPublisherMetrics, createSignalPublisher } from './publish/index.js';
 
 /**
@@ -14,6 +15,9 @@ import { createPublisherMetrics, createSignalPublisher } from './publish/index.j
  * the connected publisher -> the mode (cluster-watcher or node-agent, both `(deps) => { close, ready }`) -> the
  * health server -> wait for SIGTERM/SIGINT -> stop the mode, flush and disconnect the producer, stop serving.
  */
+
+/** The node agent's entry, held to the contract both sides agreed on. */
+const startNodeAgent: StartNodeAgent = nodeAgentEntry;
 
 export const COLLECTOR_MODES = ['cluster-watcher', 'node-agent'] as const;
 export type CollectorMode = (typeof COLLECTOR_MODES)[number];
@@ -37,18 +41,6 @@ export function resolveMode(args: readonly string[], configured: CollectorMode |
   if (mode === undefined) throw new CollectorError('KT_ERR_COLLECTOR_MODE', `no mode given\n${USAGE}`);
   if (!(COLLECTOR_MODES as readonly string[]).includes(mode)) throw new CollectorError('KT_ERR_COLLECTOR_MODE', `unknown mode ${JSON.stringify(mode)}\n${USAGE}`, { mode });
   return mode as CollectorMode;
-}
-
-/** Loads the node agent lazily, so the cluster-watcher image path never touches it and a build without it still runs. */
-async function loadNodeAgent(): Promise<StartNodeAgent> {
-  const specifier = './node-agent/index.js';
-  try {
-    const module = (await import(specifier)) as { startNodeAgent?: StartNodeAgent };
-    if (typeof module.startNodeAgent !== 'function') throw new Error('node-agent/index.js does not export startNodeAgent');
-    return module.startNodeAgent;
-  } catch (cause) {
-    throw new CollectorError('KT_ERR_COLLECTOR_NODE_AGENT_UNAVAILABLE', (cause as Error).message, {}, { cause });
-  }
 }
 
 export interface RunningCollector {
@@ -84,7 +76,7 @@ export async function startCollector(mode: CollectorMode, config: Config, logger
     handle =
       mode === 'cluster-watcher'
         ? await startClusterWatcher({ config, logger, publisher, registry })
-        : await (await loadNodeAgent())({ config, logger, publisher, registry });
+        : await startNodeAgent({ config, logger, publisher, registry });
   } catch (error) {
     await publisher.close().catch(() => undefined);
     throw error;
