@@ -75,6 +75,14 @@ pid_alive() {
   [[ -s "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
 }
 
+# True when the process in the pid file is stopped (SIGSTOP, e.g. `es-pause`): it will never become healthy.
+pid_paused() {
+  local pidfile="$1" state
+  pid_alive "$pidfile" || return 1
+  state="$(awk '{print $3}' "/proc/$(cat "$pidfile")/stat" 2>/dev/null || true)"
+  [[ "$state" == "T" ]]
+}
+
 tcp_open() {
   (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
 }
@@ -309,6 +317,9 @@ wait_kafka() {
       tail_log kafka "$KAFKA_STDOUT"
       fail_server kafka "the broker process exited during startup" "$KAFKA_LOG"
     fi
+    if pid_paused "$KAFKA_PID"; then
+      fail_server kafka "process $(cat "$KAFKA_PID") is paused (SIGSTOP); resume it with: kill -CONT $(cat "$KAFKA_PID")" "$KAFKA_LOG"
+    fi
     if kafka_healthy; then
       return 0
     fi
@@ -426,6 +437,9 @@ wait_elasticsearch() {
     if [[ -f "$(es_pidfile)" ]] && ! pid_alive "$(es_pidfile)"; then
       tail_log elasticsearch "$(es_stdout)"
       fail_server elasticsearch "the server process exited during startup" "$(es_log)"
+    fi
+    if pid_paused "$(es_pidfile)"; then
+      fail_server elasticsearch "process $(cat "$(es_pidfile)") is paused (SIGSTOP); resume it with: bash scripts/stack.sh es-resume" "$(es_log)"
     fi
     sleep 1
   done
