@@ -38,7 +38,7 @@ export interface ConsumerSettings<S extends z.ZodType> {
   schema: S;
   /** Start from the earliest offset when the group has no committed offset. */
   fromBeginning?: boolean;
-  /** Called for every message that is not JSON or does not match the schema; the consumer moves past it. */
+  /** Called for every message that is not JSON or does not match the schema; the consumer then moves past it (if this throws, the message is retried like a failed handler). */
   onInvalid: (message: InvalidMessage) => Promise<void> | void;
   /**
    * Called when the consumer crashes (a handler or the cluster failed beyond kafkajs' retries). Retriable
@@ -67,7 +67,7 @@ function headersOf(headers: IHeaders | undefined): Record<string, string> {
   return out;
 }
 
-/** Creates a consumer-group member for one topic whose messages are validated with a zod schema at the edge. */
+/** Creates a consumer-group member for one or more topics whose messages are validated with a zod schema at the edge. */
 export function createConsumer<S extends z.ZodType>(kafka: KafkaClient, options: ConsumerOptions<S>): KillConsumer<S> {
   const consumer: KafkajsConsumer = kafka.consumer({
     groupId: options.groupId,
