@@ -1,4 +1,4 @@
-import { decodeMessage, type KafkaClient } from '@killtrace/kafka';
+import { coPartitionedAssigner, decodeMessage, type KafkaClient } from '@killtrace/kafka';
 import type { Logger } from '@killtrace/logging';
 import { logMessageSchema, signalMessageSchema, type DeadLetterMessage } from '@killtrace/schemas';
 import { sleep } from './backoff.js';
@@ -61,6 +61,8 @@ export class Pipeline {
     this.consumer = deps.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
+      // Partition N of signals and of logs always go to the same member: one pod's evidence meets in one core.
+      partitionAssigners: [coPartitionedAssigner],
       maxBytesPerPartition: options.maxBytesPerPartition,
       maxBytes: options.maxBytes,
       sessionTimeout: 30_000,

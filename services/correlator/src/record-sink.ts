@@ -29,6 +29,27 @@ export class SinkAborted extends Error {
   override readonly name = 'SinkAborted';
 }
 
+const PUBLISH_CHUNK_BYTES = 512 * 1024;
+
+/** Splits updates into runs whose JSON stays under `maxBytes` (a single larger record is a run of its own). */
+export function byEncodedSize(updates: readonly RecordUpdate[], maxBytes: number): RecordUpdate[][] {
+  const chunks: RecordUpdate[][] = [];
+  let current: RecordUpdate[] = [];
+  let bytes = 0;
+  for (const update of updates) {
+    const size = Buffer.byteLength(JSON.stringify(update.record)) + 128;
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(update);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 /** A per-document failure worth retrying: overload or a server-side error, not the document itself. */
 const retriableStatus = (status: number): boolean => status === 429 || status === 408 || status >= 500;
 
@@ -85,11 +106,14 @@ export class RecordSink {
   }
 
   private async publish(updates: readonly RecordUpdate[], signal: AbortSignal): Promise<void> {
-    await this.retrying('kafka-records', signal, async () => {
-      await this.options.records.send(
-        updates.map(({ id, record }) => ({ key: record.kubernetes.pod.uid, value: { v: MESSAGE_VERSION, id, record } })),
-      );
-    });
+    // One produce request must stay under the broker's message.max.bytes (1 MiB by default), whatever the flush size.
+    for (const chunk of byEncodedSize(updates, PUBLISH_CHUNK_BYTES)) {
+      await this.retrying('kafka-records', signal, async () => {
+        await this.options.records.send(
+          chunk.map(({ id, record }) => ({ key: record.kubernetes.pod.uid, value: { v: MESSAGE_VERSION, id, record } })),
+        );
+      });
+    }
   }
 
   /**
