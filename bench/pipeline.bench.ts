@@ -1,0 +1,349 @@
+/**
+ * The streaming pipeline (Kafka -> correlator -> Elasticsearch) against the real servers on 127.0.0.1, each
+ * measurement next to the raw client doing the same work in the same run:
+ *  - log lines/s through Kafka -> correlator vs raw kafkajs produce + consume of the same lines (target >= 0.5);
+ *  - records/s written to Elasticsearch by the correlator's sink vs the raw bulk helper, same documents (>= 0.8);
+ *  - kill-to-record latency p50/p99 while ~20k log lines/s flow (p99 < 3 s);
+ *  - correlator peak RSS with 5,000 pods active (< 300 MB).
+ * Bounded: fixed line and pod counts, a 20 s latency phase; topics, groups and indices are deleted afterwards.
+ * `KILLTRACE_BENCH_PIPELINE_LINES` (default 100000) sets the throughput phase's size.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Correlator } from '../libs/correlation/src/index.js';
+import { loadConfig, type Config } from '../libs/config/src/index.js';
+import { createElasticClient, installIndexTemplate, writeDocuments } from '../libs/elastic/src/index.js';
+import { createKafkaClient, createProducer, ensureTopics, type KafkaClient } from '../libs/kafka/src/index.js';
+import { createLogger } from '../libs/logging/src/index.js';
+import { deadLetterMessageSchema, recordMessageSchema, signalKey, type RestartRecord, type Signal } from '../libs/schemas/src/index.js';
+import { createRegistry } from '../libs/service-http/src/index.js';
+import { RecordSink } from '../services/correlator/src/record-sink.js';
+import { createTelemetry } from '../services/correlator/src/telemetry.js';
+import { CorrelatorProcess } from '../test/e2e/process.js';
+import type { BenchCase, BenchRow } from './lib/bench-case.js';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const T0 = Date.now() - 3_600_000;
+const PARTITIONS = 3;
+
+interface Setup {
+  suffix: string;
+  env: Record<string, string>;
+  config: Config;
+}
+
+function setup(name: string): Setup {
+  const suffix = `${name}-${Date.now().toString(36)}`;
+  const env: Record<string, string> = {
+    KILLTRACE_CLUSTER_NAME: 'bench',
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    ELASTICSEARCH_URL: process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200',
+    KILLTRACE_KAFKA_CLIENT_ID: `kt-bench-${suffix}`,
+    KILLTRACE_KAFKA_PARTITIONS: String(PARTITIONS),
+    KILLTRACE_KAFKA_TOPIC_SIGNALS: `kt-bench-signals-${suffix}`,
+    KILLTRACE_KAFKA_TOPIC_LOGS: `kt-bench-logs-${suffix}`,
+    KILLTRACE_KAFKA_TOPIC_RECORDS: `kt-bench-records-${suffix}`,
+    KILLTRACE_KAFKA_TOPIC_DEAD_LETTER: `kt-bench-dead-letter-${suffix}`,
+    KILLTRACE_ELASTICSEARCH_INDEX_PREFIX: `kt-bench-${suffix}`,
+    KILLTRACE_LOG_FORMAT: 'json',
+    KILLTRACE_LOG_LEVEL: 'warn',
+  };
+  return { suffix, env, config: loadConfig({ env }) };
+}
+
+const uid = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+const podName = (n: number): string => `bench-${n}`;
+
+function podSignal(n: number, at: number): Signal {
+  return {
+    kind: 'pod',
+    observedAt: at,
+    pod: {
+      namespace: 'bench',
+      name: podName(n),
+      uid: uid(n),
+      nodeName: `node-${n % 50}`,
+      labels: { app: 'bench' },
+      owners: [{ kind: 'ReplicaSet', name: 'bench-7d5f8b9c6' }],
+      startTime: T0,
+      containers: [
+        { name: 'app', image: 'bench:1', init: false, liveness: { handler: 'http', periodSeconds: 5, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1, initialDelaySeconds: 0 } },
+      ],
+      statuses: [{ name: 'app', restartCount: 0, ready: true, state: { kind: 'running', startedAt: T0 } }],
+      initStatuses: [],
+    },
+  };
+}
+
+function logSignal(n: number, at: number, i: number): Signal {
+  return { kind: 'app_log', at, pod: { namespace: 'bench', name: podName(n), uid: uid(n) }, container: 'app', restartCount: 0, stream: 'stdout', text: `request ${i} served in ${i % 97} ms` };
+}
+
+/** A liveness kill as the kubelet journal tells it: three failures, the decision, the kill. */
+function killSignals(n: number, at: number): Signal[] {
+  const pod = { namespace: 'bench', name: podName(n), uid: uid(n) };
+  const failure = (t: number): Signal => ({ kind: 'kubelet', at: t, action: 'probe_failed', pod, container: 'app', probeType: 'liveness', output: 'context deadline exceeded', text: 'Probe failed' });
+  return [
+    failure(at - 10_000),
+    failure(at - 5_000),
+    failure(at),
+    { kind: 'kubelet', at, action: 'kill_decision', pod, container: 'app', output: 'Container app failed liveness probe, will be restarted', text: 'Message for Container of pod' },
+    { kind: 'kubelet', at: at + 1, action: 'killing', pod, container: 'app', gracePeriodSeconds: 30, text: 'Killing container with a grace period' },
+  ];
+}
+
+function message(signal: Signal, at: number): { key: string; value: string; timestamp: string } {
+  return { key: signalKey(signal), value: JSON.stringify({ v: 1, producer: { component: 'test', instance: 'bench' }, signal }), timestamp: String(Math.round(at)) };
+}
+
+async function produceAll(kafka: KafkaClient, topic: string, messages: Array<{ key: string; value: string; timestamp: string }>): Promise<void> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += 2_000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 2_000) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function deleteAll(s: Setup): Promise<void> {
+  const kafka = createKafkaClient(s.config.kafka, { clientId: `cleanup-${s.suffix}` });
+  const admin = kafka.admin();
+  await admin.connect();
+  const t = s.config.kafka.topics;
+  await admin.deleteTopics({ topics: [t.signals, t.logs, t.records, t.deadLetter, `kt-bench-raw-${s.suffix}`] }).catch(() => undefined);
+  await admin.disconnect();
+  const es = createElasticClient(s.config.elasticsearch);
+  await es.indices.delete({ index: `${s.config.elasticsearch.indexPrefix}*` }).catch(() => undefined);
+  await es.close();
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not answering yet
+    }
+    if (Date.now() > deadline) throw new Error(`bench: timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** Raw kafkajs: produce the lines and consume them back (JSON.parse each) with a fresh group; wall time. */
+async function rawProduceConsume(s: Setup, messages: Array<{ key: string; value: string; timestamp: string }>): Promise<number> {
+  const kafka = createKafkaClient(s.config.kafka, { clientId: `raw-${s.suffix}` });
+  const topic = `kt-bench-raw-${s.suffix}`;
+  await ensureTopics(kafka, [{ topic, partitions: PARTITIONS, replicationFactor: 1 }]);
+  const consumer = kafka.consumer({ groupId: `raw-${s.suffix}`, maxWaitTimeInMs: 100 });
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = true;
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let seen = 0;
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) if (m.value) JSON.parse(m.value.toString('utf8'));
+      seen += batch.messages.length;
+    },
+  });
+  // Like the correlator (already ready when its clock starts), the raw consumer has joined its group first.
+  await until('raw consumer to join', async () => joined, 60_000);
+  const started = Date.now();
+  await produceAll(kafka, topic, messages);
+  await until('raw consumer', async () => seen >= messages.length, 300_000);
+  const ms = Date.now() - started;
+  await consumer.disconnect();
+  return ms;
+}
+
+function buildCorrelator(): void {
+  const r = spawnSync('npx', ['tsc', '-b', 'services/correlator'], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building the correlator failed: ${r.stdout}${r.stderr}`);
+}
+
+function peakRssMb(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Records of `count` killed pods, built by the pure core (the documents both writers index). */
+function kills(count: number): Array<{ id: string; record: RestartRecord }> {
+  const core = new Correlator({ clusterName: 'bench' });
+  for (let n = 0; n < count; n += 1) {
+    core.ingest(podSignal(n, T0 + 1_000));
+    for (const s of killSignals(n, T0 + 60_000 + n)) core.ingest(s);
+  }
+  return core.poll(T0 + 3_600_000, 30_000);
+}
+
+const pipelineBench: BenchCase = {
+  name: 'pipeline',
+  description: 'Kafka -> correlator -> Elasticsearch vs raw kafkajs and the raw bulk helper',
+  async run() {
+    const rows: BenchRow[] = [];
+    const lines = Number(process.env.KILLTRACE_BENCH_PIPELINE_LINES ?? 100_000);
+    buildCorrelator();
+
+    // 1. Log lines/s: the same lines through raw produce+consume, and through produce + the correlator.
+    {
+      const s = setup('tput');
+      const pods = 1_000;
+      const logMessages = Array.from({ length: lines }, (_, i) => {
+        const at = T0 + i;
+        return message(logSignal(i % pods, at, i), at);
+      });
+      try {
+        const rawMs = await rawProduceConsume(s, logMessages);
+        const p = new CorrelatorProcess(s.env);
+        await p.start();
+        await p.ready(120_000);
+        const kafka = createKafkaClient(s.config.kafka, { clientId: `prod-${s.suffix}` });
+        const started = Date.now();
+        await produceAll(kafka, s.config.kafka.topics.logs, logMessages);
+        await until('correlator to consume every line', async () => (await p.metric('killtrace_correlator_messages_total', { phase: 'live' })) >= lines, 600_000);
+        const ms = Date.now() - started;
+        await p.stop();
+        const rawRate = lines / (rawMs / 1000);
+        const rate = lines / (ms / 1000);
+        rows.push({ metric: 'raw kafkajs produce+consume: lines/s', value: rawRate.toFixed(0), unit: `${lines} lines in ${(rawMs / 1000).toFixed(2)} s` });
+        rows.push({ metric: 'produce + correlator: lines/s', value: rate.toFixed(0), unit: `${(ms / 1000).toFixed(2)} s` });
+        rows.push({ metric: 'ratio correlator / raw kafkajs', value: (rate / rawRate).toFixed(2), target: '>= 0.5', ok: rate / rawRate >= 0.5 });
+      } finally {
+        await deleteAll(s);
+      }
+    }
+
+    // 2. Records/s into Elasticsearch: the correlator's sink (Elasticsearch + records topic, retries, dead letters)
+    //    vs the raw bulk helper, same documents in the same 1,000-document flushes.
+    {
+      const s = setup('es');
+      const docs = kills(5_000);
+      const es = createElasticClient(s.config.elasticsearch, { requestTimeoutMs: 30_000, maxRetries: 0 });
+      const kafka = createKafkaClient(s.config.kafka, { clientId: `sink-${s.suffix}` });
+      try {
+        await ensureTopics(kafka, [{ topic: s.config.kafka.topics.records, partitions: PARTITIONS, replicationFactor: 1 }, { topic: s.config.kafka.topics.deadLetter, partitions: PARTITIONS, replicationFactor: 1 }]);
+        const rawAlias = `${s.config.elasticsearch.indexPrefix}-raw`;
+        const sinkAlias = `${s.config.elasticsearch.indexPrefix}-sink`;
+        await installIndexTemplate(es, { alias: rawAlias });
+        await installIndexTemplate(es, { alias: sinkAlias });
+        const chunks: Array<typeof docs> = [];
+        for (let i = 0; i < docs.length; i += 1_000) chunks.push(docs.slice(i, i + 1_000));
+        let started = Date.now();
+        for (const chunk of chunks) await writeDocuments(es, chunk.map((d) => ({ id: d.id, document: d.record })), { index: rawAlias });
+        const rawMs = Date.now() - started;
+        const producer = createProducer(kafka);
+        await producer.connect();
+        const logger = createLogger({ name: 'bench', level: 'warn', format: 'json' });
+        const sink = new RecordSink({
+          elastic: es,
+          alias: sinkAlias,
+          records: producer.topic(s.config.kafka.topics.records, recordMessageSchema),
+          deadLetter: producer.topic(s.config.kafka.topics.deadLetter, deadLetterMessageSchema),
+          telemetry: createTelemetry(createRegistry('bench'), logger),
+          retryInitialMs: 250,
+          retryMaxMs: 5_000,
+          onDegraded: () => undefined,
+        });
+        const abort = new AbortController();
+        started = Date.now();
+        for (const chunk of chunks) await sink.write(chunk, abort.signal);
+        const sinkMs = Date.now() - started;
+        await producer.disconnect();
+        const rawRate = docs.length / (rawMs / 1000);
+        const rate = docs.length / (sinkMs / 1000);
+        rows.push({ metric: 'raw bulk helper: records/s', value: rawRate.toFixed(0), unit: `${docs.length} records in ${(rawMs / 1000).toFixed(2)} s` });
+        rows.push({ metric: 'correlator sink (ES + records topic): records/s', value: rate.toFixed(0), unit: `${(sinkMs / 1000).toFixed(2)} s` });
+        rows.push({ metric: 'ratio correlator sink / raw bulk', value: (rate / rawRate).toFixed(2), target: '>= 0.8', ok: rate / rawRate >= 0.8 });
+      } finally {
+        await es.close();
+        await deleteAll(s);
+      }
+    }
+
+    // 3+4. Kill-to-record latency under ~20k log lines/s, with 5,000 pods active; the correlator's peak RSS.
+    {
+      const s = setup('lat');
+      const pods = 5_000;
+      const rate = 20_000;
+      const seconds = 20;
+      const kafka = createKafkaClient(s.config.kafka, { clientId: `lat-${s.suffix}` });
+      const p = new CorrelatorProcess({ ...s.env, KILLTRACE_CORRELATOR_FLUSH_INTERVAL_MS: '100' });
+      try {
+        await p.start();
+        await p.ready(120_000);
+        const now0 = Date.now();
+        await produceAll(kafka, s.config.kafka.topics.signals, Array.from({ length: pods }, (_, n) => message(podSignal(n, now0), now0)));
+        const killedAt = new Map<string, number>();
+        const latencies: number[] = [];
+        const consumer = kafka.consumer({ groupId: `lat-reader-${s.suffix}`, maxWaitTimeInMs: 50 });
+        await consumer.connect();
+        await consumer.subscribe({ topics: [s.config.kafka.topics.records], fromBeginning: true });
+        await consumer.run({
+          eachMessage: async ({ message: m }) => {
+            const value = JSON.parse(m.value?.toString('utf8') ?? '{}') as { record?: RestartRecord };
+            const uidOf = value.record?.kubernetes.pod.uid;
+            const sent = uidOf === undefined ? undefined : killedAt.get(uidOf);
+            if (uidOf !== undefined && sent !== undefined) {
+              latencies.push(Date.now() - sent);
+              killedAt.delete(uidOf);
+            }
+          },
+        });
+        const producer = kafka.producer({ allowAutoTopicCreation: false });
+        await producer.connect();
+        let sentLines = 0;
+        let kill = 0;
+        const started = Date.now();
+        for (let tick = 0; tick < seconds * 10; tick += 1) {
+          const at = Date.now();
+          const batch = Array.from({ length: rate / 10 }, (_, i) => message(logSignal((sentLines + i) % pods, at, sentLines + i), at));
+          sentLines += batch.length;
+          const sends = [producer.send({ topic: s.config.kafka.topics.logs, acks: 1, messages: batch })];
+          if (tick % 2 === 0) {
+            const n = kill % pods;
+            kill += 1;
+            killedAt.set(uid(n), Date.now());
+            sends.push(producer.send({ topic: s.config.kafka.topics.signals, acks: 1, messages: killSignals(n, at).map((sig) => message(sig, at)) }));
+          }
+          await Promise.all(sends);
+          const next = started + (tick + 1) * 100;
+          if (next > Date.now()) await sleep(next - Date.now());
+        }
+        const offered = sentLines / ((Date.now() - started) / 1000);
+        await until('every kill to show as a record', async () => killedAt.size === 0, 60_000).catch(() => undefined);
+        const rss = peakRssMb(p.pid);
+        await producer.disconnect();
+        await consumer.disconnect();
+        const sorted = [...latencies].sort((a, b) => a - b);
+        const p99 = percentile(sorted, 99);
+        rows.push({ metric: 'log lines/s offered during latency phase', value: offered.toFixed(0), unit: `${pods} pods, ${kill} kills` });
+        rows.push({ metric: 'kill-to-record latency p50', value: percentile(sorted, 50).toFixed(0), unit: `ms (${latencies.length}/${kill} kills seen)` });
+        rows.push({ metric: 'kill-to-record latency p99', value: p99.toFixed(0), unit: 'ms', target: '< 3000', ok: latencies.length === kill && p99 < 3000 });
+        rows.push({ metric: 'correlator peak RSS (VmHWM), 5,000 pods', value: rss.toFixed(0), unit: 'MB', target: '< 300', ok: rss < 300 });
+        rows.push({ metric: 'correlator state pods', value: await p.metric('killtrace_correlator_state_pods') });
+        rows.push({ metric: 'correlator V8 heap used at the end', value: ((await p.metric('killtrace_nodejs_heap_size_used_bytes')) / 1_048_576).toFixed(0), unit: 'MB' });
+      } finally {
+        await p.stop();
+        await deleteAll(s);
+      }
+    }
+    return rows;
+  },
+};
+
+export default pipelineBench;
