@@ -14,6 +14,9 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'unit',
+          // Projects run one after another: the e2e tests stop Elasticsearch on purpose, which must not
+          // overlap the integration tests that need it.
+          sequence: { groupOrder: 0 },
           include: ['libs/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/fakes/**/*.test.ts', 'test/scenarios/**/*.test.ts'],
         },
       },
@@ -21,6 +24,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 60_000,
@@ -32,6 +36,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'e2e',
+          sequence: { groupOrder: 2 },
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 300_000,
