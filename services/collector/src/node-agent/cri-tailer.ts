@@ -12,6 +12,32 @@ import { redact, type CompiledRedaction } from './redaction.js';
 
 export const CRI_STAGE = 'collector.node-agent.cri';
 
+/**
+ * Longest joined line kept, in characters (cut with a marker beyond): at most 3 bytes per character in UTF-8 keeps
+ * one message well under Kafka's default 1 MiB `message.max.bytes`, so no line can block its file forever.
+ */
+export const MAX_LINE_CHARS = 64 * 1024;
+const SLICE_SIGNALS = 500;
+const SLICE_CHARS = 256 * 1024;
+
+/** Splits a batch so one produce request stays well under the broker's request and batch limits. */
+export function publishSlices<T extends { text: string }>(signals: readonly T[]): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let chars = 0;
+  for (const signal of signals) {
+    if (current.length > 0 && (current.length >= SLICE_SIGNALS || chars + signal.text.length > SLICE_CHARS)) {
+      out.push(current);
+      current = [];
+      chars = 0;
+    }
+    current.push(signal);
+    chars += signal.text.length;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
 export interface CriTailerOptions {
   root: string;
   rotateWaitMs: number;
@@ -171,7 +197,7 @@ export class CriTailer {
       ref,
       pod: { namespace: ref.namespace, name: ref.pod, uid: ref.uid },
       follower,
-      joiner: new CriLineJoiner({ file: path }),
+      joiner: new CriLineJoiner({ file: path, maxLineChars: MAX_LINE_CHARS }),
       pending: { stdout: undefined, stderr: undefined },
       seq: 0,
     });
@@ -237,7 +263,7 @@ export class CriTailer {
 
   private rewind(inc: Incarnation): void {
     inc.follower.rewind();
-    inc.joiner = new CriLineJoiner({ file: inc.path });
+    inc.joiner = new CriLineJoiner({ file: inc.path, maxLineChars: MAX_LINE_CHARS });
     inc.pending = { stdout: undefined, stderr: undefined };
   }
 
@@ -291,10 +317,11 @@ export class CriTailer {
         metrics.malformedLines.inc({ input: 'cri' });
         metrics.deadLetters.inc({ input: 'cri' });
       }
-      if (signals.length === 0) return true;
-      const result = await publisher.publish(signals, { stage: CRI_STAGE });
-      metrics.signalsPublished.inc({ input: 'cri' }, result.published);
-      if (result.deadLettered > 0) metrics.deadLetters.inc({ input: 'cri' }, result.deadLettered);
+      for (const slice of publishSlices(signals)) {
+        const result = await publisher.publish(slice, { stage: CRI_STAGE });
+        metrics.signalsPublished.inc({ input: 'cri' }, result.published);
+        if (result.deadLettered > 0) metrics.deadLetters.inc({ input: 'cri' }, result.deadLettered);
+      }
       return true;
     } catch (error) {
       metrics.publishFailures.inc({ input: 'cri' });

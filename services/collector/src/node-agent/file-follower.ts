@@ -122,6 +122,11 @@ export class FileFollower {
     const matched = new Map<number, SourceCheckpoint>();
     for (const cp of checkpoint.sources) {
       let index = stats.findIndex((s, i) => s !== undefined && !matched.has(i) && s.dev === cp.dev && s.ino === cp.ino);
+      // Inode numbers are reused: a file with the same identity but other first bytes is another file.
+      if (index >= 0 && cp.fp !== undefined && (cp.fpLen ?? 0) > 0) {
+        const head = await this.head(candidates[index] as string, cp.fpLen ?? 0, gzCache);
+        if (head === undefined || head.length !== cp.fpLen || sha256(head) !== cp.fp) index = -1;
+      }
       if (index < 0 && cp.fp !== undefined && (cp.fpLen ?? 0) > 0) {
         for (let i = 0; i < candidates.length && index < 0; i++) {
           const path = candidates[i] as string;

@@ -7,6 +7,7 @@ import { KubeletJournalParser } from '@killtrace/parsers';
 import type { KubeletSignal } from '@killtrace/schemas';
 import type { SignalPublisher } from '../publish/types.js';
 import type { FollowerCheckpoint, NodeAgentCheckpoint } from './checkpoint-store.js';
+import { publishSlices } from './cri-tailer.js';
 import { FileFollower, type FileSource, type FollowerEvent } from './file-follower.js';
 import type { NodeAgentMetrics } from './metrics.js';
 import type { PodUidIndex } from './pod-index.js';
@@ -323,9 +324,11 @@ export class JournalFollower {
     const { publisher, metrics, logger } = this.options;
     if (signals.length === 0) return true;
     try {
-      const result = await publisher.publish(signals, { stage: JOURNAL_STAGE });
-      metrics.signalsPublished.inc({ input: 'journal' }, result.published);
-      if (result.deadLettered > 0) metrics.deadLetters.inc({ input: 'journal' }, result.deadLettered);
+      for (const slice of publishSlices(signals)) {
+        const result = await publisher.publish(slice, { stage: JOURNAL_STAGE });
+        metrics.signalsPublished.inc({ input: 'journal' }, result.published);
+        if (result.deadLettered > 0) metrics.deadLetters.inc({ input: 'journal' }, result.deadLettered);
+      }
       return true;
     } catch (error) {
       metrics.publishFailures.inc({ input: 'journal' });
