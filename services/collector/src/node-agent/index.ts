@@ -121,7 +121,7 @@ export async function startNodeAgent(deps: NodeAgentDeps, tuning: NodeAgentTunin
 
   // The first discovery runs before the journal, so kill decisions already resolve pod uids from the log tree.
   await tailer.discover();
-  await journal?.start(loaded.checkpoint.journal);
+  await journal?.start(loaded.checkpoint.journal, loaded.checkpoint.savedAt);
   logger.info({ root: settings.logRoot, journal: spec?.mode ?? 'off', checkpoint: store.file, resumed: loaded.found, nodeName }, 'node agent started');
 
   let timer: NodeJS.Timeout | undefined;

@@ -171,7 +171,7 @@ export class JournalFollower {
     return this.started;
   }
 
-  async start(checkpoint: JournalCheckpoint): Promise<void> {
+  async start(checkpoint: JournalCheckpoint, savedAt = 0): Promise<void> {
     const { source } = this.options;
     if (source.mode === 'journalctl') {
       this.cursor = checkpoint.cursor;
@@ -184,7 +184,7 @@ export class JournalFollower {
         onEvent: (e) => this.onEvent(e),
         listRotated: () => listRotatedLogs(path),
       });
-      await this.follower.init(checkpoint.file, 0, false);
+      await this.follower.init(checkpoint.file, savedAt, false);
     }
     this.started = true;
   }
