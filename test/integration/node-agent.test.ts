@@ -266,20 +266,24 @@ describe('node agent (real files, real Kafka)', () => {
     await writeFile(
       journal,
       [
+        `Jan 05 10:00:01.700000 worker-3 kubelet[2211]: I0105 10:00:01.700000    2211 prober.go:107] "Probe failed" probeType="Liveness" pod="shop/inventory-7d5f8b9c6-k2l9p" podUID="${UID}" containerName="inventory" probeResult="failure" output="Get \\"http://10.0.0.5:8080/ping?token=abc123\\": context deadline exceeded"`,
         'Jan 05 10:00:01.750711 worker-3 kubelet[2211]: I0105 10:00:01.750711    2211 kuberuntime_manager.go:1027] "Message for Container of pod" containerName="inventory" containerStatusID={"Type":"containerd","ID":"0e8e"} pod="shop/inventory-7d5f8b9c6-k2l9p" containerMessage="Container inventory failed liveness probe, will be restarted"',
         'Jan 05 10:00:01.800000 worker-3 kubelet[2211]: I0105 10:00:01.800000    2211 kuberuntime_manager.go:1027] "Message for Container of pod" containerName="web" containerStatusID={"Type":"containerd","ID":"0e8f"} pod="shop/unknown-pod" containerMessage="Container web failed startup probe, will be restarted"',
         '',
       ].join('\n'),
     );
     const { agent } = await start(env);
-    await waitFor('2 kubelet signals', () => env.signals.length >= 2);
+    await waitFor('3 kubelet signals', () => env.signals.length >= 3);
     // Different keys, different partitions: find each by pod name.
-    const byName = (name: string) => env.signals.find((m) => m.value.signal.kind === 'kubelet' && m.value.signal.pod.name === name);
+    const byName = (name: string) =>
+      env.signals.find((m) => m.value.signal.kind === 'kubelet' && m.value.signal.action === 'kill_decision' && m.value.signal.pod.name === name);
     const resolved = byName('inventory-7d5f8b9c6-k2l9p');
     const unresolved = byName('unknown-pod');
     expect(resolved?.key).toBe(UID);
     expect(resolved?.value.signal).toMatchObject({ kind: 'kubelet', action: 'kill_decision', probeType: 'liveness', container: 'inventory', pod: { namespace: 'shop', name: 'inventory-7d5f8b9c6-k2l9p', uid: UID } });
     expect(unresolved?.key).toBe('shop/unknown-pod');
+    const probe = env.signals.find((m) => m.value.signal.kind === 'kubelet' && m.value.signal.action === 'probe_failed')?.value.signal;
+    expect(probe).toMatchObject({ probeType: 'liveness', output: 'Get "http://10.0.0.5:8080/ping?token=[REDACTED]": context deadline exceeded' });
     // More lines after a rotation of the kubelet log (logrotate: rename + new file).
     await rename(journal, `${journal}.1`);
     await writeFile(
@@ -288,7 +292,7 @@ describe('node agent (real files, real Kafka)', () => {
         UID +
         '" containerName="inventory" containerID="containerd://0e8e" gracePeriod=30\n',
     );
-    await waitFor('3 kubelet signals', () => env.signals.length >= 3);
+    await waitFor('4 kubelet signals', () => env.signals.length >= 4);
     expect(env.signals.find((m) => m.value.signal.kind === 'kubelet' && m.value.signal.action === 'killing')?.value.signal).toMatchObject({ gracePeriodSeconds: 30, pod: { uid: UID } });
     await agent.close();
   });

@@ -84,6 +84,7 @@ export async function startNodeAgent(deps: NodeAgentDeps, tuning: NodeAgentTunin
           maxLinesPerPoll: tuning.maxJournalLinesPerPoll ?? 50_000,
           publisher: deps.publisher,
           podIndex: tailer.podIndex,
+          redaction,
           metrics,
           logger,
           now,

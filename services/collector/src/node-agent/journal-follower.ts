@@ -11,6 +11,7 @@ import { publishSlices } from './cri-tailer.js';
 import { FileFollower, type FileSource, type FollowerEvent } from './file-follower.js';
 import type { NodeAgentMetrics } from './metrics.js';
 import type { PodUidIndex } from './pod-index.js';
+import { redact, type CompiledRedaction } from './redaction.js';
 
 export const JOURNAL_STAGE = 'collector.node-agent.journal';
 
@@ -29,6 +30,8 @@ export interface JournalFollowerOptions {
   maxLinesPerPoll: number;
   publisher: SignalPublisher;
   podIndex: PodUidIndex;
+  /** Applied to probe outputs and kill messages too (exec probe output may echo secrets). */
+  redaction: CompiledRedaction;
   metrics: NodeAgentMetrics;
   logger: Logger;
   now: () => number;
@@ -313,6 +316,13 @@ export class JournalFollower {
     const malformed = this.parser.takeDiagnostics().length;
     if (malformed > 0) this.options.metrics.malformedLines.inc({ input: 'journal' }, malformed);
     for (const signal of signals) {
+      if (signal.output !== undefined) {
+        const masked = redact(signal.output, this.options.redaction);
+        if (masked.count > 0) {
+          signal.output = masked.text;
+          this.options.metrics.redactions.inc(masked.count);
+        }
+      }
       if (signal.pod.uid !== undefined) continue;
       const uid = this.options.podIndex.resolve(signal.pod.namespace, signal.pod.name);
       if (uid !== undefined) signal.pod = { ...signal.pod, uid };
