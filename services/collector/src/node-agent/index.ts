@@ -1,6 +1,7 @@
 /**
  * The collector's node-agent mode: tails the kubelet's container logs and the kubelet's own log on one node and
- * publishes AppLogSignals and KubeletSignals, with durable, acknowledged checkpoints (at least once).
+ * publishes AppLogSignals and KubeletSignals, with durable, acknowledged checkpoints (at least once). Design and
+ * guarantees: docs/decisions/0005-node-agent-tailing-and-checkpoints.md.
  */
 import { hostname } from 'node:os';
 import type { NodeAgentDeps, NodeAgentHandle } from '../node-agent-contract.js';
