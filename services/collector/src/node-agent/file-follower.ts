@@ -201,8 +201,12 @@ export class FileFollower {
         if (s.readOffset >= s.data.length) continue;
         chunk = s.data.subarray(s.readOffset, s.readOffset + maxBytes);
       } else if (s.fh !== undefined) {
-        const buf = Buffer.allocUnsafe(maxBytes);
-        const { bytesRead } = await s.fh.read(buf, 0, maxBytes, s.readOffset);
+        // fstat first: an idle file (the common case at every poll) costs no buffer.
+        const { size } = await s.fh.stat();
+        if (size <= s.readOffset) continue;
+        const want = Math.min(maxBytes, size - s.readOffset);
+        const buf = Buffer.allocUnsafe(want);
+        const { bytesRead } = await s.fh.read(buf, 0, want, s.readOffset);
         if (bytesRead === 0) continue;
         chunk = buf.subarray(0, bytesRead);
       } else continue;
