@@ -257,6 +257,29 @@ describe('node agent (real files, real Kafka)', () => {
     await second.agent.close();
   });
 
+  it('flushes a line cut off by a dying container once a newer incarnation exists, and lets go of a deleted pod', async () => {
+    const env = await setup();
+    const dir = await containerDir(env);
+    await writeFile(join(dir, '0.log'), cri(1, 'first') + cri(2, 'cut off mid-', 'P'));
+    const { agent, registry } = await start(env);
+    await waitFor('first line', () => env.logs.length >= 1);
+    await sleep(500);
+    expect(texts(env)).toEqual(['first']);
+    await writeFile(join(dir, '1.log'), cri(3, 'restarted'));
+    await waitFor('3 lines', () => env.logs.length >= 3);
+    expect(texts(env).sort()).toEqual(['cut off mid-', 'first', 'restarted']);
+    expect(env.logs.find((m) => m.value.signal.text === 'cut off mid-')?.value.signal.restartCount).toBe(0);
+    const followed = async (): Promise<number> => Number(/killtrace_node_agent_files_followed (\d+)/.exec(await registry.metrics())?.[1]);
+    expect(await followed()).toBe(2);
+    await rm(join(env.logRoot, POD_DIR), { recursive: true, force: true });
+    const deadline = Date.now() + 10_000;
+    while ((await followed()) !== 0 && Date.now() < deadline) await sleep(100);
+    expect(await followed()).toBe(0);
+    const checkpoint = JSON.parse(await readFile(join(env.checkpointDir, 'node-agent-checkpoint.json'), 'utf8')) as { files: unknown[] };
+    expect(checkpoint.files).toEqual([]);
+    await agent.close();
+  });
+
   it('journal file mode: publishes a kill decision with the pod uid resolved from the log tree', async () => {
     const env = await setup({ journalMode: 'file' });
     const journal = join(env.dir, 'kubelet.log');
