@@ -157,3 +157,43 @@ describe('Correlator.poll', () => {
     expect(finalLatest?.record.killtrace.exit_code).toBe(143);
   });
 });
+
+describe('Correlator.poll rebuilds only what changed', () => {
+  it('sees a log line that arrives after a poll for an incarnation already being followed', () => {
+    const c = new Correlator({ clusterName: 'test' });
+    for (const signal of crashLoop()) c.ingest(signal);
+    c.poll(s(1000), 30_000);
+    // A late line of incarnation 1, before its kill: it becomes the last line.
+    c.ingest(log(1, s(80 + 39), 'bind 0000:5e:00.0 (10de:1db6) to vfio-pci'));
+    const updates = c.poll(s(1000), 30_000);
+    expect(updates.map((u) => u.id)).toEqual([`${UID}:host:1`]);
+    expect(updates[0]?.record.killtrace.log.last_line).toBe('bind 0000:5e:00.0 (10de:1db6) to vfio-pci');
+  });
+
+  it('turns provisional records final when only the watermark moves', () => {
+    const c = new Correlator({ clusterName: 'test' });
+    for (const signal of crashLoop()) c.ingest(signal);
+    const first = c.poll(s(121), 30_000);
+    expect(first.find((u) => u.id === `${UID}:host:1`)?.record.killtrace.status).toBe('provisional');
+    const later = c.poll(s(200), 30_000);
+    expect(later.map((u) => [u.id, u.record.killtrace.status])).toEqual([[`${UID}:host:1`, 'final']]);
+  });
+
+  it('rebuilds other pods of a workload when its init history changes', () => {
+    const c = new Correlator({ clusterName: 'test' });
+    for (const signal of crashLoop()) c.ingest(signal);
+    c.poll(s(1000), 30_000);
+    const otherUid = '99999999-2222-3333-4444-555555555555';
+    c.ingest({
+      kind: 'pod',
+      pod: { namespace: 'onecloud', name: 'default-host-zzzzz', uid: otherUid, labels: {}, owners: [{ kind: 'DaemonSet', name: 'default-host' }], containers: [], statuses: [], initStatuses: [] },
+    });
+    const other = { namespace: 'onecloud', name: 'default-host-zzzzz', uid: otherUid };
+    c.ingest({ kind: 'app_log', at: s(10), pod: other, container: 'host', restartCount: 0, stream: 'stdout', text: 'Start probe host info' });
+    c.ingest({ kind: 'app_log', at: s(250), pod: other, container: 'host', restartCount: 0, stream: 'stdout', text: 'Start host service on :8885' });
+    const updates = c.poll(s(1000), 30_000);
+    const ids = updates.map((u) => u.id).sort();
+    expect(ids).toEqual([`${UID}:host:0`, `${UID}:host:1`]);
+    expect(updates[0]?.record.killtrace.init.expected_seconds).toBe(240);
+  });
+});

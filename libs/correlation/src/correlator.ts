@@ -6,6 +6,21 @@ import { compileProfile, findProfile, mergeProfiles, type CompiledProfile } from
 import { StepTracker } from './step-tracker.js';
 import { workloadKey } from './workload.js';
 
+/** A 53-bit hash of a record's JSON (cyrb53): enough to tell "changed" apart, far smaller than the JSON. */
+function fingerprintOf(record: RestartRecord): number {
+  const text = JSON.stringify(record);
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
 /**
  * The correlation core: signals in, restart records out. Pure and deterministic: no clock, no I/O, and the
  * records depend only on the set of signals ingested, not on their order, so `killtrace analyze` over files
@@ -45,8 +60,13 @@ export class Correlator {
   private ignored = 0;
   /** Pods whose records may have changed since the last `poll`. */
   private readonly dirty = new Set<string>();
-  private readonly emitted = new Map<string, string>();
-  private lastLog: { uid: string; container: string; restartCount: number; tracker: StepTracker } | undefined;
+  /** Per record id, a hash of the record last returned by `poll`. */
+  private readonly emitted = new Map<string, number>();
+  /** Per pod, the earliest time one of its provisional records turns final. */
+  private readonly finalizeAt = new Map<string, number>();
+  /** Per workload, a digest of its init history at the last poll. */
+  private readonly historyDigest = new Map<string, string>();
+  private lastLog: { uid: string; podKey: string; container: string; restartCount: number; tracker: StepTracker } | undefined;
 
   constructor(private readonly options: CorrelatorOptions) {
     const user = options.profiles ?? [];
@@ -80,25 +100,63 @@ export class Correlator {
   /**
    * Records that are new or changed since the last call, for the streaming correlator. Records stay
    * `provisional` until `watermark` (event time the input has reached) passes their end by `latenessMs`.
+   * Only pods that can have changed are rebuilt: those with new evidence, those whose provisional records are
+   * due to turn final, and those of a workload whose init history changed (it feeds every pod's recommendation).
    */
   poll(watermark: number, latenessMs: number): RecordUpdate[] {
     const history = this.history();
+    const candidates = new Set<string>(this.dirty);
+    for (const [key, finalizeAt] of this.finalizeAt) if (finalizeAt <= watermark) candidates.add(key);
+    const changed = this.changedWorkloads(history);
+    if (changed.size > 0) {
+      for (const pod of this.pods.values()) {
+        for (const name of pod.containers.keys()) {
+          if (changed.has(workloadKey(pod.namespace, pod.name, pod.snapshot, name))) candidates.add(pod.key);
+        }
+      }
+    }
     const updates: RecordUpdate[] = [];
-    for (const key of [...this.pods.keys()]) {
+    for (const key of candidates) {
       const pod = this.pods.get(key);
       if (!pod) continue;
+      let nextFinalize = Number.POSITIVE_INFINITY;
       for (const record of this.podRecords(pod, history)) {
-        const end = Date.parse(record.killtrace.finished_at ?? record['@timestamp']);
-        record.killtrace.status = end + latenessMs <= watermark ? 'final' : 'provisional';
+        const finalizeAt = Date.parse(record.killtrace.finished_at ?? record['@timestamp']) + latenessMs;
+        const final = finalizeAt <= watermark;
+        record.killtrace.status = final ? 'final' : 'provisional';
+        if (!final) nextFinalize = Math.min(nextFinalize, finalizeAt);
         const id = restartRecordId(record.kubernetes.pod.uid, record.kubernetes.container.name, record.killtrace.restart.count);
-        const fingerprint = JSON.stringify(record);
+        const fingerprint = fingerprintOf(record);
         if (this.emitted.get(id) === fingerprint) continue;
         this.emitted.set(id, fingerprint);
         updates.push({ id, record });
       }
+      if (Number.isFinite(nextFinalize)) this.finalizeAt.set(key, nextFinalize);
+      else this.finalizeAt.delete(key);
     }
     this.dirty.clear();
     return updates;
+  }
+
+  /** Workloads whose init history differs from the last poll's. */
+  private changedWorkloads(history: HistoryIndex): Set<string> {
+    const changed = new Set<string>();
+    const seen = new Set<string>();
+    for (const [key, entries] of history) {
+      seen.add(key);
+      const digest = entries.map((e) => `${e.podName}/${e.restartCount}/${e.seconds}`).sort().join(',');
+      if (this.historyDigest.get(key) !== digest) {
+        changed.add(key);
+        this.historyDigest.set(key, digest);
+      }
+    }
+    for (const key of [...this.historyDigest.keys()]) {
+      if (!seen.has(key)) {
+        changed.add(key);
+        this.historyDigest.delete(key);
+      }
+    }
+    return changed;
   }
 
   /**
@@ -113,6 +171,8 @@ export class Correlator {
       if (podLatest(pod) >= cutoff) continue;
       this.pods.delete(key);
       this.dirty.delete(key);
+      this.finalizeAt.delete(key);
+      if (this.lastLog && this.lastLog.uid === pod.uid) this.lastLog = undefined;
       for (const container of pod.containers.values()) for (const signal of container.kubelet) this.kubeletSeen.delete(kubeletKey(signal));
       for (const signal of pod.podKubelet) this.kubeletSeen.delete(kubeletKey(signal));
       const nameKey = `${pod.namespace}/${pod.name}`;
@@ -181,6 +241,7 @@ export class Correlator {
     const last = this.lastLog;
     if (last && last.uid === signal.pod.uid && last.container === signal.container && last.restartCount === signal.restartCount) {
       last.tracker.add(signal.at, signal.text);
+      this.dirty.add(last.podKey);
       return;
     }
     const pod = this.podFor(signal.pod.namespace, signal.pod.name, signal.pod.uid);
@@ -195,7 +256,7 @@ export class Correlator {
     tracker.add(signal.at, signal.text);
     this.dirty.add(pod.key);
     last?.tracker.compact();
-    this.lastLog = { uid: signal.pod.uid, container: signal.container, restartCount: signal.restartCount, tracker };
+    this.lastLog = { uid: signal.pod.uid, podKey: pod.key, container: signal.container, restartCount: signal.restartCount, tracker };
   }
 
   private container(pod: PodEvidence, name: string): ContainerEvidence {
