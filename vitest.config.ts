@@ -9,6 +9,9 @@ const alias = [{ find: /^@killtrace\/([a-z-]+)$/, replacement: `${root}libs/$1/s
 export default defineConfig({
   resolve: { alias },
   test: {
+    // CI also writes a JSON report, from which .ci/run prints the plain "N passed, N failed" line.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: process.env.CI ? { json: '.ci/test-results.json' } : undefined,
     projects: [
       {
         resolve: { alias },
