@@ -18,18 +18,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** The correlator as a child process (`node services/correlator/bin/killtrace-correlator.js`). */
+/**
+ * The correlator as a child process (`node services/correlator/bin/killtrace-correlator.js`); with `script` and
+ * `args`, any other service entry of the repository (e.g. the collector and its mode).
+ */
 export class CorrelatorProcess {
   readonly output: string[] = [];
   private child: ChildProcess | undefined;
   private exited: Promise<number | null> = Promise.resolve(null);
   port = 0;
 
-  constructor(private readonly env: Record<string, string>) {}
+  constructor(
+    private readonly env: Record<string, string>,
+    private readonly script = 'services/correlator/bin/killtrace-correlator.js',
+    private readonly args: readonly string[] = [],
+  ) {}
 
   async start(): Promise<void> {
     this.port = await freePort();
-    const child = spawn(process.execPath, ['services/correlator/bin/killtrace-correlator.js'], {
+    const child = spawn(process.execPath, [this.script, ...this.args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KAFKAJS_NO_PARTITIONER_WARNING: '1', ...this.env, KILLTRACE_HTTP_PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,7 +69,7 @@ export class CorrelatorProcess {
     const deadline = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < deadline) {
-      if (!this.running) throw new Error(`correlator exited before it was ready:\n${this.tail()}`);
+      if (!this.running) throw new Error(`${this.script} exited before it was ready:\n${this.tail()}`);
       try {
         const r = await this.http('/readyz');
         if (r.status === 200) return;
@@ -72,7 +79,7 @@ export class CorrelatorProcess {
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-    throw new Error(`correlator not ready after ${timeoutMs} ms (last /readyz: ${last}):\n${this.tail()}`);
+    throw new Error(`${this.script} not ready after ${timeoutMs} ms (last /readyz: ${last}):\n${this.tail()}`);
   }
 
   /** A Prometheus sample's value (summed over label sets matching `labels`). */
