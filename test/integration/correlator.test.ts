@@ -15,7 +15,7 @@ const setups: PipelineSetup[] = [];
 const logger = createLogger({ name: 'correlator-it', level: 'warn', format: 'json' });
 
 async function start(setup: PipelineSetup): Promise<RunningCorrelator> {
-  const c = await startCorrelator(setup.config, logger, { ...setup.env, KILLTRACE_HTTP_PORT: '0' });
+  const c = await startCorrelator(setup.config, logger);
   running.push(c);
   return c;
 }

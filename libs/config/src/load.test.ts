@@ -54,6 +54,57 @@ describe('loadConfig', () => {
     expect(config.logging.level).toBe('debug');
   });
 
+  it('reads the correlator settings from the environment and validates them', () => {
+    const config = loadConfig({
+      env: {
+        ...base,
+        KILLTRACE_CORRELATOR_STATE_WINDOW_MS: '3600000',
+        KILLTRACE_CORRELATOR_GROUP_ID: ' kt-group ',
+        KILLTRACE_CORRELATOR_FLUSH_INTERVAL_MS: '100',
+        KILLTRACE_CORRELATOR_MAX_UNFLUSHED: '10',
+        KILLTRACE_CORRELATOR_READY_MAX_LAG: '0',
+        KILLTRACE_CORRELATOR_RETRY_INITIAL_MS: '50',
+        KILLTRACE_CORRELATOR_RETRY_MAX_MS: '2000',
+        KILLTRACE_CORRELATOR_SHUTDOWN_GRACE_MS: '0',
+      },
+    });
+    expect(config.correlator).toEqual({
+      allowedLatenessMs: 30_000,
+      groupId: 'kt-group',
+      stateWindowMs: 3_600_000,
+      flushIntervalMs: 100,
+      maxUnflushedMessages: 10,
+      readyMaxLag: 0,
+      retryInitialMs: 50,
+      retryMaxMs: 2_000,
+      shutdownGraceMs: 0,
+    });
+    const defaults = loadConfig({ env: base }).correlator;
+    expect(defaults).toMatchObject({ stateWindowMs: 86_400_000, flushIntervalMs: 200, maxUnflushedMessages: 50_000, readyMaxLag: 10_000, retryInitialMs: 250, retryMaxMs: 15_000, shutdownGraceMs: 25_000 });
+    expect(defaults.groupId).toBeUndefined();
+
+    const error = failure(() =>
+      loadConfig({
+        env: {
+          ...base,
+          KILLTRACE_CORRELATOR_STATE_WINDOW_MS: '0',
+          KILLTRACE_CORRELATOR_FLUSH_INTERVAL_MS: '1.5',
+          KILLTRACE_CORRELATOR_MAX_UNFLUSHED: '-1',
+          KILLTRACE_CORRELATOR_READY_MAX_LAG: 'lots',
+        },
+      }),
+    );
+    expect(error.problems.map((p) => p.key).sort()).toEqual(
+      ['correlator.stateWindowMs', 'correlator.flushIntervalMs', 'correlator.maxUnflushedMessages', 'correlator.readyMaxLag'].sort(),
+    );
+    expect(error.message).toContain('correlator.stateWindowMs (from env KILLTRACE_CORRELATOR_STATE_WINDOW_MS)');
+    expect(error.message).toContain('correlator.flushIntervalMs (from env KILLTRACE_CORRELATOR_FLUSH_INTERVAL_MS): expected an integer, got "1.5"');
+
+    const inverted = failure(() => loadConfig({ env: { ...base, KILLTRACE_CORRELATOR_RETRY_MAX_MS: '100' } }));
+    expect(inverted.problems.map((p) => p.key)).toEqual(['correlator.retryMaxMs']);
+    expect(inverted.message).toContain('must be at least correlator.retryInitialMs (250)');
+  });
+
   it('reads a YAML file and lets the environment override it', () => {
     const file = tempFile(
       'killtrace.yaml',

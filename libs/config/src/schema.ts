@@ -38,10 +38,6 @@ const kafkaTopicsSchema = z
       env: 'KILLTRACE_KAFKA_TOPIC_DEAD_LETTER',
       description: 'Where messages that fail validation or processing are kept, with the reason.',
     }),
-    changelog: setting(topicName.default('killtrace.changelog'), {
-      env: 'KILLTRACE_KAFKA_TOPIC_CHANGELOG',
-      description: 'Compacted topic of correlator state, so a restarted correlator resumes its open windows.',
-    }),
   })
   .prefault({});
 
@@ -165,6 +161,39 @@ const correlatorSchema = z
       env: 'KILLTRACE_CORRELATOR_ALLOWED_LATENESS_MS',
       description: 'How long after a termination late evidence may still change its record before it is final.',
     }),
+    groupId: setting(z.string().trim().min(1).optional(), {
+      env: 'KILLTRACE_CORRELATOR_GROUP_ID',
+      description: 'Kafka consumer group of all correlator instances of one cluster; when unset, `<kafka.clientId>.correlator`.',
+    }),
+    stateWindowMs: setting(z.int().min(1).max(90 * 86_400_000).default(24 * 3_600_000), {
+      env: 'KILLTRACE_CORRELATOR_STATE_WINDOW_MS',
+      description:
+        'Event time kept in memory behind the partition watermark: older evidence is evicted, and a restarted or rebalanced correlator replays this far back (the topics must retain at least this much).',
+    }),
+    flushIntervalMs: setting(z.int().min(1).max(60_000).default(200), {
+      env: 'KILLTRACE_CORRELATOR_FLUSH_INTERVAL_MS',
+      description: 'How often changed records are written to Elasticsearch and the records topic, and offsets committed after both acknowledge.',
+    }),
+    maxUnflushedMessages: setting(z.int().min(1).default(50_000), {
+      env: 'KILLTRACE_CORRELATOR_MAX_UNFLUSHED',
+      description: 'Ingested messages not yet covered by a successful flush; above this the consumer waits (back-pressure).',
+    }),
+    readyMaxLag: setting(z.int().min(0).default(10_000), {
+      env: 'KILLTRACE_CORRELATOR_READY_MAX_LAG',
+      description: '`/readyz` fails while the consumer lag (messages, over all assigned partitions) is above this.',
+    }),
+    retryInitialMs: setting(z.int().min(1).max(600_000).default(250), {
+      env: 'KILLTRACE_CORRELATOR_RETRY_INITIAL_MS',
+      description: 'First back-off before retrying a failed write to Elasticsearch or the records topic (doubling, with jitter).',
+    }),
+    retryMaxMs: setting(z.int().min(1).max(600_000).default(15_000), {
+      env: 'KILLTRACE_CORRELATOR_RETRY_MAX_MS',
+      description: 'Longest back-off between retries of a failed write; at least `correlator.retryInitialMs`.',
+    }),
+    shutdownGraceMs: setting(z.int().min(0).max(600_000).default(25_000), {
+      env: 'KILLTRACE_CORRELATOR_SHUTDOWN_GRACE_MS',
+      description: 'On SIGTERM, how long the in-flight batch may take to be written and committed before the correlator gives up on it (it is replayed by the next owner).',
+    }),
   })
   .prefault({});
 
@@ -279,6 +308,11 @@ export function crossFieldIssues(tree: unknown): { path: string[]; message: stri
       path: ['elasticsearch', username === undefined ? 'username' : 'password'],
       message: 'username and password must be given together',
     });
+  }
+  const retryInitialMs = field(tree, 'correlator', 'retryInitialMs');
+  const retryMaxMs = field(tree, 'correlator', 'retryMaxMs');
+  if (typeof retryInitialMs === 'number' && typeof retryMaxMs === 'number' && retryMaxMs < retryInitialMs) {
+    issues.push({ path: ['correlator', 'retryMaxMs'], message: `must be at least correlator.retryInitialMs (${retryInitialMs})` });
   }
   return issues;
 }

@@ -34,14 +34,12 @@ export interface EnsureTopicsOptions {
 /** The topics Killtrace's services use, with the configured partitions and replication. */
 export function killtraceTopics(config: Config['kafka']): TopicSpec[] {
   const base = { partitions: config.partitions, replicationFactor: config.replicationFactor };
-  const { signals, logs, records, deadLetter, changelog } = config.topics;
+  const { signals, logs, records, deadLetter } = config.topics;
   return [
     { topic: signals, ...base },
     { topic: logs, ...base },
     { topic: records, ...base },
     { topic: deadLetter, ...base },
-    // Only the latest state per key matters to a restarting correlator.
-    { topic: changelog, ...base, configEntries: { 'cleanup.policy': 'compact' } },
   ];
 }
 

@@ -1,13 +1,13 @@
 import type { Config } from '@killtrace/config';
 
 /**
- * The correlator's compiled options: the shared configuration (libs/config) plus the service's own tuning knobs.
- * The knobs have production defaults; the `KILLTRACE_CORRELATOR_*` variables below override them (tests and
- * benchmarks use them) until they move into the shared configuration schema.
+ * The correlator's compiled options: the shared configuration (libs/config) with the service's settings
+ * (`correlator.*`, i.e. the `KILLTRACE_CORRELATOR_*` variables, validated by the shared schema) flattened, derived
+ * defaults applied, and a few fixed internals. Nothing here reads the environment.
  */
 export interface CorrelatorServiceOptions {
   config: Config;
-  /** Consumer group of all correlator instances of one cluster. */
+  /** Consumer group of all correlator instances of one cluster (`correlator.groupId`, else `<clientId>.correlator`). */
   groupId: string;
   /** Evidence older than this (event time, behind the partition watermark) is evicted; replay reads this far back. */
   stateWindowMs: number;
@@ -31,31 +31,30 @@ export interface CorrelatorServiceOptions {
   shutdownGraceMs: number;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+/**
+ * Fixed internals, not settings: how often a partition's state is swept for evictable evidence (in event time), and
+ * the fetch sizes that bound the memory of one in-flight batch.
+ */
+const EVICT_EVERY_MS = 60_000;
+const MAX_BYTES_PER_PARTITION = 1_048_576;
+const MAX_BYTES = 8 * 1_048_576;
 
-function intFrom(env: Env, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
-/** Raw configuration and environment -> defaults applied -> compiled options. */
-export function compileOptions(config: Config, env: Env = process.env): CorrelatorServiceOptions {
+/** Validated configuration (libs/config, `correlator.*`) -> compiled options, with the derived defaults applied. */
+export function compileOptions(config: Config): CorrelatorServiceOptions {
+  const c = config.correlator;
   return {
     config,
-    groupId: env.KILLTRACE_CORRELATOR_GROUP_ID?.trim() || `${config.kafka.clientId}.correlator`,
-    stateWindowMs: intFrom(env, 'KILLTRACE_CORRELATOR_STATE_WINDOW_MS', 24 * 3_600_000, 1),
-    allowedLatenessMs: config.correlator.allowedLatenessMs,
-    flushIntervalMs: intFrom(env, 'KILLTRACE_CORRELATOR_FLUSH_INTERVAL_MS', 200, 1),
-    maxUnflushedMessages: intFrom(env, 'KILLTRACE_CORRELATOR_MAX_UNFLUSHED', 50_000, 1),
-    evictEveryMs: 60_000,
-    readyMaxLag: intFrom(env, 'KILLTRACE_CORRELATOR_READY_MAX_LAG', 10_000, 0),
-    retryInitialMs: intFrom(env, 'KILLTRACE_CORRELATOR_RETRY_INITIAL_MS', 250, 1),
-    retryMaxMs: intFrom(env, 'KILLTRACE_CORRELATOR_RETRY_MAX_MS', 15_000, 1),
-    maxBytesPerPartition: 1_048_576,
-    maxBytes: 8 * 1_048_576,
-    shutdownGraceMs: intFrom(env, 'KILLTRACE_CORRELATOR_SHUTDOWN_GRACE_MS', 25_000, 0),
+    groupId: c.groupId ?? `${config.kafka.clientId}.correlator`,
+    stateWindowMs: c.stateWindowMs,
+    allowedLatenessMs: c.allowedLatenessMs,
+    flushIntervalMs: c.flushIntervalMs,
+    maxUnflushedMessages: c.maxUnflushedMessages,
+    evictEveryMs: EVICT_EVERY_MS,
+    readyMaxLag: c.readyMaxLag,
+    retryInitialMs: c.retryInitialMs,
+    retryMaxMs: c.retryMaxMs,
+    maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
+    maxBytes: MAX_BYTES,
+    shutdownGraceMs: c.shutdownGraceMs,
   };
 }

@@ -20,8 +20,8 @@ export interface RunningCorrelator {
 }
 
 /** Composition root: configuration -> adapters -> pipeline -> start. */
-export async function startCorrelator(config: Config, logger: Logger, env: Readonly<Record<string, string | undefined>> = process.env): Promise<RunningCorrelator> {
-  const options = compileOptions(config, env);
+export async function startCorrelator(config: Config, logger: Logger): Promise<RunningCorrelator> {
+  const options = compileOptions(config);
   const kafka = createKafkaClient(config.kafka, { logger, clientId: `${config.kafka.clientId}-correlator` });
   const { partitions, created } = await prepareTopics(kafka, config.kafka);
   logger.info({ event: 'TopicsReady', partitions, created }, 'topics ready and co-partitioned');
