@@ -2,8 +2,9 @@ import { appendFileSync, cpSync, copyFileSync, mkdirSync, mkdtempSync, renameSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { restartRecordId, type RestartRecord } from '@killtrace/schemas';
+import { restartRecordId, type RestartRecord, type Signal } from '@killtrace/schemas';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { readBundle } from '@killtrace/bundle';
 import { runAnalysis } from '../../services/cli/src/run-analysis.js';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { criLines, renderJournal } from '../scenarios/bundle.js';
@@ -138,8 +139,87 @@ function describeDifference(actual: Map<string, RestartRecord>, expected: Map<st
   return lines.join('\n');
 }
 
+/** Every message of a one-partition topic (read from the beginning up to its end offset at the call). */
+async function readTopic(setup: PipelineSetup, topic: string, timeoutMs = 30_000): Promise<Signal[]> {
+  const kafka = kafkaFor(setup);
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const end = Number(offsets[0]?.high ?? 0);
+  const out: Signal[] = [];
+  if (end === 0) return out;
+  const consumer = kafka.consumer({ groupId: `kt-e2e-reader-${setup.suffix}-${topic}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let done: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        out.push((JSON.parse(message.value?.toString('utf8') ?? '{}') as { signal: Signal }).signal);
+        if (Number(message.offset) >= end - 1) done();
+      },
+    });
+    const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`reading ${topic}: ${out.length} of ${end} messages after ${timeoutMs} ms`)), timeoutMs).unref());
+    await Promise.race([finished, timer]);
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
+
+/**
+ * Every application line written (all incarnations, both sides of the rotation, the lines written while the node
+ * agent was down) reached the logs topic, and every kubelet journal line `killtrace analyze` reads as a signal
+ * reached the signals topic with the same time (the same year), at least once; returns the counts and how many
+ * were published more than once (at least once delivery allows it, the record ids absorb it).
+ */
+async function expectEveryLinePublished(setup: PipelineSetup, sim: Simulation, bundle: string, referenceYear: number): Promise<{ lines: number; kubelet: number; duplicates: number }> {
+  const count = (map: Map<string, number>, k: string): void => void map.set(k, (map.get(k) ?? 0) + 1);
+  const appKey = (uid: string, container: string, restartCount: number, stream: string, text: string): string => ['app', uid, container, restartCount, stream, text].join('\u0000');
+  const kubeletKey = (s: Extract<Signal, { kind: 'kubelet' }>): string =>
+    ['kubelet', s.at, s.host ?? '', s.action, s.pod.namespace, s.pod.name, s.container ?? '', s.probeType ?? '', s.text].join('\u0000');
+  const published = new Map<string, number>();
+  for (const s of [...(await readTopic(setup, setup.topics.logs)), ...(await readTopic(setup, setup.topics.signals))]) {
+    if (s.kind === 'app_log') count(published, appKey(s.pod.uid, s.container, s.restartCount, s.stream, s.text));
+    else if (s.kind === 'kubelet') count(published, kubeletKey(s));
+  }
+  const written = new Map<string, number>();
+  for (const f of sim.logs) {
+    if (!f.kept) continue;
+    const [podDir = '', container = ''] = f.dir.split('/');
+    const uid = podDir.split('_')[2] ?? '';
+    for (const l of f.lines) count(written, appKey(uid, container, f.restartCount, l.stream, l.text));
+  }
+  let kubelet = 0;
+  await readBundle({
+    paths: [bundle],
+    referenceYear,
+    onSignal: (s) => {
+      if (s.kind !== 'kubelet') return;
+      kubelet += 1;
+      count(written, kubeletKey(s));
+    },
+  });
+  const lost = [...written].filter(([k, n]) => (published.get(k) ?? 0) < n).map(([k]) => k.split('\u0000').join(' | '));
+  expect(lost, `lines written but never published (${lost.length} of ${written.size})`).toEqual([]);
+  let total = 0;
+  let duplicates = 0;
+  for (const [k, n] of written) {
+    total += n;
+    duplicates += (published.get(k) ?? 0) - n;
+  }
+  return { lines: total - kubelet, kubelet, duplicates };
+}
+
 interface RunResult {
   expected: number;
+  lines: number;
+  kubelet: number;
+  duplicates: number;
+  /** Items for the restarted node written while its agent was down. */
+  whileDown: { cri: number; journal: number };
   rotated: string;
   restartedNode: string;
   elapsedMs: number;
@@ -178,6 +258,12 @@ async function runScenario(name: string, make: () => Scenario, restartNode: stri
   const cut = (k: number): number => sim.startUs + (span * k) / BURSTS;
   const bursts: StreamItem[][] = Array.from({ length: BURSTS }, () => []);
   for (const item of items) bursts[Math.min(BURSTS - 1, Math.max(0, Math.floor(((item.at - sim.startUs) / span) * BURSTS)))]?.push(item);
+  const down = bursts[RESTART_AT_BURST] ?? [];
+  const whileDown = {
+    cri: down.filter((i) => i.kind === 'cri' && i.file.startsWith(layout.logRoot(restartNode))).length,
+    journal: down.filter((i) => i.kind === 'journal' && i.node === restartNode).length,
+  };
+  expect(whileDown.cri + whileDown.journal, `lines for ${restartNode} written while its agent is down`).toBeGreaterThan(0);
   const perFile = new Map<string, { before: number; after: number }>();
   for (const item of items) {
     if (item.kind !== 'cri') continue;
@@ -289,17 +375,19 @@ async function runScenario(name: string, make: () => Scenario, restartNode: stri
   for (const p of [...agents.values(), watcher]) expect(await p.stop(), 'collector exit code').toBe(0);
   expect(await correlator.stop()).toBe(0);
   await server.close();
-  return { expected: expected.size, rotated, restartedNode: restartNode, elapsedMs: Date.now() - began };
+  // The collectors flushed on SIGTERM: the logs topic is complete now.
+  const published = await expectEveryLinePublished(setup, sim, bundle, referenceYear);
+  return { expected: expected.size, rotated, restartedNode: restartNode, elapsedMs: Date.now() - began, ...published, whileDown };
 }
 
 describe('pipeline with real processes: fake API + live node logs -> collectors -> Kafka -> correlator -> Elasticsearch', () => {
   it('host-agent crash loop: Elasticsearch holds exactly the records of `killtrace analyze`, across a rotation and a node agent restart', async () => {
     const result = await runScenario('host', hostAgentCrashloop, 'gpu-node-1');
-    console.log(`[collector-pipeline] host-agent-crashloop: ${result.expected} records equal; rotated ${result.rotated}; restarted ${result.restartedNode}; ${result.elapsedMs} ms`);
+    console.log(`[collector-pipeline] host-agent-crashloop: ${result.expected} records equal, ${result.lines} app lines and ${result.kubelet} kubelet lines all published (${result.duplicates} more than once; ${result.whileDown.cri} app and ${result.whileDown.journal} journal lines written while the agent was down); rotated ${result.rotated}; restarted ${result.restartedNode}; ${result.elapsedMs} ms`);
   }, 240_000);
 
   it('shop mixed causes: Elasticsearch holds exactly the records of `killtrace analyze`, across a rotation and a node agent restart', async () => {
     const result = await runScenario('shop', shopInventoryMixed, 'worker-4');
-    console.log(`[collector-pipeline] shop-inventory-mixed: ${result.expected} records equal; rotated ${result.rotated}; restarted ${result.restartedNode}; ${result.elapsedMs} ms`);
+    console.log(`[collector-pipeline] shop-inventory-mixed: ${result.expected} records equal, ${result.lines} app lines and ${result.kubelet} kubelet lines all published (${result.duplicates} more than once; ${result.whileDown.cri} app and ${result.whileDown.journal} journal lines written while the agent was down); rotated ${result.rotated}; restarted ${result.restartedNode}; ${result.elapsedMs} ms`);
   }, 240_000);
 });
