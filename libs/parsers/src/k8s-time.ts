@@ -155,6 +155,20 @@ export function yearlessNearest(t: YearlessTime, anchorMs: number): number | und
   return best;
 }
 
+/**
+ * Places a year-less time in the latest year that does not put it after `notAfterMs` plus a day (clock skew, time
+ * zones): what a live log's line read at `notAfterMs` must be. `Dec 31 23:59` read on `Jan 2 2027` is 2026.
+ */
+export function yearlessNotAfter(t: YearlessTime, notAfterMs: number): number | undefined {
+  const latest = new Date(notAfterMs).getUTCFullYear();
+  // Feb 29 may be up to 8 years back (no leap day in 2100); every other date is found in the first two years.
+  for (let year = latest; year >= latest - 8; year -= 1) {
+    const ms = yearlessInYear(t, year);
+    if (ms !== undefined && ms <= notAfterMs + DAY_MS) return ms;
+  }
+  return undefined;
+}
+
 /** Midpoint of a year, the neutral anchor for "this timestamp is from year Y". */
 export function yearAnchor(year: number): number {
   return Date.UTC(year, 0, 1) + 182 * DAY_MS;

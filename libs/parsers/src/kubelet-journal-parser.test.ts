@@ -72,6 +72,13 @@ describe('KubeletJournalParser: years, time zones and damage', () => {
     const times = signals.map((s) => s.at);
     expect([...times].sort((a, b) => a - b)).toEqual(times);
   });
+  it('following live (notAfter): December lines read in January stay in the old year, then roll over', () => {
+    const { signals } = run(rollover, { referenceYear: 2027, notAfter: Date.UTC(2027, 0, 2, 8) });
+    expect(signals[0]?.at).toBeCloseTo(Date.UTC(2026, 11, 31, 23, 58, 21, 500), 3);
+    expect(signals.at(-1)?.at).toBeCloseTo(Date.UTC(2027, 0, 1, 0, 0, 32, 250), 3);
+    // Read the same day: the year of the wall clock.
+    expect(run(rollover, { referenceYear: 2026, notAfter: Date.UTC(2026, 11, 31, 23, 59) }).signals[0]?.at).toBeCloseTo(Date.UTC(2026, 11, 31, 23, 58, 21, 500), 3);
+  });
   it('rolls over from a reference time in the new year (newest pod/event time)', () => {
     const { signals } = run(rollover, { referenceYear: 2027, referenceTime: Date.UTC(2027, 0, 1, 0, 0, 45) });
     expect(signals[0]?.at).toBeCloseTo(Date.UTC(2026, 11, 31, 23, 58, 21, 500), 3);

@@ -1,7 +1,7 @@
 import type { Diagnostic, KubeletAction, KubeletSignal, ProbeType } from '@killtrace/schemas';
 import { DiagnosticLimiter, makeDiagnostic } from './diagnostic-codes.js';
 import type { YearlessTime } from './k8s-time.js';
-import { monthFromAbbreviation, parseRfc3339, yearAnchor, yearlessInYear, yearlessNearest } from './k8s-time.js';
+import { monthFromAbbreviation, parseRfc3339, yearAnchor, yearlessInYear, yearlessNearest, yearlessNotAfter } from './k8s-time.js';
 import { looksLikeKlog, parseKlogHeader, parseKlogPairs, unquoteGo } from './klog.js';
 import type { KlogHeader } from './klog.js';
 import { asObject } from './json-values.js';
@@ -20,6 +20,14 @@ export interface KubeletJournalParserOptions {
    * and out-of-order lines.
    */
   referenceTime?: number;
+  /**
+   * Following a live log (the node agent): an epoch-ms time no line can be after (the wall clock when reading).
+   * The first year-less line goes in the latest year that does not put it after this time (a day of slack for
+   * clock skew) instead of `referenceYear`, so December lines read in January stay in the old year; later lines
+   * follow on as with `referenceYear`. Ignored when `referenceTime` is given. A function is asked when that first
+   * line arrives (a follower's parser may wait long for it).
+   */
+  notAfter?: number | (() => number);
   /** File name for diagnostics and signal sources. */
   file?: string;
   /** Host for formats without one (`cat`). */
@@ -156,7 +164,12 @@ export class KubeletJournalParser {
 
   private resolveYearless(t: YearlessTime): number | undefined {
     if (this.options.referenceTime !== undefined) return yearlessNearest(t, this.options.referenceTime);
-    const at = this.anchor !== undefined ? yearlessNearest(t, this.anchor) : (yearlessInYear(t, this.options.referenceYear) ?? yearlessNearest(t, yearAnchor(this.options.referenceYear)));
+    const at =
+      this.anchor !== undefined
+        ? yearlessNearest(t, this.anchor)
+        : this.options.notAfter !== undefined
+          ? yearlessNotAfter(t, typeof this.options.notAfter === 'function' ? this.options.notAfter() : this.options.notAfter)
+          : (yearlessInYear(t, this.options.referenceYear) ?? yearlessNearest(t, yearAnchor(this.options.referenceYear)));
     if (at !== undefined) this.anchor = at;
     return at;
   }

@@ -215,7 +215,8 @@ export class JournalFollower {
 
   private newParser(): KubeletJournalParser {
     const file = this.options.source.mode === 'file' ? this.options.source.path : 'journalctl';
-    return new KubeletJournalParser({ referenceYear: new Date(this.options.now()).getUTCFullYear(), host: this.options.nodeName, file });
+    // A live log's lines are never after the wall clock: December lines read in January keep their year.
+    return new KubeletJournalParser({ referenceYear: new Date(this.options.now()).getUTCFullYear(), notAfter: () => this.options.now(), host: this.options.nodeName, file });
   }
 
   private spawn(): void {
