@@ -58,11 +58,18 @@ async function readAll(topic: string): Promise<KafkaMessage[]> {
   }
 }
 
-async function start(overrides: Partial<Config['clusterWatcher']> = {}, setup?: (fake: FakeKubeApiServer) => void): Promise<Harness> {
+interface StartOptions {
+  /** False: the signals topic does not exist yet (the broker does not auto-create topics), so publishing fails. */
+  createSignalsTopic?: boolean;
+  /** The publisher's own attempts per batch (default 5). */
+  publisherAttempts?: number;
+}
+
+async function start(overrides: Partial<Config['clusterWatcher']> = {}, setup?: (fake: FakeKubeApiServer) => void, options: StartOptions = {}): Promise<Harness> {
   const suffix = uniqueSuffix();
   const topics = { signals: `kt-it-cw-signals-${suffix}`, logs: `kt-it-cw-logs-${suffix}`, deadLetter: `kt-it-cw-dlq-${suffix}` };
   await ensureTopics(kafka, [
-    { topic: topics.signals, partitions: 3, replicationFactor: 1 },
+    ...(options.createSignalsTopic === false ? [] : [{ topic: topics.signals, partitions: 3, replicationFactor: 1 }]),
     { topic: topics.deadLetter, partitions: 1, replicationFactor: 1 },
   ]);
   createdTopics.push(topics.signals, topics.deadLetter);
@@ -80,6 +87,7 @@ async function start(overrides: Partial<Config['clusterWatcher']> = {}, setup?: 
     producerRef: { component: 'cluster-watcher', instance: 'integration' },
     logger,
     metrics: createPublisherMetrics(registry),
+    ...(options.publisherAttempts === undefined ? {} : { attempts: options.publisherAttempts, backoffMs: 50 }),
   });
   await publisher.connect();
   const watcher = await startClusterWatcher({ config, logger, publisher, registry, kubeConfig: loadKubeConfig(fake.writeKubeconfig(mkdtempSync(join(dir, 'kc-')))) });
@@ -276,5 +284,29 @@ describe('cluster watcher against the fake API server and real Kafka', () => {
     expect(pods(all).map((s) => s.pod.name)).toEqual(['front']);
     expect(events(all).map((e) => e.involved.name)).toEqual(['back']);
     expect(h.fake.requests.every((r) => r.path.startsWith('/api/v1/namespaces/shop/'))).toBe(true);
+  });
+
+  it('keeps what Kafka refused and publishes it once Kafka accepts it again, not ready meanwhile', async () => {
+    // The signals topic does not exist yet and the broker does not create topics on demand: every publish fails.
+    const h = await start({ publishRetryMaxMs: 1_000 }, (fake) => fake.add('pods', makePod({ name: 'early', uid: 'uid-early' })), { createSignalsTopic: false, publisherAttempts: 1 });
+    h.fake.add('events', makeEvent({ name: 'ev-early', pod: { name: 'early', uid: 'uid-early' }, reason: 'Killing', message: 'Stopping container app' }));
+    h.fake.modify('pods', 'default', 'early', (p) => void ((p.status as { containerStatuses: { restartCount: number }[] }).containerStatuses[0]!.restartCount = 1));
+    await waitFor('a failed publish attempt', () => /not yet accepted by Kafka/.test(h.watcher.readiness().detail ?? '') && h.watcher.backlog() === 2, 60_000);
+    expect(await h.metric('killtrace_cluster_watcher_publish_retries_total')).toBeGreaterThanOrEqual(1);
+    expect(h.watcher.ready()).toBe(false);
+    expect(h.watcher.readiness().detail).toMatch(/not yet accepted by Kafka/);
+    // Coalesced by object: the pod's two snapshots wait as one entry (its newest), next to the event.
+    expect(h.watcher.backlog()).toBe(2);
+    expect(await h.metric('killtrace_cluster_watcher_publish_backlog')).toBe(2);
+    // A relist or a new delivery is not what brings them back: nothing else happens in the cluster from here on.
+    await ensureTopics(kafka, [{ topic: h.topics.signals, partitions: 3, replicationFactor: 1 }]);
+    createdTopics.push(h.topics.signals);
+    await waitFor('the backlog published', () => h.watcher.backlog() === 0, 60_000);
+    await waitFor('ready again', () => h.watcher.ready(), 5_000);
+    expect(await h.metric('killtrace_cluster_watcher_publish_backlog')).toBe(0);
+    const all = await h.signals();
+    expect(pods(all).map((s) => `${s.pod.name}:${s.pod.statuses[0]?.restartCount}`)).toEqual(['early:1']);
+    expect(events(all).map((e) => e.reason)).toEqual(['Killing']);
+    expect(h.fake.requests.filter((r) => !r.watch)).toHaveLength(2); // no relist was needed
   });
 });

@@ -277,6 +277,15 @@ const clusterWatcherSchema = z
       env: 'KILLTRACE_CLUSTER_WATCHER_RETRY_MAX_MS',
       description: 'Longest back-off between attempts to re-establish a failed list or watch (doubling from 500 ms).',
     }),
+    maxBacklog: setting(z.int().min(1).max(10_000_000).default(100_000), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_MAX_BACKLOG',
+      description:
+        'Most pod snapshots, events and dead letters held for publishing. Once a publish fails or half of it is reached, waiting versions are coalesced by object (the newest of each); nothing is dropped: at the bound the informers pause (resuming from their resourceVersion) and `/readyz` fails until half of it is published.',
+    }),
+    publishRetryMaxMs: setting(z.int().min(100).max(600_000).default(30_000), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_PUBLISH_RETRY_MAX_MS',
+      description: 'Longest back-off between attempts to publish a backlog Kafka refuses (doubling from 500 ms, retried until accepted; `/readyz` fails meanwhile).',
+    }),
   })
   .prefault({});
 

@@ -26,6 +26,8 @@ export type CollectorMode = (typeof COLLECTOR_MODES)[number];
 interface ModeHandle {
   close(): Promise<void>;
   ready(): boolean;
+  /** The readiness with the reason when not ready (the cluster watcher's); else `ready()` is used. */
+  readiness?(): { ok: boolean; detail?: string };
 }
 
 const USAGE = `usage: killtrace-collector <cluster-watcher|node-agent>
@@ -88,7 +90,10 @@ export async function startCollector(mode: CollectorMode, config: Config, logger
       registry,
       readiness: [
         { name: 'kafka', check: () => ({ ok: publisher.connected(), ...(publisher.connected() ? {} : { detail: 'producer not connected' }) }) },
-        { name: mode, check: () => ({ ok: handle.ready(), ...(handle.ready() ? {} : { detail: mode === 'cluster-watcher' ? 'informers not synced' : 'not tailing yet' }) }) },
+        {
+          name: mode,
+          check: () => handle.readiness?.() ?? { ok: handle.ready(), ...(handle.ready() ? {} : { detail: 'not tailing yet' }) },
+        },
       ],
     });
   } catch (error) {

@@ -7,8 +7,8 @@ import type { EventSignal, PodSignal } from '@killtrace/schemas';
  * - a pod whose snapshot (spec-relevant parts: probes, owners, labels; container statuses: restartCount, state,
  *   lastState.terminated; phase/reason) differs from the last one published for its uid;
  * - an event seen for the first time, or whose `count` (or `series.count`) rose since the last one published.
- * A key is remembered only once its signal is published (`commit*`), so a failed publish is retried on the next
- * delivery.
+ * A key is remembered as soon as its signal is queued (`commit*`): the publish queue keeps the signal until Kafka
+ * accepts it, so a re-delivery meanwhile need not be published again.
  */
 export class ChangeFilter {
   private readonly pods = new Map<string, { resourceVersion: string | undefined; fingerprint: string }>();

@@ -35,6 +35,7 @@ export class ResilientInformer {
   private readonly path: string;
   private listed = 0;
   private stopped = false;
+  private paused = false;
   private retryMs = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private lastError: string | undefined;
@@ -87,8 +88,27 @@ export class ResilientInformer {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.paused = false;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.informer.stop();
+  }
+
+  /**
+   * Back-pressure: stops watching but keeps the last resourceVersion, so `resume` watches from there and the API
+   * server replays what changed meanwhile (or answers 410 Gone, and the informer relists).
+   */
+  async pause(): Promise<void> {
+    if (this.stopped) return;
+    this.paused = true;
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.informer.stop();
+  }
+
+  async resume(): Promise<void> {
+    if (!this.paused) return;
+    this.paused = false;
+    await this.start();
   }
 
   private onError(error: unknown): void {

@@ -8,6 +8,10 @@ export interface WatcherMetrics {
   watchEvents: Counter<'resource' | 'type'>;
   skipped: Counter<'resource'>;
   synced: Gauge<'resource'>;
+  backlog: Gauge;
+  publishRetries: Counter;
+  coalesced: Counter;
+  backpressure: Gauge;
 }
 
 export function createWatcherMetrics(registry: Registry): WatcherMetrics {
@@ -46,6 +50,26 @@ export function createWatcherMetrics(registry: Registry): WatcherMetrics {
       name: 'killtrace_cluster_watcher_synced',
       help: '1 once every informer of the resource has completed its first list.',
       labelNames: ['resource'],
+      registers: [registry],
+    }),
+    backlog: new Gauge({
+      name: 'killtrace_cluster_watcher_publish_backlog',
+      help: 'Pod snapshots, events and dead letters not yet acknowledged by Kafka (waiting and in flight, coalesced by object).',
+      registers: [registry],
+    }),
+    publishRetries: new Counter({
+      name: 'killtrace_cluster_watcher_publish_retries_total',
+      help: 'Failed attempts to publish a batch, which stayed queued and was retried with back-off.',
+      registers: [registry],
+    }),
+    coalesced: new Counter({
+      name: 'killtrace_cluster_watcher_publish_coalesced_total',
+      help: 'Queued versions of an object replaced by a newer version before they were published.',
+      registers: [registry],
+    }),
+    backpressure: new Gauge({
+      name: 'killtrace_cluster_watcher_backpressure',
+      help: '1 while the informers are paused because the publish backlog reached clusterWatcher.maxBacklog.',
       registers: [registry],
     }),
   };

@@ -23,10 +23,17 @@ export interface ClusterWatcherDeps {
 }
 
 export interface ClusterWatcher {
-  /** Stops the informers and resolves once everything they delivered has been handed to Kafka. */
-  close(): Promise<void>;
-  /** True once every informer has completed its first list. */
+  /**
+   * Stops the informers and resolves once everything they delivered has been handed to Kafka, or after
+   * `drainTimeoutMs` (default 20 s) while Kafka still refuses the backlog (what is left is logged as lost).
+   */
+  close(drainTimeoutMs?: number): Promise<void>;
+  /** True once every informer has completed its first list, while the publish backlog is being accepted by Kafka. */
   ready(): boolean;
+  /** `ready()` with the reason when not ready (for `/readyz`). */
+  readiness(): { ok: boolean; detail?: string };
+  /** Signals and dead letters not yet acknowledged by Kafka. */
+  backlog(): number;
   /** Resolves when everything queued so far is published (tests). */
   idle(): Promise<void>;
   describe(): ReturnType<ResilientInformer['describe']>[];
@@ -46,7 +53,20 @@ export async function startClusterWatcher(deps: ClusterWatcherDeps): Promise<Clu
   const kubeConfig = deps.kubeConfig ?? loadKubeConfig(settings.kubeconfig);
   const metrics = createWatcherMetrics(registry);
   const filter = new ChangeFilter();
-  const queue = new PublishQueue(publisher, logger);
+  const informers: ResilientInformer[] = [];
+  let closing = false;
+  const queue = new PublishQueue({
+    publisher,
+    logger,
+    maxEntries: settings.maxBacklog,
+    retryMaxMs: settings.publishRetryMaxMs,
+    metrics: { backlog: metrics.backlog, retries: metrics.publishRetries, coalesced: metrics.coalesced },
+    onPressure: (full) => {
+      metrics.backpressure.set(full ? 1 : 0);
+      if (closing) return;
+      for (const informer of informers) void (full ? informer.pause() : informer.resume());
+    },
+  });
 
   const deadLetterObject = (resource: Resource, object: KubernetesObject, reason: string): void => {
     const uid = object.metadata?.uid;
@@ -65,17 +85,18 @@ export async function startClusterWatcher(deps: ClusterWatcherDeps): Promise<Clu
       filter.seenPod(snapshot);
       metrics.skipped.inc({ resource: 'pods' });
     } else {
-      // Remember now, so a re-delivery queued before this publish completes is not published twice.
+      // Remember now: the queue keeps the snapshot until Kafka accepts it, so a re-delivery need not be published.
       filter.commitPod(snapshot);
-      queue.push(snapshot as Signal, () => filter.forgetPod(snapshot.pod.uid));
+      queue.push(snapshot as Signal);
     }
-    if (removed) queue.after(() => filter.forgetPod(snapshot.pod.uid));
+    // The final snapshot stays queued until published; the filter only needs to stop tracking the pod.
+    if (removed) filter.forgetPod(snapshot.pod.uid);
   }
 
   function onEvent(object: KubernetesObject, removed: boolean): void {
     if (removed) {
       const { signal } = parseEvent(object);
-      if (signal !== undefined) queue.after(() => filter.forgetEvent(eventKey(signal)));
+      if (signal !== undefined) filter.forgetEvent(eventKey(signal));
       return;
     }
     const { signal, diagnostics } = parseEvent(object);
@@ -88,11 +109,10 @@ export async function startClusterWatcher(deps: ClusterWatcherDeps): Promise<Clu
       return;
     }
     filter.commitEvent(signal);
-    queue.push(signal, () => filter.forgetEvent(eventKey(signal)));
+    queue.push(signal);
   }
 
   const namespaces: (string | undefined)[] = settings.namespaces.length > 0 ? settings.namespaces : [undefined];
-  const informers: ResilientInformer[] = [];
   for (const namespace of namespaces) {
     for (const resource of ['pods', 'events'] as const) {
       informers.push(
@@ -125,14 +145,31 @@ export async function startClusterWatcher(deps: ClusterWatcherDeps): Promise<Clu
     'cluster watcher started',
   );
 
+  const readiness = (): { ok: boolean; detail?: string } => {
+    if (!informers.every((informer) => informer.synced())) return { ok: false, detail: 'informers not synced' };
+    const state = queue.state();
+    if (state.failing) return { ok: false, detail: `${state.size} signals not yet accepted by Kafka (${state.failures} failed attempts: ${state.lastError ?? 'unknown error'})` };
+    if (state.full) return { ok: false, detail: `publish backlog full (${state.size} >= ${settings.maxBacklog}): informers paused` };
+    return { ok: true };
+  };
+
   return {
-    async close() {
+    async close(drainTimeoutMs = 20_000) {
+      closing = true;
       clearInterval(syncTimer);
       await Promise.all(informers.map((informer) => informer.stop()));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([queue.drain(), new Promise<void>((resolve) => (timer = setTimeout(resolve, drainTimeoutMs)))]);
+      clearTimeout(timer);
+      queue.stop();
       await queue.drain();
+      const left = queue.size();
+      if (left > 0) logger.error({ code: 'KT_ERR_COLLECTOR_PUBLISH', lost: left, lastError: queue.state().lastError }, 'stopped with signals Kafka never accepted; a restarted watcher relists and publishes the current state');
       logger.info({ tracked: filter.size() }, 'cluster watcher stopped');
     },
-    ready: () => informers.every((informer) => informer.synced()),
+    ready: () => readiness().ok,
+    readiness,
+    backlog: () => queue.size(),
     idle: () => queue.drain(),
     describe: () => informers.map((informer) => informer.describe()),
   };
