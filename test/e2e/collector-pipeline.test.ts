@@ -25,17 +25,20 @@ import { CLUSTER, cleanup, CorrelatorProcess, elasticFor, kafkaFor, pipelineSetu
  * records `killtrace analyze` (`runAnalysis`) gives for the same inputs written as a bundle: the pods and Events the
  * fake served (pods.json, events.json in watch format), the node journals and the final log trees.
  *
- * Year-less journal timestamps: the node agent parses them with the wall clock's UTC year (journal-follower.ts
- * `referenceYear: new Date(now()).getUTCFullYear()`, no setting), so each scenario is dated relative to now (it ends
- * ten minutes ago, and never starts before January 1st of the current UTC year), and `runAnalysis` gets the same
- * `referenceYear`. A fixed date (the catalog's 2026-10-02) would break once the wall clock's year moves on.
+ * Year-less journal timestamps (short-precise has no year): the node agent places them by the wall clock (the
+ * latest year that does not put the first line after now, journal-follower.ts `notAfter`; later lines follow on),
+ * there is no setting for it, so each scenario is dated relative to now (it ends ten minutes ago) rather than on the
+ * catalog's fixed 2026-10-02; `runAnalysis` gets the scenario's start year as `referenceYear` (the year of its first
+ * journal line), which is what it would also infer from the pods and Events. Both then agree in any year, across
+ * New Year included.
  *
  * One partition per topic: only then is the correlator's output exactly `killtrace analyze`'s (decision 0004).
  */
 
 const BURSTS = 6;
-/** The burst before which the chosen log file is rotated, and the one written while a node agent is down. */
+/** The burst before which the chosen log file is rotated. */
 const ROTATE_AT_BURST = 2;
+/** The burst written while the restarted node agent is down (SIGTERM before it, start again after it). */
 const RESTART_AT_BURST = 3;
 const BURST_PAUSE_MS = 600;
 
@@ -58,9 +61,7 @@ afterAll(async () => {
 
 /** The scenario ending ten minutes ago (see the module comment on the year), whole seconds. */
 function datedNearNow(scenario: Scenario): Scenario {
-  const now = Date.now();
-  const yearStart = Date.UTC(new Date(now).getUTCFullYear(), 0, 1);
-  const start = Math.max(yearStart, Math.floor((now - (scenario.durationSeconds + 600) * 1000) / 1000) * 1000);
+  const start = Math.floor((Date.now() - (scenario.durationSeconds + 600) * 1000) / 1000) * 1000;
   return { ...scenario, start: new Date(start).toISOString() };
 }
 
