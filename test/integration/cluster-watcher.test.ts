@@ -309,4 +309,23 @@ describe('cluster watcher against the fake API server and real Kafka', () => {
     expect(events(all).map((e) => e.reason)).toEqual(['Killing']);
     expect(h.fake.requests.filter((r) => !r.watch)).toHaveLength(2); // no relist was needed
   });
+
+  it('pauses its informers when the backlog reaches its bound, and resumes from their resourceVersion once Kafka drains it', async () => {
+    const h = await start({ maxBacklog: 4, publishRetryMaxMs: 1_000 }, undefined, { createSignalsTopic: false, publisherAttempts: 1 });
+    for (let i = 0; i < 4; i += 1) h.fake.add('pods', makePod({ name: `p${i}`, uid: `uid-p${i}` }));
+    await waitFor('informers paused by back-pressure', () => h.fake.watchCount() === 0 && /not yet accepted by Kafka/.test(h.watcher.readiness().detail ?? ''), 60_000);
+    expect(await h.metric('killtrace_cluster_watcher_backpressure')).toBe(1);
+    expect(h.watcher.backlog()).toBe(4);
+    // Changes while paused wait in the API server, not in the collector's memory.
+    h.fake.modify('pods', 'default', 'p0', (p) => void ((p.status as { containerStatuses: { restartCount: number }[] }).containerStatuses[0]!.restartCount = 1));
+    h.fake.add('pods', makePod({ name: 'p4', uid: 'uid-p4' }));
+    await ensureTopics(kafka, [{ topic: h.topics.signals, partitions: 3, replicationFactor: 1 }]);
+    createdTopics.push(h.topics.signals);
+    await settle(h, publishedCount(h), 6);
+    await waitFor('ready again', () => h.watcher.ready(), 10_000);
+    expect(await h.metric('killtrace_cluster_watcher_backpressure')).toBe(0);
+    const snapshots = pods(await h.signals());
+    expect(snapshots.map((s) => `${s.pod.name}:${s.pod.statuses[0]?.restartCount}`).sort()).toEqual(['p0:0', 'p0:1', 'p1:0', 'p2:0', 'p3:0', 'p4:0']);
+    expect(h.fake.requests.filter((r) => !r.watch)).toHaveLength(2); // resumed by watch, no relist
+  });
 });
