@@ -203,7 +203,7 @@ resolve_elasticsearch() {
     write_pom "$dir/pom.xml" "    <dependency><groupId>org.elasticsearch.distribution.integ-test-zip</groupId><artifactId>elasticsearch</artifactId><version>${version}</version><type>zip</type></dependency>"
     if mvn -B -q -f "$dir/pom.xml" dependency:copy-dependencies -DexcludeTransitive=true \
       -DoutputDirectory="$dir/zip" >"$dir/maven.log" 2>&1; then
-      zip="$(find "$dir/zip" -name 'elasticsearch-*.zip' | head -n 1)"
+      zip="$(find "$dir/zip" -name 'elasticsearch-*.zip' -print -quit)"
       [[ -n "$zip" ]] || die "elasticsearch: Maven succeeded but no zip was copied into $dir/zip"
       rm -rf "$dir/dist"
       mkdir -p "$dir/dist"
@@ -235,7 +235,7 @@ unzip_to() {
 }
 
 es_dist_home() {
-  find "$DOWNLOADS/elasticsearch-$ES_VERSION/dist" -mindepth 1 -maxdepth 1 -type d -name 'elasticsearch-*' | head -n 1
+  find "$DOWNLOADS/elasticsearch-$ES_VERSION/dist" -mindepth 1 -maxdepth 1 -type d -name 'elasticsearch-*' -print -quit
 }
 
 es_run() { printf '%s/elasticsearch-%s' "$ES_RUN_BASE" "$ES_VERSION"; }
