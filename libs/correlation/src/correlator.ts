@@ -42,6 +42,18 @@ export interface RecordUpdate {
   record: RestartRecord;
 }
 
+/** A container whose pod status counts more terminations than the evidence could explain. */
+export interface CoverageGap {
+  namespace: string;
+  pod: string;
+  uid: string;
+  container: string;
+  /** Terminations the pod status counts (restartCount, plus one when the container is terminated now). */
+  terminations: number;
+  /** Of those, how many have a record. */
+  explained: number;
+}
+
 export interface CorrelatorStats {
   pods: number;
   containers: number;
@@ -186,6 +198,30 @@ export class Correlator {
       evicted += 1;
     }
     return evicted;
+  }
+
+  /**
+   * Containers with more terminations than records: the pod status counts every restart, but the evidence of
+   * the older ones (log files, journal lines, events) may be gone. Lets a report say what it could not explain.
+   */
+  coverage(records: readonly RestartRecord[]): CoverageGap[] {
+    const explained = new Map<string, number>();
+    for (const r of records) {
+      const key = `${r.kubernetes.pod.uid}/${r.kubernetes.container.name}`;
+      explained.set(key, (explained.get(key) ?? 0) + 1);
+    }
+    const gaps: CoverageGap[] = [];
+    for (const pod of this.pods.values()) {
+      if (!pod.uid || !pod.snapshot) continue;
+      for (const status of [...pod.snapshot.statuses, ...pod.snapshot.initStatuses]) {
+        const terminations = status.restartCount + (status.state.kind === 'terminated' ? 1 : 0);
+        const found = explained.get(`${pod.uid}/${status.name}`) ?? 0;
+        if (terminations > found) {
+          gaps.push({ namespace: pod.namespace, pod: pod.name, uid: pod.uid, container: status.name, terminations, explained: found });
+        }
+      }
+    }
+    return gaps.sort((a, b) => b.terminations - b.explained - (a.terminations - a.explained));
   }
 
   /** What has been ingested, for summaries and metrics. */

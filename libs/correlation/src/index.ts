@@ -1,3 +1,3 @@
-export { Correlator, type CorrelatorOptions, type CorrelatorStats, type RecordUpdate } from './correlator.js';
+export { Correlator, type CorrelatorOptions, type CorrelatorStats, type CoverageGap, type RecordUpdate } from './correlator.js';
 export { builtinProfiles, mergeProfiles } from './step-profiles.js';
 export { formatSeconds } from './recommendation.js';

@@ -62,12 +62,22 @@ describe('killtrace analyze', () => {
   it('gives an object with records, summary and diagnostics with --output json', async () => {
     const { code, stdout } = await run('analyze', MIXED, '-o', 'json');
     expect(code).toBe(0);
-    const parsed = JSON.parse(stdout) as { records: unknown[]; summary: { records: number }; diagnostics: unknown[] };
+    const parsed = JSON.parse(stdout) as { records: unknown[]; summary: { records: number }; unexplained: Array<{ container: string; terminations: number; explained: number }>; diagnostics: unknown[] };
     expect(parsed.records.length).toBe(parsed.summary.records);
+    // orders exited 5 times; only the last two incarnations left logs or status behind.
+    expect(parsed.unexplained).toEqual([expect.objectContaining({ container: 'orders', terminations: 5, explained: 2 })]);
     const causes = new Set(parsed.records.map((r) => restartRecordSchema.parse(r).killtrace.cause));
     expect(causes).toContain('oom_killed');
     expect(causes).toContain('app_exit');
     expect(causes).toContain('evicted');
+  });
+
+  it('says which restarts counted by the pod status it could not explain', async () => {
+    const { stdout } = await run('analyze', MIXED);
+    expect(stdout).toContain('Not explained: 3 older restart(s)');
+    expect(stdout).toContain('orders: 2 of 5 restart(s) explained');
+    const example = await run('analyze', EXAMPLE);
+    expect(example.stdout).not.toContain('Not explained');
   });
 
   it('accepts explicit --events/--pods/--logs/--kubelet files', async () => {

@@ -109,7 +109,7 @@ async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS
       io.stderr.write(`${summary}\n`);
       break;
     case 'json':
-      io.stdout.write(`${JSON.stringify({ records: result.records, summary: result.stats, diagnostics: result.diagnostics }, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify({ records: result.records, summary: result.stats, unexplained: result.gaps, diagnostics: result.diagnostics }, null, 2)}\n`);
       io.stderr.write(`${summary}\n`);
       break;
     default:

@@ -21,6 +21,17 @@ export function renderReadSummary(result: AnalysisResult, color: boolean): strin
       `${stats.signals.pod} pod(s), ${stats.signals.event} event(s), ${stats.signals.kubelet} kubelet line(s), ${stats.signals.app_log.toLocaleString('en-US')} application log line(s); ` +
       `${result.records.length} restart record(s).`,
   );
+  const unexplained = result.gaps.reduce((n, g) => n + g.terminations - g.explained, 0);
+  if (unexplained > 0) {
+    lines.push(
+      p.yellow(
+        `Not explained: ${unexplained} older restart(s) counted by the pod status left too little evidence in the input (their log files are rotated away, and no journal line or event names them):`,
+      ),
+    );
+    for (const g of result.gaps.slice(0, 5)) lines.push(`  ${g.namespace}/${g.pod} · ${g.container}: ${g.explained} of ${g.terminations} restart(s) explained`);
+    if (result.gaps.length > 5) lines.push(p.dim(`  … and ${result.gaps.length - 5} more container(s)`));
+    lines.push(p.dim('  A kubelet journal covering those times (journalctl -u kubelet) explains kills; an exit by the application keeps only its exit status, and Kubernetes keeps that for the last one.'));
+  }
   const reference = result.bundle.reference;
   if (f.kubelet > 0 && reference.basis !== 'pods-events' && reference.basis !== 'option') {
     lines.push(p.yellow(`Kubelet journal timestamps have no year: assumed ${reference.year} (${reference.basis}); pass --year to set it.`));

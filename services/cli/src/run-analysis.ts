@@ -1,5 +1,5 @@
 import { readBundle, type BundleProgress, type BundleReport } from '@killtrace/bundle';
-import { Correlator, type CorrelatorStats } from '@killtrace/correlation';
+import { Correlator, type CorrelatorStats, type CoverageGap } from '@killtrace/correlation';
 import type { Diagnostic, RestartRecord, StepProfile } from '@killtrace/schemas';
 
 /** What to analyse: a directory recognised by content, and/or files of known types (CONTRACT.md section 2). */
@@ -27,6 +27,8 @@ export interface AnalysisResult {
   stats: { files: number; lines: number; bytes: number; records: number };
   bundle: BundleReport;
   correlation: CorrelatorStats;
+  /** Containers with restarts the evidence no longer explains. */
+  gaps: CoverageGap[];
 }
 
 /** Runs the embedded pipeline: read the bundle as a stream, feed the correlation core, collect the records. */
@@ -53,5 +55,6 @@ export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisRes
     },
     bundle,
     correlation: correlator.stats(),
+    gaps: correlator.coverage(records),
   };
 }
