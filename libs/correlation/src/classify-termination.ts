@@ -30,7 +30,7 @@ export interface ClassificationInput {
   startup?: ProbeSpec;
   /** When the incarnation ended (death, or the last evidence of it). */
   endAt?: number;
-  /** True for the newest incarnation that ended: the one pod-level endings apply to. */
+  /** True for the newest incarnation that ended: pod-level endings (eviction, preemption, shutdown, deletion) end only it. */
   isNewest: boolean;
   /** True when the pod's kubelet journal spans this incarnation's life: then a missing kill line means no kill. */
   journalCovers: boolean;
@@ -53,7 +53,7 @@ export function classifyTermination(input: ClassificationInput): Classification 
   const killing = marks.find((m) => m.kind === 'killing' || m.kind === 'event_stop');
   const evictedEvent = input.podEvents.find((e) => e.reason === 'Evicted' && near(e.lastAt, 5 * 60_000));
   const evictedLine = input.podKubelet.find((s) => s.action === 'evicted' && near(s.at, 5 * 60_000));
-  if (evictedEvent || evictedLine || (pod?.reason === 'Evicted' && isLastIncarnation(input))) {
+  if (evictedEvent || evictedLine || (pod?.reason === 'Evicted' && input.isNewest)) {
     // The kill line is the decision carried out ("evicted successfully" comes after it); events have second precision.
     const journalKill = marks.find((m) => m.kind === 'killing');
     const at = journalKill?.at ?? evictedLine?.at ?? evictedEvent?.lastAt ?? killing?.at;
@@ -61,13 +61,13 @@ export function classifyTermination(input: ClassificationInput): Classification 
   }
 
   const preempted = input.podEvents.find((e) => (e.reason === 'Preempting' || e.reason === 'Preempted' || /preempt/i.test(e.message)) && near(e.lastAt, 5 * 60_000));
-  if (preempted || (pod?.reason === 'Preempting' && isLastIncarnation(input))) {
+  if (preempted || (pod?.reason === 'Preempting' && input.isNewest)) {
     return { cause: 'preempted', decidedBy: 'api', confidence: preempted ? 'high' : 'medium', killedAt: preempted?.lastAt ?? killing?.at, reasoning: preempted ? `${preempted.reason}: ${preempted.message}` : 'the pod status says Preempting' };
   }
 
   const shutdownLine = input.podKubelet.find((s) => s.action === 'node_shutdown' && near(s.at, 5 * 60_000));
   const shutdownStatus = pod?.reason === 'NodeShutdown' || (pod?.reason === 'Terminated' && /node shutdown/i.test(pod.message ?? ''));
-  if (shutdownLine || (shutdownStatus && isLastIncarnation(input))) {
+  if (shutdownLine || (shutdownStatus && input.isNewest)) {
     return { cause: 'node_shutdown', decidedBy: 'kubelet', confidence: shutdownLine ? 'high' : 'medium', killedAt: shutdownLine?.at ?? killing?.at, reasoning: 'the node was shutting down' };
   }
 
@@ -83,7 +83,7 @@ export function classifyTermination(input: ClassificationInput): Classification 
   if (killing) {
     return { cause: 'stopped', decidedBy: 'api', confidence: 'high', killedAt: killing.at, reasoning: `the kubelet stopped it without a probe failure (${killing.text}): a deletion, rollout or scale-down` };
   }
-  if (pod?.deletionTimestamp !== undefined && isLastIncarnation(input)) {
+  if (pod?.deletionTimestamp !== undefined && input.isNewest) {
     return { cause: 'stopped', decidedBy: 'api', confidence: 'medium', killedAt: pod.deletionTimestamp, reasoning: 'the pod was being deleted' };
   }
 
@@ -97,11 +97,6 @@ export function classifyTermination(input: ClassificationInput): Classification 
     return { cause: 'unknown', decidedBy: 'unknown', confidence: 'low', reasoning: `exit ${terminated.exitCode} means a signal ended it, but no evidence says who sent it` };
   }
   return { cause: 'unknown', decidedBy: 'unknown', confidence: 'low', reasoning: incarnation.endInferred ? 'a later incarnation exists, but nothing records how this one ended' : 'no evidence says how it ended' };
-}
-
-/** Pod-level endings (eviction, preemption, shutdown, deletion) end the pod's newest incarnation only. */
-function isLastIncarnation(input: ClassificationInput): boolean {
-  return input.isNewest;
 }
 
 function decisionTime(marks: TerminationMark[], stated: TerminationMark): number {

@@ -33,8 +33,8 @@ const UNFINISHED_FLOOR_SECONDS = 300;
 export function recommendStartupProbe(observed: InitObservation, liveness: ProbeSpec | undefined): StartupProbeRecommendation | undefined {
   const { completedSeconds, killedInInitSeconds } = observed;
   if (completedSeconds.length === 0 && killedInInitSeconds.length === 0) return undefined;
-  const longestCompleted = completedSeconds.length > 0 ? Math.max(...completedSeconds) : 0;
-  const longestKilled = killedInInitSeconds.length > 0 ? Math.max(...killedInInitSeconds) : 0;
+  const longestCompleted = largest(completedSeconds, 0);
+  const longestKilled = largest(killedInInitSeconds, 0);
   const target = Math.max(
     MIN_BUDGET_SECONDS,
     longestCompleted * COMPLETED_MARGIN,
@@ -58,8 +58,8 @@ export function recommendStartupProbe(observed: InitObservation, liveness: Probe
 }
 
 function describeRange(values: number[]): string {
-  const min = Math.min(...values);
-  const max = Math.max(...values);
+  const min = values.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+  const max = largest(values, 0);
   return min === max ? `${formatSeconds(max)}` : `${formatSeconds(min)}-${formatSeconds(max)}`;
 }
 
@@ -69,4 +69,12 @@ export function formatSeconds(seconds: number): string {
   const minutes = Math.floor(seconds / 60);
   const rest = Math.round(seconds - minutes * 60);
   return rest === 0 ? `${minutes} min` : `${minutes} min ${rest} s`;
+}
+
+/**
+ * The largest value, or `empty` for none. Init histories grow with a workload's pods (a DaemonSet on thousands
+ * of nodes), so no spread into Math.max, whose argument count the engine limits.
+ */
+export function largest(values: readonly number[], empty = Number.NEGATIVE_INFINITY): number {
+  return values.length === 0 ? empty : values.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
 }

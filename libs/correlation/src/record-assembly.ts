@@ -2,7 +2,7 @@ import type { ContainerSpec, ContainerStatus, EventSignal, KubeletSignal, ProbeS
 import { classifyTermination, type Classification } from './classify-termination.js';
 import type { ContainerEvidence, PodEvidence, ProbeFailure } from './evidence.js';
 import { assembleIncarnations, EVENT_SLACK_MS, type Incarnation } from './incarnations.js';
-import { formatSeconds, recommendStartupProbe, type StartupProbeRecommendation } from './recommendation.js';
+import { formatSeconds, largest, recommendStartupProbe, type StartupProbeRecommendation } from './recommendation.js';
 import type { StepTracker } from './step-tracker.js';
 import { secondsBetween, toIso, toIsoOrNull } from './time.js';
 import { flattenLabels, workloadKey, workloadOf } from './workload.js';
@@ -55,9 +55,13 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
   const newest = Math.max(...incarnations.map((i) => i.restartCount));
 
   // The span of the pod's journal lines: inside it, the absence of a kill line is evidence too.
-  const journalTimes = [...kubelet, ...pod.podKubelet].map((k) => k.at);
-  const journalFrom = journalTimes.length > 0 ? Math.min(...journalTimes) : undefined;
-  const journalTo = journalTimes.length > 0 ? Math.max(...journalTimes) : undefined;
+  let journalFrom: number | undefined;
+  let journalTo: number | undefined;
+  // A loop, not Math.min(...times): a long crash loop's journal can exceed the engine's argument limit.
+  for (const line of [kubelet, pod.podKubelet].flat()) {
+    if (journalFrom === undefined || line.at < journalFrom) journalFrom = line.at;
+    if (journalTo === undefined || line.at > journalTo) journalTo = line.at;
+  }
 
   const analysed: Analysed[] = [];
   let previousEnd: number | undefined;
@@ -200,7 +204,7 @@ function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): Rest
   const workload = workloadOf(snapshot?.owners ?? []);
   const terminated = incarnation.terminated;
   const image = ctx.spec?.image ?? ctx.status?.image ?? null;
-  const expected = ctx.expected.length > 0 ? Math.max(...ctx.expected) : null;
+  const expected = ctx.expected.length > 0 ? largest(ctx.expected) : null;
   const budget = a.probe ? a.probe.failureThreshold * a.probe.periodSeconds : null;
 
   const recommendation = recommend(a, ctx, phase);
@@ -268,7 +272,7 @@ function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): Rest
     },
   };
   record.killtrace.timeline = timeline(a, run, record);
-  record.message = explain(record, c, a);
+  record.message = explain(record, c);
   return record;
 }
 
@@ -368,7 +372,7 @@ const CAUSE_PHRASE: Record<string, string> = {
   unknown: 'ended for a reason the evidence does not show',
 };
 
-function explain(r: RestartRecord, c: Classification, a: Analysed): string {
+function explain(r: RestartRecord, c: Classification): string {
   const kt = r.killtrace;
   const where = `Container ${r.kubernetes.container.name} of pod ${r.kubernetes.namespace}/${r.kubernetes.pod.name}${r.kubernetes.node.name ? ` on ${r.kubernetes.node.name}` : ''} (restart ${kt.restart.count})`;
   const parts = [`${where} was ${CAUSE_PHRASE[c.cause] ?? c.cause}`];
@@ -392,6 +396,5 @@ function explain(r: RestartRecord, c: Classification, a: Analysed): string {
   if (kt.exit_code !== null) sentence += ` Exit code ${kt.exit_code}${kt.reason ? ` (${kt.reason})` : ''}.`;
   sentence += ` Confidence ${kt.confidence}: ${c.reasoning}.`;
   if (kt.recommendation.text) sentence += ` ${kt.recommendation.text}`;
-  void a;
   return sentence;
 }

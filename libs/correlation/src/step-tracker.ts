@@ -89,11 +89,6 @@ export class StepTracker {
     return undefined;
   }
 
-  /** Recent lines within [from, to], ascending. */
-  linesBetween(from: number, to: number): LogLine[] {
-    return this.recent.filter((line) => line.at >= from && line.at <= to);
-  }
-
   /** Which step was running, and which had finished, at time `at`. */
   progressAt(at: number): ProgressAt {
     const profile = this.profile;

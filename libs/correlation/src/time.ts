@@ -12,17 +12,3 @@ export function toIsoOrNull(ms: number | undefined): string | null {
 export function secondsBetween(from: number, to: number): number {
   return Math.round(to - from) / 1000;
 }
-
-/** The smaller of two optional numbers. */
-export function minDefined(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return Math.min(a, b);
-}
-
-/** The larger of two optional numbers. */
-export function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return Math.max(a, b);
-}
