@@ -1,8 +1,8 @@
 /* global process, performance, console */
 // The analysis side of the analyze benchmark: runAnalysis() on a bundle directory in a fresh process; prints one
 // JSON line. Usage: node [--import tsx] analyze-child.mjs <module path or URL> <bundle dir>
-import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { peakRssMb } from './peak-rss.mjs';
 
 const [modulePath, dir] = process.argv.slice(2);
 const mod = await import(pathToFileURL(modulePath).href);
@@ -21,13 +21,3 @@ console.log(
     peakRssMb: peakRssMb(),
   }),
 );
-
-function peakRssMb() {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]) / 1024;
-  } catch {
-    // not Linux
-  }
-  return process.resourceUsage().maxRSS / 1024;
-}

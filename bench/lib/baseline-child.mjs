@@ -4,6 +4,7 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
+import { peakRssMb } from './peak-rss.mjs';
 
 const files = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const began = performance.now();
@@ -20,13 +21,3 @@ for (const file of files) {
 }
 const ms = performance.now() - began;
 console.log(JSON.stringify({ ms, lines, bytes, peakRssMb: peakRssMb() }));
-
-function peakRssMb() {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]) / 1024;
-  } catch {
-    // not Linux
-  }
-  return process.resourceUsage().maxRSS / 1024;
-}

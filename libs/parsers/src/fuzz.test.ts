@@ -11,6 +11,7 @@ import { KubeletJournalParser } from './kubelet-journal-parser.js';
 import { JsonStreamSplitter } from './json-stream-splitter.js';
 import { parseKubernetesDocument } from './kubernetes-document.js';
 import { parsePodLogPath } from './pod-log-path.js';
+import { rng } from '../../../test/scenarios/format.js';
 
 const ROOT = fileURLToPath(new URL('../../../test/fixtures/inputs/', import.meta.url));
 
@@ -21,17 +22,6 @@ function listFiles(dir: string): string[] {
   });
 }
 
-/** mulberry32: small, seeded, reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NASTY = ['{', '}', '[', ']', '"', '\\', '\n', '\t', ' >', '=<', '\u0000', '\ufffd', 'P ', 'F ', ' stdout ', '2026-13-45T99:99:99Z', 'I1231 ', '":', 'null', '-1', '1e999', '\r\n'];
 
