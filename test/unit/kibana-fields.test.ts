@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { restartRecordMappings } from '@killtrace/elastic';
-import { WORKLOAD_SOURCE_FIELDS, type SavedObject } from '@killtrace/kibana';
+import { WORKLOAD_FIELD, WORKLOAD_SOURCE_FIELDS, type SavedObject } from '@killtrace/kibana';
 
 // Every field a saved object names must exist in the index template (libs/elastic/src/restart-record-template.ts)
 // with a type that can do what the object asks of it: Elasticsearch answers a terms aggregation on a text field
@@ -13,7 +13,8 @@ const objects = readFileSync(fileURLToPath(new URL('../../deploy/kibana/killtrac
   .filter((line) => line.length > 0)
   .map((line) => JSON.parse(line) as SavedObject);
 const dataView = objects.find((object) => object.type === 'index-pattern') as SavedObject;
-const runtimeFields = JSON.parse(String(dataView.attributes.runtimeFieldMap)) as Record<string, { type: string; script: { source: string } }>;
+// Kibana data views may add runtime fields; Killtrace's has none (the workload field is indexed, see below).
+const runtimeFields = JSON.parse(String(dataView.attributes.runtimeFieldMap ?? '{}')) as Record<string, { type: string }>;
 
 type MappingProperty = NonNullable<typeof restartRecordMappings.properties>[string];
 
@@ -63,10 +64,6 @@ function queryFields(query: string): string[] {
 for (const [field] of Object.entries(JSON.parse(String(dataView.attributes.fieldFormatMap)) as Record<string, unknown>)) uses.push({ field, use: 'shown', where: 'data view field format' });
 for (const [field] of Object.entries(JSON.parse(String(dataView.attributes.fieldAttrs)) as Record<string, unknown>)) uses.push({ field, use: 'shown', where: 'data view label' });
 uses.push({ field: String(dataView.attributes.timeFieldName), use: 'aggregated', where: 'data view time field' });
-for (const definition of Object.values(runtimeFields)) {
-  for (const match of definition.script.source.matchAll(/doc\['([^']+)'\]/g)) uses.push({ field: match[1] as string, use: 'aggregated', where: 'runtime field script' });
-}
-for (const field of WORKLOAD_SOURCE_FIELDS) uses.push({ field, use: 'aggregated', where: 'runtime field script (built name)' });
 
 for (const object of objects) {
   if (object.type === 'search') {
@@ -135,6 +132,17 @@ describe('fields of the Kibana saved objects', () => {
     for (const field of Object.keys(JSON.parse(String(dataView.attributes.fieldFormatMap)) as object)) {
       if (field.endsWith('_seconds')) expect(resolve(field)?.type).toBe('double');
     }
+  });
+
+  it('fills killtrace.workload, which the controls and charts aggregate, from every owner kind by copy_to', () => {
+    expect(runtimeFields).toEqual({});
+    expect(resolve(WORKLOAD_FIELD)?.type).toBe('keyword');
+    for (const field of WORKLOAD_SOURCE_FIELDS) {
+      const [, kind] = field.split('.');
+      const owner = (restartRecordMappings.properties?.kubernetes as { properties: Record<string, { properties: Record<string, { copy_to?: unknown }> }> }).properties[kind as string];
+      expect(owner?.properties.name?.copy_to, field).toBe(WORKLOAD_FIELD);
+    }
+    expect(uses.some((use) => use.field === WORKLOAD_FIELD && use.use === 'aggregated')).toBe(true);
   });
 
   it('rejects what it should: a text field is not aggregatable, a nested one not directly searchable, an unknown one missing', () => {

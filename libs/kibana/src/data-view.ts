@@ -2,36 +2,15 @@ import { SAVED_OBJECT_IDS } from './ids.js';
 import { savedObject, type SavedObject } from './saved-object.js';
 
 /**
- * `killtrace.workload`: a runtime field of the data view (not of the index), `<namespace>/<kind>/<name>` of the
- * owning workload, so one control, one saved search and one chart can address DaemonSets, Deployments,
- * StatefulSets and Jobs alike. Kibana sends it as `runtime_mappings` with every search on the data view.
- * The order prefers the Deployment over its ReplicaSet; a pod without a known owner is `<namespace>/pod/<name>`.
+ * `killtrace.workload`: the owning workload's name, whatever its kind (DaemonSet, Deployment, StatefulSet, Job).
+ * The index template fills it with `copy_to` from the owner fields (libs/elastic/src/restart-record-template.ts),
+ * so it is a plain indexed keyword: no runtime field, no script (the pinned test Elasticsearch, the integ-test
+ * distribution, has no Painless). Combine it with the namespace control when names repeat across namespaces.
  */
 export const WORKLOAD_FIELD = 'killtrace.workload';
 
-/** The index fields the workload runtime field reads, in order of preference. */
-export const WORKLOAD_SOURCE_FIELDS = [
-  'kubernetes.deployment.name',
-  'kubernetes.statefulset.name',
-  'kubernetes.daemonset.name',
-  'kubernetes.job.name',
-  'kubernetes.replicaset.name',
-] as const;
-
-export const WORKLOAD_SCRIPT = [
-  "if (doc['kubernetes.namespace'].size() == 0) { return; }",
-  "String ns = doc['kubernetes.namespace'].value;",
-  "for (String kind : ['deployment', 'statefulset', 'daemonset', 'job', 'replicaset']) {",
-  "  String f = 'kubernetes.' + kind + '.name';",
-  "  if (doc.containsKey(f) && doc[f].size() > 0) { emit(ns + '/' + kind + '/' + doc[f].value); return; }",
-  '}',
-  "if (doc['kubernetes.pod.name'].size() > 0) { emit(ns + '/pod/' + doc['kubernetes.pod.name'].value); }",
-].join('\n');
-
-/** The data view's runtime fields, as Kibana stores them (`runtimeFieldMap`) and sends them (`runtime_mappings`). */
-export const RUNTIME_FIELDS: Record<string, { type: 'keyword'; script: { source: string } }> = {
-  [WORKLOAD_FIELD]: { type: 'keyword', script: { source: WORKLOAD_SCRIPT } },
-};
+/** The record fields copied into the workload field. */
+export const WORKLOAD_SOURCE_FIELDS = ['kubernetes.deployment.name', 'kubernetes.statefulset.name', 'kubernetes.daemonset.name', 'kubernetes.job.name'] as const;
 
 /** Record fields in seconds, shown as durations ("2 minutes") instead of bare numbers. */
 export const DURATION_FIELDS = [
@@ -87,6 +66,5 @@ export function dataViewObject(alias: string): SavedObject {
     sourceFilters: '[]',
     fieldFormatMap: JSON.stringify(fieldFormatMap(alias)),
     fieldAttrs: JSON.stringify(fieldAttrs),
-    runtimeFieldMap: JSON.stringify(RUNTIME_FIELDS),
   });
 }

@@ -36,7 +36,7 @@ export const SAVED_SEARCHES: readonly SavedSearchDefinition[] = [
     id: SAVED_OBJECT_IDS.searches.workloadRestarts,
     title: "Killtrace: a workload's restarts",
     description:
-      'Every restart with its owning workload (namespace/kind/name). Pick one in the dashboard\'s Workload control, or add killtrace.workload:"<namespace>/<kind>/<name>" to the query.',
+      'Every restart of a workload (DaemonSet, Deployment, StatefulSet or Job). Pick one in the dashboard\'s Workload and Namespace controls, or add AND killtrace.workload:"<name>" to the query.',
     query: `${WORKLOAD_FIELD}:*`,
     columns: [WORKLOAD_FIELD, 'kubernetes.pod.name', 'kubernetes.container.name', 'killtrace.restart.count', 'killtrace.cause', 'killtrace.confidence', 'message'],
     sort: [['@timestamp', 'desc']],
