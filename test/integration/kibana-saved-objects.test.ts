@@ -249,6 +249,7 @@ const expectedByLens: Record<string, () => Row[]> = {
       duringInit: group.filter((r) => r.killtrace.during_init).length,
       longestUptime: maxOf(group.map((r) => r.killtrace.uptime_seconds)),
       budget: maxOf(group.map((r) => r.killtrace.probe?.budget_seconds)),
+      stepElapsed: maxOf(group.map((r) => r.killtrace.init?.step_elapsed_seconds)),
       expectedInit: maxOf(group.map((r) => r.killtrace.init?.expected_seconds)),
     })),
   [SAVED_OBJECT_IDS.lens.nodesMostKills]: () => [...countBy(records, (r) => r.kubernetes.node.name ?? MISSING)].map(([node, group]) => ({ node, kills: group.length })),
@@ -289,5 +290,6 @@ describe('Kibana Lens visualizations as Elasticsearch aggregations on the same r
     expect(host?.duringInit).toBe(7);
     expect(host?.longestUptime).toBeLessThan(60);
     expect(host?.budget).toBe(15);
+    expect(host?.stepElapsed).toBe(38.319);
   });
 });

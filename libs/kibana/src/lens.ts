@@ -74,7 +74,7 @@ export const LENS_VISUALIZATIONS: readonly LensDefinition[] = [
     id: SAVED_OBJECT_IDS.lens.uptimeVsBudget,
     title: 'Killtrace: uptime at kill against the probe budget',
     description:
-      'Per workload: how long its containers lived before a kill, the probe budget, and how long init usually takes. A longest uptime below the expected init time means init never had a chance to finish.',
+      'Per workload: probe-induced kills and how many came during init, the longest uptime at a kill next to the probe budget (an uptime of about initial delay + budget means the probe never passed once), how long the interrupted init step had run, and how long init usually takes. Kills during init equal to kills: init never got to finish.',
     visualizationType: 'lnsDatatable',
     query: lucene('killtrace.probe_induced:true'),
     columns: {
@@ -83,6 +83,7 @@ export const LENS_VISUALIZATIONS: readonly LensDefinition[] = [
       duringInit: { operationType: 'count', label: 'Killed during init', filter: lucene('killtrace.during_init:true') },
       longestUptime: { operationType: 'max', label: 'Longest uptime at kill', sourceField: 'killtrace.uptime_seconds' },
       budget: { operationType: 'max', label: 'Probe budget', sourceField: 'killtrace.probe.budget_seconds' },
+      stepElapsed: { operationType: 'max', label: 'Longest interrupted step', sourceField: 'killtrace.init.step_elapsed_seconds' },
       expectedInit: { operationType: 'max', label: 'Expected init time', sourceField: 'killtrace.init.expected_seconds' },
     },
     chart: { table: true, sortBy: 'kills' },
