@@ -38,7 +38,12 @@ const idOf = (record: RestartRecord): string => restartRecordId(record.kubernete
 /** A Kibana filter as an options-list control builds it for one selected value. */
 const phraseFilter = (field: string, value: string): object => ({ bool: { should: [{ match_phrase: { [field]: value } }], minimum_should_match: 1 } });
 
-/** The query Kibana sends for a Lucene query on the data view, with its time range and filters. */
+/**
+ * The query Kibana sends for a Lucene query on the data view, with its time range and filters: buildQueryFromLucene
+ * and decorateQuery in Kibana's packages/kbn-es-query/src/es_query (an empty query is match_all, otherwise
+ * query_string with the `query:queryString:options` advanced setting, `{ analyze_wildcard: true }` by default),
+ * and the time filter of the data view's time field (getTime, format strict_date_optional_time).
+ */
 function kibanaQuery(lucene: string, filters: object[] = []): object {
   const must = lucene.trim() === '' ? [{ match_all: {} }] : [{ query_string: { query: lucene, analyze_wildcard: true } }];
   return {
