@@ -15,13 +15,16 @@ export const KIBANA_TARGET = {
   /** Constant since Kibana 8.8, when core stopped versioning every object. */
   coreMigrationVersion: '8.8.0',
   typeMigrationVersion: {
-    // data_views: the last legacy migration (conversion to multi-namespace), before any model version.
+    // Kibana src/plugins/data_views/server/saved_objects/data_views.ts: convertToMultiNamespaceTypeVersion 8.0.0.
     'index-pattern': '8.0.0',
-    // saved_search: the conversion to multi-namespace; the searchSourceJSON/indexRefName format predates it.
+    // src/plugins/saved_search/server/saved_objects/search.ts: the same conversion; the searchSourceJSON with
+    // indexRefName format predates it.
     search: '8.0.0',
-    // lens: the last legacy migration; Lens in 8.9-8.17 exports with this version.
+    // x-pack/plugins/lens: the 8.6.0 migration renamed the datasource to `formBased` (the format written here),
+    // 8.9.0 (metric formatter) is the last legacy migration.
     lens: '8.9.0',
-    // dashboard: the last legacy migration; model versions 1 and 2 (10.1.0, 10.2.0) only add mappings.
+    // src/plugins/dashboard/server/dashboard_saved_object: schemas for 8.9.0; model versions 1 and 2 (10.1.0,
+    // 10.2.0) change no document, they only add mappings.
     dashboard: '8.9.0',
   },
 } as const;
