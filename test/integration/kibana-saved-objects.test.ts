@@ -88,6 +88,7 @@ const expectedBySearch: Record<string, (record: RestartRecord) => boolean> = {
   [SAVED_OBJECT_IDS.searches.killsDuringInit]: (r) => r.killtrace.during_init,
   [SAVED_OBJECT_IDS.searches.workloadRestarts]: (r) => workloadOf(r) !== undefined,
   [SAVED_OBJECT_IDS.searches.attributionsToReview]: (r) => r.killtrace.confidence !== 'high' || r.killtrace.cause === 'unknown',
+  [SAVED_OBJECT_IDS.searches.probeTimeouts]: (r) => /deadline exceeded|timed out/i.test(r.killtrace.probe?.last_failure_message ?? ''),
   [SAVED_OBJECT_IDS.searches.oomKills]: (r) => r.killtrace.cause === 'oom_killed',
   [SAVED_OBJECT_IDS.searches.evictions]: (r) => r.killtrace.cause === 'evicted',
 };

@@ -1,6 +1,7 @@
 import { inject } from 'vitest';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createElasticClient } from '@killtrace/elastic';
+import { killtraceSavedObjects } from '@killtrace/kibana';
 import { main } from '../../services/cli/src/main.js';
 import { startFakeKibana, type FakeKibana } from '../fakes/kibana-import-server.js';
 import { integrationConfig, uniqueSuffix } from './helpers.js';
@@ -10,6 +11,8 @@ import { integrationConfig, uniqueSuffix } from './helpers.js';
 
 const client = createElasticClient(integrationConfig().elasticsearch);
 const prefixes: string[] = [];
+const total = killtraceSavedObjects().length;
+const lensCount = killtraceSavedObjects().filter((object) => object.type === 'lens').length;
 let fake: FakeKibana | undefined;
 
 afterEach(async () => {
@@ -60,10 +63,10 @@ describe('killtrace setup', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain(`write alias ${prefix} -> ${prefix}-000001 (created)`);
-    expect(first.stdout).toContain(`Kibana ${fake.url}/s/platform/api/saved_objects/_import?overwrite=true: 13 saved objects`);
-    expect(first.stdout.match(/^ {2}created /gm)?.length).toBe(13);
+    expect(first.stdout).toContain(`Kibana ${fake.url}/s/platform/api/saved_objects/_import?overwrite=true: ${total} saved objects`);
+    expect(first.stdout.match(/^ {2}created /gm)?.length).toBe(total);
     expect(first.stdout).toContain(`  created     index-pattern  killtrace-restarts-data-view  "${prefix}"`);
-    expect(first.stdout).toContain(`Kibana: 13 of 13 imported; dashboard: ${fake.url}/s/platform/app/dashboards#/view/killtrace-restarts-dashboard`);
+    expect(first.stdout).toContain(`Kibana: ${total} of ${total} imported; dashboard: ${fake.url}/s/platform/app/dashboards#/view/killtrace-restarts-dashboard`);
     expect(first.stdout).not.toContain('changeme');
 
     // Elasticsearch: the alias points at the write index, whose mapping has the field the dashboard's controls use.
@@ -86,17 +89,17 @@ describe('killtrace setup', () => {
     const second = await setup([], env);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain(`write alias ${prefix} -> ${prefix}-000001 (already there, mapping updated)`);
-    expect(second.stdout.match(/^ {2}overwritten /gm)?.length).toBe(13);
-    expect(fake.stored.get('platform')?.size).toBe(13);
+    expect(second.stdout.match(/^ {2}overwritten /gm)?.length).toBe(total);
+    expect(fake.stored.get('platform')?.size).toBe(total);
   });
 
   it('exits 2 and names each object Kibana refused', async () => {
     fake = await startFakeKibana({ types: ['index-pattern', 'search', 'dashboard'] });
     const result = await setup([], { KILLTRACE_ELASTICSEARCH_INDEX_PREFIX: newPrefix(), KIBANA_URL: fake.url });
     expect(result.code).toBe(2);
-    expect(result.stdout.match(/^ {2}failed {6}lens /gm)?.length).toBe(5);
+    expect(result.stdout.match(/^ {2}failed {6}lens /gm)?.length).toBe(lensCount);
     expect(result.stdout).toMatch(/failed {6}dashboard +killtrace-restarts-dashboard +"Killtrace: container restarts" +\(missing_references: lens\//);
-    expect(result.stdout).toContain('Kibana: 6 of 13 saved objects failed to import');
+    expect(result.stdout).toContain(`Kibana: ${lensCount + 1} of ${total} saved objects failed to import`);
   });
 
   it('exits 2 with the HTTP status when Kibana refuses the credentials', async () => {

@@ -118,8 +118,19 @@ describe('fields of the Kibana saved objects', () => {
       .map((use) => ({ ...use, mapping: resolve(use.field) }))
       .filter((use) => use.mapping === undefined || !SEARCHABLE.has(use.mapping.type) || use.mapping.nested);
     expect(bad).toEqual([]);
-    // The Lucene queries match exact values (`killtrace.cause:oom_killed`): a text field would match words instead.
-    for (const use of uses.filter((u) => u.use === 'searched')) expect(['keyword', 'boolean'], `${use.field} in ${use.where}`).toContain(resolve(use.field)?.type);
+    // Exact values (`killtrace.cause:oom_killed`) are matched on keyword or boolean fields; words and phrases
+    // (`"deadline exceeded"`) on text fields, which are analysed. A phrase on a keyword field would match nothing.
+    for (const use of uses.filter((u) => u.use === 'searched')) {
+      const type = resolve(use.field)?.type;
+      expect(['keyword', 'boolean', 'text'], `${use.field} in ${use.where}`).toContain(type);
+    }
+    const phraseFields = objects.flatMap((object) => {
+      if (object.type !== 'search') return [];
+      const source = JSON.parse((object.attributes.kibanaSavedObjectMeta as { searchSourceJSON: string }).searchSourceJSON) as { query: { query: string } };
+      return [...source.query.query.matchAll(/([\w.@]+):\(?"/g)].map((match) => match[1] as string);
+    });
+    expect(phraseFields.length).toBeGreaterThan(0);
+    for (const field of phraseFields) expect(resolve(field)?.type, field).toBe('text');
   });
 
   it('are displayable where they are shown as columns, formats or labels', () => {

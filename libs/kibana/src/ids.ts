@@ -9,6 +9,7 @@ export const SAVED_OBJECT_IDS = {
     killsDuringInit: 'killtrace-search-kills-during-init',
     workloadRestarts: 'killtrace-search-workload-restarts',
     attributionsToReview: 'killtrace-search-attributions-to-review',
+    probeTimeouts: 'killtrace-search-probe-timeouts',
     oomKills: 'killtrace-search-oom-kills',
     evictions: 'killtrace-search-evictions',
   },

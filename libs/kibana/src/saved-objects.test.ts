@@ -28,7 +28,7 @@ describe('deploy/kibana/killtrace.ndjson', () => {
 
   it('has one JSON saved object per line, each with id, type, attributes, references and migration versions', () => {
     expect(committed.endsWith('\n')).toBe(true);
-    expect(lines.length).toBe(13);
+    expect(lines.length).toBe(14);
     for (const object of objects) {
       expect(Object.keys(object).sort()).toEqual(['attributes', 'coreMigrationVersion', 'id', 'references', 'type', 'typeMigrationVersion']);
       expect(typeof attr(object, 'title')).toBe('string');
@@ -42,6 +42,7 @@ describe('deploy/kibana/killtrace.ndjson', () => {
       'search/killtrace-search-kills-during-init',
       'search/killtrace-search-workload-restarts',
       'search/killtrace-search-attributions-to-review',
+      'search/killtrace-search-probe-timeouts',
       'search/killtrace-search-oom-kills',
       'search/killtrace-search-evictions',
       'lens/killtrace-lens-restarts-over-time-by-cause',

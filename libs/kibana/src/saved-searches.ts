@@ -51,6 +51,15 @@ export const SAVED_SEARCHES: readonly SavedSearchDefinition[] = [
     sort: [['@timestamp', 'desc']],
   },
   {
+    id: SAVED_OBJECT_IDS.searches.probeTimeouts,
+    title: 'Killtrace: probe timeouts',
+    description:
+      'Kills whose last probe failure was a timeout (the application did not answer within timeoutSeconds), as opposed to a refused connection or an error status: usually a busy or blocked process, not a dead one.',
+    query: 'killtrace.probe.last_failure_message:("deadline exceeded" OR "timed out")',
+    columns: [...WHERE, 'killtrace.probe.type', 'killtrace.probe.timeout_seconds', 'killtrace.probe.last_failure_message', 'killtrace.init.step'],
+    sort: [['@timestamp', 'desc']],
+  },
+  {
     id: SAVED_OBJECT_IDS.searches.oomKills,
     title: 'Killtrace: OOM kills',
     description: 'Containers the kernel killed for exceeding their memory limit.',
