@@ -65,7 +65,7 @@ describe('killtrace setup', () => {
     expect(first.stdout).toContain(`write alias ${prefix} -> ${prefix}-000001 (created)`);
     expect(first.stdout).toContain(`Kibana ${fake.url}/s/platform/api/saved_objects/_import?overwrite=true: ${total} saved objects`);
     expect(first.stdout.match(/^ {2}created /gm)?.length).toBe(total);
-    expect(first.stdout).toContain(`  created     index-pattern  killtrace-restarts-data-view  "${prefix}"`);
+    expect(first.stdout).toMatch(new RegExp(`^ {2}created {5}index-pattern {2}killtrace-restarts-data-view +"${prefix}"$`, 'm'));
     expect(first.stdout).toContain(`Kibana: ${total} of ${total} imported; dashboard: ${fake.url}/s/platform/app/dashboards#/view/killtrace-restarts-dashboard`);
     expect(first.stdout).not.toContain('changeme');
 

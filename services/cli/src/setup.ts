@@ -32,11 +32,12 @@ function describeTemplate(url: string, report: IndexTemplateReport, alias: strin
 
 function describeImport(report: ImportReport, baseUrl: string, space: string | undefined): string {
   const lines = [`Kibana ${shown(report.url)}: ${report.objects.length} saved objects`];
-  const width = Math.max(...report.objects.map((object) => object.type.length), 5);
+  const typeWidth = Math.max(...report.objects.map((object) => object.type.length), 5);
+  const idWidth = Math.max(...report.objects.map((object) => object.id.length), 2);
   for (const object of report.objects) {
     const title = object.title !== undefined ? `  "${object.title}"` : '';
     const error = object.error !== undefined ? `  (${object.error})` : '';
-    lines.push(`  ${object.outcome.padEnd(11)} ${object.type.padEnd(width)}  ${object.id}${title}${error}`);
+    lines.push(`  ${object.outcome.padEnd(11)} ${object.type.padEnd(typeWidth)}  ${object.id.padEnd(idWidth)}${title}${error}`.trimEnd());
   }
   const failed = report.objects.filter((object) => object.outcome === 'failed').length;
   const spacePath = space === undefined || space === 'default' ? '' : `/s/${space}`;
