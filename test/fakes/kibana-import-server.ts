@@ -13,6 +13,8 @@ export interface FakeKibanaOptions {
   credentials?: { username: string; password: string };
   /** Saved-object types this Kibana accepts (others answer `unsupported_type`). */
   types?: string[];
+  /** Answer this many requests with 503, as Kibana does while it starts (migrating its own indices). */
+  startingRequests?: number;
 }
 
 export interface ReceivedImport {
@@ -54,6 +56,7 @@ export async function startFakeKibana(options: FakeKibanaOptions = {}): Promise<
   const requests: ReceivedImport[] = [];
   const stored = new Map<string, Map<string, unknown>>();
   const types = new Set(options.types ?? DEFAULT_TYPES);
+  let starting = options.startingRequests ?? 0;
 
   const handle = async (request: IncomingMessage): Promise<[number, object, Omit<ReceivedImport, 'status'>]> => {
     const url = new URL(request.url ?? '/', 'http://kibana');
@@ -61,6 +64,10 @@ export async function startFakeKibana(options: FakeKibanaOptions = {}): Promise<
     const query = Object.fromEntries(url.searchParams);
     const received: Omit<ReceivedImport, 'status'> = { method: request.method ?? '', path: url.pathname, space: match?.[1] ?? 'default', query, headers: request.headers, fileName: undefined, objects: [] };
     const body = await readBody(request);
+    if (starting > 0) {
+      starting -= 1;
+      return [503, { statusCode: 503, error: 'Service Unavailable', message: 'Kibana server is not ready yet' }, received];
+    }
     if (match === null) return [404, { statusCode: 404, error: 'Not Found', message: 'Not Found' }, received];
     if (request.method !== 'POST') return [404, { statusCode: 404, error: 'Not Found', message: 'Not Found' }, received];
     if (options.credentials !== undefined) {

@@ -102,6 +102,22 @@ describe('killtrace setup', () => {
     expect(result.stdout).toContain(`Kibana: ${lensCount + 1} of ${total} saved objects failed to import`);
   });
 
+  it('waits for a Kibana that is still starting (503), and gives up after --kibana-wait on one that never answers', async () => {
+    fake = await startFakeKibana({ startingRequests: 2 });
+    const prefix = newPrefix();
+    const waited = await setup(['--kibana-wait', '30'], { KILLTRACE_ELASTICSEARCH_INDEX_PREFIX: prefix, KIBANA_URL: fake.url });
+    expect(waited.code).toBe(0);
+    expect(waited.stderr.match(/Kibana not ready \(KT_ERR_KIBANA_HTTP: .* answered HTTP 503: .*not ready yet.*\); retrying/g)?.length).toBe(2);
+    expect(fake.requests.map((request) => request.status)).toEqual([503, 503, 200]);
+
+    const url = fake.url;
+    await fake.close();
+    fake = undefined;
+    const gaveUp = await setup(['--kibana-wait', '0'], { KILLTRACE_ELASTICSEARCH_INDEX_PREFIX: prefix, KIBANA_URL: url });
+    expect(gaveUp.code).toBe(2);
+    expect(gaveUp.stderr).toContain(`KT_ERR_KIBANA_UNREACHABLE: cannot reach Kibana at ${url}/api/saved_objects/_import?overwrite=true`);
+  });
+
   it('exits 2 with the HTTP status when Kibana refuses the credentials', async () => {
     fake = await startFakeKibana({ credentials: { username: 'elastic', password: 'changeme' } });
     const result = await setup(['--kibana-url', fake.url], {

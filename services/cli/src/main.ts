@@ -62,6 +62,7 @@ export async function main(
     .option('--kibana-space <space>', 'Kibana space to import into (overrides KILLTRACE_KIBANA_SPACE / kibana.space)')
     .option('--no-kibana', 'install the index template only')
     .option('--replicas <n>', 'replicas of the restart indices (0 on a single-node cluster)', parseReplicas, 1)
+    .option('--kibana-wait <seconds>', 'keep retrying this long while Kibana is unreachable or starting (HTTP 503)', parseSeconds, 60)
     .action(async (flags: SetupFlags) => {
       exitCode = await runSetup(flags, io, env);
     });
@@ -89,6 +90,12 @@ function parseReplicas(value: string): number {
   const replicas = Number(value);
   if (!Number.isInteger(replicas) || replicas < 0 || replicas > 16) throw new CliError('KT_ERR_CLI_BAD_OPTION', `--replicas must be an integer from 0 to 16, got "${value}"`);
   return replicas;
+}
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600) throw new CliError('KT_ERR_CLI_BAD_OPTION', `--kibana-wait must be whole seconds from 0 to 3600, got "${value}"`);
+  return seconds;
 }
 
 function parseYear(value: string): number {

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig, type Config } from '@killtrace/config';
 import { createElasticClient, installIndexTemplate, type IndexTemplateReport } from '@killtrace/elastic';
-import { importSavedObjects, killtraceSavedObjects, SAVED_OBJECT_IDS, toNdjson, type ImportReport } from '@killtrace/kibana';
+import { importSavedObjects, KibanaAdapterError, killtraceSavedObjects, SAVED_OBJECT_IDS, toNdjson, type ImportReport, type KibanaConnection } from '@killtrace/kibana';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './errors.js';
 
 /** Flags of `killtrace setup`; each overrides the matching setting of libs/config. */
@@ -10,6 +10,8 @@ export interface SetupFlags {
   /** `--no-kibana`: install the index template only. */
   kibana: boolean;
   replicas: number;
+  /** Seconds to keep retrying while Kibana is unreachable or answers 503 (starting up). */
+  kibanaWait: number;
 }
 
 interface Io {
@@ -47,6 +49,24 @@ function describeImport(report: ImportReport, baseUrl: string, space: string | u
       : `Kibana: ${failed} of ${report.objects.length} saved objects failed to import`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** Kibana is starting (503 while it migrates its own indices) or not listening yet: worth waiting for. */
+const notReady = (error: unknown): boolean =>
+  error instanceof KibanaAdapterError && (error.code === 'KT_ERR_KIBANA_UNREACHABLE' || error.status === 503);
+
+/** Imports, retrying every 2 s for up to `waitSeconds` while Kibana is not ready; any other failure is final. */
+async function importWhenReady(connection: KibanaConnection, ndjson: string, waitSeconds: number, io: Io): Promise<ImportReport> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  for (;;) {
+    try {
+      return await importSavedObjects(connection, ndjson);
+    } catch (error) {
+      if (!notReady(error) || Date.now() >= deadline) throw error;
+      io.stderr.write(`killtrace setup: Kibana not ready (${(error as Error).message}); retrying for ${Math.ceil((deadline - Date.now()) / 1000)} s more\n`);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+  }
 }
 
 /**
@@ -88,7 +108,7 @@ export async function runSetup(flags: SetupFlags, io: Io, env: Readonly<Record<s
     return EXIT_OK;
   }
   try {
-    const report = await importSavedObjects({ ...config.kibana, url: kibanaUrl }, toNdjson(killtraceSavedObjects(alias)));
+    const report = await importWhenReady({ ...config.kibana, url: kibanaUrl }, toNdjson(killtraceSavedObjects(alias)), flags.kibanaWait, io);
     io.stdout.write(describeImport(report, kibanaUrl, config.kibana.space));
     return report.success ? EXIT_OK : EXIT_FAILED;
   } catch (error) {
