@@ -77,6 +77,15 @@ describe('the Kibana import client against the fake import API', () => {
     );
   });
 
+  it('sends credentials given in the URL as basic auth and never repeats them', async () => {
+    fake = await startFakeKibana({ credentials: { username: 'elastic', password: 's3cret' } });
+    const withCredentials = fake.url.replace('http://', 'http://elastic:s3cret@');
+    const report = await importSavedObjects({ url: withCredentials }, ndjson);
+    expect(report.success).toBe(true);
+    expect(report.url).toBe(`${fake.url}/api/saved_objects/_import?overwrite=true`);
+    await expect(importSavedObjects({ url: withCredentials.replace('s3cret', 'wrong') }, ndjson)).rejects.toThrow(/^(?!.*wrong).*HTTP 401/);
+  });
+
   it('names the URL when Kibana cannot be reached', async () => {
     fake = await startFakeKibana();
     const url = fake.url;

@@ -96,8 +96,12 @@ export async function importSavedObjects(
   ndjson: string,
   options: { fileName?: string; timeoutMs?: number } = {},
 ): Promise<ImportReport> {
-  const target = importUrl(connection.url, connection.space);
-  const url = new URL(target);
+  const url = new URL(importUrl(connection.url, connection.space));
+  // Messages and the report name the URL without credentials a user may have put in it.
+  const shown = new URL(url);
+  shown.username = '';
+  shown.password = '';
+  const target = shown.toString();
   const { boundary, body } = multipartBody(options.fileName ?? 'killtrace.ndjson', ndjson);
   const headers: Record<string, string> = {
     'kbn-xsrf': 'killtrace',
