@@ -141,6 +141,16 @@ describe('deploy/kibana/killtrace.ndjson', () => {
     expect(Object.keys(attr(dashboard, 'controlGroupInput') as object).sort()).toEqual(['chainingSystem', 'controlStyle', 'ignoreParentSettingsJSON', 'panelsJSON']);
   });
 
+  it('gives saved searches only the attributes Kibana accepts (the search type\'s schema forbids unknown keys)', () => {
+    // src/plugins/saved_search/server/saved_objects/search.ts, schemas['8.8.0'] (@kbn/config-schema objects forbid unknowns).
+    const allowed = ['title', 'description', 'columns', 'sort', 'grid', 'rowHeight', 'rowsPerPage', 'hideChart', 'breakdownField', 'kibanaSavedObjectMeta', 'isTextBasedQuery', 'usesAdHocDataView', 'timeRestore', 'timeRange', 'refreshInterval', 'viewMode', 'hideAggregatedPreview', 'hits', 'version'];
+    for (const search of objects.filter((object) => object.type === 'search')) {
+      for (const key of Object.keys(search.attributes)) expect(allowed, `${search.id}: ${key}`).toContain(key);
+      const sort = attr(search, 'sort') as string[][];
+      for (const pair of sort) expect(pair.length).toBe(2);
+    }
+  });
+
   it('names the index only in the data view, so another alias needs no other change', () => {
     const alias = 'kt-alias-probe-7f3a';
     const generated = killtraceSavedObjects(alias);
