@@ -90,7 +90,7 @@ export async function runSetup(flags: SetupFlags, io: Io, env: Readonly<Record<s
   }
 
   const alias = config.elasticsearch.indexPrefix;
-  const client = createElasticClient(config.elasticsearch, { maxRetries: 5 });
+  const client = createElasticClient(config.elasticsearch, { maxRetries: 1 });
   try {
     const report = await installIndexTemplate(client, { alias, replicas: flags.replicas });
     io.stdout.write(describeTemplate(config.elasticsearch.url, report, alias));
