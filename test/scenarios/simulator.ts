@@ -1029,7 +1029,8 @@ class Sim {
       },
       lastState: termJson(last),
       ready: false,
-      restartCount: terms.length,
+      // convertToAPIContainerStatuses: the status is the newest (dead) container's, restartCount N, lastState N's own.
+      restartCount: last.restartCount,
       started: false,
       containerID: `containerd://${last.containerId}`,
     };

@@ -3,6 +3,7 @@ import { restartRecordId } from '@killtrace/schemas';
 import { eventKey, kubeletKey, mergePodEvidence, newContainerEvidence, newerEvent, newPodEvidence, type ContainerEvidence, type PodEvidence } from './evidence.js';
 import { buildContainerRecords, type HistoryIndex } from './record-assembly.js';
 import { compileProfile, findProfile, mergeProfiles, type CompiledProfile } from './step-profiles.js';
+import { readStatus } from './status-convention.js';
 import { StepTracker } from './step-tracker.js';
 import { workloadKey } from './workload.js';
 
@@ -48,7 +49,7 @@ export interface CoverageGap {
   pod: string;
   uid: string;
   container: string;
-  /** Terminations the pod status counts (restartCount, plus one when the container is terminated now). */
+  /** Terminations the pod status counts (status-convention.ts: restartCount, plus one when the newest incarnation has ended). */
   terminations: number;
   /** Of those, how many have a record. */
   explained: number;
@@ -214,7 +215,7 @@ export class Correlator {
     for (const pod of this.pods.values()) {
       if (!pod.uid || !pod.snapshot) continue;
       for (const status of [...pod.snapshot.statuses, ...pod.snapshot.initStatuses]) {
-        const terminations = status.restartCount + (status.state.kind === 'terminated' ? 1 : 0);
+        const terminations = readStatus(status).terminationCount;
         const found = explained.get(`${pod.uid}/${status.name}`) ?? 0;
         if (terminations > found) {
           gaps.push({ namespace: pod.namespace, pod: pod.name, uid: pod.uid, container: status.name, terminations, explained: found });
@@ -396,6 +397,8 @@ export class Correlator {
     const names = new Set<string>([...pod.containers.keys()]);
     for (const status of pod.snapshot?.statuses ?? []) names.add(status.name);
     for (const status of pod.snapshot?.initStatuses ?? []) names.add(status.name);
+    // Events alone (no node access) still state kill decisions: their containers get records too.
+    for (const event of pod.events.values()) if (event.container !== undefined && event.reason === 'Killing') names.add(event.container);
     const out: RestartRecord[] = [];
     for (const name of [...names].sort()) {
       out.push(...buildContainerRecords({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history }));

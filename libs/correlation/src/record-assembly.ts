@@ -97,7 +97,9 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
   const recommendation = recommendStartupProbe({ completedSeconds: completed, killedInInitSeconds: killedInInit }, spec?.liveness);
   const probeKills = analysed.filter((a) => a.classification.cause === 'liveness_probe' || a.classification.cause === 'startup_probe');
 
-  return analysed.map((a) => toRecord(input, a, { spec, status, recommendation, probeKills, expected: completed }));
+  const isInit = spec ? spec.init : snapshot?.initStatuses.some((st) => st.name === container.name) === true;
+  const kind = isInit ? (spec?.sidecar === true ? 'sidecar' : 'init') : 'main';
+  return analysed.map((a) => toRecord(input, a, { kind, spec, status, recommendation, probeKills, expected: completed }));
 }
 
 function endOf(incarnation: Incarnation, tracker: StepTracker | undefined): number | undefined {
@@ -179,6 +181,7 @@ function failureRun(a: Analysed): ProbeFailure[] {
 }
 
 interface Context {
+  kind: 'main' | 'init' | 'sidecar';
   spec?: ContainerSpec;
   status?: ContainerStatus;
   recommendation?: StartupProbeRecommendation;
@@ -228,7 +231,9 @@ function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): Rest
     container: { id: incarnation.containerId ?? null, image: { name: image } },
     killtrace: {
       status: 'final',
-      restart: { count: k },
+      restart: { count: k, count_source: incarnation.countSource },
+      container: { kind: ctx.kind },
+      kill_event: killEventOf(incarnation),
       cause: c.cause,
       decided_by: c.decidedBy,
       confidence: c.confidence,
@@ -274,6 +279,13 @@ function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): Rest
   record.killtrace.timeline = timeline(a, run, record);
   record.message = explain(record, c);
   return record;
+}
+
+/** The aggregated Event behind this kill, when one object counts several kills. */
+function killEventOf(incarnation: Incarnation): RestartRecord['killtrace']['kill_event'] {
+  const mark = (incarnation.episode?.marks ?? []).find((m) => m.aggregate !== undefined);
+  const agg = mark?.aggregate;
+  return agg ? { count: agg.count, first_at: toIso(agg.firstAt), last_at: toIso(agg.lastAt) } : null;
 }
 
 function recommend(a: Analysed, ctx: Context, phase: string): RestartRecord['killtrace']['recommendation'] {
@@ -374,7 +386,8 @@ const CAUSE_PHRASE: Record<string, string> = {
 
 function explain(r: RestartRecord, c: Classification): string {
   const kt = r.killtrace;
-  const where = `Container ${r.kubernetes.container.name} of pod ${r.kubernetes.namespace}/${r.kubernetes.pod.name}${r.kubernetes.node.name ? ` on ${r.kubernetes.node.name}` : ''} (restart ${kt.restart.count})`;
+  const kindWord = kt.container.kind === 'sidecar' ? 'Sidecar container' : kt.container.kind === 'init' ? 'Init container' : 'Container';
+  const where = `${kindWord} ${r.kubernetes.container.name} of pod ${r.kubernetes.namespace}/${r.kubernetes.pod.name}${r.kubernetes.node.name ? ` on ${r.kubernetes.node.name}` : ''} (restart ${kt.restart.count})`;
   const parts = [`${where} was ${CAUSE_PHRASE[c.cause] ?? c.cause}`];
   if (kt.probe_induced && kt.probe.budget_seconds !== null) {
     const failures = kt.probe.failures !== null ? `${kt.probe.failures} failed ${kt.probe.type} probes` : `failed ${kt.probe.type} probes`;
@@ -394,6 +407,17 @@ function explain(r: RestartRecord, c: Classification): string {
     sentence += ` Its last log line ("${truncate(kt.log.last_line, 100)}") came ${formatSeconds(kt.log.silence_seconds)} before the ${kt.killed_at ? 'kill' : 'end'}.`;
   }
   if (kt.exit_code !== null) sentence += ` Exit code ${kt.exit_code}${kt.reason ? ` (${kt.reason})` : ''}.`;
+  if (kt.exit_code === 137 && kt.killed_at !== null && c.decidedBy === 'kubelet' && kt.reason !== 'OOMKilled') {
+    sentence += ' Exit 137 after the kill decision: it did not stop within the grace period after SIGTERM, so the runtime sent SIGKILL.';
+  }
+  if (kt.kill_event) {
+    sentence += ` This kill is one of ${kt.kill_event.count} that one aggregated Killing event counts (the first at ${kt.kill_event.first_at}, the last at ${kt.kill_event.last_at}).`;
+  }
+  if (kt.restart.count_source === 'fallback') {
+    sentence += ' No evidence names its restart count (no pod status, log file or Started event counts): the kills shown are numbered from 0 in time order.';
+  } else if (kt.restart.count_source === 'event_counts') {
+    sentence += ' Its restart count is inferred from the Started/Killing event counts.';
+  }
   sentence += ` Confidence ${kt.confidence}: ${c.reasoning}.`;
   if (kt.recommendation.text) sentence += ` ${kt.recommendation.text}`;
   return sentence;

@@ -51,7 +51,9 @@ export const restartRecordMappings: estypes.MappingTypeMapping = {
     container: object({ id: keyword, image: named }),
     killtrace: object({
       status: keyword,
-      restart: object({ count: long }),
+      restart: object({ count: long, count_source: keyword }),
+      container: object({ kind: keyword }),
+      kill_event: object({ count: long, first_at: date, last_at: date }),
       cause: keyword,
       decided_by: keyword,
       confidence: keyword,

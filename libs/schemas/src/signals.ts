@@ -45,6 +45,8 @@ export const containerSpecSchema = z.object({
   image: z.string().optional(),
   /** True for `initContainers` (they have no probes and run before the app containers). */
   init: z.boolean().default(false),
+  /** An init container with `restartPolicy: Always` (a native sidecar, Kubernetes 1.29+): it runs beside the app containers. */
+  sidecar: z.boolean().optional(),
   liveness: probeSpecSchema.optional(),
   startup: probeSpecSchema.optional(),
   readiness: probeSpecSchema.optional(),
