@@ -77,7 +77,8 @@ While it starts, the agent probes the host (\`Start probe host info\`), binds ev
   ~45 s after start, so the kubelet kills the agent (\`Container host failed liveness probe, will be restarted\`, SIGTERM,
   \`received signal terminated, exiting\`, exit 143) while it is binding the third GPU, every time. Back-off grows
   10 s, 20 s, 40 s, 80 s, 160 s, 300 s; at collection the pod is in \`CrashLoopBackOff\` ("back-off 5m0s") with
-  restartCount ${kills.length}. The first kill: started ${first?.startedAt ?? '?'}, killed ${first?.killedAt ?? '?'} in step \`${first?.step ?? '?'}\`.
+  restartCount ${kills.length - 1} and, in \`lastState\`, the termination of that same incarnation ${kills.length - 1}
+  (the kubelet's convention while a container waits in back-off). The first kill: started ${first?.startedAt ?? '?'}, killed ${first?.killedAt ?? '?'} in step \`${first?.step ?? '?'}\`.
 - **gpu-node-2** (1 GPU, bound in ~15 s): init finishes ~24 s after start, before probing begins; runs fine.
 - **cpu-node-1** (no GPU, slower local storage scan): ready ~12 s after start; runs fine.
 

@@ -106,6 +106,8 @@ interface Termination {
   killEmission?: EventEmission;
   unhealthyEmissions: EventEmission[];
   kubeletKill: boolean;
+  /** The PLEG death line was followed by a back-off line naming the container (before collection). */
+  backOffLogged?: boolean;
 }
 
 interface ContainerRun {
@@ -653,6 +655,8 @@ class Sim {
       while (sync < Math.min(nextStart - 100_000, limit)) {
         this.kubeletEvent(pod, sync, 'BackOff', `Back-off restarting failed container ${c.name} in pod ${pod.desc.name}_${pod.desc.namespace}(${pod.uid})`, 'Warning', c.name);
         const msg = `back-off ${goDuration(backoffS)} restarting failed container=${c.name} pod=${pod.desc.name}_${pod.desc.namespace}(${pod.uid})`;
+        const latest = run.terminations[run.terminations.length - 1];
+        if (latest && sync + 200 - died <= 5 * S) latest.backOffLogged = true;
         this.journal(node, {
           at: sync + 200,
           severity: 'E',
@@ -1058,6 +1062,7 @@ class Sim {
             killEvent: visible(t.killEmission),
             unhealthyEvents: eventsOn ? t.unhealthyEmissions.filter((e) => e.written && e.object && keptEvents.has(e.object)).length : 0,
             kubeletKill: journalOn && t.kubeletKill,
+            kubeletDeath: journalOn && !t.kubeletKill && t.backOffLogged === true,
             podStatus,
             logFile,
           };
@@ -1139,7 +1144,8 @@ export function confidenceFor(cause: Cause, ev: TerminationTruth['evidence'], jo
     case 'stopped':
       return ev.killEvent || ev.kubeletKill || (ev.podStatus !== 'none' && cause !== 'stopped') ? 'high' : 'low';
     case 'app_exit':
-      return ev.podStatus !== 'none' ? 'high' : ev.logFile ? 'medium' : 'low';
+      // A journal that covers the run and records no kill decision says the process ended by itself.
+      return ev.podStatus !== 'none' ? 'high' : ev.logFile || ev.kubeletDeath ? 'medium' : 'low';
     default:
       return 'low';
   }

@@ -194,6 +194,11 @@ export interface TerminationTruth {
     unhealthyEvents: number;
     /** The kubelet journal holds the kill decision (or the eviction/shutdown line). */
     kubeletKill: boolean;
+    /**
+     * The journal holds this death's PLEG `ContainerDied` line followed by the back-off line naming the container
+     * (what ties a dead container to its name when its log file is gone), and no kill decision.
+     */
+    kubeletDeath: boolean;
     /** Where pods.json shows this termination: `state` (final), `lastState` (the last one), or nowhere. */
     podStatus: 'state' | 'lastState' | 'none';
     /** The incarnation's log file is in the bundle. */

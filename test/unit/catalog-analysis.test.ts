@@ -35,7 +35,7 @@ describe.each(Object.entries(CATALOG))('scenario %s', (name, scenario) => {
     for (const t of sim.truth) {
       const label = `${name}: ${t.pod}/${t.container} #${t.restartCount}`;
       const record = recordFor(result.records, t);
-      const evidenced = t.evidence.killEvent || t.evidence.kubeletKill || t.evidence.podStatus !== 'none' || t.evidence.logFile || t.evidence.unhealthyEvents > 0;
+      const evidenced = t.evidence.killEvent || t.evidence.kubeletKill || t.evidence.kubeletDeath || t.evidence.podStatus !== 'none' || t.evidence.logFile || t.evidence.unhealthyEvents > 0;
       if (!evidenced) continue;
       expect(record, `${label}: no record`).toBeDefined();
       if (!record) continue;

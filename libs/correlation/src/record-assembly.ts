@@ -46,6 +46,7 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
   if (status?.containerId) knownIds.add(status.containerId);
   if (status?.lastTerminated?.containerId) knownIds.add(status.lastTerminated.containerId);
   if (status?.state.kind === 'terminated' && status.state.containerId) knownIds.add(status.state.containerId);
+  for (const id of idsTiedByBackOff(pod, container.name)) knownIds.add(id);
   const pleg = pod.podKubelet.filter((s) => (s.action === 'container_died' || s.action === 'container_started') && s.containerId && knownIds.has(s.containerId));
   const kubelet = [...container.kubelet, ...pleg].sort((a, b) => a.at - b.at);
   const view: ContainerEvidence = { name: container.name, kubelet, logs: container.logs };
@@ -70,6 +71,8 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
     const endAt = endOf(incarnation, tracker);
     const from = incarnation.startedAt !== undefined ? incarnation.startedAt - EVENT_SLACK_MS : previousEnd;
     const failures = probeFailures(kubelet, containerEvents, from, endAt);
+    // A start the journal itself records (PLEG ContainerStarted) is inside the journal's span by definition.
+    const coverFrom = incarnation.startSource === 'kubelet_log' ? incarnation.startedAt : from;
     const classification = classifyTermination({
       incarnation,
       pod: snapshot,
@@ -81,7 +84,7 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
       startup: spec?.startup,
       endAt,
       isNewest: incarnation.restartCount === newest,
-      journalCovers: journalFrom !== undefined && journalTo !== undefined && from !== undefined && endAt !== undefined && journalFrom <= from && journalTo >= endAt,
+      journalCovers: journalFrom !== undefined && journalTo !== undefined && coverFrom !== undefined && endAt !== undefined && journalFrom <= coverFrom && journalTo >= endAt,
     });
     const probe = classification.probeType === 'startup' ? spec?.startup : classification.probeType === 'liveness' ? spec?.liveness : undefined;
     analysed.push({ incarnation, classification, endAt, failures, tracker, probe, initializing: initializing(classification, incarnation, tracker, spec, endAt) });
@@ -101,6 +104,33 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
   const kind = isInit ? (spec?.sidecar === true ? 'sidecar' : 'init') : 'main';
   return analysed.map((a) => toRecord(input, a, { kind, spec, status, recommendation, probeKills, expected: completed }));
 }
+
+/**
+ * Ids of dead containers whose PLEG `ContainerDied` line names no container (PLEG events carry only ids) but is
+ * followed within seconds by the kubelet's back-off line naming this container alone: the pod worker's next sync
+ * after a death is the one that refuses to restart it (`back-off 20s restarting failed container=X`). Ties a
+ * death to its container when its log file is gone.
+ */
+function idsTiedByBackOff(pod: PodEvidence, name: string): string[] {
+  const owned = new Set<string>();
+  for (const c of pod.containers.values()) for (const s of c.kubelet) if (s.containerId) owned.add(s.containerId);
+  for (const st of [...(pod.snapshot?.statuses ?? []), ...(pod.snapshot?.initStatuses ?? [])]) {
+    if (st.containerId) owned.add(st.containerId);
+    if (st.lastTerminated?.containerId) owned.add(st.lastTerminated.containerId);
+  }
+  const backOffs: Array<{ at: number; container: string }> = [];
+  for (const c of pod.containers.values()) for (const s of c.kubelet) if (s.action === 'crash_loop_back_off') backOffs.push({ at: s.at, container: c.name });
+  const out: string[] = [];
+  for (const died of pod.podKubelet) {
+    if (died.action !== 'container_died' || !died.containerId || owned.has(died.containerId)) continue;
+    const names = new Set(backOffs.filter((b) => b.at >= died.at && b.at <= died.at + BACK_OFF_SYNC_MS).map((b) => b.container));
+    if (names.size === 1 && names.has(name)) out.push(died.containerId);
+  }
+  return out;
+}
+
+/** How soon after a PLEG death the pod worker's sync logs the back-off (it is woken by the PLEG event). */
+const BACK_OFF_SYNC_MS = 5000;
 
 function endOf(incarnation: Incarnation, tracker: StepTracker | undefined): number | undefined {
   const marks = incarnation.episode?.marks ?? [];
