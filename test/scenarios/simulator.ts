@@ -313,7 +313,7 @@ class Sim {
       uid: pod.uid,
       resourceVersion: pod.rv,
     };
-    if (container) o.fieldPath = `spec.containers{${container}}`;
+    if (container) o.fieldPath = pod.desc.containers.find((c) => c.name === container)?.sidecar === true ? `spec.initContainers{${container}}` : `spec.containers{${container}}`;
     return o;
   }
 
@@ -544,7 +544,8 @@ class Sim {
         probeType = probes.kill.type;
         cause = probeType === 'liveness' ? 'liveness_probe' : 'startup_probe';
         decidedBy = 'kubelet';
-        const message = `Container ${c.name} failed ${probeType} probe, will be restarted`;
+        // computeInitContainerActions words a sidecar's kill without ", will be restarted".
+        const message = c.sidecar ? `Init container ${c.name} failed ${probeType} probe` : `Container ${c.name} failed ${probeType} probe, will be restarted`;
         this.journal(node, { at: killAt, severity: 'I', site: 'kubelet.go:2542', msg: 'SyncLoop (probe)', kv: [['probe', probeType], ['status', 'unhealthy'], ['pod', ref]] });
         this.journal(node, {
           at: killAt + 300,
@@ -574,8 +575,14 @@ class Sim {
             reason: 'SystemOOM',
             message: `System OOM encountered, victim process: ${c.image.replace(/^.*\//, '').replace(/:.*$/, '')}, pid: ${4000 + Math.floor(this.random() * 60000)}`,
           });
+        } else if (d.end?.kind === 'sigkill') {
+          exitCode = 137;
+          reason = 'Error';
+          cause = 'oom_killed';
+          decidedBy = 'kernel';
+          killAt = selfEnd;
         } else {
-          exitCode = d.end?.exitCode ?? 0;
+          exitCode = d.end?.kind === 'exit' ? d.end.exitCode : 0;
           reason = exitCode === 0 ? 'Completed' : 'Error';
         }
       } else if (podEndAt !== undefined && podEndAt <= this.endUs) {
@@ -613,7 +620,7 @@ class Sim {
         reason = exitCode === 0 ? 'Completed' : 'Error';
         if (selfEnd < finish) {
           finish = selfEnd;
-          exitCode = d.end?.kind === 'oom' ? 137 : d.end?.exitCode ?? 0;
+          exitCode = d.end?.kind === 'exit' ? d.end.exitCode : 137;
         }
       }
       const lines = this.appLines(d, start, finish, sigtermAt);
@@ -849,7 +856,8 @@ class Sim {
 
   podJson(pod: PodRun): Record<string, unknown> {
     const d = pod.desc;
-    const statuses = pod.containers.map((run) => this.containerStatus(pod, run));
+    const statuses = pod.containers.filter((run) => !run.desc.sidecar).map((run) => this.containerStatus(pod, run));
+    const initStatuses = pod.containers.filter((run) => run.desc.sidecar).map((run) => this.containerStatus(pod, run));
     const terminal = pod.endedAt !== undefined;
     const allReadyNow = !terminal && pod.containers.every((r) => r.running?.ready === true);
     const transitions = pod.containers.flatMap((r) => r.readyTransitions.map((t) => t.at)).sort((a, b) => a - b);
@@ -940,6 +948,7 @@ class Sim {
       podIPs: [{ ip: pod.ip }],
       startTime: isoSeconds(pod.startTime),
       containerStatuses: statuses,
+      ...(initStatuses.length > 0 ? { initContainerStatuses: initStatuses } : {}),
       qosClass: 'Burstable',
     };
     if (pod.endKind === 'evicted') {
@@ -954,7 +963,8 @@ class Sim {
       kind: 'Pod',
       metadata,
       spec: {
-        containers: d.containers.map((c) => ({
+        ...(d.containers.some((c) => c.sidecar) ? { initContainers: d.containers.filter((c) => c.sidecar).map((c) => ({ ...this.containerSpecJson(c), restartPolicy: 'Always' })) } : {}),
+        containers: d.containers.filter((c) => !c.sidecar).map((c) => ({
           name: c.name,
           image: c.image,
           imagePullPolicy: 'IfNotPresent',
@@ -980,6 +990,20 @@ class Sim {
         priority: 0,
       },
       status,
+    };
+  }
+
+  containerSpecJson(c: ContainerDesc): Record<string, unknown> {
+    return {
+      name: c.name,
+      image: c.image,
+      imagePullPolicy: 'IfNotPresent',
+      ...(c.livenessProbe ? { livenessProbe: probeAsApi(c.livenessProbe) } : {}),
+      ...(c.readinessProbe ? { readinessProbe: probeAsApi(c.readinessProbe) } : {}),
+      ...(c.startupProbe ? { startupProbe: probeAsApi(c.startupProbe) } : {}),
+      resources: {},
+      terminationMessagePath: '/dev/termination-log',
+      terminationMessagePolicy: 'File',
     };
   }
 
@@ -1092,7 +1116,7 @@ class Sim {
           }
           const respondsAfter = t.desc.respondsAfter === undefined ? 0 : t.desc.respondsAfter;
           const duringInit = tagged ? !readySeen : respondsAfter === null || ref < t.startedAt + respondsAfter * S;
-          const expectedConfidence = confidenceFor(t.cause, evidence, t.failures.length > 0 && journalOn);
+          const expectedConfidence = confidenceFor(t.cause, evidence, t.failures.length > 0 && journalOn, t.reason);
           out.push({
             namespace: pod.desc.namespace,
             pod: pod.desc.name,
@@ -1130,14 +1154,15 @@ class Sim {
 }
 
 /** The confidence a correct analyser reaches from what the bundle shows (CONTRACT.md `killtrace.confidence`). */
-export function confidenceFor(cause: Cause, ev: TerminationTruth['evidence'], journalFailures: boolean): Confidence {
+export function confidenceFor(cause: Cause, ev: TerminationTruth['evidence'], journalFailures: boolean, reason?: TerminationTruth['reason']): Confidence {
   switch (cause) {
     case 'liveness_probe':
     case 'startup_probe':
       if (ev.killEvent || ev.kubeletKill) return 'high';
       return ev.unhealthyEvents > 0 || journalFailures ? 'medium' : 'low';
     case 'oom_killed':
-      return ev.podStatus !== 'none' ? 'high' : 'low';
+      // Only the status' reason OOMKilled states it; a bare 137 only points at the OOM killer.
+      return ev.podStatus !== 'none' && reason !== 'Error' ? 'high' : 'low';
     case 'evicted':
     case 'preempted':
     case 'node_shutdown':

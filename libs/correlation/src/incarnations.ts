@@ -142,7 +142,10 @@ const SOURCE_RANK: CountSource[] = ['container_id', 'log_file', 'start_time', 'p
 const better = (a: CountSource, b: CountSource): CountSource => (SOURCE_RANK.indexOf(a) <= SOURCE_RANK.indexOf(b) ? a : b);
 
 /** Restart counts that evidence names explicitly: pod status, log files, container ids. */
-function collectAnchors(container: ContainerEvidence, status: ContainerStatus | undefined, events: EventSignal[]): Map<number, Anchor> {
+/** How long after the pod's startTime its first container start can come (image pull, init containers). */
+const FIRST_START_WINDOW_MS = 10 * 60_000;
+
+function collectAnchors(container: ContainerEvidence, status: ContainerStatus | undefined, events: EventSignal[], podStart: number | undefined): Map<number, Anchor> {
   const anchors = new Map<number, Anchor>();
   const anchor = (k: number, source: CountSource): Anchor => {
     let a = anchors.get(k);
@@ -177,9 +180,15 @@ function collectAnchors(container: ContainerEvidence, status: ContainerStatus | 
   // Aggregated Started events: firstTimestamp is the first start, lastTimestamp the latest, count the starts
   // (client-go's event aggregation). They name incarnations only when they agree with the status (or there is none).
   const started = events.filter((e) => e.reason === 'Started' && e.container === container.name).sort((x, y) => y.count - x.count)[0];
-  if (started && (status === undefined || started.count === view.terminationCount + (view.running ? 1 : 0))) {
+  const consistent = started !== undefined && (status === undefined || started.count === view.terminationCount + (view.running ? 1 : 0));
+  // Even when rate limiting lost some starts, the object's firstTimestamp is the first start if the pod is young
+  // enough for that object to be the first one (minutes after the pod's startTime: image pull, init containers).
+  const firstIsZero = started?.firstAt !== undefined && (consistent || (podStart !== undefined && started.firstAt >= podStart && started.firstAt - podStart <= FIRST_START_WINDOW_MS));
+  if (started && firstIsZero) {
     const first = anchor(0, 'event_counts');
     if (first.start === undefined && started.firstAt !== undefined) setStart(first, started.firstAt, 'event');
+  }
+  if (started && consistent) {
     if (started.count > 1) {
       const latest = anchor(started.count - 1, 'event_counts');
       if (latest.start === undefined) setStart(latest, started.lastAt, 'event');
@@ -215,8 +224,8 @@ function logFileStartingAt(container: ContainerEvidence, startedAt: number | und
 }
 
 /** Reconstructs the incarnations of one container that ended, each with its termination episode. */
-export function assembleIncarnations(container: ContainerEvidence, events: EventSignal[], status: ContainerStatus | undefined, graceSeconds = DEFAULT_GRACE_SECONDS): Incarnation[] {
-  const anchors = collectAnchors(container, status, events);
+export function assembleIncarnations(container: ContainerEvidence, events: EventSignal[], status: ContainerStatus | undefined, podStart?: number, graceSeconds = DEFAULT_GRACE_SECONDS): Incarnation[] {
+  const anchors = collectAnchors(container, status, events, podStart);
   const episodes = buildEpisodes(collectMarks(container, events, status), graceSeconds);
   const idToK = new Map<string, number>();
   for (const a of anchors.values()) if (a.containerId) idToK.set(a.containerId, a.restartCount);

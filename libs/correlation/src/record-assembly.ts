@@ -51,7 +51,7 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
   const kubelet = [...container.kubelet, ...pleg].sort((a, b) => a.at - b.at);
   const view: ContainerEvidence = { name: container.name, kubelet, logs: container.logs };
 
-  const incarnations = assembleIncarnations(view, containerEvents, status);
+  const incarnations = assembleIncarnations(view, containerEvents, status, snapshot?.startTime);
   if (incarnations.length === 0) return [];
   const newest = Math.max(...incarnations.map((i) => i.restartCount));
 
@@ -64,6 +64,7 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
     if (journalTo === undefined || line.at > journalTo) journalTo = line.at;
   }
 
+  const oomSibling = incarnations.find((i) => i.terminated?.reason === 'OOMKilled')?.restartCount;
   const analysed: Analysed[] = [];
   let previousEnd: number | undefined;
   for (const incarnation of incarnations) {
@@ -84,6 +85,7 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
       startup: spec?.startup,
       endAt,
       isNewest: incarnation.restartCount === newest,
+      oomSibling: oomSibling !== incarnation.restartCount ? oomSibling : undefined,
       journalCovers: journalFrom !== undefined && journalTo !== undefined && coverFrom !== undefined && endAt !== undefined && journalFrom <= coverFrom && journalTo >= endAt,
     });
     const probe = classification.probeType === 'startup' ? spec?.startup : classification.probeType === 'liveness' ? spec?.liveness : undefined;
@@ -171,7 +173,19 @@ function initializing(c: Classification, incarnation: Incarnation, tracker: Step
   // Liveness probes only run once a startupProbe has succeeded: a liveness kill came after init.
   if (c.cause === 'liveness_probe' && spec?.startup) return false;
   if (c.cause === 'liveness_probe' && neverPassed(incarnation, spec?.liveness, at)) return true;
+  if (c.cause === 'liveness_probe' && ranPastInit(incarnation, spec?.liveness, at)) return false;
   return undefined;
+}
+
+/**
+ * True when a liveness kill came long after the earliest moment the probe allows: the kill follows
+ * failureThreshold consecutive failures, so a kill later than two full failure runs after the initial delay means
+ * the probe passed before; the app was up and serving, and the kill is a running-service failure.
+ */
+export function ranPastInit(incarnation: Incarnation, probe: ProbeSpec | undefined, killAt: number | undefined): boolean {
+  if (!probe || incarnation.startedAt === undefined || killAt === undefined) return false;
+  const uptime = (killAt - incarnation.startedAt) / 1000;
+  return uptime > probe.initialDelaySeconds + 2 * probe.failureThreshold * probe.periodSeconds + probe.timeoutSeconds + EVENT_SLACK_MS / 1000;
 }
 
 /**
@@ -343,12 +357,23 @@ function recommend(a: Analysed, ctx: Context, phase: string): RestartRecord['kil
   return { text, startup_probe: null, basis: null, what_if: null };
 }
 
+/** Advice for a probe kill of a service that was up: about the probe's check, timeout and threshold, not init. */
+function runningAdvice(c: Classification, a: Analysed): string {
+  const p = a.probe;
+  const start = a.incarnation.startedAt;
+  const at = c.killedAt ?? a.endAt;
+  const ran = start !== undefined && at !== undefined ? ` after ${formatSeconds(secondsBetween(start, at))} of service` : '';
+  const check = p?.target ? ` (${p.target})` : '';
+  const tolerance = p ? ` timeoutSeconds (${p.timeoutSeconds} s) and failureThreshold x periodSeconds (${p.failureThreshold} x ${p.periodSeconds} s)` : ' timeoutSeconds and failureThreshold';
+  return `The ${c.probeType ?? 'liveness'} probe killed a service that was up${ran}: a running-service failure (deadlock, overload, a dependency it waits on), not a slow start. Find out why its check${check} stopped answering (see its last lines); check that the probe tests the process itself rather than its dependencies, and whether${tolerance} fit the pauses it can have. A startupProbe would not change this.`;
+}
+
 function adviceFor(c: Classification, a: Analysed): string {
   switch (c.cause) {
     case 'liveness_probe':
     case 'startup_probe':
       return a.initializing === false
-        ? `The ${c.probeType ?? 'liveness'} probe failed while the app was running: find out why it stopped answering (see its last lines); if such pauses are expected, raise timeoutSeconds or failureThreshold.`
+        ? runningAdvice(c, a)
         : `The ${c.probeType ?? 'liveness'} probe killed it; without a step profile or history Killtrace cannot tell whether init was still running. Compare the uptime with the probe's budget, and add a startupProbe if init can take longer.`;
     case 'oom_killed':
       return 'The kernel OOM killer ended it: raise the memory limit or reduce the memory the app needs; no probe change will help.';
