@@ -28,6 +28,7 @@ function record(podUid: string, restartCount: number): RestartRecord {
       restart: { count: restartCount, count_source: 'log_file' },
       container: { kind: 'main' },
       kill_event: null,
+      prestop_outlived_grace: false,
       cause: 'liveness_probe',
       decided_by: 'kubelet',
       confidence: 'high',

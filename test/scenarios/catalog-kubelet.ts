@@ -232,6 +232,62 @@ export function longRunningLivenessKill(): Scenario {
   };
 }
 
+/**
+ * A deletion whose preStop hook (a 60 s drain) outlives the 10 s grace period: the kubelet stops waiting, sends
+ * SIGTERM with the 2 s minimum left; the app exits 143. A finalizer keeps the pod visible.
+ */
+export function preStopOutlivesGrace(): Scenario {
+  const p = rs('gateway', '1f0e9d8c7', 'h2j5k', 'edge');
+  return {
+    name: 'prestop-outlives-grace',
+    start: START,
+    durationSeconds: 150,
+    pods: [
+      {
+        ...p,
+        node: 'worker-4',
+        terminationGracePeriodSeconds: 10,
+        finalizers: ['edge.acme.io/drain'],
+        end: { kind: 'deleted', at: 100 },
+        containers: [{ name: 'gateway', image: 'ghcr.io/acme/gateway:1.9.0', preStopSeconds: 60, incarnations: [{ log: [{ at: 0.3, text: json('info', 'gateway ready'), ready: true }], sigterm: { exitAfter: 0.5 } }] }],
+      },
+    ],
+    expect: [{ pod: p.name, container: 'gateway', restartCount: 0, cause: 'stopped', confidence: 'high', step: null, exitCode: 143, duringInit: false, countSource: 'container_id', kind: 'main', preStopOutlivedGrace: true, messageIncludes: 'preStop hook outlived the grace period (10 s)' }],
+  };
+}
+
+/**
+ * Seen ready (the journal's "SyncLoop (probe)" readiness ready line), then hung: the liveness kill ~45 s in is
+ * neither at the probe's earliest moment nor far past it, so only the readiness success says init was over.
+ */
+export function seenReadyLivenessKill(): Scenario {
+  const p = rs('quotes', '0e9d8c7b6', 'm3n6p', 'shop');
+  return {
+    name: 'seen-ready-liveness-kill',
+    start: START,
+    durationSeconds: 80,
+    pods: [
+      {
+        ...p,
+        node: 'worker-5',
+        containers: [
+          {
+            name: 'quotes',
+            image: 'ghcr.io/acme/quotes:2.2.0',
+            livenessProbe: { httpGet: { path: '/livez', port: 8080 }, periodSeconds: 10, failureThreshold: 3 },
+            readinessProbe: { httpGet: { path: '/readyz', port: 8080 }, periodSeconds: 2 },
+            incarnations: [
+              { log: [{ at: 0.4, text: json('info', 'quotes listening on :8080') }, { at: 14, text: json('warn', 'upstream pricing feed stalled') }], hangsAt: 15, failure: 'timeout' },
+              { log: [{ at: 0.4, text: json('info', 'quotes listening on :8080') }] },
+            ],
+          },
+        ],
+      },
+    ],
+    expect: [{ pod: p.name, container: 'quotes', restartCount: 0, cause: 'liveness_probe', confidence: 'high', step: null, exitCode: 143, duringInit: false, phase: 'running', countSource: 'container_id', kind: 'main', messageExcludes: 'Add a startupProbe' }],
+  };
+}
+
 /** The scenarios of this file by name. */
 export const KUBELET_CONVENTION_CATALOG: Record<string, () => Scenario> = {
   'first-crash-waiting': firstCrashWaiting,
@@ -242,4 +298,6 @@ export const KUBELET_CONVENTION_CATALOG: Record<string, () => Scenario> = {
   'events-only': eventsOnly,
   'events-and-pods': eventsAndPods,
   'long-running-liveness-kill': longRunningLivenessKill,
+  'prestop-outlives-grace': preStopOutlivesGrace,
+  'seen-ready-liveness-kill': seenReadyLivenessKill,
 };

@@ -538,6 +538,7 @@ class Sim {
       let kubeletKill = false;
       const tag = `${pod.uid}/${c.name}/${n}`;
       let sigtermAt: number | null = null;
+      let stopGrace = grace;
 
       if (probes.kill && probes.kill.at < Math.min(selfEnd, limit)) {
         killAt = probes.kill.at;
@@ -558,7 +559,7 @@ class Sim {
         kubeletKill = this.endUs >= killAt;
         killEmission = this.kubeletEvent(pod, killAt + 350, 'Killing', message, 'Normal', c.name);
         this.killLine(pod, c.name, containerId, killAt + 360, grace);
-        sigtermAt = killAt + 5_000;
+        ({ sigtermAt, stopGrace } = this.preStop(pod, c, containerId, killAt + 5_000, grace));
       } else if (selfEnd < limit) {
         finish = selfEnd;
         if (d.end?.kind === 'oom') {
@@ -599,7 +600,7 @@ class Sim {
         }
         this.killLine(pod, c.name, containerId, k.killAt + 200, grace);
         kubeletKill = true;
-        sigtermAt = k.killAt + 5_000;
+        ({ sigtermAt, stopGrace } = this.preStop(pod, c, containerId, k.killAt + 5_000, grace));
       } else {
         // Still running at collection.
         const lines = this.appLines(d, start, this.endUs, null);
@@ -611,7 +612,7 @@ class Sim {
       if (sigtermAt !== null) {
         const st = d.sigterm ?? { exitAfter: 0.2 };
         if ('ignore' in st) {
-          finish = sigtermAt + grace * S + 20_000;
+          finish = sigtermAt + stopGrace * S + 20_000;
           exitCode = 137;
         } else {
           finish = sigtermAt + Math.round(st.exitAfter * S);
@@ -692,6 +693,25 @@ class Sim {
     return run;
   }
 
+  /**
+   * killContainer runs the preStop hook first and waits for it up to the grace period (executePreStopHook), then
+   * sends SIGTERM with what is left of the grace, at least minimumGracePeriodInSeconds (2 s).
+   */
+  preStop(pod: PodRun, c: ContainerDesc, containerId: string, at: number, grace: number): { sigtermAt: number; stopGrace: number } {
+    if (c.preStopSeconds === undefined) return { sigtermAt: at, stopGrace: grace };
+    const waited = Math.min(c.preStopSeconds, grace);
+    if (c.preStopSeconds >= grace) {
+      this.journal(pod.desc.node, {
+        at: at + grace * S,
+        severity: 'I',
+        site: 'kuberuntime_container.go:691',
+        msg: 'PreStop hook not completed in grace period',
+        kv: [['pod', this.podRef(pod)], ['podUID', pod.uid], ['containerName', c.name], ['containerID', `containerd://${containerId}`], ['gracePeriod', grace]],
+      });
+    }
+    return { sigtermAt: at + Math.round(waited * S), stopGrace: Math.max(grace - Math.floor(waited), 2) };
+  }
+
   killLine(pod: PodRun, container: string, containerId: string, at: number, grace: number): void {
     this.journal(pod.desc.node, {
       at,
@@ -766,6 +786,7 @@ class Sim {
       if (ok) {
         if (tk.kind === 'startup') {
           startedAt = tk.at + 3_000;
+          this.journal(node, { at: startedAt, severity: 'I', site: 'kubelet.go:2553', msg: 'SyncLoop (probe)', kv: [['probe', 'startup'], ['status', 'started'], ['pod', ref]] });
           if (!c.readinessProbe) {
             ready = true;
             run.readyTransitions.push({ at: startedAt, ready: true });
@@ -779,6 +800,7 @@ class Sim {
           if (!ready && runs.readinessOk >= nums.successThreshold) {
             ready = true;
             run.readyTransitions.push({ at: tk.at + 3_000, ready: true });
+            this.journal(node, { at: tk.at + 3_000, severity: 'I', site: 'kubelet.go:2544', msg: 'SyncLoop (probe)', kv: [['probe', 'readiness'], ['status', 'ready'], ['pod', ref]] });
           }
         }
         continue;

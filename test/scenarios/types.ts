@@ -78,6 +78,8 @@ export interface ContainerDesc {
   image: string;
   /** A native sidecar: an init container with `restartPolicy: Always` (Kubernetes 1.29+). */
   sidecar?: boolean;
+  /** Seconds its `preStop` hook runs before it returns (the kubelet waits for it up to the grace period). */
+  preStopSeconds?: number;
   livenessProbe?: ProbeDesc;
   readinessProbe?: ProbeDesc;
   startupProbe?: ProbeDesc;
@@ -173,6 +175,8 @@ export interface ExpectedRecord {
   killEventCount?: number;
   messageIncludes?: string;
   messageExcludes?: string;
+  /** `killtrace.prestop_outlived_grace`. */
+  preStopOutlivedGrace?: boolean;
 }
 
 /** What really happened to one container incarnation that ended (the answer the analyser should find). */

@@ -102,6 +102,7 @@ describe.each(Object.entries(KUBELET_CONVENTION_CATALOG))('kubelet convention sc
       if (e.decidedBy !== undefined) expect(kt.decided_by, `${label}: decided by`).toBe(e.decidedBy);
       if (e.phase !== undefined) expect(kt.init.phase, `${label}: phase`).toBe(e.phase);
       if (e.killEventCount !== undefined) expect(kt.kill_event?.count, `${label}: kill event count`).toBe(e.killEventCount);
+      if (e.preStopOutlivedGrace !== undefined) expect(kt.prestop_outlived_grace, `${label}: preStop outlived the grace`).toBe(e.preStopOutlivedGrace);
       if (e.messageIncludes !== undefined) expect(record.message, `${label}: message`).toContain(e.messageIncludes);
       if (e.messageExcludes !== undefined) expect(record.message, `${label}: message`).not.toContain(e.messageExcludes);
     }

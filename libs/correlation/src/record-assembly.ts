@@ -27,6 +27,8 @@ interface Analysed {
   tracker?: StepTracker;
   probe?: ProbeSpec;
   initializing: boolean | undefined;
+  /** The journal's "PreStop hook not completed in grace period" for this incarnation's stop, if any. */
+  preStopTimeout?: KubeletSignal;
 }
 
 /** Builds the restart records of one container of one pod. */
@@ -64,6 +66,15 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
     if (journalTo === undefined || line.at > journalTo) journalTo = line.at;
   }
 
+  // "SyncLoop (probe)" ready/started lines name the pod, not the container: they are this container's when it is
+  // the pod's only container with a probe of that type.
+  const readyLines = [...kubelet, ...pod.podKubelet].filter((l) => {
+    if (l.action !== 'probe_ready') return false;
+    if (l.container !== undefined) return l.container === container.name;
+    const type = l.probeType === 'startup' ? 'startup' : 'readiness';
+    const withProbe = (snapshot?.containers ?? []).filter((c) => c[type] !== undefined);
+    return withProbe.length === 1 && withProbe[0]?.name === container.name;
+  });
   const oomSibling = incarnations.find((i) => i.terminated?.reason === 'OOMKilled')?.restartCount;
   const analysed: Analysed[] = [];
   let previousEnd: number | undefined;
@@ -89,7 +100,11 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
       journalCovers: journalFrom !== undefined && journalTo !== undefined && coverFrom !== undefined && endAt !== undefined && journalFrom <= coverFrom && journalTo >= endAt,
     });
     const probe = classification.probeType === 'startup' ? spec?.startup : classification.probeType === 'liveness' ? spec?.liveness : undefined;
-    analysed.push({ incarnation, classification, endAt, failures, tracker, probe, initializing: initializing(classification, incarnation, tracker, spec, endAt) });
+    // A PLEG start lags the real start by up to a relist period (1 s), so a fast readiness success can precede it.
+    const seenReady = readyLines.some((l) => incarnation.startedAt !== undefined && l.at >= incarnation.startedAt - EVENT_SLACK_MS && l.at <= (classification.killedAt ?? endAt ?? Number.POSITIVE_INFINITY));
+    const stopAt = (incarnation.episode?.marks ?? []).find((m) => m.kind === 'killing' || m.kind === 'decision')?.at;
+    const preStopTimeout = stopAt === undefined ? undefined : kubelet.find((l) => l.action === 'prestop_timeout' && l.at >= stopAt && l.at <= (endAt ?? stopAt) + EVENT_SLACK_MS && (l.containerId === undefined || incarnation.containerId === undefined || l.containerId === incarnation.containerId));
+    analysed.push({ incarnation, classification, endAt, failures, tracker, probe, preStopTimeout, initializing: initializing(classification, incarnation, tracker, spec, endAt, seenReady) });
     previousEnd = endAt ?? previousEnd;
   }
 
@@ -162,7 +177,7 @@ function probeFailures(kubelet: KubeletSignal[], events: EventSignal[], from: nu
   return out.sort((a, b) => a.at - b.at);
 }
 
-function initializing(c: Classification, incarnation: Incarnation, tracker: StepTracker | undefined, spec: ContainerSpec | undefined, endAt: number | undefined): boolean | undefined {
+function initializing(c: Classification, incarnation: Incarnation, tracker: StepTracker | undefined, spec: ContainerSpec | undefined, endAt: number | undefined, seenReady: boolean): boolean | undefined {
   if (c.cause === 'startup_probe') return true;
   const at = c.killedAt ?? endAt;
   if (tracker?.profile && at !== undefined && tracker.lines > 0) {
@@ -170,6 +185,8 @@ function initializing(c: Classification, incarnation: Incarnation, tracker: Step
     const progress = tracker.progressAt(at);
     if (progress.current) return true;
   }
+  // Seen ready (readiness success) or started (startupProbe success) before the end: init was over.
+  if (seenReady) return false;
   // Liveness probes only run once a startupProbe has succeeded: a liveness kill came after init.
   if (c.cause === 'liveness_probe' && spec?.startup) return false;
   if (c.cause === 'liveness_probe' && neverPassed(incarnation, spec?.liveness, at)) return true;
@@ -278,6 +295,7 @@ function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): Rest
       restart: { count: k, count_source: incarnation.countSource },
       container: { kind: ctx.kind },
       kill_event: killEventOf(incarnation),
+      prestop_outlived_grace: a.preStopTimeout !== undefined,
       cause: c.cause,
       decided_by: c.decidedBy,
       confidence: c.confidence,
@@ -321,7 +339,7 @@ function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): Rest
     },
   };
   record.killtrace.timeline = timeline(a, run, record);
-  record.message = explain(record, c);
+  record.message = explain(record, c, a);
   return record;
 }
 
@@ -410,6 +428,7 @@ function timeline(a: Analysed, run: ProbeFailure[], record: RestartRecord): Time
   for (const mark of inc.episode?.marks ?? []) {
     entries.push({ at: mark.at, source: mark.source, text: mark.kind === 'died' ? 'container died' : mark.text });
   }
+  if (a.preStopTimeout) entries.push({ at: a.preStopTimeout.at, source: 'kubelet_log', text: a.preStopTimeout.text });
   if (inc.terminated && !(inc.episode?.marks ?? []).some((m) => m.kind === 'status_end') && inc.terminated.finishedAt !== undefined) {
     entries.push({ at: inc.terminated.finishedAt, source: 'pod_status', text: `terminated: ${inc.terminated.reason ?? 'exit'} (exit ${inc.terminated.exitCode})` });
   }
@@ -439,7 +458,7 @@ const CAUSE_PHRASE: Record<string, string> = {
   unknown: 'ended for a reason the evidence does not show',
 };
 
-function explain(r: RestartRecord, c: Classification): string {
+function explain(r: RestartRecord, c: Classification, a: Analysed): string {
   const kt = r.killtrace;
   const kindWord = kt.container.kind === 'sidecar' ? 'Sidecar container' : kt.container.kind === 'init' ? 'Init container' : 'Container';
   const where = `${kindWord} ${r.kubernetes.container.name} of pod ${r.kubernetes.namespace}/${r.kubernetes.pod.name}${r.kubernetes.node.name ? ` on ${r.kubernetes.node.name}` : ''} (restart ${kt.restart.count})`;
@@ -464,6 +483,10 @@ function explain(r: RestartRecord, c: Classification): string {
   if (kt.exit_code !== null) sentence += ` Exit code ${kt.exit_code}${kt.reason ? ` (${kt.reason})` : ''}.`;
   if (kt.exit_code === 137 && kt.killed_at !== null && c.decidedBy === 'kubelet' && kt.reason !== 'OOMKilled') {
     sentence += ' Exit 137 after the kill decision: it did not stop within the grace period after SIGTERM, so the runtime sent SIGKILL.';
+  }
+  if (kt.prestop_outlived_grace) {
+    const grace = a.preStopTimeout?.gracePeriodSeconds;
+    sentence += ` Its preStop hook outlived the grace period${grace !== undefined ? ` (${grace} s)` : ''}: the kubelet journal says "PreStop hook not completed in grace period", so the kubelet stopped waiting for the hook and sent SIGTERM with only the 2 s minimum left before SIGKILL. Shorten the hook or raise terminationGracePeriodSeconds.`;
   }
   if (kt.kill_event) {
     sentence += ` This kill is one of ${kt.kill_event.count} that one aggregated Killing event counts (the first at ${kt.kill_event.first_at}, the last at ${kt.kill_event.last_at}).`;

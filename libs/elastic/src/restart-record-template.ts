@@ -54,6 +54,7 @@ export const restartRecordMappings: estypes.MappingTypeMapping = {
       restart: object({ count: long, count_source: keyword }),
       container: object({ kind: keyword }),
       kill_event: object({ count: long, first_at: date, last_at: date }),
+      prestop_outlived_grace: boolean,
       cause: keyword,
       decided_by: keyword,
       confidence: keyword,

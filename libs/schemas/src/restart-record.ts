@@ -141,6 +141,8 @@ export const restartRecordSchema = z.object({
     restart: z.object({ count: z.number().int().nonnegative(), count_source: countSourceSchema }),
     container: z.object({ kind: containerKindSchema }),
     kill_event: killEventSchema.nullable(),
+    /** Extension: the kubelet journal says the container's preStop hook had not completed when the grace period ran out. */
+    prestop_outlived_grace: z.boolean(),
     cause: causeSchema,
     decided_by: decidedBySchema,
     confidence: confidenceSchema,

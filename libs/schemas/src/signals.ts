@@ -164,6 +164,10 @@ export const kubeletActionSchema = z.enum([
   'probe_errored',
   /** `"SyncLoop (probe)" ... status="unhealthy"`. */
   'probe_unhealthy',
+  /** `"SyncLoop (probe)" probe="readiness" status="ready"` or `probe="startup" status="started"` (pod-level: no container). */
+  'probe_ready',
+  /** `"PreStop hook not completed in grace period"` (kuberuntime_container.go `executePreStopHook`). */
+  'prestop_timeout',
   /** `"Message for Container of pod" containerMessage="Container X failed liveness probe, will be restarted"`. */
   'kill_decision',
   /** `"Killing container with a grace period"`. */
