@@ -302,7 +302,9 @@ export function assembleIncarnations(container: ContainerEvidence, events: Event
       inc.episode = episode;
     }
     if (!inc.containerId && episode.containerIds.size === 1) inc.containerId = [...episode.containerIds][0];
-    if (assigned.has(episode)) inc.countSource = 'container_id';
+    // Identity: a journal line names this incarnation's container id (the status' own id only restates the status).
+    const journalIds = episode.marks.filter((m) => m.source === 'kubelet_log' && m.containerId !== undefined).map((m) => m.containerId as string);
+    if (journalIds.some((cid) => idToK.get(cid) === k)) inc.countSource = 'container_id';
   });
   for (const a of anchors.values()) if (a.terminated) get(a.restartCount);
 
