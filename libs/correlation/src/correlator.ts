@@ -53,6 +53,8 @@ export interface CoverageGap {
   terminations: number;
   /** Of those, how many have a record. */
   explained: number;
+  /** What counts them: the pod status' restartCount, or (no status) the counts of aggregated Killing events. */
+  countedBy: 'pod_status' | 'kill_events';
 }
 
 export interface CorrelatorStats {
@@ -213,13 +215,25 @@ export class Correlator {
     }
     const gaps: CoverageGap[] = [];
     for (const pod of this.pods.values()) {
-      if (!pod.uid || !pod.snapshot) continue;
-      for (const status of [...pod.snapshot.statuses, ...pod.snapshot.initStatuses]) {
+      if (!pod.uid) continue;
+      const statuses = pod.snapshot ? [...pod.snapshot.statuses, ...pod.snapshot.initStatuses] : [];
+      for (const status of statuses) {
         const terminations = readStatus(status).terminationCount;
         const found = explained.get(`${pod.uid}/${status.name}`) ?? 0;
         if (terminations > found) {
-          gaps.push({ namespace: pod.namespace, pod: pod.name, uid: pod.uid, container: status.name, terminations, explained: found });
+          gaps.push({ namespace: pod.namespace, pod: pod.name, uid: pod.uid, container: status.name, terminations, explained: found, countedBy: 'pod_status' });
         }
+      }
+      // Without a status, an aggregated Killing event still counts its kills (client-go eventObserve): those
+      // between its first and last occurrence have no time of their own, so no record.
+      const killCounts = new Map<string, number>();
+      for (const event of pod.events.values()) {
+        if (event.reason !== 'Killing' || event.container === undefined || statuses.some((st) => st.name === event.container)) continue;
+        killCounts.set(event.container, (killCounts.get(event.container) ?? 0) + event.count);
+      }
+      for (const [container, terminations] of killCounts) {
+        const found = explained.get(`${pod.uid}/${container}`) ?? 0;
+        if (terminations > found) gaps.push({ namespace: pod.namespace, pod: pod.name, uid: pod.uid, container, terminations, explained: found, countedBy: 'kill_events' });
       }
     }
     return gaps.sort((a, b) => b.terminations - b.explained - (a.terminations - a.explained));

@@ -413,7 +413,7 @@ function adviceFor(c: Classification, a: Analysed): string {
 function timeline(a: Analysed, run: ProbeFailure[], record: RestartRecord): TimelineEntry[] {
   const entries: Array<{ at: number; source: TimelineEntry['source']; text: string }> = [];
   const inc = a.incarnation;
-  const sourceOfStart = inc.startSource === 'app_log' ? 'app_log' : inc.startSource === 'kubelet_log' ? 'kubelet_log' : 'pod_status';
+  const sourceOfStart = inc.startSource === 'app_log' ? 'app_log' : inc.startSource === 'kubelet_log' ? 'kubelet_log' : inc.startSource === 'event' ? 'event' : 'pod_status';
   if (inc.startedAt !== undefined) entries.push({ at: inc.startedAt, source: sourceOfStart, text: `incarnation ${inc.restartCount} started` });
   const decisionAt = a.classification.killedAt ?? a.endAt;
   if (a.tracker && decisionAt !== undefined) {

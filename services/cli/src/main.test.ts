@@ -85,6 +85,23 @@ describe('killtrace analyze', () => {
     expect(example.stdout).not.toContain('Not explained');
   });
 
+  it('explains the kills that events alone state (no node access), saying how many an aggregated Killing event counts', async () => {
+    const dir = tempDir();
+    cpSync(join(EXAMPLE, 'events.json'), join(dir, 'events.json'));
+    const { code, stdout } = await run('analyze', dir, '-o', 'json');
+    expect(code).toBe(0);
+    const parsed = JSON.parse(stdout) as { records: unknown[]; unexplained: Array<{ container: string; terminations: number; explained: number; countedBy: string }> };
+    const records = parsed.records.map((r) => restartRecordSchema.parse(r));
+    expect(records.map((r) => [r.killtrace.restart.count, r.killtrace.cause, r.killtrace.confidence, r.killtrace.restart.count_source, r.killtrace.kill_event?.count])).toEqual([
+      [0, 'liveness_probe', 'high', 'event_counts', 3],
+      [2, 'liveness_probe', 'high', 'event_counts', 3],
+    ]);
+    expect(parsed.unexplained).toEqual([expect.objectContaining({ container: 'host', terminations: 3, explained: 2, countedBy: 'kill_events' })]);
+    const text = await run('analyze', dir);
+    expect(text.stdout).toContain('Not explained: 1 kill(s) counted by aggregated Killing events');
+    expect(text.stdout).not.toContain('No container restarts found');
+  });
+
   it('accepts explicit --events/--pods/--logs/--kubelet files', async () => {
     const { code, stdout } = await run(
       'analyze',
