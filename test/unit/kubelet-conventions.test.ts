@@ -168,6 +168,16 @@ describe('computeInitContainerActions (kuberuntime_manager.go): native sidecars'
   });
 });
 
+describe('computeInitContainerActions (kuberuntime_manager.go): a failing init container', () => {
+  it('is restarted with back-off like any container: initContainerStatuses follow the same restartCount/lastState convention, kind init', () => {
+    const init = { name: 'migrate', image: 'ghcr.io/acme/migrate:1' };
+    const initStatus = { name: 'migrate', image: 'ghcr.io/acme/migrate:1', restartCount: 2, containerID: `containerd://${id(7)}`, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 2, reason: 'Error', startedAt: T(60), finishedAt: T(63), containerID: `containerd://${id(7)}` } } };
+    const pod = parsePod(podJson({ restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } }, { initContainers: [init], initContainerStatuses: [initStatus] })).signal as Signal;
+    const records = analyse([pod]);
+    expect(records.map((r) => [r.kubernetes.container.name, r.killtrace.restart.count, r.killtrace.exit_code, r.killtrace.cause, r.killtrace.container.kind])).toEqual([['migrate', 2, 2, 'app_exit', 'init']]);
+  });
+});
+
 describe('doBackOff (kuberuntime_manager.go) after a PLEG ContainerDied (syncLoopIteration)', () => {
   it('the back-off line naming one container right after a death ties that dead container id to the container, with no log file left', () => {
     const pod = parsePod(podJson({ restartCount: 2, containerID: `containerd://${id(2)}`, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: terminated(2, 1, 90, 95) })).signal as Signal;
