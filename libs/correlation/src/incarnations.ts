@@ -179,7 +179,7 @@ function collectAnchors(container: ContainerEvidence, status: ContainerStatus | 
   }
   // Aggregated Started events: firstTimestamp is the first start, lastTimestamp the latest, count the starts
   // (client-go's event aggregation). They name incarnations only when they agree with the status (or there is none).
-  const started = events.filter((e) => e.reason === 'Started' && e.container === container.name).sort((x, y) => y.count - x.count)[0];
+  const started = events.filter((e) => e.reason === 'Started' && e.container === container.name).sort((x, y) => y.count - x.count || y.lastAt - x.lastAt || (x.uid ?? '').localeCompare(y.uid ?? ''))[0];
   const consistent = started !== undefined && (status === undefined || started.count === view.terminationCount + (view.running ? 1 : 0));
   // Even when rate limiting lost some starts, the object's firstTimestamp is the first start if the pod is young
   // enough for that object to be the first one (minutes after the pod's startTime: image pull, init containers).

@@ -75,6 +75,7 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
     const withProbe = (snapshot?.containers ?? []).filter((c) => c[type] !== undefined);
     return withProbe.length === 1 && withProbe[0]?.name === container.name;
   });
+  const preStopLines = kubelet.filter((l) => l.action === 'prestop_timeout');
   const oomSibling = incarnations.find((i) => i.terminated?.reason === 'OOMKilled')?.restartCount;
   const analysed: Analysed[] = [];
   let previousEnd: number | undefined;
@@ -103,7 +104,7 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
     // A PLEG start lags the real start by up to a relist period (1 s), so a fast readiness success can precede it.
     const seenReady = readyLines.some((l) => incarnation.startedAt !== undefined && l.at >= incarnation.startedAt - EVENT_SLACK_MS && l.at <= (classification.killedAt ?? endAt ?? Number.POSITIVE_INFINITY));
     const stopAt = (incarnation.episode?.marks ?? []).find((m) => m.kind === 'killing' || m.kind === 'decision')?.at;
-    const preStopTimeout = stopAt === undefined ? undefined : kubelet.find((l) => l.action === 'prestop_timeout' && l.at >= stopAt && l.at <= (endAt ?? stopAt) + EVENT_SLACK_MS && (l.containerId === undefined || incarnation.containerId === undefined || l.containerId === incarnation.containerId));
+    const preStopTimeout = stopAt === undefined ? undefined : preStopLines.find((l) => l.at >= stopAt && l.at <= (endAt ?? stopAt) + EVENT_SLACK_MS && (l.containerId === undefined || incarnation.containerId === undefined || l.containerId === incarnation.containerId));
     analysed.push({ incarnation, classification, endAt, failures, tracker, probe, preStopTimeout, initializing: initializing(classification, incarnation, tracker, spec, endAt, seenReady) });
     previousEnd = endAt ?? previousEnd;
   }
@@ -137,13 +138,27 @@ function idsTiedByBackOff(pod: PodEvidence, name: string): string[] {
   }
   const backOffs: Array<{ at: number; container: string }> = [];
   for (const c of pod.containers.values()) for (const s of c.kubelet) if (s.action === 'crash_loop_back_off') backOffs.push({ at: s.at, container: c.name });
+  backOffs.sort((a, b) => a.at - b.at);
   const out: string[] = [];
   for (const died of pod.podKubelet) {
     if (died.action !== 'container_died' || !died.containerId || owned.has(died.containerId)) continue;
-    const names = new Set(backOffs.filter((b) => b.at >= died.at && b.at <= died.at + BACK_OFF_SYNC_MS).map((b) => b.container));
+    const names = new Set<string>();
+    for (let i = firstAtOrAfter(backOffs, died.at); i < backOffs.length && (backOffs[i] as { at: number }).at <= died.at + BACK_OFF_SYNC_MS; i += 1) names.add((backOffs[i] as { container: string }).container);
     if (names.size === 1 && names.has(name)) out.push(died.containerId);
   }
   return out;
+}
+
+/** Index of the first entry at or after `at` in a list sorted by time (binary search: long crash loops). */
+function firstAtOrAfter(sorted: ReadonlyArray<{ at: number }>, at: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as { at: number }).at < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** How soon after a PLEG death the pod worker's sync logs the back-off (it is woken by the PLEG event). */
