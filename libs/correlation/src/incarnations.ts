@@ -141,10 +141,10 @@ interface Anchor {
 const SOURCE_RANK: CountSource[] = ['container_id', 'log_file', 'start_time', 'pod_status', 'event_counts', 'episode_order', 'fallback'];
 const better = (a: CountSource, b: CountSource): CountSource => (SOURCE_RANK.indexOf(a) <= SOURCE_RANK.indexOf(b) ? a : b);
 
-/** Restart counts that evidence names explicitly: pod status, log files, container ids. */
 /** How long after the pod's startTime its first container start can come (image pull, init containers). */
 const FIRST_START_WINDOW_MS = 10 * 60_000;
 
+/** Restart counts that evidence names explicitly: pod status, log files, container ids, Started event counts. */
 function collectAnchors(container: ContainerEvidence, status: ContainerStatus | undefined, events: EventSignal[], podStart: number | undefined): Map<number, Anchor> {
   const anchors = new Map<number, Anchor>();
   const anchor = (k: number, source: CountSource): Anchor => {
@@ -183,7 +183,7 @@ function collectAnchors(container: ContainerEvidence, status: ContainerStatus | 
   const consistent = started !== undefined && (status === undefined || started.count === view.terminationCount + (view.running ? 1 : 0));
   // Even when rate limiting lost some starts, the object's firstTimestamp is the first start if the pod is young
   // enough for that object to be the first one (minutes after the pod's startTime: image pull, init containers).
-  const firstIsZero = started?.firstAt !== undefined && (consistent || (podStart !== undefined && started.firstAt >= podStart && started.firstAt - podStart <= FIRST_START_WINDOW_MS));
+  const firstIsZero = started?.firstAt !== undefined && (consistent || (podStart !== undefined && started.firstAt >= podStart - EVENT_SLACK_MS && started.firstAt - podStart <= FIRST_START_WINDOW_MS));
   if (started && firstIsZero) {
     const first = anchor(0, 'event_counts');
     if (first.start === undefined && started.firstAt !== undefined) setStart(first, started.firstAt, 'event');
