@@ -92,6 +92,14 @@ describe.each(Object.entries(KUBELET_CONVENTION_CATALOG))('kubelet convention sc
       const kt = record.killtrace;
       const truth = sim.truth.find((t) => t.pod === e.pod && t.container === e.container && t.restartCount === e.restartCount);
       expect(truth, `${label}: a real termination`).toBeDefined();
+      // The expectation is the simulator's ground truth, not a transcript of the analyser's output.
+      expect(truth?.expectedCause, `${label}: truth cause`).toBe(e.cause);
+      expect(truth?.expectedConfidence, `${label}: truth confidence`).toBe(e.confidence);
+      if (truth?.evidence.podStatus !== 'none') expect(truth?.exitCode, `${label}: truth exit code`).toBe(e.exitCode);
+      if (truth?.evidence.logFile && (scenario.profiles ?? []).length > 0) {
+        expect(truth.step, `${label}: truth step`).toBe(e.step);
+        expect(truth.duringInit, `${label}: truth during init`).toBe(e.duringInit);
+      }
       expect(kt.cause, `${label}: cause`).toBe(e.cause);
       expect(kt.confidence, `${label}: confidence`).toBe(e.confidence);
       expect(kt.exit_code, `${label}: exit code`).toBe(e.exitCode);
