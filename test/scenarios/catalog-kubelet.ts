@@ -194,7 +194,7 @@ export function eventsAndPods(): Scenario {
       { pod: p.name, container: 'search', restartCount: 0, cause: 'liveness_probe', confidence: 'high', step: null, exitCode: null, duringInit: true, phase: 'initializing', countSource: 'event_counts', kind: 'main', killEventCount: 3, messageIncludes: 'never passed once' },
       { pod: p.name, container: 'search', restartCount: 2, cause: 'liveness_probe', confidence: 'high', step: null, exitCode: null, duringInit: false, phase: 'unknown', countSource: 'episode_order', kind: 'main', killEventCount: 3 },
       // The newest kill's Killing and Unhealthy events were lost to the rate limit: only lastState (143) is left.
-      { pod: p.name, container: 'search', restartCount: 3, cause: 'unknown', confidence: 'low', step: null, exitCode: 143, duringInit: false, countSource: 'container_id', kind: 'main' },
+      { pod: p.name, container: 'search', restartCount: 3, cause: 'unknown', confidence: 'low', step: null, exitCode: 143, duringInit: false, countSource: 'container_id', kind: 'main', messageIncludes: 'a liveness kill whose events were lost to the event rate limit is likely' },
     ],
   };
 }

@@ -105,12 +105,27 @@ export function classifyTermination(input: ClassificationInput): Classification 
     // covers the run); the kernel OOM killer is the usual sender when the runtime did not report OOMKilled (e.g. it
     // killed a child process, or the cgroup event was missed).
     const why = input.journalCovers ? 'the kubelet journal covering this run records no kill decision, so the SIGKILL came from outside the kubelet' : 'no kill decision was collected';
-    return { cause: 'unknown', decidedBy: 'unknown', confidence: 'low', reasoning: `exit 137 is a SIGKILL and ${why}: the kernel OOM killer is the likely source (check the node's kernel log, journalctl -k, for "Memory cgroup out of memory"), unless the kubelet killed it after the grace period and its decision is missing` };
+    return { cause: 'unknown', decidedBy: 'unknown', confidence: 'low', reasoning: `exit 137 is a SIGKILL and ${why}: the kernel OOM killer is the likely source (check the node's kernel log, journalctl -k, for "Memory cgroup out of memory"), unless the kubelet killed it after the grace period and its decision is missing${probeTimingHint(input)}` };
   }
   if (terminated) {
-    return { cause: 'unknown', decidedBy: 'unknown', confidence: 'low', reasoning: `exit ${terminated.exitCode} means a signal ended it, but no evidence says who sent it` };
+    return { cause: 'unknown', decidedBy: 'unknown', confidence: 'low', reasoning: `exit ${terminated.exitCode} means a signal ended it, but no evidence says who sent it${probeTimingHint(input)}` };
   }
   return { cause: 'unknown', decidedBy: 'unknown', confidence: 'low', reasoning: incarnation.endInferred ? 'a later incarnation exists, but nothing records how this one ended' : 'no evidence says how it ended' };
+}
+
+/**
+ * When a signal ended a run as long as the liveness probe allows before its first possible kill, say so: in a long
+ * crash loop the kubelet's event rate limit drops the Unhealthy and Killing events of most kills.
+ */
+function probeTimingHint(input: ClassificationInput): string {
+  const probe = input.liveness;
+  const start = input.incarnation.startedAt;
+  if (!probe || start === undefined || input.endAt === undefined || input.journalCovers) return '';
+  const uptime = (input.endAt - start) / 1000;
+  const earliest = probe.initialDelaySeconds + (probe.failureThreshold - 1) * probe.periodSeconds;
+  const latest = earliest + probe.periodSeconds + probe.timeoutSeconds + 30 + EVENT_SLACK_MS / 1000;
+  if (uptime < earliest || uptime > latest) return '';
+  return `; its uptime (${Math.round(uptime)} s) matches the earliest moment its liveness probe can kill (${earliest} s after the start), so a liveness kill whose events were lost to the event rate limit is likely (a kubelet journal would state it)`;
 }
 
 function decisionTime(marks: TerminationMark[], stated: TerminationMark): number {
