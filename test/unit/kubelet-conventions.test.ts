@@ -82,10 +82,15 @@ function event(reason: string, message: string, count: number, first: number, la
   return signal;
 }
 
+/** The records, checked to be the same whatever the order of the signals (decision 0002). */
 function analyse(signals: Signal[]): RestartRecord[] {
-  const c = new Correlator({ clusterName: 'test', builtinProfiles: false });
-  for (const s of signals) c.ingest(s);
-  return c.records();
+  const forward = new Correlator({ clusterName: 'test', builtinProfiles: false });
+  for (const s of signals) forward.ingest(s);
+  const backward = new Correlator({ clusterName: 'test', builtinProfiles: false });
+  for (const s of [...signals].reverse()) backward.ingest(s);
+  const records = forward.records();
+  expect(backward.records()).toEqual(records);
+  return records;
 }
 
 const byCount = (records: RestartRecord[], container = 'api'): Map<number, RestartRecord> =>
