@@ -25,7 +25,10 @@ function record(podUid: string, restartCount: number): RestartRecord {
     container: { id: 'abc123', image: { name: 'registry/host:v3' } },
     killtrace: {
       status: 'final',
-      restart: { count: restartCount },
+      restart: { count: restartCount, count_source: 'log_file' },
+      container: { kind: 'main' },
+      kill_event: null,
+      prestop_outlived_grace: false,
       cause: 'liveness_probe',
       decided_by: 'kubelet',
       confidence: 'high',

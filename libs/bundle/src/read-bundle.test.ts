@@ -100,7 +100,8 @@ describe('readBundle with explicit inputs', () => {
         logs: [join(BUNDLE, 'var/log/pods')],
       },
     });
-    expect(report.stats.signals).toMatchObject({ pod: 1, event: 9, kubelet: 11, app_log: 17 });
+    // 11 kill-related lines and one "SyncLoop (probe)" readiness ready line.
+    expect(report.stats.signals).toMatchObject({ pod: 1, event: 9, kubelet: 12, app_log: 17 });
     expect(report.stats.files).toMatchObject({ kubernetes: 3, kubelet: 1, containerLogs: 5 });
   });
 

@@ -3,6 +3,7 @@ import { restartRecordId } from '@killtrace/schemas';
 import { eventKey, kubeletKey, mergePodEvidence, newContainerEvidence, newerEvent, newPodEvidence, type ContainerEvidence, type PodEvidence } from './evidence.js';
 import { buildContainerRecords, type HistoryIndex } from './record-assembly.js';
 import { compileProfile, findProfile, mergeProfiles, type CompiledProfile } from './step-profiles.js';
+import { readStatus } from './status-convention.js';
 import { StepTracker } from './step-tracker.js';
 import { workloadKey } from './workload.js';
 
@@ -48,10 +49,12 @@ export interface CoverageGap {
   pod: string;
   uid: string;
   container: string;
-  /** Terminations the pod status counts (restartCount, plus one when the container is terminated now). */
+  /** Terminations the pod status counts (status-convention.ts: restartCount, plus one when the newest incarnation has ended). */
   terminations: number;
   /** Of those, how many have a record. */
   explained: number;
+  /** What counts them: the pod status' restartCount, or (no status) the counts of aggregated Killing events. */
+  countedBy: 'pod_status' | 'kill_events';
 }
 
 export interface CorrelatorStats {
@@ -212,13 +215,25 @@ export class Correlator {
     }
     const gaps: CoverageGap[] = [];
     for (const pod of this.pods.values()) {
-      if (!pod.uid || !pod.snapshot) continue;
-      for (const status of [...pod.snapshot.statuses, ...pod.snapshot.initStatuses]) {
-        const terminations = status.restartCount + (status.state.kind === 'terminated' ? 1 : 0);
+      if (!pod.uid) continue;
+      const statuses = pod.snapshot ? [...pod.snapshot.statuses, ...pod.snapshot.initStatuses] : [];
+      for (const status of statuses) {
+        const terminations = readStatus(status).terminationCount;
         const found = explained.get(`${pod.uid}/${status.name}`) ?? 0;
         if (terminations > found) {
-          gaps.push({ namespace: pod.namespace, pod: pod.name, uid: pod.uid, container: status.name, terminations, explained: found });
+          gaps.push({ namespace: pod.namespace, pod: pod.name, uid: pod.uid, container: status.name, terminations, explained: found, countedBy: 'pod_status' });
         }
+      }
+      // Without a status, an aggregated Killing event still counts its kills (client-go eventObserve): those
+      // between its first and last occurrence have no time of their own, so no record.
+      const killCounts = new Map<string, number>();
+      for (const event of pod.events.values()) {
+        if (event.reason !== 'Killing' || event.container === undefined || statuses.some((st) => st.name === event.container)) continue;
+        killCounts.set(event.container, (killCounts.get(event.container) ?? 0) + event.count);
+      }
+      for (const [container, terminations] of killCounts) {
+        const found = explained.get(`${pod.uid}/${container}`) ?? 0;
+        if (terminations > found) gaps.push({ namespace: pod.namespace, pod: pod.name, uid: pod.uid, container, terminations, explained: found, countedBy: 'kill_events' });
       }
     }
     return gaps.sort((a, b) => b.terminations - b.explained - (a.terminations - a.explained));
@@ -396,6 +411,8 @@ export class Correlator {
     const names = new Set<string>([...pod.containers.keys()]);
     for (const status of pod.snapshot?.statuses ?? []) names.add(status.name);
     for (const status of pod.snapshot?.initStatuses ?? []) names.add(status.name);
+    // Events alone (no node access) still state kill decisions: their containers get records too.
+    for (const event of pod.events.values()) if (event.container !== undefined && event.reason === 'Killing') names.add(event.container);
     const out: RestartRecord[] = [];
     for (const name of [...names].sort()) {
       out.push(...buildContainerRecords({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history }));

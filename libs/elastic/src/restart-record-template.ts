@@ -59,7 +59,10 @@ export const restartRecordMappings: estypes.MappingTypeMapping = {
       status: keyword,
       // Filled by copy_to from the owner names above, never written by Killtrace itself.
       workload: keyword,
-      restart: object({ count: long }),
+      restart: object({ count: long, count_source: keyword }),
+      container: object({ kind: keyword }),
+      kill_event: object({ count: long, first_at: date, last_at: date }),
+      prestop_outlived_grace: boolean,
       cause: keyword,
       decided_by: keyword,
       confidence: keyword,

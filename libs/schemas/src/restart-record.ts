@@ -81,6 +81,30 @@ export const recordRecommendationSchema = z.object({
   what_if: whatIfSchema.nullable(),
 });
 
+/**
+ * Extension: how `killtrace.restart.count` (and so the document id) was established, most reliable first.
+ * `container_id`: a container id in the journal or the status ties the termination to a status entry;
+ * `log_file`: its `<N>.log`; `start_time`: the status' `startedAt` matched the first line of a log file;
+ * `pod_status`: the kubelet's restartCount/state convention (libs/correlation/src/status-convention.ts);
+ * `event_counts`: the counts of aggregated Started/Killing events; `episode_order`: counted from the nearest of
+ * those anchors by the order of the kills; `fallback`: nothing names a restart count, so the kills the evidence
+ * shows are numbered from 0 in time order (the first one shown is 0): the id is stable for the same evidence but
+ * may not match the kubelet's restartCount.
+ */
+export const countSourceSchema = z.enum(['container_id', 'log_file', 'start_time', 'pod_status', 'event_counts', 'episode_order', 'fallback']);
+export type RecordCountSource = z.infer<typeof countSourceSchema>;
+
+/** Extension: `main` (spec.containers), `init` (an init container), `sidecar` (an init container with restartPolicy Always). */
+export const containerKindSchema = z.enum(['main', 'init', 'sidecar']);
+export type ContainerKind = z.infer<typeof containerKindSchema>;
+
+/** Extension: the aggregated Event that states this kill, when it counts several (client-go event aggregation). */
+export const killEventSchema = z.object({
+  count: z.number().int().positive(),
+  first_at: isoDate,
+  last_at: isoDate,
+});
+
 export const restartRecordSchema = z.object({
   '@timestamp': isoDate,
   message: z.string(),
@@ -114,7 +138,11 @@ export const restartRecordSchema = z.object({
   killtrace: z.object({
     /** Extension: `provisional` while late evidence may still arrive, `final` after. */
     status: z.enum(['provisional', 'final']),
-    restart: z.object({ count: z.number().int().nonnegative() }),
+    restart: z.object({ count: z.number().int().nonnegative(), count_source: countSourceSchema }),
+    container: z.object({ kind: containerKindSchema }),
+    kill_event: killEventSchema.nullable(),
+    /** Extension: the kubelet journal says the container's preStop hook had not completed when the grace period ran out. */
+    prestop_outlived_grace: z.boolean(),
     cause: causeSchema,
     decided_by: decidedBySchema,
     confidence: confidenceSchema,

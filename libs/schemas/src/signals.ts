@@ -45,6 +45,8 @@ export const containerSpecSchema = z.object({
   image: z.string().optional(),
   /** True for `initContainers` (they have no probes and run before the app containers). */
   init: z.boolean().default(false),
+  /** An init container with `restartPolicy: Always` (a native sidecar, Kubernetes 1.29+): it runs beside the app containers. */
+  sidecar: z.boolean().optional(),
   liveness: probeSpecSchema.optional(),
   startup: probeSpecSchema.optional(),
   readiness: probeSpecSchema.optional(),
@@ -162,6 +164,10 @@ export const kubeletActionSchema = z.enum([
   'probe_errored',
   /** `"SyncLoop (probe)" ... status="unhealthy"`. */
   'probe_unhealthy',
+  /** `"SyncLoop (probe)" probe="readiness" status="ready"` or `probe="startup" status="started"` (pod-level: no container). */
+  'probe_ready',
+  /** `"PreStop hook not completed in grace period"` (kuberuntime_container.go `executePreStopHook`). */
+  'prestop_timeout',
   /** `"Message for Container of pod" containerMessage="Container X failed liveness probe, will be restarted"`. */
   'kill_decision',
   /** `"Killing container with a grace period"`. */

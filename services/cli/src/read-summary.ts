@@ -25,7 +25,9 @@ export function renderReadSummary(result: AnalysisResult, color: boolean): strin
   if (unexplained > 0) {
     lines.push(
       p.yellow(
-        `Not explained: ${unexplained} older restart(s) counted by the pod status left too little evidence in the input (their log files are rotated away, and no journal line or event names them):`,
+        result.gaps.every((g) => g.countedBy === 'kill_events')
+          ? `Not explained: ${unexplained} kill(s) counted by aggregated Killing events between their first and last occurrence have no time of their own in the input (only the first and the last have records):`
+          : `Not explained: ${unexplained} older restart(s) counted by the pod status${result.gaps.some((g) => g.countedBy === 'kill_events') ? ' or by aggregated Killing events' : ''} left too little evidence in the input (their log files are rotated away, and no journal line or event names them):`,
       ),
     );
     for (const g of result.gaps.slice(0, 5)) lines.push(`  ${g.namespace}/${g.pod} · ${g.container}: ${g.explained} of ${g.terminations} restart(s) explained`);
