@@ -17,9 +17,9 @@ KUSTOMIZE_VERSION="${KILLTRACE_KUSTOMIZE_VERSION:-v5.8.1}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 CACHE="${KILLTRACE_CACHE:-$HOME/.cache/killtrace}"
 TOOLS="$CACHE/tools"
-# One module and build cache for every Go build of the project (the API server's build uses the same).
-export GOMODCACHE="${GOMODCACHE:-$CACHE/go/mod}"
-export GOCACHE="${GOCACHE:-$CACHE/go/build}"
+# The tools' own module and build caches: the API server's build keeps its own, so clearing one never breaks the other.
+export GOMODCACHE="${KILLTRACE_TOOLS_GOMODCACHE:-$TOOLS/go/mod}"
+export GOCACHE="${KILLTRACE_TOOLS_GOCACHE:-$TOOLS/go/build}"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 export CGO_ENABLED=0
 

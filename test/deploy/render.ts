@@ -1,0 +1,99 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * Renders Killtrace's install manifests with the real tools (Helm and kustomize, built by scripts/tools.sh into
+ * ~/.cache/killtrace/tools), for the policy and equivalence tests and for applying them to a real API server.
+ */
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CHART_DIR = join(ROOT, 'deploy/helm/killtrace');
+export const OVERLAYS_DIR = join(ROOT, 'deploy/kubernetes/overlays');
+/** The namespace every rendering targets (the overlays set it; Helm gets it with -n). */
+export const NAMESPACE = 'killtrace';
+
+/** One rendered Kubernetes object: only what every object has is checked; the rest stays as parsed. */
+export const kubeObjectSchema = z.looseObject({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  metadata: z.looseObject({ name: z.string().min(1), namespace: z.string().optional(), labels: z.record(z.string(), z.string()).optional() }),
+});
+export type KubeObject = z.infer<typeof kubeObjectSchema>;
+
+export type ToolName = 'helm' | 'kustomize' | 'compose-check';
+
+/** The cached binary of a tool; throws (naming the command that builds it) when it is not built. */
+export function toolPath(name: ToolName): string {
+  try {
+    return execFileSync('bash', [join(ROOT, 'scripts/tools.sh'), 'path', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    throw new Error(`${name} is not available: ${stderr.trim() || (error as Error).message}`);
+  }
+}
+
+function run(tool: ToolName, args: readonly string[]): string {
+  try {
+    return execFileSync(toolPath(tool), args, { encoding: 'utf8', cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    throw new Error(`${tool} ${args.join(' ')} failed: ${stderr.trim() || (error as Error).message}`);
+  }
+}
+
+/** Parses a multi-document YAML stream into validated objects (empty documents, as Helm leaves them, dropped). */
+export function parseManifests(text: string, source: string): KubeObject[] {
+  const objects: KubeObject[] = [];
+  for (const [index, doc] of parseAllDocuments(text).entries()) {
+    if (doc.errors.length > 0) throw new Error(`${source}: document ${index + 1} is not valid YAML: ${doc.errors[0]?.message ?? ''}`);
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue;
+    const parsed = kubeObjectSchema.safeParse(value);
+    if (!parsed.success) throw new Error(`${source}: document ${index + 1} is not a Kubernetes object: ${parsed.error.message}`);
+    objects.push(parsed.data);
+  }
+  return objects;
+}
+
+export interface HelmOptions {
+  /** Files of values, as `-f`, applied before `values`. */
+  valueFiles?: readonly string[];
+  releaseName?: string;
+  namespace?: string;
+}
+
+/** `helm template` of the chart with the given values (merged over values.yaml), parsed. */
+export function renderHelm(values: Record<string, unknown> = {}, options: HelmOptions = {}): KubeObject[] {
+  const dir = mkdtempSync(join(tmpdir(), 'killtrace-helm-'));
+  try {
+    const file = join(dir, 'values.json');
+    writeFileSync(file, JSON.stringify(values));
+    const args = ['template', options.releaseName ?? 'killtrace', CHART_DIR, '--namespace', options.namespace ?? NAMESPACE];
+    for (const f of options.valueFiles ?? []) args.push('-f', f);
+    args.push('-f', file);
+    return parseManifests(run('helm', args), `helm template ${CHART_DIR}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The chart's values file for an overlay's settings (deploy/helm/killtrace/ci/<overlay>-values.yaml). */
+export function overlayValuesFile(overlay: string): string {
+  return join(CHART_DIR, 'ci', `${overlay}-values.yaml`);
+}
+
+/** `kustomize build` of deploy/kubernetes/overlays/<overlay>, parsed. */
+export function renderKustomize(overlay: string): KubeObject[] {
+  const dir = join(OVERLAYS_DIR, overlay);
+  return parseManifests(run('kustomize', ['build', dir]), `kustomize build ${dir}`);
+}
+
+/** `kind/namespace/name`, the identity of an object in a rendering. */
+export function objectKey(o: KubeObject): string {
+  return `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}
