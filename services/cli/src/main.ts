@@ -8,6 +8,7 @@ import { ProgressMeter } from './progress-meter.js';
 import { loadProfileFile } from './profile-loader.js';
 import { renderReadSummary } from './read-summary.js';
 import { runAnalysis } from './run-analysis.js';
+import { replayCommand } from './replay-command.js';
 
 interface AnalyzeFlags {
   events?: string[];
@@ -47,6 +48,12 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.WriteSt
     .action(async (dirs: string[], flags: AnalyzeFlags) => {
       exitCode = await analyze(dirs, flags, io);
     });
+
+  program.addCommand(
+    replayCommand(io, (code) => {
+      exitCode = code;
+    }),
+  );
 
   try {
     await program.parseAsync([...argv]);
