@@ -65,6 +65,10 @@ build() {
   esac
   rm -rf "$dir"
   mv "$dir.tmp" "$dir"
+  # Builds of older compose-check sources are never used again.
+  if [[ "$name" == compose-check ]]; then
+    find "$TOOLS" -maxdepth 1 -name 'compose-check-*' ! -path "$dir" -exec rm -rf {} +
+  fi
   log "$name: built in $(( $(date +%s) - started )) s"
 }
 
