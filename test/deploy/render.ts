@@ -27,14 +27,30 @@ export type KubeObject = z.infer<typeof kubeObjectSchema>;
 
 export type ToolName = 'helm' | 'kustomize' | 'compose-check';
 
-/** The cached binary of a tool; throws (naming the command that builds it) when it is not built. */
-export function toolPath(name: ToolName): string {
+function cachedTool(name: ToolName): string | undefined {
   try {
-    return execFileSync('bash', [join(ROOT, 'scripts/tools.sh'), 'path', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    return execFileSync('bash', [join(ROOT, 'scripts/tools.sh'), 'path', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The cached binary of a tool, built first when missing (`scripts/tools.sh ensure`, minutes once per version, so
+ * `npm test` on a fresh clone works); throws with the build's own error when it cannot be built.
+ */
+export function toolPath(name: ToolName): string {
+  const cached = cachedTool(name);
+  if (cached !== undefined) return cached;
+  try {
+    execFileSync('bash', [join(ROOT, 'scripts/tools.sh'), 'ensure', name], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], timeout: 900_000 });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`${name} is not available: ${stderr.trim() || (error as Error).message}`);
+    throw new Error(`${name} is not available and could not be built (bash scripts/tools.sh ensure ${name}): ${stderr.trim().split('\n').slice(-5).join('\n') || (error as Error).message}`);
   }
+  const built = cachedTool(name);
+  if (built === undefined) throw new Error(`${name}: scripts/tools.sh ensure ${name} succeeded but left no binary`);
+  return built;
 }
 
 function run(tool: ToolName, args: readonly string[]): string {

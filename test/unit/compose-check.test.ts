@@ -28,12 +28,14 @@ const summarySchema = z.object({
   volumes: z.array(z.string()),
 });
 
+// Resolved (and on a fresh machine built) while the file is collected, outside any test's timeout.
+const COMPOSE_CHECK = toolPath('compose-check');
 const temp = mkdtempSync(join(tmpdir(), 'killtrace-compose-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
 function check(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
   // A clean environment: COMPOSE_PROFILES or KILLTRACE_* of the developer's shell must not change the result.
-  const result = spawnSync(toolPath('compose-check'), args, { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: temp, ...env } });
+  const result = spawnSync(COMPOSE_CHECK, args, { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: temp, ...env } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHART_DIR, objectKey, overlayValuesFile, renderHelm, renderKustomize, type KubeObject } from '../deploy/render.js';
+import { CHART_DIR, objectKey, overlayValuesFile, renderHelm, renderKustomize, toolPath, type KubeObject } from '../deploy/render.js';
 import { valuesSchemaText } from '../deploy/values-schema.js';
 
 /**
@@ -11,6 +11,10 @@ import { valuesSchemaText } from '../deploy/values-schema.js';
  */
 
 const OVERLAYS = ['demo', 'production'] as const;
+
+// Resolved (and on a fresh machine built, minutes once) while the file is collected, outside any test's timeout.
+toolPath('helm');
+toolPath('kustomize');
 
 /** Labels only Helm writes (release bookkeeping); everything else must match kustomize's output exactly. */
 const HELM_ONLY_LABELS = ['helm.sh/chart', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/instance', 'app.kubernetes.io/version'];
