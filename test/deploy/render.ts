@@ -105,7 +105,11 @@ export function overlayValuesFile(overlay: string): string {
 
 /** `kustomize build` of deploy/kubernetes/overlays/<overlay>, parsed. */
 export function renderKustomize(overlay: string): KubeObject[] {
-  const dir = join(OVERLAYS_DIR, overlay);
+  return renderKustomizeDir(join(OVERLAYS_DIR, overlay));
+}
+
+/** `kustomize build` of any kustomization directory (e.g. a user's copy of an overlay), parsed. */
+export function renderKustomizeDir(dir: string): KubeObject[] {
   return parseManifests(run('kustomize', ['build', dir]), `kustomize build ${dir}`);
 }
 

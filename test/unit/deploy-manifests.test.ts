@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHART_DIR, objectKey, overlayValuesFile, renderHelm, renderKustomize, toolPath, type KubeObject } from '../deploy/render.js';
+import { CHART_DIR, ROOT, objectKey, overlayValuesFile, renderHelm, renderKustomize, renderKustomizeDir, toolPath, type KubeObject } from '../deploy/render.js';
 import { valuesSchemaText } from '../deploy/values-schema.js';
 
 /**
@@ -100,6 +101,28 @@ describe('Helm chart and kustomize overlays render the same objects', () => {
       for (const key of Object.keys(kustomize)) expect({ key, object: helm[key] }).toEqual({ key, object: kustomize[key] });
     });
   }
+});
+
+describe('another namespace', () => {
+  it('moves every namespaced object and the bindings\' ServiceAccount subjects, on both paths', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'killtrace-kustomize-'));
+    try {
+      // What a user does: copy the manifests, change the namespace in the overlay's namespace.yaml.
+      cpSync(join(ROOT, 'deploy/kubernetes'), join(dir, 'kubernetes'), { recursive: true });
+      const transformer = join(dir, 'kubernetes/overlays/demo/namespace.yaml');
+      writeFileSync(transformer, readFileSync(transformer, 'utf8').replace('  namespace: killtrace\n', '  namespace: monitoring\n'));
+      const kustomize = renderKustomizeDir(join(dir, 'kubernetes/overlays/demo'));
+      const helm = renderHelm({}, { namespace: 'monitoring', valueFiles: [overlayValuesFile('demo')] });
+      const text = JSON.stringify(kustomize);
+      expect(text).not.toMatch(/"namespace":"killtrace"/);
+      for (const binding of kustomize.filter((o) => o.kind.endsWith('Binding'))) {
+        expect((binding as unknown as { subjects: { namespace: string }[] }).subjects[0]?.namespace, binding.metadata.name).toBe('monitoring');
+      }
+      expect(comparable(helm)).toEqual(comparable(kustomize));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe.each(renderings)('policy: $name', ({ objects: render }) => {
