@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +93,34 @@ export function renderHelm(values: Record<string, unknown> = {}, options: HelmOp
     for (const f of options.valueFiles ?? []) args.push('-f', f);
     args.push('-f', file);
     return parseManifests(run('helm', args), `helm template ${CHART_DIR}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The chart's NOTES.txt as `helm install` would print it. Helm renders NOTES only against a cluster, so a copy of
+ * the chart wraps the same text in a ConfigMap template for `helm template` (same engine, values and functions).
+ */
+export function renderHelmNotes(values: Record<string, unknown> = {}, options: HelmOptions = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'killtrace-notes-'));
+  try {
+    const chart = join(dir, 'killtrace');
+    cpSync(CHART_DIR, chart, { recursive: true });
+    const notes = readFileSync(join(chart, 'templates/NOTES.txt'), 'utf8');
+    writeFileSync(
+      join(chart, 'templates/zz-notes.yaml'),
+      `{{- define "zz.notes" }}${notes}{{ end }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: zz-notes\ndata:\n  notes: {{ include "zz.notes" . | quote }}\n`,
+    );
+    const file = join(dir, 'values.json');
+    writeFileSync(file, JSON.stringify(values));
+    const args = ['template', options.releaseName ?? 'killtrace', chart, '--namespace', options.namespace ?? NAMESPACE, '--show-only', 'templates/zz-notes.yaml'];
+    for (const f of options.valueFiles ?? []) args.push('-f', f);
+    args.push('-f', file);
+    const [configMap] = parseManifests(run('helm', args), 'NOTES.txt');
+    const text = (configMap as unknown as { data?: { notes?: unknown } } | undefined)?.data?.notes;
+    if (typeof text !== 'string') throw new Error('NOTES.txt rendered to nothing');
+    return text;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHART_DIR, ROOT, objectKey, overlayValuesFile, renderHelm, renderKustomize, renderKustomizeDir, toolPath, type KubeObject } from '../deploy/render.js';
+import { CHART_DIR, ROOT, objectKey, overlayValuesFile, renderHelm, renderHelmNotes, renderKustomize, renderKustomizeDir, toolPath, type KubeObject } from '../deploy/render.js';
 import { valuesSchemaText } from '../deploy/values-schema.js';
 
 /**
@@ -252,6 +252,15 @@ describe('chart values', () => {
     expect(() => renderHelm({ kafka: { sasl: { mechanism: 'kerberos' } } })).toThrow(/mechanism/);
     expect(() => renderHelm({ clusterName: '' })).toThrow(/clusterName/);
     expect(() => renderHelm({ clusterWatcher: { replica: 3 } })).toThrow(/replica/);
+  });
+
+  it('NOTES.txt tells how to check the install: pods ready, the Lease holder, a record for a restart made on purpose', () => {
+    const notes = renderHelmNotes({}, { valueFiles: [overlayValuesFile('production')], namespace: 'observability' });
+    expect(notes).toContain('kubectl -n observability get pods -l app.kubernetes.io/name=killtrace');
+    expect(notes).toContain('kubectl -n observability get lease killtrace-cluster-watcher');
+    expect(notes).toContain("curl -s 'https://elasticsearch-es-http.elastic-system.svc:9200/killtrace-restarts/_search?q=kubernetes.pod.name:killtrace-check'");
+    expect(notes).toContain('Secret killtrace-kafka-sasl');
+    expect(renderHelmNotes()).not.toContain('SASL');
   });
 
   it('refuses a latest or empty image tag', () => {
