@@ -126,6 +126,11 @@ export function renderHelmNotes(values: Record<string, unknown> = {}, options: H
   }
 }
 
+/** `helm lint --strict` of the chart with a values file (or the defaults); returns Helm's report, throws on failure. */
+export function lintHelm(valueFile?: string): string {
+  return run('helm', ['lint', '--strict', CHART_DIR, ...(valueFile === undefined ? [] : ['-f', valueFile])]);
+}
+
 /** The chart's values file for an overlay's settings (deploy/helm/killtrace/ci/<overlay>-values.yaml). */
 export function overlayValuesFile(overlay: string): string {
   return join(CHART_DIR, 'ci', `${overlay}-values.yaml`);

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHART_DIR, ROOT, objectKey, overlayValuesFile, renderHelm, renderHelmNotes, renderKustomize, renderKustomizeDir, toolPath, type KubeObject } from '../deploy/render.js';
+import { CHART_DIR, ROOT, lintHelm, objectKey, overlayValuesFile, renderHelm, renderHelmNotes, renderKustomize, renderKustomizeDir, toolPath, type KubeObject } from '../deploy/render.js';
 import { valuesSchemaText } from '../deploy/values-schema.js';
 
 /**
@@ -243,6 +243,10 @@ describe.each(renderings)('policy: $name', ({ objects: render }) => {
 });
 
 describe('chart values', () => {
+  it('passes helm lint --strict with the defaults and with every overlay\'s values', () => {
+    for (const file of [undefined, ...OVERLAYS.map(overlayValuesFile)]) expect(lintHelm(file)).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+
   it('values.schema.json is generated from the configuration schema and current (npm run deploy:schema)', () => {
     expect(readFileSync(join(CHART_DIR, 'values.schema.json'), 'utf8')).toBe(valuesSchemaText());
   });
