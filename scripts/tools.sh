@@ -77,6 +77,10 @@ shift || true
 case "$cmd" in
   ensure)
     if [[ $# -eq 0 ]]; then set -- helm kustomize compose-check; fi
+    # One build at a time (test files may ask for tools concurrently on a fresh machine).
+    mkdir -p "$TOOLS"
+    exec 9>"$TOOLS/.lock"
+    flock 9
     for t in "$@"; do build "$t"; done ;;
   path)
     [[ $# -eq 1 ]] || die "usage: tools.sh path NAME"
