@@ -46,21 +46,21 @@ function load(profiles: string[], env: Record<string, string> = {}): z.infer<typ
 }
 
 describe('docker-compose.yml, loaded as Compose v2 loads it', () => {
-  it('starts Kafka, Elasticsearch and Kibana by default, and nothing of Killtrace', () => {
+  it('starts Kafka, Elasticsearch, Kibana and the one-shot setup by default, and no Killtrace service', () => {
     const project = load([]);
     expect(project.name).toBe('killtrace');
-    expect(Object.keys(project.services).sort()).toEqual(['elasticsearch', 'kafka', 'kibana']);
+    expect(Object.keys(project.services).sort()).toEqual(['elasticsearch', 'kafka', 'kibana', 'setup']);
     expect(project.disabled).toEqual(expect.arrayContaining(['correlator', 'demo-replay', 'collector-node-agent']));
   });
 
-  it('the demo profile feeds the example bundle through replay, the correlator and a Kibana data view', () => {
+  it('the demo profile feeds the example bundle through replay and the correlator, after the Kibana setup', () => {
     const project = load(['demo']);
-    expect(Object.keys(project.services).sort()).toEqual(['correlator', 'demo-kibana-setup', 'demo-replay', 'elasticsearch', 'kafka', 'kibana']);
+    expect(Object.keys(project.services).sort()).toEqual(['correlator', 'demo-replay', 'elasticsearch', 'kafka', 'kibana', 'setup']);
     const replay = project.services['demo-replay'];
     expect(replay?.build).toBe('services/cli/Dockerfile');
     expect(replay?.command).toEqual(['replay', '/bundles/host-agent-crashloop', '--speed', '60']);
     expect(replay?.environment?.KAFKA_BROKERS).toBe('kafka:29092');
-    expect(replay?.dependsOn).toEqual(['correlator', 'kafka']);
+    expect(replay?.dependsOn).toEqual(['correlator', 'kafka', 'setup']);
     expect(project.services.correlator?.environment?.ELASTICSEARCH_URL).toBe('http://elasticsearch:9200');
   });
 
@@ -73,7 +73,7 @@ describe('docker-compose.yml, loaded as Compose v2 loads it', () => {
   it('builds every Killtrace service from a Dockerfile on Node 24', () => {
     const project = load(['collector', 'correlator', 'demo']);
     const built = Object.entries(project.services).filter(([, s]) => s.build !== undefined);
-    expect(built.map(([name]) => name).sort()).toEqual(['collector-cluster-watcher', 'collector-node-agent', 'correlator', 'demo-replay']);
+    expect(built.map(([name]) => name).sort()).toEqual(['collector-cluster-watcher', 'collector-node-agent', 'correlator', 'demo-replay', 'setup']);
     for (const [name, service] of Object.entries(project.services)) {
       if (service.build === undefined) expect(service.image, name).toMatch(/:[0-9][^:]*$/);
     }

@@ -289,6 +289,43 @@ const clusterWatcherSchema = z
   })
   .prefault({});
 
+const kibanaSchema = z
+  .strictObject({
+    url: setting(z.url({ protocol: /^https?$/ }).optional(), {
+      env: 'KIBANA_URL',
+      description: 'Kibana base URL (`http://` or `https://`, with its `server.basePath` if any); when set, `killtrace setup` imports the saved objects there.',
+    }),
+    space: setting(
+      z
+        .string()
+        .regex(/^[a-z0-9_-]+$/, 'expected a Kibana space id ([a-z0-9_-])')
+        .optional(),
+      {
+        env: 'KILLTRACE_KIBANA_SPACE',
+        description: 'Kibana space the saved objects are imported into (`/s/<space>`); when unset, the default space.',
+      },
+    ),
+    apiKey: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_KIBANA_API_KEY',
+      description: 'Kibana API key (base64 `id:key`); exclusive with username/password.',
+      secret: true,
+    }),
+    username: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_KIBANA_USERNAME',
+      description: 'Kibana basic-auth username; needs a password.',
+    }),
+    password: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_KIBANA_PASSWORD',
+      description: 'Kibana basic-auth password.',
+      secret: true,
+    }),
+    caFile: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_KIBANA_CA_FILE',
+      description: 'PEM file of the CA that signed Kibana\'s certificate.',
+    }),
+  })
+  .prefault({});
+
 const field = (tree: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined), tree);
 
@@ -318,6 +355,15 @@ export function crossFieldIssues(tree: unknown): { path: string[]; message: stri
       message: 'username and password must be given together',
     });
   }
+  const kibanaApiKey = field(tree, 'kibana', 'apiKey');
+  const kibanaUsername = field(tree, 'kibana', 'username');
+  const kibanaPassword = field(tree, 'kibana', 'password');
+  if (kibanaApiKey !== undefined && (kibanaUsername !== undefined || kibanaPassword !== undefined)) {
+    issues.push({ path: ['kibana', 'apiKey'], message: 'give either an API key or a username/password, not both' });
+  }
+  if ((kibanaUsername === undefined) !== (kibanaPassword === undefined)) {
+    issues.push({ path: ['kibana', kibanaUsername === undefined ? 'username' : 'password'], message: 'username and password must be given together' });
+  }
   const retryInitialMs = field(tree, 'correlator', 'retryInitialMs');
   const retryMaxMs = field(tree, 'correlator', 'retryMaxMs');
   if (typeof retryInitialMs === 'number' && typeof retryMaxMs === 'number' && retryMaxMs < retryInitialMs) {
@@ -341,6 +387,7 @@ export const configSchema = z
     nodeAgent: nodeAgentSchema,
     collector: collectorSchema,
     clusterWatcher: clusterWatcherSchema,
+    kibana: kibanaSchema,
   })
   .superRefine((config, ctx) => {
     for (const issue of crossFieldIssues(config)) ctx.addIssue({ code: 'custom', ...issue });

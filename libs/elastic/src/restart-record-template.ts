@@ -18,6 +18,12 @@ const text: Mapping = { type: 'text', fields: { keyword: { type: 'keyword', igno
 
 const object = (properties: Record<string, Mapping>): Mapping => ({ type: 'object', properties });
 const named: Mapping = object({ name: keyword });
+/**
+ * An owning workload's name, also copied into `killtrace.workload` (indexed, not in `_source`): one field for
+ * Kibana's workload control and charts whatever the owner kind (libs/kibana/src/data-view.ts). ReplicaSets are
+ * left out so a Deployment's pods carry one workload, not two.
+ */
+const owner: Mapping = object({ name: { type: 'keyword', ignore_above: 1024, copy_to: 'killtrace.workload' } });
 
 /** The `mappings` section of the restart-record index template. */
 export const restartRecordMappings: estypes.MappingTypeMapping = {
@@ -42,15 +48,17 @@ export const restartRecordMappings: estypes.MappingTypeMapping = {
       node: named,
       container: named,
       labels: { type: 'object', dynamic: true },
-      daemonset: named,
-      deployment: named,
-      statefulset: named,
+      daemonset: owner,
+      deployment: owner,
+      statefulset: owner,
       replicaset: named,
-      job: named,
+      job: owner,
     }),
     container: object({ id: keyword, image: named }),
     killtrace: object({
       status: keyword,
+      // Filled by copy_to from the owner names above, never written by Killtrace itself.
+      workload: keyword,
       restart: object({ count: long }),
       cause: keyword,
       decided_by: keyword,

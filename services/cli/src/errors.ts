@@ -2,6 +2,8 @@
 export const EXIT_OK = 0;
 /** Bad usage, or input that could not be read at all. */
 export const EXIT_USAGE = 1;
+/** `killtrace setup`: Elasticsearch or Kibana refused or could not be reached. */
+export const EXIT_FAILED = 2;
 
 export type CliErrorCode =
   | 'KT_ERR_CLI_NO_INPUT'

@@ -8,6 +8,7 @@ import { ProgressMeter } from './progress-meter.js';
 import { loadProfileFile } from './profile-loader.js';
 import { renderReadSummary } from './read-summary.js';
 import { runAnalysis } from './run-analysis.js';
+import { runSetup, type SetupFlags } from './setup.js';
 import { replayCommand } from './replay-command.js';
 
 interface AnalyzeFlags {
@@ -23,7 +24,11 @@ interface AnalyzeFlags {
 }
 
 /** Runs the `killtrace` command line and returns the exit code. */
-export async function main(argv: readonly string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream } = process): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream } = process,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<number> {
   const program = new Command('killtrace')
     .description('Explains which kubelet decision killed which step of your application, for every container restart.')
     .version(packageVersion(), '-V, --version')
@@ -55,6 +60,20 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.WriteSt
     }),
   );
 
+  program
+    .command('setup')
+    .description(
+      'Install the Elasticsearch index template and write alias (idempotent) and, when a Kibana URL is configured, import the saved objects (data view, searches, dashboard).',
+    )
+    .option('--kibana-url <url>', 'Kibana base URL (overrides KIBANA_URL / kibana.url)')
+    .option('--kibana-space <space>', 'Kibana space to import into (overrides KILLTRACE_KIBANA_SPACE / kibana.space)')
+    .option('--no-kibana', 'install the index template only')
+    .option('--replicas <n>', 'replicas of the restart indices (0 on a single-node cluster)', parseReplicas, 1)
+    .option('--kibana-wait <seconds>', 'keep retrying this long while Kibana is unreachable or starting (HTTP 503)', parseSeconds, 60)
+    .action(async (flags: SetupFlags) => {
+      exitCode = await runSetup(flags, io, env);
+    });
+
   try {
     await program.parseAsync([...argv]);
     return exitCode;
@@ -72,6 +91,18 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.WriteSt
 function packageVersion(): string {
   const raw: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   return typeof raw === 'object' && raw !== null && 'version' in raw && typeof raw.version === 'string' ? raw.version : 'unknown';
+}
+
+function parseReplicas(value: string): number {
+  const replicas = Number(value);
+  if (!Number.isInteger(replicas) || replicas < 0 || replicas > 16) throw new CliError('KT_ERR_CLI_BAD_OPTION', `--replicas must be an integer from 0 to 16, got "${value}"`);
+  return replicas;
+}
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600) throw new CliError('KT_ERR_CLI_BAD_OPTION', `--kibana-wait must be whole seconds from 0 to 3600, got "${value}"`);
+  return seconds;
 }
 
 function parseYear(value: string): number {
