@@ -141,7 +141,11 @@ describe.each(renderings)('policy: $name', ({ objects: render }) => {
     expect(keys).toContain('PodDisruptionBudget/killtrace-correlator');
     expect(keys).toContain('NetworkPolicy/killtrace');
     for (const w of workloads(objects)) expect(podSpec(w).serviceAccountName).toBe(w.metadata.name);
-    expect((find(objects, 'Deployment', 'killtrace-cluster-watcher') as unknown as { spec: { replicas: number } }).spec.replicas).toBe(2);
+    const watcher = find(objects, 'Deployment', 'killtrace-cluster-watcher');
+    expect((watcher as unknown as { spec: { replicas: number } }).spec.replicas).toBe(2);
+    // Two replicas publish once only because one holds the Lease (clusterWatcher.leaderElection).
+    const env = (podSpec(watcher).containers[0] as unknown as { env: { name: string; value?: string }[] }).env;
+    expect(env.find((e) => e.name === 'KILLTRACE_CLUSTER_WATCHER_LEADER_ELECTION')?.value).toBe('true');
   });
 
   it('pins every image to a release tag (no latest, no untagged image)', () => {
