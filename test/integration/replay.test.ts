@@ -48,7 +48,7 @@ afterAll(async () => {
 describe('killtrace replay into the real pipeline', () => {
   for (const { example, args } of [
     { example: 'host-agent-crashloop', args: ['--speed', 'max'] },
-    // Compressed timing: the bundle's 16 minutes at 2000x, idle stretches capped at 0.1 s.
+    // Compressed timing: the bundle's own gaps divided by 2000, idle stretches capped at 0.1 s.
     { example: 'shop-inventory-mixed', args: ['--speed', '2000', '--max-gap', '0.1'] },
   ]) {
     it(`${example} ${args.join(' ')}: the correlator's records equal killtrace analyze`, async () => {
