@@ -9,6 +9,7 @@ import { loadProfileFile } from './profile-loader.js';
 import { renderReadSummary } from './read-summary.js';
 import { runAnalysis } from './run-analysis.js';
 import { runSetup, type SetupFlags } from './setup.js';
+import { replayCommand } from './replay-command.js';
 
 interface AnalyzeFlags {
   events?: string[];
@@ -52,6 +53,12 @@ export async function main(
     .action(async (dirs: string[], flags: AnalyzeFlags) => {
       exitCode = await analyze(dirs, flags, io);
     });
+
+  program.addCommand(
+    replayCommand(io, (code) => {
+      exitCode = code;
+    }),
+  );
 
   program
     .command('setup')
