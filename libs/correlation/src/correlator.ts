@@ -1,6 +1,7 @@
 import type { EventSignal, KubeletSignal, RestartRecord, Signal, StepProfile } from '@killtrace/schemas';
 import { restartRecordId } from '@killtrace/schemas';
 import { eventKey, kubeletKey, mergePodEvidence, newContainerEvidence, newerEvent, newPodEvidence, type ContainerEvidence, type PodEvidence } from './evidence.js';
+import { learnedLookup, type LearnedLookup } from './learned-index.js';
 import { buildContainerRecords, type HistoryIndex } from './record-assembly.js';
 import { compileProfile, findProfile, mergeProfiles, type CompiledProfile } from './step-profiles.js';
 import { readStatus } from './status-convention.js';
@@ -35,6 +36,8 @@ export interface CorrelatorOptions {
   profiles?: readonly StepProfile[];
   /** Include built-in profiles (default true). */
   builtinProfiles?: boolean;
+  /** Learn init steps from the logs of workloads without a matching profile (learned-steps.ts; default true). */
+  learnSteps?: boolean;
 }
 
 /** A record with its document id, and whether later evidence may still change it. */
@@ -107,8 +110,9 @@ export class Correlator {
   /** Every restart record the evidence supports so far, oldest first. */
   records(): RestartRecord[] {
     const history = this.history();
+    const learned = this.learned();
     const out: RestartRecord[] = [];
-    for (const pod of this.pods.values()) out.push(...this.podRecords(pod, history));
+    for (const pod of this.pods.values()) out.push(...this.podRecords(pod, history, learned));
     return out.sort((a, b) => a['@timestamp'].localeCompare(b['@timestamp']) || a.kubernetes.pod.name.localeCompare(b.kubernetes.pod.name));
   }
 
@@ -131,11 +135,12 @@ export class Correlator {
       }
     }
     const updates: RecordUpdate[] = [];
+    const learned = this.learned();
     for (const key of candidates) {
       const pod = this.pods.get(key);
       if (!pod) continue;
       let nextFinalize = Number.POSITIVE_INFINITY;
-      for (const record of this.podRecords(pod, history)) {
+      for (const record of this.podRecords(pod, history, learned)) {
         const finalizeAt = Date.parse(record.killtrace.finished_at ?? record['@timestamp']) + latenessMs;
         const final = finalizeAt <= watermark;
         record.killtrace.status = final ? 'final' : 'provisional';
@@ -301,7 +306,7 @@ export class Correlator {
     if (!tracker) {
       const image = pod.snapshot?.containers.find((c) => c.name === signal.container)?.image;
       const profile = findProfile(this.profiles, { namespace: signal.pod.namespace, pod: signal.pod.name, container: signal.container, image });
-      tracker = new StepTracker(profile);
+      tracker = new StepTracker(profile, profile === undefined && this.options.learnSteps !== false);
       container.logs.set(signal.restartCount, tracker);
     }
     tracker.add(signal.at, signal.text);
@@ -406,7 +411,12 @@ export class Correlator {
     return index;
   }
 
-  private podRecords(pod: PodEvidence, history: HistoryIndex): RestartRecord[] {
+  /** Learned init sequences over the current evidence (undefined lookups when learning is off). */
+  private learned(): LearnedLookup {
+    return this.options.learnSteps === false ? () => undefined : learnedLookup(this.pods.values());
+  }
+
+  private podRecords(pod: PodEvidence, history: HistoryIndex, learned: LearnedLookup): RestartRecord[] {
     if (!pod.uid) return [];
     const names = new Set<string>([...pod.containers.keys()]);
     for (const status of pod.snapshot?.statuses ?? []) names.add(status.name);
@@ -415,7 +425,7 @@ export class Correlator {
     for (const event of pod.events.values()) if (event.container !== undefined && event.reason === 'Killing') names.add(event.container);
     const out: RestartRecord[] = [];
     for (const name of [...names].sort()) {
-      out.push(...buildContainerRecords({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history }));
+      out.push(...buildContainerRecords({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history, learned }));
     }
     return out;
   }

@@ -2,6 +2,8 @@ import type { ContainerSpec, ContainerStatus, EventSignal, KubeletSignal, ProbeS
 import { classifyTermination, type Classification } from './classify-termination.js';
 import type { ContainerEvidence, PodEvidence, ProbeFailure } from './evidence.js';
 import { assembleIncarnations, EVENT_SLACK_MS, type Incarnation } from './incarnations.js';
+import type { LearnedLookup } from './learned-index.js';
+import { alignIncarnation, median, p90, type LearnedModel, type LearnedProgress } from './learned-steps.js';
 import { formatSeconds, largest, recommendStartupProbe, type StartupProbeRecommendation } from './recommendation.js';
 import type { StepTracker } from './step-tracker.js';
 import { secondsBetween, toIso, toIsoOrNull } from './time.js';
@@ -15,6 +17,8 @@ export interface ContainerRecordsInput {
   container: ContainerEvidence;
   clusterName: string;
   history: HistoryIndex;
+  /** Learned init sequences per workload (learned-index.ts); used where no step profile matched. */
+  learned?: LearnedLookup;
 }
 
 const MAX_TIMELINE = 60;
@@ -29,6 +33,8 @@ interface Analysed {
   initializing: boolean | undefined;
   /** The journal's "PreStop hook not completed in grace period" for this incarnation's stop, if any. */
   preStopTimeout?: KubeletSignal;
+  /** Where it was in the workload's learned init sequence at the decision, when no profile matched. */
+  learned?: { model: LearnedModel; progress: LearnedProgress };
 }
 
 /** Builds the restart records of one container of one pod. */
@@ -77,6 +83,7 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
   });
   const preStopLines = kubelet.filter((l) => l.action === 'prestop_timeout');
   const oomSibling = incarnations.find((i) => i.terminated?.reason === 'OOMKilled')?.restartCount;
+  const model = input.learned?.(workloadKey(pod.namespace, pod.name, snapshot, container.name));
   const analysed: Analysed[] = [];
   let previousEnd: number | undefined;
   for (const incarnation of incarnations) {
@@ -105,7 +112,14 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
     const seenReady = readyLines.some((l) => incarnation.startedAt !== undefined && l.at >= incarnation.startedAt - EVENT_SLACK_MS && l.at <= (classification.killedAt ?? endAt ?? Number.POSITIVE_INFINITY));
     const stopAt = (incarnation.episode?.marks ?? []).find((m) => m.kind === 'killing' || m.kind === 'decision')?.at;
     const preStopTimeout = stopAt === undefined ? undefined : preStopLines.find((l) => l.at >= stopAt && l.at <= (endAt ?? stopAt) + EVENT_SLACK_MS && (l.containerId === undefined || incarnation.containerId === undefined || l.containerId === incarnation.containerId));
-    analysed.push({ incarnation, classification, endAt, failures, tracker, probe, preStopTimeout, initializing: initializing(classification, incarnation, tracker, spec, endAt, seenReady) });
+    const decisionAt = classification.killedAt ?? endAt;
+    const progress = model && tracker && !tracker.profile && decisionAt !== undefined ? alignIncarnation(model, tracker.sightings, decisionAt) : undefined;
+    const learned = model && progress?.current ? { model, progress } : undefined;
+    let init = initializing(classification, incarnation, tracker, spec, endAt, seenReady);
+    // Incarnations that reached ready went through the whole sequence: one that had not reached its last step was
+    // still initializing.
+    if (init === undefined && learned && model?.source === 'ready' && !learned.progress.reachedLast && classification.cause !== 'app_exit') init = true;
+    analysed.push({ incarnation, classification, endAt, failures, tracker, probe, preStopTimeout, learned, initializing: init });
     previousEnd = endAt ?? previousEnd;
   }
 
@@ -277,7 +291,10 @@ function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): Rest
   const run = probeInduced ? failureRun(a) : [];
   const progress = tracker && decisionAt !== undefined ? tracker.progressAt(decisionAt) : undefined;
   const lastLine = tracker ? tracker.lastLine(decisionAt) ?? tracker.lastLine() : undefined;
-  const step = progress?.current;
+  const learnedStep = !tracker?.profile && a.learned && a.initializing !== false ? a.learned.progress.current : undefined;
+  const step = progress?.current ?? (learnedStep ? { name: learnedStep.step.name, startedAt: learnedStep.startedAt } : undefined);
+  const completedSteps = learnedStep ? (a.learned?.progress.completed ?? []).map((s) => s.step.name) : (progress?.completed.map((s) => s.name) ?? []);
+  const typical = learnedStep && learnedStep.step.durations.length > 0 ? learnedStep.step.durations : undefined;
   const phase: 'initializing' | 'running' | 'unknown' = a.initializing === true ? 'initializing' : a.initializing === false ? 'running' : 'unknown';
   const timestamp = decisionAt ?? incarnation.startedAt ?? 0;
   const workload = workloadOf(snapshot?.owners ?? []);
@@ -340,9 +357,12 @@ function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): Rest
         step: step?.name ?? null,
         step_started_at: toIsoOrNull(step?.startedAt),
         step_elapsed_seconds: step && decisionAt !== undefined ? secondsBetween(step.startedAt, decisionAt) : null,
-        completed_steps: progress?.completed.map((s) => s.name) ?? [],
+        completed_steps: completedSteps,
         expected_seconds: expected,
         profile: tracker?.profile?.name ?? null,
+        step_source: step ? (learnedStep ? 'learned' : 'profile') : null,
+        step_median_seconds: typical ? Math.round(median(typical) * 1000) / 1000 : null,
+        step_p90_seconds: typical ? Math.round(p90(typical) * 1000) / 1000 : null,
       },
       log: {
         last_line: lastLine?.text ?? null,
@@ -437,6 +457,11 @@ function timeline(a: Analysed, run: ProbeFailure[], record: RestartRecord): Time
     if (progress.current) entries.push({ at: progress.current.startedAt, source: 'app_log', text: `step ${progress.current.name} started` });
     if (progress.readyAt !== undefined) entries.push({ at: progress.readyAt, source: 'app_log', text: 'init complete (ready line)' });
   }
+  if (a.learned && !a.tracker?.profile && a.initializing !== false) {
+    for (const s of a.learned.progress.completed) entries.push({ at: s.startedAt, source: 'app_log', text: `learned step ${s.step.name} started${s.endedAt !== undefined ? ` (took ${formatSeconds((s.endedAt - s.startedAt) / 1000)})` : ''}` });
+    const current = a.learned.progress.current;
+    if (current) entries.push({ at: current.startedAt, source: 'app_log', text: `learned step ${current.step.name} started` });
+  }
   for (const f of run) entries.push({ at: f.at, source: f.source, text: `${f.probeType} probe failed${f.output ? `: ${f.output}` : ''}` });
   const last = record.killtrace.log.last_line_at;
   if (last && record.killtrace.log.last_line !== null) entries.push({ at: Date.parse(last), source: 'app_log', text: `last line: ${truncate(record.killtrace.log.last_line, 200)}` });
@@ -483,7 +508,11 @@ function explain(r: RestartRecord, c: Classification, a: Analysed): string {
     parts[0] += ` (${failures}, ${kt.probe.period_seconds} s apart: ${kt.probe.budget_seconds} s of tolerance)`;
   }
   let sentence = `${parts[0]}${kt.uptime_seconds !== null ? ` after ${formatSeconds(kt.uptime_seconds)} of uptime` : ''}.`;
-  if (kt.init.step && kt.init.step_elapsed_seconds !== null) {
+  if (kt.init.step && kt.init.step_elapsed_seconds !== null && kt.init.step_source === 'learned') {
+    const usual = kt.init.step_median_seconds;
+    const samples = a.learned?.progress.current?.step.durations.length ?? 0;
+    sentence += ` ${kt.init.phase === 'initializing' ? 'It was still initializing: l' : 'L'}earned from this workload's logs (no step profile), step \`${kt.init.step}\` had run ${formatSeconds(kt.init.step_elapsed_seconds)}${usual !== null && usual !== undefined ? `; it usually takes ${formatSeconds(usual)} (median of ${samples} incarnation(s) that reached ready${kt.init.step_p90_seconds !== null && kt.init.step_p90_seconds !== undefined && samples > 1 ? `, p90 ${formatSeconds(kt.init.step_p90_seconds)}` : ''})` : ''}.`;
+  } else if (kt.init.step && kt.init.step_elapsed_seconds !== null) {
     sentence += ` It was still initializing: step ${kt.init.step} had been running for ${formatSeconds(kt.init.step_elapsed_seconds)}${kt.init.completed_steps.length > 0 ? ` (done: ${kt.init.completed_steps.join(', ')})` : ''}.`;
   } else if (kt.init.phase === 'initializing' && kt.probe.type === 'liveness' && !kt.init.profile) {
     sentence += ` It had not finished initializing: the liveness probe never passed once in this incarnation (it failed from its first check, ${kt.probe.initial_delay_seconds ?? 0} s after the start).`;

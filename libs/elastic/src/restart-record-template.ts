@@ -95,6 +95,9 @@ export const restartRecordMappings: estypes.MappingTypeMapping = {
         completed_steps: keyword,
         expected_seconds: double,
         profile: keyword,
+        step_source: keyword,
+        step_median_seconds: double,
+        step_p90_seconds: double,
       }),
       log: object({ last_line: text, last_line_at: date, silence_seconds: double }),
       recommendation: object({

@@ -59,6 +59,14 @@ export const recordInitSchema = z.object({
   expected_seconds: z.number().nullable(),
   /** Extension: the step profile that matched this container, if any. */
   profile: z.string().nullable(),
+  /**
+   * Extension (issue 13): where `step` comes from: `profile` (a step profile matched; it always wins) or `learned`
+   * (the workload's own logs, libs/correlation/src/learned-steps.ts); null when no step is named.
+   */
+  step_source: z.enum(['profile', 'learned']).nullable().optional(),
+  /** Extension: a learned step's usual duration (median, p90; seconds) in incarnations that reached ready. */
+  step_median_seconds: z.number().nullable().optional(),
+  step_p90_seconds: z.number().nullable().optional(),
 });
 
 export const whatIfSchema = z.object({

@@ -16,6 +16,10 @@ export interface AnalysisOptions {
   /** Year for year-less kubelet timestamps when pods and events do not tell. */
   referenceYear?: number;
   onProgress?: (progress: BundleProgress) => void;
+  /** Use the built-in step profiles (default true); off to see what learning alone finds. */
+  builtinProfiles?: boolean;
+  /** Learn init steps from the logs where no profile matches (default true). */
+  learnSteps?: boolean;
 }
 
 export interface AnalysisResult {
@@ -33,7 +37,12 @@ export interface AnalysisResult {
 
 /** Runs the embedded pipeline: read the bundle as a stream, feed the correlation core, collect the records. */
 export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisResult> {
-  const correlator = new Correlator({ clusterName: options.clusterName ?? 'default', profiles: options.profiles ?? [] });
+  const correlator = new Correlator({
+    clusterName: options.clusterName ?? 'default',
+    profiles: options.profiles ?? [],
+    builtinProfiles: options.builtinProfiles,
+    learnSteps: options.learnSteps,
+  });
   const bundle = await readBundle({
     paths: options.dir !== undefined ? [options.dir] : undefined,
     inputs: { events: options.events, pods: options.pods, logs: options.logs, kubelet: options.kubelet },
