@@ -109,9 +109,11 @@ export function learnSteps(observations: readonly IncarnationTemplates[]): Learn
         prev.last = Math.max(prev.last, Math.min(s.last, end));
       }
     }
+    if (o.readyAt === undefined) dropEndReport(seen);
     let last = o.startedAt;
     for (const s of seen.values()) last = Math.max(last, s.last);
-    return { o, seen, end: o.readyAt ?? last };
+    // Never seen ready: the work of its last template ran until the end, whenever that was.
+    return { o, seen, end: o.readyAt ?? Number.MAX_SAFE_INTEGER };
   });
 
   // A template repeated within any incarnation (first and last sight apart) is part of a loop.
@@ -215,6 +217,28 @@ export function learnSteps(observations: readonly IncarnationTemplates[]): Learn
   return { source, samples: perSample.length, templates: mined.templates, steps, templateOf: mined.templateOf, stepOf };
 }
 
+/**
+ * An incarnation that ended without reaching ready often logs why as its last line (an error, a signal), after a
+ * silence: that line reports the end, it does not start a step. Dropped when it came once, last, after the
+ * incarnation's longest silence (at least LONG_GAP_MIN_SECONDS).
+ */
+function dropEndReport(seen: Map<number, { first: number; last: number }>): void {
+  const events: Array<{ at: number; t: number }> = [];
+  for (const [t, s] of seen) {
+    events.push({ at: s.first, t });
+    if (s.last !== s.first) events.push({ at: s.last, t });
+  }
+  events.sort((a, b) => a.at - b.at);
+  if (events.length < 3) return;
+  const final = events[events.length - 1] as { at: number; t: number };
+  const finalSeen = seen.get(final.t);
+  if (!finalSeen || finalSeen.first !== finalSeen.last) return;
+  let longest = 0;
+  for (let i = 1; i < events.length - 1; i += 1) longest = Math.max(longest, (events[i] as { at: number }).at - (events[i - 1] as { at: number }).at);
+  const gap = final.at - (events[events.length - 2] as { at: number }).at;
+  if (gap >= LONG_GAP_MIN_SECONDS * 1000 && gap > longest) seen.delete(final.t);
+}
+
 /** Where an incarnation was in the learned sequence at `decisionAt` (a kill or an exit). */
 export function alignIncarnation(model: LearnedModel, sightings: ReadonlyMap<string, TemplateSighting>, decisionAt: number): LearnedProgress | undefined {
   const starts = new Map<number, number>();
@@ -262,13 +286,15 @@ function matchTemplate(model: LearnedModel, key: string): number | undefined {
   return undefined;
 }
 
+const LEVEL_WORD = /^[[(<]?(trace|debug|info|notice|warn|warning|error|err|fatal|critical|level)[\])>]?:?$/i;
+
 /** A template without its log header (severity letters, timestamps, `LOG:`): what a reader recognises. */
 export function displayName(template: string): string {
   const tokens = template.split(' ');
   let i = 0;
   while (i < tokens.length - 1) {
     const t = tokens[i] as string;
-    if (t === WILDCARD || t.length <= 2 || /^[A-Z]{2,5}:?$/.test(t) || /^\[?[A-Z]+\]?:?$/.test(t)) i += 1;
+    if (t === WILDCARD || t.length <= 2 || /^[A-Z]{2,5}:?$/.test(t) || /^\[?[A-Z]+\]?:?$/.test(t) || LEVEL_WORD.test(t)) i += 1;
     else break;
   }
   return tokens.slice(i).join(' ');

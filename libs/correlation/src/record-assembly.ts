@@ -291,7 +291,12 @@ function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): Rest
   const run = probeInduced ? failureRun(a) : [];
   const progress = tracker && decisionAt !== undefined ? tracker.progressAt(decisionAt) : undefined;
   const lastLine = tracker ? tracker.lastLine(decisionAt) ?? tracker.lastLine() : undefined;
-  const learnedStep = !tracker?.profile && a.learned && a.initializing !== false ? a.learned.progress.current : undefined;
+  // A learned step is named unless init is known to be over, or the incarnation had reached the last step of a
+  // sequence learned from incarnations that reached ready (then it was most likely serving).
+  const learnedStep =
+    !tracker?.profile && a.learned && a.initializing !== false && (a.initializing === true || a.learned.model.source !== 'ready' || !a.learned.progress.reachedLast)
+      ? a.learned.progress.current
+      : undefined;
   const step = progress?.current ?? (learnedStep ? { name: learnedStep.step.name, startedAt: learnedStep.startedAt } : undefined);
   const completedSteps = learnedStep ? (a.learned?.progress.completed ?? []).map((s) => s.step.name) : (progress?.completed.map((s) => s.name) ?? []);
   const typical = learnedStep && learnedStep.step.durations.length > 0 ? learnedStep.step.durations : undefined;
@@ -457,7 +462,7 @@ function timeline(a: Analysed, run: ProbeFailure[], record: RestartRecord): Time
     if (progress.current) entries.push({ at: progress.current.startedAt, source: 'app_log', text: `step ${progress.current.name} started` });
     if (progress.readyAt !== undefined) entries.push({ at: progress.readyAt, source: 'app_log', text: 'init complete (ready line)' });
   }
-  if (a.learned && !a.tracker?.profile && a.initializing !== false) {
+  if (a.learned && !a.tracker?.profile && record.killtrace.init.step_source === 'learned') {
     for (const s of a.learned.progress.completed) entries.push({ at: s.startedAt, source: 'app_log', text: `learned step ${s.step.name} started${s.endedAt !== undefined ? ` (took ${formatSeconds((s.endedAt - s.startedAt) / 1000)})` : ''}` });
     const current = a.learned.progress.current;
     if (current) entries.push({ at: current.startedAt, source: 'app_log', text: `learned step ${current.step.name} started` });

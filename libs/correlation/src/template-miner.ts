@@ -36,7 +36,7 @@ export function maskLine(text: string): string {
 }
 
 export interface MinerOptions {
-  /** Tokens after the token count used to descend the tree (Drain's depth minus 2). Default 2. */
+  /** Tokens after the token count used to descend the tree (Drain's depth minus 2). Default 1: log messages are short. */
   prefixDepth?: number;
   /** Fraction of equal tokens for a key to join a cluster. Default 0.5. */
   similarity?: number;
@@ -56,7 +56,7 @@ interface Cluster {
 
 /** Clusters masked keys into templates (order-independent: keys are processed sorted). */
 export function mineTemplates(keys: Iterable<string>, options: MinerOptions = {}): MinedTemplates {
-  const depth = options.prefixDepth ?? 2;
+  const depth = options.prefixDepth ?? 1;
   const threshold = options.similarity ?? 0.5;
   const sorted = [...new Set(keys)].sort();
   const tree = new Map<string, Cluster[]>();
