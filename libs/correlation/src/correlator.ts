@@ -2,6 +2,7 @@ import type { EventSignal, KubeletSignal, RestartRecord, Signal, StepProfile } f
 import { restartRecordId } from '@killtrace/schemas';
 import { eventKey, kubeletKey, mergePodEvidence, newContainerEvidence, newerEvent, newPodEvidence, type ContainerEvidence, type PodEvidence } from './evidence.js';
 import { learnedLookup, type LearnedLookup } from './learned-index.js';
+import type { LearnedModel } from './learned-steps.js';
 import { buildContainerRecords, type HistoryIndex } from './record-assembly.js';
 import { compileProfile, findProfile, mergeProfiles, type CompiledProfile } from './step-profiles.js';
 import { readStatus } from './status-convention.js';
@@ -409,6 +410,21 @@ export class Correlator {
       }
     }
     return index;
+  }
+
+  /** Init sequences learned per workload container (`namespace/owner/container`), for `killtrace profile suggest`. */
+  learnedModels(): Map<string, LearnedModel> {
+    const lookup = this.learned();
+    const out = new Map<string, LearnedModel>();
+    for (const pod of this.pods.values()) {
+      if (!pod.uid) continue;
+      for (const name of pod.containers.keys()) {
+        const key = workloadKey(pod.namespace, pod.name, pod.snapshot, name);
+        const model = out.has(key) ? undefined : lookup(key);
+        if (model) out.set(key, model);
+      }
+    }
+    return out;
   }
 
   /** Learned init sequences over the current evidence (undefined lookups when learning is off). */

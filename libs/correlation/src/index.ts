@@ -2,3 +2,5 @@ export { Correlator, type CorrelatorOptions, type CorrelatorStats, type Coverage
 export { builtinProfiles, mergeProfiles } from './step-profiles.js';
 export { formatSeconds } from './recommendation.js';
 export { readStatus, type CountSource, type StatusView } from './status-convention.js';
+export { displayName, type LearnedModel, type LearnedStep } from './learned-steps.js';
+export { WILDCARD } from './template-miner.js';

@@ -183,6 +183,9 @@ export function learnSteps(observations: readonly IncarnationTemplates[]): Learn
     }
   });
   if (group.length > 0) groups.push(group);
+  // A loop that ends the sequence of incarnations that reached ready is their steady state (a heartbeat), not init.
+  const tail = groups[groups.length - 1];
+  if (source === 'ready' && groups.length > 1 && tail && tail.every((t) => repeated.has(t))) groups.pop();
 
   const gapOf = new Map<number, number>();
   order.forEach((t, i) => gapOf.set(t, gaps[i] ?? 0));

@@ -10,6 +10,7 @@ import { renderReadSummary } from './read-summary.js';
 import { runAnalysis } from './run-analysis.js';
 import { runSetup, type SetupFlags } from './setup.js';
 import { replayCommand } from './replay-command.js';
+import { profileCommand } from './profile-suggest.js';
 
 interface AnalyzeFlags {
   events?: string[];
@@ -56,6 +57,12 @@ export async function main(
 
   program.addCommand(
     replayCommand(io, (code) => {
+      exitCode = code;
+    }),
+  );
+
+  program.addCommand(
+    profileCommand(io, (code) => {
       exitCode = code;
     }),
   );
