@@ -69,7 +69,7 @@ export interface LearnedProgress {
 }
 
 /** At most this many incarnations are learned from (deterministic choice), to bound the work per workload. */
-const MAX_SAMPLES = 48;
+const MAX_SAMPLES = 16;
 /** A gap is long when it is at least this many times the sequence's median gap ... */
 const LONG_GAP_FACTOR = 3;
 /** ... and at least this long (seconds). */
