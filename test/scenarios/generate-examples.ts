@@ -52,6 +52,7 @@ function listFiles(sim: Simulation): string[] {
   const b = sim.scenario.bundle ?? {};
   if ((b.events ?? 'core') !== 'none') out.push('events.json');
   if (b.pods !== false) out.push('pods.json');
+  if ((sim.scenario.nodes ?? []).length > 0) out.push('nodes.json');
   const nodes = [...sim.journals.keys()].sort();
   if ((b.kubelet ?? 'short-precise') !== 'none') for (const n of nodes) out.push(nodes.length === 1 ? 'kubelet.log' : `kubelet-${n}.log`);
   for (const l of sim.logs) if (l.kept) out.push(`pods/${l.dir}/${l.restartCount}.log${b.rotateBytes ? ' (+ rotated)' : ''}`);

@@ -72,7 +72,7 @@ export interface BundleStats {
   lines: number;
   /** Decoded bytes read (after decompression). */
   bytes: number;
-  signals: { pod: number; event: number; kubelet: number; app_log: number; total: number };
+  signals: { pod: number; event: number; kubelet: number; app_log: number; node: number; total: number };
   diagnostics: { error: number; warning: number; info: number };
   /** Kubelet journal lines that were not about restarts (counted, not diagnosed). */
   kubeletLinesIgnored: number;

@@ -84,7 +84,7 @@ export async function readBundle(options: ReadBundleOptions): Promise<BundleRepo
     files: { kubernetes: 0, kubelet: 0, containerLogs: 0, skipped: 0 },
     lines: 0,
     bytes: 0,
-    signals: { pod: 0, event: 0, kubelet: 0, app_log: 0, total: 0 },
+    signals: { pod: 0, event: 0, kubelet: 0, app_log: 0, node: 0, total: 0 },
     diagnostics: { error: 0, warning: 0, info: 0 },
     kubeletLinesIgnored: 0,
     durationMs: 0,

@@ -1,7 +1,8 @@
-import type { EventSignal, KubeletSignal, RestartRecord, Signal, StepProfile } from '@killtrace/schemas';
+import type { EventSignal, KubeletSignal, NodeSignal, RestartRecord, Signal, StepProfile } from '@killtrace/schemas';
 import { restartRecordId } from '@killtrace/schemas';
 import { eventKey, kubeletKey, mergePodEvidence, newContainerEvidence, newerEvent, newPodEvidence, type ContainerEvidence, type PodEvidence } from './evidence.js';
-import { learnedLookup, type LearnedLookup } from './learned-index.js';
+import { learnedLookup, type LearnedLookup, type NodeClassOf } from './learned-index.js';
+import { DEFAULT_NODE_CLASS_LABELS, nodeClassOf } from './node-class.js';
 import type { LearnedModel } from './learned-steps.js';
 import { buildContainerRecords, type HistoryIndex } from './record-assembly.js';
 import { compileProfile, findProfile, mergeProfiles, type CompiledProfile } from './step-profiles.js';
@@ -39,6 +40,8 @@ export interface CorrelatorOptions {
   builtinProfiles?: boolean;
   /** Learn init steps from the logs of workloads without a matching profile (learned-steps.ts; default true). */
   learnSteps?: boolean;
+  /** Node labels whose values make a node class (node-class.ts; default DEFAULT_NODE_CLASS_LABELS). */
+  nodeClassLabels?: readonly string[];
 }
 
 /** A record with its document id, and whether later evidence may still change it. */
@@ -75,7 +78,7 @@ export class Correlator {
   private readonly uidsByName = new Map<string, Set<string>>();
   private readonly profiles: CompiledProfile[];
   private readonly kubeletSeen = new Set<string>();
-  private readonly counts: CorrelatorStats['signals'] = { pod: 0, event: 0, kubelet: 0, app_log: 0 };
+  private readonly counts: CorrelatorStats['signals'] = { pod: 0, event: 0, kubelet: 0, app_log: 0, node: 0 };
   private ignored = 0;
   /** Pods whose records may have changed since the last `poll`. */
   private readonly dirty = new Set<string>();
@@ -85,6 +88,8 @@ export class Correlator {
   private readonly finalizeAt = new Map<string, number>();
   /** Per workload, a digest of its init history at the last poll. */
   private readonly historyDigest = new Map<string, string>();
+  /** Node labels by node name (Node objects), for node classes. */
+  private readonly nodes = new Map<string, Record<string, string>>();
   private lastLog: { uid: string; podKey: string; container: string; restartCount: number; tracker: StepTracker } | undefined;
 
   constructor(private readonly options: CorrelatorOptions) {
@@ -105,6 +110,8 @@ export class Correlator {
         return this.ingestKubelet(signal);
       case 'app_log':
         return this.ingestAppLog(signal);
+      case 'node':
+        return this.ingestNode(signal);
     }
   }
 
@@ -271,6 +278,18 @@ export class Correlator {
     this.dirty.add(pod.key);
   }
 
+  private ingestNode(signal: NodeSignal): void {
+    this.nodes.set(signal.node.name, signal.node.labels);
+    // Every pod on the node may get a class now; pods of the same workloads elsewhere see it through history.
+    for (const pod of this.pods.values()) if (pod.snapshot?.nodeName === signal.node.name) this.dirty.add(pod.key);
+  }
+
+  /** The node class of a node, when its Node object was given. */
+  private readonly classOf: NodeClassOf = (nodeName) => {
+    const labels = nodeName === undefined ? undefined : this.nodes.get(nodeName);
+    return labels === undefined ? undefined : nodeClassOf(labels, this.options.nodeClassLabels ?? DEFAULT_NODE_CLASS_LABELS);
+  };
+
   private ingestEvent(event: EventSignal): void {
     if (event.involved.kind !== 'Pod' || event.involved.namespace === undefined) {
       this.ignored += 1;
@@ -427,9 +446,22 @@ export class Correlator {
     return out;
   }
 
+  /** Nodes the pods of a workload container run on (for the classes its recommendation covers). */
+  private workloadNodes(key: string): Set<string> {
+    const out = new Set<string>();
+    if (this.nodes.size === 0) return out;
+    for (const pod of this.pods.values()) {
+      const node = pod.snapshot?.nodeName;
+      if (!node || out.has(node)) continue;
+      for (const name of pod.containers.keys()) if (workloadKey(pod.namespace, pod.name, pod.snapshot, name) === key) out.add(node);
+      for (const st of pod.snapshot?.statuses ?? []) if (workloadKey(pod.namespace, pod.name, pod.snapshot, st.name) === key) out.add(node);
+    }
+    return out;
+  }
+
   /** Learned init sequences over the current evidence (undefined lookups when learning is off). */
   private learned(): LearnedLookup {
-    return this.options.learnSteps === false ? () => undefined : learnedLookup(this.pods.values());
+    return this.options.learnSteps === false ? () => undefined : learnedLookup(this.pods.values(), this.classOf);
   }
 
   private podRecords(pod: PodEvidence, history: HistoryIndex, learned: LearnedLookup): RestartRecord[] {
@@ -441,7 +473,7 @@ export class Correlator {
     for (const event of pod.events.values()) if (event.container !== undefined && event.reason === 'Killing') names.add(event.container);
     const out: RestartRecord[] = [];
     for (const name of [...names].sort()) {
-      out.push(...buildContainerRecords({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history, learned }));
+      out.push(...buildContainerRecords({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history, learned, nodeClassOf: this.classOf, workloadNodes: (key) => this.workloadNodes(key) }));
     }
     return out;
   }

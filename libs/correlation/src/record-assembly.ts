@@ -2,7 +2,8 @@ import type { ContainerSpec, ContainerStatus, EventSignal, KubeletSignal, ProbeS
 import { classifyTermination, type Classification } from './classify-termination.js';
 import type { ContainerEvidence, PodEvidence, ProbeFailure } from './evidence.js';
 import { assembleIncarnations, EVENT_SLACK_MS, type Incarnation } from './incarnations.js';
-import type { LearnedLookup } from './learned-index.js';
+import type { LearnedLookup, NodeClassOf } from './learned-index.js';
+import { recommendPerClass, type PerClassRecommendation } from './per-class-recommendation.js';
 import { alignIncarnation, median, p90, type LearnedModel, type LearnedProgress } from './learned-steps.js';
 import { formatSeconds, largest, recommendStartupProbe, type StartupProbeRecommendation } from './recommendation.js';
 import type { StepTracker } from './step-tracker.js';
@@ -19,6 +20,10 @@ export interface ContainerRecordsInput {
   history: HistoryIndex;
   /** Learned init sequences per workload (learned-index.ts); used where no step profile matched. */
   learned?: LearnedLookup;
+  /** The node class of a node (node-class.ts), undefined without its Node object. */
+  nodeClassOf?: NodeClassOf;
+  /** The nodes the workload's pods run on. */
+  workloadNodes?: (workload: string) => ReadonlySet<string>;
 }
 
 const MAX_TIMELINE = 60;
@@ -129,12 +134,38 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
     .filter((a) => a.initializing === true && (a.classification.cause === 'liveness_probe' || a.classification.cause === 'startup_probe'))
     .map((a) => killElapsed(a))
     .filter((s): s is number => s !== undefined);
-  const recommendation = recommendStartupProbe({ completedSeconds: completed, killedInInitSeconds: killedInInit }, spec?.liveness);
+  const classOf = input.nodeClassOf ?? ((): undefined => undefined);
+  const ownClass = classOf(snapshot?.nodeName);
+  let perClass: PerClassRecommendation | undefined;
+  if (ownClass !== undefined) {
+    // Per node class: history by the class of its node, this container's kills on its own class; every class the
+    // workload runs on is listed, observed or not.
+    const classes = new Map<string, { completedSeconds: number[]; killedInInitSeconds: number[] }>();
+    const slot = (c: string): { completedSeconds: number[]; killedInInitSeconds: number[] } => {
+      let s = classes.get(c);
+      if (!s) {
+        s = { completedSeconds: [], killedInInitSeconds: [] };
+        classes.set(c, s);
+      }
+      return s;
+    };
+    slot(ownClass).killedInInitSeconds.push(...killedInInit);
+    for (const node of input.workloadNodes?.(key) ?? []) {
+      const c = classOf(node);
+      if (c !== undefined) slot(c);
+    }
+    for (const h of input.history.get(key) ?? []) {
+      const c = classOf(h.node);
+      if (c !== undefined) slot(c).completedSeconds.push(h.seconds);
+    }
+    perClass = recommendPerClass([...classes].map(([nodeClass, o]) => ({ nodeClass, ...o })), spec?.liveness);
+  }
+  const recommendation = perClass?.recommendation ?? recommendStartupProbe({ completedSeconds: completed, killedInInitSeconds: killedInInit }, spec?.liveness);
   const probeKills = analysed.filter((a) => a.classification.cause === 'liveness_probe' || a.classification.cause === 'startup_probe');
 
   const isInit = spec ? spec.init : snapshot?.initStatuses.some((st) => st.name === container.name) === true;
   const kind = isInit ? (spec?.sidecar === true ? 'sidecar' : 'init') : 'main';
-  return analysed.map((a) => toRecord(input, a, { kind, spec, status, recommendation, probeKills, expected: completed }));
+  return analysed.map((a) => toRecord(input, a, { kind, spec, status, recommendation, probeKills, expected: completed, perClass, ownClass }));
 }
 
 /**
@@ -277,6 +308,8 @@ interface Context {
   recommendation?: StartupProbeRecommendation;
   probeKills: Analysed[];
   expected: number[];
+  perClass?: PerClassRecommendation;
+  ownClass?: string;
 }
 
 function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): RestartRecord {
@@ -368,6 +401,7 @@ function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): Rest
         step_source: step ? (learnedStep ? 'learned' : 'profile') : null,
         step_median_seconds: typical ? Math.round(median(typical) * 1000) / 1000 : null,
         step_p90_seconds: typical ? Math.round(p90(typical) * 1000) / 1000 : null,
+        node_class: ctx.ownClass ?? null,
       },
       log: {
         last_line: lastLine?.text ?? null,
@@ -409,10 +443,21 @@ function recommend(a: Analysed, ctx: Context, phase: string): RestartRecord['kil
       c.cause === 'startup_probe'
         ? `Raise the startupProbe's failureThreshold to ${rec.failureThreshold} (periodSeconds ${rec.periodSeconds}, ${formatSeconds(budget)} in all) so init can finish.`
         : `Add a startupProbe (same check as the liveness probe) with periodSeconds ${rec.periodSeconds} and failureThreshold ${rec.failureThreshold} (${formatSeconds(budget)}), so the liveness probe only starts once init is done; or raise the liveness failureThreshold.`;
-    return { text, startup_probe: { period_seconds: rec.periodSeconds, failure_threshold: rec.failureThreshold }, basis: rec.basis, what_if: whatIf };
+    const perClass = ctx.perClass?.classes.map((k) => ({
+      node_class: k.nodeClass,
+      completed: k.completed,
+      completed_max_seconds: k.completedMaxSeconds,
+      killed_in_init: k.killedInInit,
+      killed_max_seconds: k.killedMaxSeconds,
+      budget_seconds: k.budgetSeconds,
+      kills_observed: k.nodeClass === ctx.ownClass ? ctx.probeKills.length : 0,
+      kills_avoided: k.nodeClass === ctx.ownClass ? avoided : 0,
+    }));
+    if (perClass) whatIf.text += ` On node class ${ctx.ownClass ?? ''}: ${avoided} of ${ctx.probeKills.length} avoided; the other classes of this workload had no probe kill of this container.`;
+    return { text, startup_probe: { period_seconds: rec.periodSeconds, failure_threshold: rec.failureThreshold }, basis: rec.basis, what_if: whatIf, per_class: perClass ?? null };
   }
   const text = adviceFor(c, a);
-  return { text, startup_probe: null, basis: null, what_if: null };
+  return { text, startup_probe: null, basis: null, what_if: null, per_class: null };
 }
 
 /** Advice for a probe kill of a service that was up: about the probe's check, timeout and threshold, not init. */

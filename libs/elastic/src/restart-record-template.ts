@@ -98,6 +98,7 @@ export const restartRecordMappings: estypes.MappingTypeMapping = {
         step_source: keyword,
         step_median_seconds: double,
         step_p90_seconds: double,
+        node_class: keyword,
       }),
       log: object({ last_line: text, last_line_at: date, silence_seconds: double }),
       recommendation: object({
@@ -105,6 +106,16 @@ export const restartRecordMappings: estypes.MappingTypeMapping = {
         startup_probe: object({ period_seconds: long, failure_threshold: long }),
         basis: text,
         what_if: object({ kills_observed: long, kills_avoided: long, text }),
+        per_class: object({
+          node_class: keyword,
+          completed: long,
+          completed_max_seconds: double,
+          killed_in_init: long,
+          killed_max_seconds: double,
+          budget_seconds: double,
+          kills_observed: long,
+          kills_avoided: long,
+        }),
       }),
       // nested: "a failed probe followed by a kill" must match within one entry, not across entries.
       timeline: { type: 'nested', properties: { at: date, source: keyword, text } },

@@ -71,6 +71,8 @@ export function signalKey(signal: z.infer<typeof signalSchema>): string {
       return signal.pod.uid ?? `${signal.pod.namespace}/${signal.pod.name}`;
     case 'app_log':
       return signal.pod.uid;
+    case 'node':
+      return `node/${signal.node.name}`;
   }
 }
 
@@ -84,5 +86,7 @@ export function signalTime(signal: z.infer<typeof signalSchema>): number | undef
     case 'kubelet':
     case 'app_log':
       return signal.at;
+    case 'node':
+      return signal.observedAt;
   }
 }

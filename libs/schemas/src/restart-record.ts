@@ -67,6 +67,8 @@ export const recordInitSchema = z.object({
   /** Extension: a learned step's usual duration (median, p90; seconds) in incarnations that reached ready. */
   step_median_seconds: z.number().nullable().optional(),
   step_p90_seconds: z.number().nullable().optional(),
+  /** Extension (issue 13): the node class of the pod's node (configured node labels), when Node objects were given. */
+  node_class: z.string().nullable().optional(),
 });
 
 export const whatIfSchema = z.object({
@@ -87,6 +89,25 @@ export const recordRecommendationSchema = z.object({
     .nullable(),
   basis: z.string().nullable(),
   what_if: whatIfSchema.nullable(),
+  /**
+   * Extension (issue 13): init observations and the budget each node class the workload runs on would need; the
+   * startupProbe above is sized by the slowest. Kills observed/avoided count this container's kills on its class.
+   */
+  per_class: z
+    .array(
+      z.object({
+        node_class: z.string(),
+        completed: z.number().int(),
+        completed_max_seconds: z.number().nullable(),
+        killed_in_init: z.number().int(),
+        killed_max_seconds: z.number().nullable(),
+        budget_seconds: z.number().nullable(),
+        kills_observed: z.number().int(),
+        kills_avoided: z.number().int(),
+      }),
+    )
+    .nullable()
+    .optional(),
 });
 
 /**

@@ -220,10 +220,23 @@ export const appLogSignalSchema = z.object({
 });
 export type AppLogSignal = z.infer<typeof appLogSignalSchema>;
 
+/**
+ * A Node object (issue 13: `kubectl get nodes -o json`): its name and labels, which say what hardware it is (the node
+ * class of libs/correlation/src/node-class.ts groups init durations by configured labels).
+ */
+export const nodeSignalSchema = z.object({
+  kind: z.literal('node'),
+  observedAt: epochMs.optional(),
+  node: z.object({ name: z.string().min(1), labels: z.record(z.string(), z.string()).default({}) }),
+  source: sourceRefSchema.optional(),
+});
+export type NodeSignal = z.infer<typeof nodeSignalSchema>;
+
 export const signalSchema = z.discriminatedUnion('kind', [
   podSignalSchema,
   eventSignalSchema,
   kubeletSignalSchema,
   appLogSignalSchema,
+  nodeSignalSchema,
 ]);
 export type Signal = z.infer<typeof signalSchema>;
