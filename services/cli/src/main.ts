@@ -22,6 +22,8 @@ interface AnalyzeFlags {
   clusterName: string;
   year?: number;
   color: boolean;
+  nodeClassLabels?: string[];
+  learn: boolean;
 }
 
 /** Runs the `killtrace` command line and returns the exit code. */
@@ -51,6 +53,8 @@ export async function main(
     .option('--cluster-name <name>', 'orchestrator.cluster.name of the records', 'default')
     .option('--year <year>', 'year of year-less kubelet journal timestamps (default: from pods and events)', parseYear)
     .option('--no-color', 'never colour the text output')
+    .option('--node-class-labels <labels>', 'comma-separated node labels whose values make a node class (default: instance type and NVIDIA GPU labels)', parseLabelList)
+    .option('--no-learn', 'do not learn init steps from the logs of workloads without a step profile')
     .action(async (dirs: string[], flags: AnalyzeFlags) => {
       exitCode = await analyze(dirs, flags, io);
     });
@@ -112,6 +116,13 @@ function parseSeconds(value: string): number {
   return seconds;
 }
 
+function parseLabelList(value: string): string[] {
+  const labels = value.split(',').map((l) => l.trim()).filter((l) => l.length > 0);
+  const bad = labels.find((l) => !/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(l));
+  if (labels.length === 0 || bad !== undefined) throw new CliError('KT_ERR_CLI_BAD_OPTION', `--node-class-labels must be comma-separated label keys, got "${bad ?? value}"`);
+  return labels;
+}
+
 function parseYear(value: string): number {
   const year = Number(value);
   if (!Number.isInteger(year) || year < 1970 || year > 9999) throw new CliError('KT_ERR_CLI_BAD_OPTION', `--year must be a four-digit year, got "${value}"`);
@@ -142,6 +153,8 @@ async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS
     profiles,
     clusterName: flags.clusterName,
     referenceYear: flags.year,
+    nodeClassLabels: flags.nodeClassLabels,
+    learnSteps: flags.learn,
     onProgress: (progress) => meter.update(progress),
   });
   meter.done();

@@ -20,6 +20,8 @@ export interface AnalysisOptions {
   builtinProfiles?: boolean;
   /** Learn init steps from the logs where no profile matches (default true). */
   learnSteps?: boolean;
+  /** Node labels that make a node class (default: libs/correlation/src/node-class.ts DEFAULT_NODE_CLASS_LABELS). */
+  nodeClassLabels?: string[];
 }
 
 export interface AnalysisResult {
@@ -42,6 +44,7 @@ export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisRes
     profiles: options.profiles ?? [],
     builtinProfiles: options.builtinProfiles,
     learnSteps: options.learnSteps,
+    nodeClassLabels: options.nodeClassLabels,
   });
   const bundle = await readBundle({
     paths: options.dir !== undefined ? [options.dir] : undefined,
