@@ -3,6 +3,7 @@ import { restartRecordId } from '@killtrace/schemas';
 import { eventKey, kubeletKey, mergePodEvidence, newContainerEvidence, newerEvent, newPodEvidence, type ContainerEvidence, type PodEvidence } from './evidence.js';
 import { learnedLookup, type LearnedLookup, type NodeClassOf } from './learned-index.js';
 import { DEFAULT_NODE_CLASS_LABELS, nodeClassOf } from './node-class.js';
+import { collectWorkloadProbes, type WorkloadProbes } from './probe-lint.js';
 import type { LearnedModel } from './learned-steps.js';
 import { buildContainerRecords, type HistoryIndex } from './record-assembly.js';
 import { compileProfile, findProfile, mergeProfiles, type CompiledProfile } from './step-profiles.js';
@@ -444,6 +445,11 @@ export class Correlator {
       }
     }
     return out;
+  }
+
+  /** Workload containers with probes, their node classes and the init durations seen: the probe linter's input. */
+  workloadProbes(): WorkloadProbes[] {
+    return collectWorkloadProbes(this.pods.values(), this.classOf, this.learned());
   }
 
   /** Nodes the pods of a workload container run on (for the classes its recommendation covers). */

@@ -52,6 +52,11 @@ export interface LearnedModel {
   templateOf: Map<string, number>;
   /** Step index per template index (templates outside the sequence are absent). */
   stepOf: Map<number, number>;
+  /**
+   * Per incarnation that reached ready: seconds from its start to the first sight of the last template of the
+   * sequence it logged (when init was seen to end, as far as the logs tell), with its node class.
+   */
+  initSeconds: Array<{ id: string; seconds: number; nodeClass?: string }>;
 }
 
 export interface LearnedStepState {
@@ -199,7 +204,16 @@ export function learnSteps(observations: readonly IncarnationTemplates[]): Learn
   const stepOf = new Map<number, number>();
   steps.forEach((step, i) => step.templates.forEach((t) => stepOf.set(t, i)));
 
+  const initSeconds: LearnedModel['initSeconds'] = [];
   if (source === 'ready') {
+    for (const s of perSample) {
+      let end: number | undefined;
+      for (const step of steps) for (const t of step.templates) {
+        const seen = s.seen.get(t);
+        if (seen && (end === undefined || seen.first > end)) end = seen.first;
+      }
+      if (end !== undefined) initSeconds.push({ id: s.o.id, seconds: Math.max(0, end - s.o.startedAt) / 1000, ...(s.o.nodeClass !== undefined ? { nodeClass: s.o.nodeClass } : {}) });
+    }
     for (const s of perSample) {
       const starts = steps.map((step) => firstOf(step.templates.map((t) => s.seen.get(t)?.first)));
       starts.forEach((start, i) => {
@@ -217,7 +231,7 @@ export function learnSteps(observations: readonly IncarnationTemplates[]): Learn
       });
     }
   }
-  return { source, samples: perSample.length, templates: mined.templates, steps, templateOf: mined.templateOf, stepOf };
+  return { source, samples: perSample.length, templates: mined.templates, steps, templateOf: mined.templateOf, stepOf, initSeconds };
 }
 
 /**

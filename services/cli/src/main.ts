@@ -11,6 +11,7 @@ import { runAnalysis } from './run-analysis.js';
 import { runSetup, type SetupFlags } from './setup.js';
 import { replayCommand } from './replay-command.js';
 import { profileCommand } from './profile-suggest.js';
+import { lintCommand } from './lint-command.js';
 
 interface AnalyzeFlags {
   events?: string[];
@@ -67,6 +68,11 @@ export async function main(
 
   program.addCommand(
     profileCommand(io, (code) => {
+      exitCode = code;
+    }),
+  );
+  program.addCommand(
+    lintCommand(io, (code) => {
       exitCode = code;
     }),
   );
