@@ -80,6 +80,19 @@ describe('learned init steps', () => {
     }
   });
 
+  it('name learned steps in the shop example, including a step the incarnations that reached ready never logged', async () => {
+    const result = await runAnalysis({ dir: join(import.meta.dirname, '../../examples/shop-inventory-mixed'), clusterName: 'test', builtinProfiles: false });
+    const step = (pod: string, count: number): [string | null | undefined, string | null] | undefined => {
+      const r = result.records.find((x) => x.kubernetes.pod.name === pod && x.killtrace.restart.count === count);
+      return r ? [r.killtrace.init.step_source, r.killtrace.init.step] : undefined;
+    };
+    // The OOM-killed incarnation was warming its cache; the incarnations that reached ready skipped that (lazy mode).
+    expect(step('inventory-7d5f8b9c6-r5m2j', 0)).toEqual(['learned', 'warming product cache']);
+    // The crash loop exits while connecting to its database (the incarnations whose logs were kept).
+    expect(step('orders-6d5c4b3a2-n4f7d', 3)).toEqual(['learned', 'connecting to database']);
+    expect(step('orders-6d5c4b3a2-n4f7d', 4)).toEqual(['learned', 'connecting to database']);
+  });
+
   it('let a matching profile win over learning', async () => {
     const result = await runAnalysis({ dir: join(import.meta.dirname, '../../examples/host-agent-crashloop'), clusterName: 'test' });
     const r = result.records.find((x) => x.kubernetes.pod.name === 'default-host-x7k2p' && x.killtrace.restart.count === 6);

@@ -467,7 +467,10 @@ export class Correlator {
 
   /** Learned init sequences over the current evidence (undefined lookups when learning is off). */
   private learned(): LearnedLookup {
-    return this.options.learnSteps === false ? () => undefined : learnedLookup(this.pods.values(), this.classOf);
+    if (this.options.learnSteps === false) return () => undefined;
+    let horizon = Number.NEGATIVE_INFINITY;
+    for (const pod of this.pods.values()) horizon = Math.max(horizon, podLatest(pod));
+    return learnedLookup(this.pods.values(), this.classOf, horizon);
   }
 
   private podRecords(pod: PodEvidence, history: HistoryIndex, learned: LearnedLookup): RestartRecord[] {

@@ -13,7 +13,7 @@ export type NodeClassOf = (nodeName: string | undefined) => string | undefined;
  * pod's Ready condition for a running ready container, a `SyncLoop (probe)` ready/started line for it, or the
  * profile's ready line when one matched.
  */
-export function learnedLookup(pods: Iterable<PodEvidence>, classOf: NodeClassOf = () => undefined): LearnedLookup {
+export function learnedLookup(pods: Iterable<PodEvidence>, classOf: NodeClassOf = () => undefined, horizon = Number.NEGATIVE_INFINITY): LearnedLookup {
   const byWorkload = new Map<string, Array<{ pod: PodEvidence; container: string }>>();
   for (const pod of pods) {
     if (!pod.uid) continue;
@@ -28,14 +28,18 @@ export function learnedLookup(pods: Iterable<PodEvidence>, classOf: NodeClassOf 
   return (workload) => {
     if (cache.has(workload)) return cache.get(workload);
     const observations: IncarnationTemplates[] = [];
-    for (const { pod, container } of byWorkload.get(workload) ?? []) observations.push(...observe(pod, container, classOf));
+    for (const { pod, container } of byWorkload.get(workload) ?? []) observations.push(...observe(pod, container, classOf, horizon));
     const model = learnSteps(observations);
     cache.set(workload, model);
     return model;
   };
 }
 
-function observe(pod: PodEvidence, name: string, classOf: NodeClassOf): IncarnationTemplates[] {
+/**
+ * `horizon`: the latest event time in the whole input; a container the status shows running was alive then,
+ * whether or not it logged since (a quiet healthy service).
+ */
+function observe(pod: PodEvidence, name: string, classOf: NodeClassOf, horizon: number): IncarnationTemplates[] {
   const container = pod.containers.get(name);
   if (!container) return [];
   const snapshot = pod.snapshot;
@@ -72,7 +76,8 @@ function observe(pod: PodEvidence, name: string, classOf: NodeClassOf): Incarnat
       // passed within its first failureThreshold checks, so init was over by then.
       const allowance = (liveness.initialDelaySeconds + liveness.failureThreshold * liveness.periodSeconds) * 1000;
       const past = (liveness.initialDelaySeconds + 2 * liveness.failureThreshold * liveness.periodSeconds + liveness.timeoutSeconds) * 1000;
-      if (last - startedAt > past) readyAt = startedAt + allowance;
+      const alive = running ? Math.max(last, horizon) : last;
+      if (alive - startedAt > past) readyAt = startedAt + allowance;
     }
     out.push({ id: `${pod.uid ?? pod.key}/${String(restartCount).padStart(6, '0')}`, sightings, startedAt, readyAt, nodeClass: classOf(snapshot?.nodeName) });
   }

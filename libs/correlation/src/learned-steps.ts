@@ -71,6 +71,8 @@ export interface LearnedProgress {
   completed: LearnedStepState[];
   /** The last step of the sequence had been reached. */
   reachedLast: boolean;
+  /** The step in progress is not in the learned sequence: the incarnation had left it (its own first such line). */
+  offSequence?: boolean;
 }
 
 /** At most this many incarnations are learned from (deterministic choice), to bound the work per workload. */
@@ -261,11 +263,15 @@ export function alignIncarnation(model: LearnedModel, sightings: ReadonlyMap<str
   const starts = new Map<number, number>();
   let latest: { at: number; step: number } | undefined;
   let latestAny: { at: number; step: number } | undefined;
+  const unmatched: Array<{ key: string; s: TemplateSighting }> = [];
   for (const [key, s] of sightings) {
     if (s.first > decisionAt) continue;
     const t = model.templateOf.get(key) ?? matchTemplate(model, key);
     const step = t === undefined ? undefined : model.stepOf.get(t);
-    if (step === undefined) continue;
+    if (step === undefined) {
+      unmatched.push({ key, s });
+      continue;
+    }
     starts.set(step, Math.min(starts.get(step) ?? Number.POSITIVE_INFINITY, s.first));
     const last = lastAtOrBefore(s, decisionAt);
     if (!latestAny || last > latestAny.at || (last === latestAny.at && step > latestAny.step)) latestAny = { at: last, step };
@@ -275,6 +281,21 @@ export function alignIncarnation(model: LearnedModel, sightings: ReadonlyMap<str
   const current = latest ?? latestAny;
   if (!current) return undefined;
   const state = (index: number): LearnedStepState => ({ step: model.steps[index] as LearnedStep, index, startedAt: starts.get(index) as number });
+  // Off the sequence: lines the incarnations that reached ready never logged came after the last step it matched
+  // (a code path they skipped). The work in progress is where it left the sequence: its first such line.
+  if (model.source === 'ready') {
+    let matchedFirst = Number.NEGATIVE_INFINITY;
+    for (const at of starts.values()) matchedFirst = Math.max(matchedFirst, at);
+    const tail = decisionAt - TAIL_MS;
+    const after = unmatched.filter((u) => u.s.first > matchedFirst && u.s.first <= tail && u.s.first > current.at);
+    const lastUnmatched = after.reduce((m, u) => Math.max(m, lastAtOrBefore(u.s, tail)), Number.NEGATIVE_INFINITY);
+    if (after.length > 0 && lastUnmatched > current.at) {
+      const first = after.reduce((a, b) => (b.s.first < a.s.first || (b.s.first === a.s.first && b.key < a.key) ? b : a));
+      const step: LearnedStep = { name: displayName(first.key), templates: [], examples: [first.s.example], durations: [], durationsByClass: new Map() };
+      const completed = [...starts.keys()].sort((a, b) => a - b).map((index, j, all) => ({ ...state(index), endedAt: starts.get(all[j + 1] as number) ?? first.s.first }));
+      return { current: { step, index: model.steps.length, startedAt: first.s.first }, completed, reachedLast: false, offSequence: true };
+    }
+  }
   const completed: LearnedStepState[] = [];
   const seenIndexes = [...starts.keys()].filter((i) => i < current.step).sort((a, b) => a - b);
   seenIndexes.forEach((index, j) => {
