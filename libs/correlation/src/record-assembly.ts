@@ -3,6 +3,7 @@ import { classifyTermination, type Classification } from './classify-termination
 import type { ContainerEvidence, PodEvidence, ProbeFailure } from './evidence.js';
 import { assembleIncarnations, EVENT_SLACK_MS, type Incarnation } from './incarnations.js';
 import type { LearnedLookup, NodeClassOf } from './learned-index.js';
+import { buildProbePatch, patchTarget, type ProbeChange } from './patch.js';
 import { recommendPerClass, type PerClassRecommendation } from './per-class-recommendation.js';
 import { alignIncarnation, median, p90, type LearnedModel, type LearnedProgress } from './learned-steps.js';
 import { formatSeconds, largest, recommendStartupProbe, type StartupProbeRecommendation } from './recommendation.js';
@@ -341,7 +342,7 @@ function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): Rest
   const expected = ctx.expected.length > 0 ? largest(ctx.expected) : null;
   const budget = a.probe ? a.probe.failureThreshold * a.probe.periodSeconds : null;
 
-  const recommendation = recommend(a, ctx, phase);
+  const recommendation = recommend(a, ctx, phase, input);
   const record: RestartRecord = {
     '@timestamp': toIso(timestamp),
     message: '',
@@ -424,7 +425,19 @@ function killEventOf(incarnation: Incarnation): RestartRecord['killtrace']['kill
   return agg ? { count: agg.count, first_at: toIso(agg.firstAt), last_at: toIso(agg.lastAt) } : null;
 }
 
-function recommend(a: Analysed, ctx: Context, phase: string): RestartRecord['killtrace']['recommendation'] {
+/** The recommendation as a patch of the owning workload (patch.ts), or a note saying why there is none. */
+function patchFor(input: ContainerRecordsInput, ctx: Context, change: ProbeChange | undefined): NonNullable<RestartRecord['killtrace']['recommendation']['patch']> | null {
+  if (!change) return null;
+  const pod = input.pod;
+  const target = patchTarget(workloadOf(pod.snapshot?.owners ?? []), pod.namespace, input.container.name, ctx.kind === 'sidecar');
+  const patch = buildProbePatch(target, change);
+  const kind = 'reason' in target ? null : target.kind;
+  const name = 'reason' in target ? null : target.name;
+  if ('reason' in patch) return { kind, name, namespace: pod.namespace, container: input.container.name, strategic_merge_patch: null, kubectl: null, kustomize: null, helm_values: null, note: patch.reason };
+  return { kind, name, namespace: pod.namespace, container: input.container.name, strategic_merge_patch: JSON.stringify(patch.strategicMergePatch), kubectl: patch.kubectl, kustomize: patch.kustomize, helm_values: patch.helmValues, note: null };
+}
+
+function recommend(a: Analysed, ctx: Context, phase: string, input: ContainerRecordsInput): RestartRecord['killtrace']['recommendation'] {
   const c = a.classification;
   const rec = ctx.recommendation;
   const probeInduced = c.cause === 'liveness_probe' || c.cause === 'startup_probe';
@@ -454,10 +467,17 @@ function recommend(a: Analysed, ctx: Context, phase: string): RestartRecord['kil
       kills_avoided: k.nodeClass === ctx.ownClass ? avoided : 0,
     }));
     if (perClass) whatIf.text += ` On node class ${ctx.ownClass ?? ''}: ${avoided} of ${ctx.probeKills.length} avoided; the other classes of this workload had no probe kill of this container.`;
-    return { text, startup_probe: { period_seconds: rec.periodSeconds, failure_threshold: rec.failureThreshold }, basis: rec.basis, what_if: whatIf, per_class: perClass ?? null };
+    return {
+      text,
+      startup_probe: { period_seconds: rec.periodSeconds, failure_threshold: rec.failureThreshold },
+      basis: rec.basis,
+      what_if: whatIf,
+      per_class: perClass ?? null,
+      patch: patchFor(input, ctx, c.cause === 'startup_probe' ? { kind: 'raise-startup', periodSeconds: rec.periodSeconds, failureThreshold: rec.failureThreshold } : ctx.spec?.liveness ? { kind: 'add-startup', liveness: ctx.spec.liveness, periodSeconds: rec.periodSeconds, failureThreshold: rec.failureThreshold } : undefined),
+    };
   }
   const text = adviceFor(c, a);
-  return { text, startup_probe: null, basis: null, what_if: null, per_class: null };
+  return { text, startup_probe: null, basis: null, what_if: null, per_class: null, patch: null };
 }
 
 /** Advice for a probe kill of a service that was up: about the probe's check, timeout and threshold, not init. */

@@ -116,6 +116,17 @@ export const restartRecordMappings: estypes.MappingTypeMapping = {
           kills_observed: long,
           kills_avoided: long,
         }),
+        patch: object({
+          kind: keyword,
+          name: keyword,
+          namespace: keyword,
+          container: keyword,
+          strategic_merge_patch: { type: 'text', index: false },
+          kubectl: { type: 'text', index: false },
+          kustomize: { type: 'text', index: false },
+          helm_values: { type: 'text', index: false },
+          note: text,
+        }),
       }),
       // nested: "a failed probe followed by a kill" must match within one entry, not across entries.
       timeline: { type: 'nested', properties: { at: date, source: keyword, text } },

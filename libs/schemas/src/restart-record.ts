@@ -108,6 +108,24 @@ export const recordRecommendationSchema = z.object({
     )
     .nullable()
     .optional(),
+  /**
+   * Extension (issue 13): the recommended change as a strategic merge patch of the owning workload, three ways;
+   * null when there is no probe change, or with only `note` when it cannot be patched (a Job, a bare pod).
+   */
+  patch: z
+    .object({
+      kind: z.string().nullable(),
+      name: z.string().nullable(),
+      namespace: z.string(),
+      container: z.string(),
+      strategic_merge_patch: z.string().nullable(),
+      kubectl: z.string().nullable(),
+      kustomize: z.string().nullable(),
+      helm_values: z.string().nullable(),
+      note: z.string().nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 
 /**
