@@ -1,5 +1,6 @@
 import type { PodEvidence } from './evidence.js';
 import { learnSteps, type IncarnationTemplates, type LearnedModel } from './learned-steps.js';
+import { readStatus } from './status-convention.js';
 import { workloadKey } from './workload.js';
 
 /** Learned init sequences per workload container, computed on first use (one pass indexes the pods). */
@@ -56,6 +57,8 @@ function observe(pod: PodEvidence, name: string, classOf: NodeClassOf, horizon: 
   // nothing about init; the liveness probe's allowance does (see below).
   const readyMeansInit = spec?.readiness !== undefined || spec?.startup !== undefined;
   const liveness = spec?.startup === undefined ? spec?.liveness : undefined;
+  const ended = new Map<number, number>();
+  for (const t of readStatus(status).terminations) if (t.state.finishedAt !== undefined) ended.set(t.restartCount, t.state.finishedAt);
   const out: IncarnationTemplates[] = [];
   for (const [restartCount, tracker] of container.logs) {
     const sightings = tracker.sightings;
@@ -79,7 +82,17 @@ function observe(pod: PodEvidence, name: string, classOf: NodeClassOf, horizon: 
       const alive = running ? Math.max(last, horizon) : last;
       if (alive - startedAt > past) readyAt = startedAt + allowance;
     }
-    out.push({ id: `${pod.uid ?? pod.key}/${String(restartCount).padStart(6, '0')}`, sightings, startedAt, readyAt, nodeClass: classOf(snapshot?.nodeName) });
+    const endedAt = readyAt === undefined ? ended.get(restartCount) : undefined;
+    const next = container.logs.get(restartCount + 1)?.firstLine;
+    out.push({
+      id: `${pod.uid ?? pod.key}/${String(restartCount).padStart(6, '0')}`,
+      sightings,
+      startedAt,
+      readyAt,
+      nodeClass: classOf(snapshot?.nodeName),
+      ...(endedAt !== undefined && endedAt >= startedAt ? { endedAt } : {}),
+      ...(next !== undefined ? { endedBy: next } : {}),
+    });
   }
   return out;
 }

@@ -27,6 +27,10 @@ export interface IncarnationTemplates {
   readyAt?: number;
   /** The node class the incarnation ran on (node-class.ts), if known. */
   nodeClass?: string;
+  /** When it ended, if the status says (its termination's finishedAt). */
+  endedAt?: number;
+  /** It had ended by then (the next incarnation's first line), when its own end is not known. */
+  endedBy?: number;
 }
 
 export interface LearnedStep {
@@ -75,6 +79,8 @@ export interface LearnedProgress {
   offSequence?: boolean;
 }
 
+const PROGRESS_WORDS = /\bprogress\b|\belapsed\b|\bstill\b|%/i;
+
 /** At most this many incarnations are learned from (deterministic choice), to bound the work per workload. */
 const MAX_SAMPLES = 16;
 /** A gap is long when it is at least this many times the sequence's median gap ... */
@@ -100,7 +106,8 @@ export function learnSteps(observations: readonly IncarnationTemplates[]): Learn
   // Per sample, per template: first and last sight inside the init window.
   type Seen = { first: number; last: number; example: string };
   const perSample: Array<{ o: IncarnationTemplates; seen: Map<number, Seen>; end: number }> = samples.map((o) => {
-    const end = o.readyAt ?? Number.POSITIVE_INFINITY;
+    // Never ready and its end known: lines in the last second before it report the end (TAIL_MS).
+    const end = o.readyAt ?? (o.endedAt !== undefined ? o.endedAt - TAIL_MS : Number.POSITIVE_INFINITY);
     const seen = new Map<number, Seen>();
     for (const [key, s] of o.sightings) {
       if (s.first > end) continue;
@@ -116,11 +123,9 @@ export function learnSteps(observations: readonly IncarnationTemplates[]): Learn
         prev.last = Math.max(prev.last, Math.min(s.last, end));
       }
     }
-    if (o.readyAt === undefined) dropEndReport(seen);
-    let last = o.startedAt;
-    for (const s of seen.values()) last = Math.max(last, s.last);
+    if (o.readyAt === undefined && o.endedAt === undefined) dropEndReport(seen);
     // Never seen ready: the work of its last template ran until the end, whenever that was.
-    return { o, seen, end: o.readyAt ?? Number.MAX_SAFE_INTEGER };
+    return { o, seen, end: o.readyAt ?? o.endedAt ?? o.endedBy ?? Number.MAX_SAFE_INTEGER };
   });
 
   // A template repeated within any incarnation (first and last sight apart) is part of a loop.
@@ -173,6 +178,23 @@ export function learnSteps(observations: readonly IncarnationTemplates[]): Learn
     return values.length > 0 ? median(values) : undefined;
   });
   const defined = gaps.slice(0, -1).filter((g): g is number => g !== undefined);
+  // A single template repeating on its own (`redo in progress, elapsed ...`, `index progress 61 %`) reports the
+  // progress of the work before it: it belongs to that step. A loop of several templates is per-item work (bind,
+  // unbind, reset, attach for every GPU): a step of its own.
+  const runs: number[][] = [];
+  for (const t of order) {
+    const run = runs[runs.length - 1];
+    if (run && repeated.has(t) && repeated.has(run[run.length - 1] as number)) run.push(t);
+    else runs.push([t]);
+  }
+  const progressReport = new Set<number>();
+  runs.forEach((run, i) => {
+    if (i > 0 && run.length === 1 && repeated.has(run[0] as number)) progressReport.add(run[0] as number);
+  });
+  // A line that says so (`in progress`, `elapsed`, `still`, a percentage) is a progress report even when seen once.
+  order.forEach((t, i) => {
+    if (i > 0 && !repeated.has(t) && PROGRESS_WORDS.test(mined.templates[t] ?? '')) progressReport.add(t);
+  });
   const longGap = Math.max(LONG_GAP_MIN_SECONDS * 1000, LONG_GAP_FACTOR * (defined.length > 0 ? median(defined) : 0));
 
   const groups: number[][] = [];
@@ -183,7 +205,8 @@ export function learnSteps(observations: readonly IncarnationTemplates[]): Learn
     if (next === undefined) return;
     const gap = gaps[i];
     const inLoop = repeated.has(t) && repeated.has(next);
-    const loopEdge = repeated.has(t) !== repeated.has(next);
+    const loopEdge = repeated.has(t) !== repeated.has(next) && !progressReport.has(next) && !progressReport.has(t);
+    if (progressReport.has(next)) return;
     if (!inLoop && (loopEdge || gap === undefined || gap >= longGap)) {
       groups.push(group);
       group = [];
@@ -199,7 +222,13 @@ export function learnSteps(observations: readonly IncarnationTemplates[]): Learn
   const steps: LearnedStep[] = groups.map((members) => {
     const loop = members.every((t) => repeated.has(t));
     let work = members[0] as number;
-    if (!loop) for (const t of members) if ((gapOf.get(t) ?? 0) > (gapOf.get(work) ?? 0)) work = t;
+    // The work is the template before the longest gap (the later one of equals: nearer the work); progress reports
+    // name nothing.
+    const candidates = members.filter((t) => !progressReport.has(t));
+    if (!loop && candidates.length > 0) {
+      work = candidates[0] as number;
+      for (const t of candidates) if ((gapOf.get(t) ?? 0) >= (gapOf.get(work) ?? 0)) work = t;
+    }
     const examples = members.map((t) => perSample.map((s) => s.seen.get(t)?.example).find((e): e is string => e !== undefined) ?? mined.templates[t] ?? '');
     return { name: displayName(mined.templates[work] ?? ''), templates: members, examples, durations: [], durationsByClass: new Map() };
   });
@@ -280,7 +309,8 @@ export function alignIncarnation(model: LearnedModel, sightings: ReadonlyMap<str
   }
   const current = latest ?? latestAny;
   if (!current) return undefined;
-  const state = (index: number): LearnedStepState => ({ step: model.steps[index] as LearnedStep, index, startedAt: starts.get(index) as number });
+  const own = ownNames(model, sightings, decisionAt);
+  const state = (index: number): LearnedStepState => ({ step: own(index), index, startedAt: starts.get(index) as number });
   // Off the sequence: lines the incarnations that reached ready never logged came after the last step it matched
   // (a code path they skipped). The work in progress is where it left the sequence: its first such line.
   if (model.source === 'ready') {
@@ -303,6 +333,26 @@ export function alignIncarnation(model: LearnedModel, sightings: ReadonlyMap<str
     completed.push({ ...state(index), endedAt: starts.get(next) });
   });
   return { current: state(current.step), completed, reachedLast: current.step === model.steps.length - 1 };
+}
+
+/**
+ * Steps as this incarnation showed them: a step named by a template it never logged (another incarnation's) is named
+ * by the first of the step's templates it did log instead.
+ */
+function ownNames(model: LearnedModel, sightings: ReadonlyMap<string, TemplateSighting>, decisionAt: number): (index: number) => LearnedStep {
+  const seenTemplates = new Map<number, number>();
+  for (const [key, s] of sightings) {
+    if (s.first > decisionAt) continue;
+    const t = model.templateOf.get(key);
+    if (t !== undefined) seenTemplates.set(t, Math.min(seenTemplates.get(t) ?? Number.POSITIVE_INFINITY, s.first));
+  }
+  return (index) => {
+    const step = model.steps[index] as LearnedStep;
+    const named = step.templates.find((t) => displayName(model.templates[t] ?? '') === step.name);
+    if (named === undefined || seenTemplates.has(named)) return step;
+    const own = step.templates.filter((t) => seenTemplates.has(t)).sort((a, b) => (seenTemplates.get(a) ?? 0) - (seenTemplates.get(b) ?? 0))[0];
+    return own === undefined ? step : { ...step, name: displayName(model.templates[own] ?? '') };
+  };
 }
 
 /** The sighting's last time that is not after `at` (the first when the last is later: a loop still running). */
