@@ -66,6 +66,17 @@ export function initAllowance(spec: ContainerSpec): number | undefined {
 const JVM_IMAGE = /(?:^|[/_.:-])(?:java|jvm|jdk|jre|openjdk|temurin|corretto|zulu|spring|springboot|tomcat|jetty|wildfly|jboss|quarkus|keycloak|elasticsearch|kafka|zookeeper|cassandra|solr|gradle|maven)(?:$|[/_.:-])/i;
 const DEPENDENCY_PATH = /ready|readiness|deps|dependenc|upstream|database|\bdb\b/i;
 
+/** Per node class with init observations: what the probes allow minus the p90 init (negative: too short). */
+export function initMargins(w: WorkloadProbes): Array<{ nodeClass: string; marginSeconds: number }> {
+  const allowance = initAllowance(w.spec);
+  if (allowance === undefined) return [];
+  const out: Array<{ nodeClass: string; marginSeconds: number }> = [];
+  for (const [nodeClass, seconds] of [...w.initByClass].sort((a, b) => a[0].localeCompare(b[0]))) {
+    if (seconds.length > 0) out.push({ nodeClass, marginSeconds: Math.round((allowance - p90(seconds)) * 1000) / 1000 });
+  }
+  return out;
+}
+
 /** The findings for one workload container. */
 export function lintWorkload(w: WorkloadProbes, options: LintOptions = {}): LintFinding[] {
   const fraction = options.marginFraction ?? 0.5;
