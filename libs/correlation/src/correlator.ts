@@ -1,5 +1,5 @@
 import type { EventSignal, KubeletSignal, NodeSignal, RestartRecord, Signal, StepProfile } from '@killtrace/schemas';
-import { restartRecordId } from '@killtrace/schemas';
+import { restartRecordId, signalTime } from '@killtrace/schemas';
 import { eventKey, kubeletKey, mergePodEvidence, newContainerEvidence, newerEvent, newPodEvidence, type ContainerEvidence, type PodEvidence } from './evidence.js';
 import { learnedLookup, type LearnedLookup, type NodeClassOf } from './learned-index.js';
 import { DEFAULT_NODE_CLASS_LABELS, nodeClassOf } from './node-class.js';
@@ -89,6 +89,11 @@ export class Correlator {
   private readonly finalizeAt = new Map<string, number>();
   /** Per workload, a digest of its init history at the last poll. */
   private readonly historyDigest = new Map<string, string>();
+  /**
+   * The latest event time of any signal ingested: how far the input reaches (a running container was alive then).
+   * A maximum over the set of signals, so independent of their order.
+   */
+  private latestAt = Number.NEGATIVE_INFINITY;
   /** Node labels by node name (Node objects), for node classes. */
   private readonly nodes = new Map<string, Record<string, string>>();
   private lastLog: { uid: string; podKey: string; container: string; restartCount: number; tracker: StepTracker } | undefined;
@@ -102,6 +107,8 @@ export class Correlator {
   /** Adds one piece of evidence. */
   ingest(signal: Signal): void {
     this.counts[signal.kind] += 1;
+    const at = signalTime(signal);
+    if (at !== undefined && at > this.latestAt) this.latestAt = at;
     switch (signal.kind) {
       case 'pod':
         return this.ingestPod(signal);
@@ -120,8 +127,9 @@ export class Correlator {
   records(): RestartRecord[] {
     const history = this.history();
     const learned = this.learned();
+    const nodes = this.workloadNodesIndex();
     const out: RestartRecord[] = [];
-    for (const pod of this.pods.values()) out.push(...this.podRecords(pod, history, learned));
+    for (const pod of this.pods.values()) out.push(...this.podRecords(pod, history, learned, nodes));
     return out.sort((a, b) => a['@timestamp'].localeCompare(b['@timestamp']) || a.kubernetes.pod.name.localeCompare(b.kubernetes.pod.name));
   }
 
@@ -145,11 +153,12 @@ export class Correlator {
     }
     const updates: RecordUpdate[] = [];
     const learned = this.learned();
+    const nodes = this.workloadNodesIndex();
     for (const key of candidates) {
       const pod = this.pods.get(key);
       if (!pod) continue;
       let nextFinalize = Number.POSITIVE_INFINITY;
-      for (const record of this.podRecords(pod, history, learned)) {
+      for (const record of this.podRecords(pod, history, learned, nodes)) {
         const finalizeAt = Date.parse(record.killtrace.finished_at ?? record['@timestamp']) + latenessMs;
         const final = finalizeAt <= watermark;
         record.killtrace.status = final ? 'final' : 'provisional';
@@ -452,28 +461,41 @@ export class Correlator {
     return collectWorkloadProbes(this.pods.values(), this.classOf, this.learned());
   }
 
-  /** Nodes the pods of a workload container run on (for the classes its recommendation covers). */
-  private workloadNodes(key: string): Set<string> {
-    const out = new Set<string>();
-    if (this.nodes.size === 0) return out;
-    for (const pod of this.pods.values()) {
-      const node = pod.snapshot?.nodeName;
-      if (!node || out.has(node)) continue;
-      for (const name of pod.containers.keys()) if (workloadKey(pod.namespace, pod.name, pod.snapshot, name) === key) out.add(node);
-      for (const st of pod.snapshot?.statuses ?? []) if (workloadKey(pod.namespace, pod.name, pod.snapshot, st.name) === key) out.add(node);
-    }
-    return out;
+  /**
+   * Nodes the pods of each workload container run on (for the classes its recommendation covers), indexed in one
+   * pass on first use: one index per records()/poll() call.
+   */
+  private workloadNodesIndex(): (key: string) => ReadonlySet<string> {
+    let index: Map<string, Set<string>> | undefined;
+    const none: ReadonlySet<string> = new Set();
+    return (key) => {
+      if (this.nodes.size === 0) return none;
+      if (!index) {
+        const built = new Map<string, Set<string>>();
+        for (const pod of this.pods.values()) {
+          const node = pod.snapshot?.nodeName;
+          if (!node) continue;
+          const names = new Set([...pod.containers.keys(), ...(pod.snapshot?.statuses ?? []).map((s) => s.name)]);
+          for (const name of names) {
+            const k = workloadKey(pod.namespace, pod.name, pod.snapshot, name);
+            const set = built.get(k) ?? new Set<string>();
+            set.add(node);
+            built.set(k, set);
+          }
+        }
+        index = built;
+      }
+      return index.get(key) ?? none;
+    };
   }
 
   /** Learned init sequences over the current evidence (undefined lookups when learning is off). */
   private learned(): LearnedLookup {
     if (this.options.learnSteps === false) return () => undefined;
-    let horizon = Number.NEGATIVE_INFINITY;
-    for (const pod of this.pods.values()) horizon = Math.max(horizon, podLatest(pod));
-    return learnedLookup(this.pods.values(), this.classOf, horizon);
+    return learnedLookup(this.pods.values(), this.classOf, this.latestAt);
   }
 
-  private podRecords(pod: PodEvidence, history: HistoryIndex, learned: LearnedLookup): RestartRecord[] {
+  private podRecords(pod: PodEvidence, history: HistoryIndex, learned: LearnedLookup, workloadNodes: (key: string) => ReadonlySet<string>): RestartRecord[] {
     if (!pod.uid) return [];
     const names = new Set<string>([...pod.containers.keys()]);
     for (const status of pod.snapshot?.statuses ?? []) names.add(status.name);
@@ -482,7 +504,7 @@ export class Correlator {
     for (const event of pod.events.values()) if (event.container !== undefined && event.reason === 'Killing') names.add(event.container);
     const out: RestartRecord[] = [];
     for (const name of [...names].sort()) {
-      out.push(...buildContainerRecords({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history, learned, nodeClassOf: this.classOf, workloadNodes: (key) => this.workloadNodes(key) }));
+      out.push(...buildContainerRecords({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history, learned, nodeClassOf: this.classOf, workloadNodes }));
     }
     return out;
   }

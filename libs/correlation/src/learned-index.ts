@@ -15,19 +15,25 @@ export type NodeClassOf = (nodeName: string | undefined) => string | undefined;
  * profile's ready line when one matched.
  */
 export function learnedLookup(pods: Iterable<PodEvidence>, classOf: NodeClassOf = () => undefined, horizon = Number.NEGATIVE_INFINITY): LearnedLookup {
-  const byWorkload = new Map<string, Array<{ pod: PodEvidence; container: string }>>();
-  for (const pod of pods) {
-    if (!pod.uid) continue;
-    for (const name of pod.containers.keys()) {
-      const key = workloadKey(pod.namespace, pod.name, pod.snapshot, name);
-      const list = byWorkload.get(key);
-      if (list) list.push({ pod, container: name });
-      else byWorkload.set(key, [{ pod, container: name }]);
+  // Indexed on first use: a poll that builds no record without a profile pays nothing.
+  let byWorkload: Map<string, Array<{ pod: PodEvidence; container: string }>> | undefined;
+  const index = (): Map<string, Array<{ pod: PodEvidence; container: string }>> => {
+    const built = new Map<string, Array<{ pod: PodEvidence; container: string }>>();
+    for (const pod of pods) {
+      if (!pod.uid) continue;
+      for (const name of pod.containers.keys()) {
+        const key = workloadKey(pod.namespace, pod.name, pod.snapshot, name);
+        const list = built.get(key);
+        if (list) list.push({ pod, container: name });
+        else built.set(key, [{ pod, container: name }]);
+      }
     }
-  }
+    return built;
+  };
   const cache = new Map<string, LearnedModel | undefined>();
   return (workload) => {
     if (cache.has(workload)) return cache.get(workload);
+    byWorkload ??= index();
     const observations: IncarnationTemplates[] = [];
     for (const { pod, container } of byWorkload.get(workload) ?? []) observations.push(...observe(pod, container, classOf, horizon));
     const model = learnSteps(observations);
