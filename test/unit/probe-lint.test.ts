@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,17 @@ describe('killtrace lint before the first kill', () => {
     expect(code).toBe(3);
     expect(stdout).toContain('shop · Deployment orders · orders\n  warning no-startup-probe-large-delay');
     expect(stdout).toMatch(/2 workload container\(s\) with probes checked: 0 error\(s\), 1 warning\(s\)/);
+  });
+
+  it('exits 1 when nothing in the input is readable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'killtrace-lint-empty-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'notes.txt'), 'not a bundle\n');
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(['node', 'killtrace', 'lint', dir], { stdout: stream(out), stderr: stream(err) });
+    expect(code).toBe(1);
+    expect(err.join('')).toContain('no readable Kubernetes, kubelet or container log file');
   });
 
   it('reports the kills of the full example as errors on their class', async () => {

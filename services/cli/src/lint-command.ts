@@ -59,7 +59,11 @@ export function lintCommand(io: { stdout: NodeJS.WriteStream; stderr: NodeJS.Wri
         });
       }
       const correlator = new Correlator({ clusterName: 'default', nodeClassLabels: flags.nodeClassLabels });
-      await readBundle({ paths: bundle, onSignal: (signal) => correlator.ingest(signal) });
+      const read = await readBundle({ paths: bundle, onSignal: (signal) => correlator.ingest(signal) });
+      const files = read.stats.files;
+      if (files.kubernetes + files.kubelet + files.containerLogs === 0) {
+        throw new CliError('KT_ERR_CLI_NO_INPUT', `no readable Kubernetes, kubelet or container log file in ${bundle.join(', ')}`);
+      }
       const workloads = correlator.workloadProbes();
       // Kills that already happened, per workload container and node class (the key of workload.ts workloadKey).
       const kills = new Map<string, Map<string, number>>();
