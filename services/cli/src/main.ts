@@ -25,6 +25,7 @@ interface AnalyzeFlags {
   color: boolean;
   nodeClassLabels?: string[];
   learn: boolean;
+  builtinProfiles: boolean;
 }
 
 /** Runs the `killtrace` command line and returns the exit code. */
@@ -56,6 +57,7 @@ export async function main(
     .option('--no-color', 'never colour the text output')
     .option('--node-class-labels <labels>', 'comma-separated node labels whose values make a node class (default: instance type and NVIDIA GPU labels)', parseLabelList)
     .option('--no-learn', 'do not learn init steps from the logs of workloads without a step profile')
+    .option('--no-builtin-profiles', 'ignore the built-in step profiles (see what learning alone finds)')
     .action(async (dirs: string[], flags: AnalyzeFlags) => {
       exitCode = await analyze(dirs, flags, io);
     });
@@ -161,6 +163,7 @@ async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS
     referenceYear: flags.year,
     nodeClassLabels: flags.nodeClassLabels,
     learnSteps: flags.learn,
+    builtinProfiles: flags.builtinProfiles,
     onProgress: (progress) => meter.update(progress),
   });
   meter.done();

@@ -56,6 +56,17 @@ describe('killtrace profile suggest', () => {
     expect(stderr).toContain('KT_ERR_CLI_BAD_OPTION');
   });
 
+  it('analyze --no-builtin-profiles names the learned step; --no-learn names none', async () => {
+    const learned = await run('analyze', EXAMPLE, '--no-builtin-profiles', '-o', 'ndjson');
+    const records = learned.stdout.trim().split('\n').map((l) => JSON.parse(l) as { killtrace: { restart: { count: number }; init: { step: string | null; step_source?: string | null } } });
+    expect(records.filter((r) => r.killtrace.init.step_source === 'learned').map((r) => [r.killtrace.restart.count, r.killtrace.init.step])).toEqual([
+      [5, 'bind <*> <*> to vfio-pci'],
+      [6, 'bind <*> <*> to vfio-pci'],
+    ]);
+    const off = await run('analyze', EXAMPLE, '--no-builtin-profiles', '--no-learn', '-o', 'ndjson');
+    expect(off.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { killtrace: { init: { step: string | null } } }).killtrace.init.step)).toEqual(Array(7).fill(null));
+  });
+
   it('turns a template into a pattern where <*> is one token', () => {
     expect(templateRegex('[I <*> <*> <*> bind <*> <*> to vfio-pci')).toBe('bind\\s+\\S+\\s+\\S+\\s+to\\s+vfio-pci');
     expect(new RegExp(templateRegex('loading (cache) <*> items')).test('loading (cache) 42 items')).toBe(true);
