@@ -5,3 +5,4 @@ export { TimelineSummaryBuilder, compareRecords, workloadOf, type TimelineScope,
 export { timelineWriter, TimelineRows, summarize, renderTimeline, timelineFormats, timelineMedia, type TimelineFormat, type TimelineWriter } from './timeline-writer.js';
 export { svgRow, svgAxis, svgDefs, timelineCss, esc as escapeXml, type RowScale } from './svg-timeline.js';
 export { csvField } from './timeline-csv.js';
+export { streamTimeline, scopeFilter, inScope, type ScopeFilter, type TimelineStreamOptions } from './timeline-stream.js';

@@ -1,4 +1,4 @@
-import type { Cause, RestartRecord, TimelineEntry } from '@killtrace/schemas';
+import { restartRecordId, type Cause, type RestartRecord, type TimelineEntry } from '@killtrace/schemas';
 
 /**
  * The drawable facts of one incarnation (one restart record), in milliseconds relative to the container's start so
@@ -52,9 +52,15 @@ export function containerKey(record: RestartRecord): string {
   return `${record.kubernetes.pod.uid}/${record.kubernetes.container.name}`;
 }
 
+/** Names of the workloads owning a record's pod (any owner kind), for matching a workload scope. */
+export function workloadOfName(record: RestartRecord): string[] {
+  const k = record.kubernetes;
+  return [k.daemonset, k.deployment, k.statefulset, k.replicaset, k.job].flatMap((o) => (o ? [o.name] : []));
+}
+
 /** The record's document id (CONTRACT.md section 1), as `restartRecordId` builds it. */
 export function recordKey(record: RestartRecord): string {
-  return `${record.kubernetes.pod.uid}:${record.kubernetes.container.name}:${record.killtrace.restart.count}`;
+  return restartRecordId(record.kubernetes.pod.uid, record.kubernetes.container.name, record.killtrace.restart.count);
 }
 
 const STEP_ENTRY = /^step (.+?) started(?: \(took (.+)\))?$/;
