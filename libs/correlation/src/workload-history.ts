@@ -34,6 +34,10 @@ export interface WorkloadHistory {
   };
   firstAt: string | null;
   lastAt: string | null;
+  /** Kills per time bucket over the history (equal buckets from the first to the last kill). */
+  killsOverTime: Array<{ from: string; to: string; kills: number }>;
+  /** Init durations in equal bins up to the longest: finished ones and the uptime of kills during init. */
+  initHistogram: Array<{ fromSeconds: number; toSeconds: number; completed: number; killed: number }>;
 }
 
 /** Nearest-rank percentiles of a list of seconds. */
@@ -49,6 +53,7 @@ export class WorkloadHistoryBuilder {
   private probeKills = 0;
   private readonly completed: number[] = [];
   private readonly killedInInit: number[] = [];
+  private readonly killTimes: number[] = [];
   private newest: RestartRecord | null = null;
   private firstAt: string | null = null;
   private lastAt: string | null = null;
@@ -64,6 +69,7 @@ export class WorkloadHistoryBuilder {
       this.newest = record;
     }
     if (kt.probe_induced) this.probeKills += 1;
+    this.killTimes.push(Date.parse(at));
     const started = kt.started_at !== null ? Date.parse(kt.started_at) : null;
     const ready = kt.timeline.find((e) => e.source === 'app_log' && e.text.startsWith('init complete'));
     if (ready && started !== null) this.completed.push((Date.parse(ready.at) - started) / 1000);
@@ -98,8 +104,41 @@ export class WorkloadHistoryBuilder {
       },
       firstAt: this.firstAt,
       lastAt: this.lastAt,
+      killsOverTime: buckets(this.killTimes, 24),
+      initHistogram: histogram(this.completed, this.killedInInit, 12),
     };
   }
+}
+
+function buckets(times: readonly number[], count: number): WorkloadHistory['killsOverTime'] {
+  if (times.length === 0) return [];
+  const min = times.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+  const max = times.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
+  const width = Math.max(60_000, Math.ceil((max - min + 1) / count));
+  const n = Math.min(count, Math.floor((max - min) / width) + 1);
+  const out = Array.from({ length: n }, (_, i) => ({ from: new Date(min + i * width).toISOString(), to: new Date(min + (i + 1) * width).toISOString(), kills: 0 }));
+  for (const t of times) {
+    const bucket = out[Math.min(n - 1, Math.floor((t - min) / width))];
+    if (bucket) bucket.kills += 1;
+  }
+  return out;
+}
+
+function histogram(completed: readonly number[], killed: readonly number[], count: number): WorkloadHistory['initHistogram'] {
+  const max = [...completed, ...killed].reduce((a, b) => Math.max(a, b), 0);
+  if (max === 0) return [];
+  const width = max / count;
+  const out = Array.from({ length: count }, (_, i) => ({ fromSeconds: i * width, toSeconds: (i + 1) * width, completed: 0, killed: 0 }));
+  const bin = (v: number) => out[Math.min(count - 1, Math.floor(v / width))];
+  for (const v of completed) {
+    const b = bin(v);
+    if (b) b.completed += 1;
+  }
+  for (const v of killed) {
+    const b = bin(v);
+    if (b) b.killed += 1;
+  }
+  return out;
 }
 
 /** The probe a record ran with, as the spec `recommendStartupProbe` reads (Kubernetes defaults where unknown). */

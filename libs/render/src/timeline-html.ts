@@ -45,7 +45,7 @@ code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu 
 `;
 
 // Adds the viewer's local time to every hover title; without scripts the titles still carry UTC.
-const localTimeScript = `document.querySelectorAll('[data-at]').forEach(function (el) {
+export const timelineInlineScript = `document.querySelectorAll('[data-at]').forEach(function (el) {
   var t = el.querySelector('title'); var d = new Date(el.getAttribute('data-at'));
   if (t && !isNaN(d)) t.textContent += ' (local ' + d.toLocaleString() + ')';
 });`;
@@ -108,7 +108,7 @@ export function htmlWriter(summary: TimelineSummary): TimelineWriter {
         if (summary.openQuestionsOmitted > 0) parts.push(`<li>… and ${summary.openQuestionsOmitted} more with confidence below high.</li>`);
         parts.push('</ul>');
       }
-      parts.push(`</main><script>${localTimeScript}</script></body></html>\n`);
+      parts.push(`</main><script>${timelineInlineScript}</script></body></html>\n`);
       return parts.join('');
     },
   };
