@@ -142,7 +142,9 @@ export function apiRoutes(ctx: RouteContext): RouteDef[] {
           scope,
           open: () => snapshot.records(filter),
           write: async (chunk) => {
-            if (!body.write(chunk)) await once(body, 'drain');
+            // A client that went away closes the body: stop reading Elasticsearch instead of waiting for 'drain'.
+            if (body.destroyed) throw new Error('client closed the connection');
+            if (!body.write(chunk)) await Promise.race([once(body, 'drain'), once(body, 'close')]);
           },
         })
           .then(() => body.end())
