@@ -48,7 +48,7 @@ afterAll(async () => {
 
 describe('authentication', () => {
   it('refuses requests without a token or with an unknown one, as problem details', async () => {
-    for (const headers of [{}, { authorization: 'Bearer not-a-token-of-ours-xx' }, { authorization: `Basic ${TOKEN}` }, { authorization: `Bearer ${TOKEN}x` }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer not-a-token-of-ours-xx' }, { authorization: `Basic ${TOKEN}` }, { authorization: `Bearer ${TOKEN}x` }]) {
       const r = await get('/api/v1/records', headers);
       expect(r.status).toBe(401);
       expect(r.type).toContain('application/problem+json');

@@ -86,7 +86,7 @@ describe('web page in headless Chromium', () => {
     expect(await page.locator('#records tbody tr').count()).toBe(7);
     await page.keyboard.press('j');
     await page.keyboard.press('j');
-    const focusedId = await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.id);
+    const focusedId = await page.locator(':focus').getAttribute('data-id');
     expect(focusedId).toBe('fd886e36-4a19-4d16-a666-e71cf7582046:host:5');
     await page.keyboard.press('Enter');
     await page.waitForURL(/view=timeline/);
@@ -142,17 +142,18 @@ describe('web page in headless Chromium', () => {
     await shot.setContent(html);
     expect(await shot.locator('svg.kt-row-svg').count()).toBe(7);
     // Self-contained: nothing is fetched from anywhere.
-    expect(await shot.evaluate(() => performance.getEntriesByType('resource').length)).toBe(0);
+    expect(await shot.evaluate<number>("performance.getEntriesByType('resource').length")).toBe(0);
     const png = await shot.screenshot({ fullPage: true });
     writeFileSync(`${ARTIFACTS}timeline-export.png`, png);
     if (process.env.KILLTRACE_UPDATE_DOCS === '1') writeFileSync(DOCS_PNG, png);
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(png.readUInt32BE(16)).toBe(1400);
     // Printing on A4 keeps each incarnation's row whole.
-    const breakInside = await shot.evaluate(() => getComputedStyle(document.querySelector('.kt-row') as Element).breakInside);
+    // (Expressions evaluated in the page are strings: this file is type-checked without the DOM library.)
+    const breakInside = await shot.evaluate<string>("getComputedStyle(document.querySelector('.kt-row')).breakInside");
     expect(breakInside).toBe('avoid');
     await shot.emulateMedia({ colorScheme: 'dark' });
-    const darkBackground = await shot.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const darkBackground = await shot.evaluate<string>('getComputedStyle(document.body).backgroundColor');
     expect(darkBackground).toBe('rgb(13, 17, 23)');
     await shot.screenshot({ path: `${ARTIFACTS}timeline-export-dark.png`, fullPage: true });
     await shot.close();
