@@ -117,20 +117,21 @@ export function svgRow(row: IncarnationRow, scale: RowScale, options: { showPod:
         `<text x="${LANE_X1}" y="62" text-anchor="end" class="kt-small kt-muted">back-off ${esc(fmtSeconds(row.backoffMs / 1000))}</text></g>`,
     );
   }
+  if (row.backoffMs === null) parts.push(`<text x="${LANE_X1}" y="42" text-anchor="end" class="kt-small kt-muted">${row.startKnown ? 'first seen' : ''}</text>`);
   // Grid.
   const step = tickStep(scale.spanMs);
   for (let t = 0; t <= scale.spanMs + 1; t += step) {
     const x = r1(xOf(scale, t));
     parts.push(`<line x1="${x}" y1="8" x2="${x}" y2="70" class="kt-grid"/>`);
   }
-  // Budget window behind everything else.
+  // Budget window behind everything else, its label above it.
   if (row.budget) {
     const x0 = xOf(scale, row.budget.fromMs);
     const x1 = xOf(scale, row.budget.toMs);
     parts.push(
       `<g class="kt-budget"${dataAt(abs(row.budget.fromMs))}>${titled(`${row.budget.label}: the probe tolerates this long without an answer`, abs(row.budget.fromMs))}` +
-        `<rect x="${r1(x0)}" y="8" width="${r1(Math.max(1, x1 - x0))}" height="62" class="kt-budget-rect"/>` +
-        `<text x="${r1(x1 - 4)}" y="19" text-anchor="end" class="kt-small kt-budget-text">${esc(truncateTo(row.budget.label, Math.max(60, x1 - x0 + 120), 12))}</text></g>`,
+        `<rect x="${r1(x0)}" y="22" width="${r1(Math.max(1, x1 - x0))}" height="48" class="kt-budget-rect"/>` +
+        `<text x="${r1(x1 - 8)}" y="17" text-anchor="end" class="kt-small kt-budget-text">${esc(row.budget.label)}</text></g>`,
     );
   }
   // The incarnation's life.

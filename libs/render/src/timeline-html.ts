@@ -1,6 +1,6 @@
 import type { RestartRecord } from '@killtrace/schemas';
 import { esc, svgAxis, svgDefs, svgRow, timelineCss, type RowScale } from './svg-timeline.js';
-import { incarnationRow, recordKey } from './timeline-model.js';
+import { fmtSeconds, incarnationRow, recordKey } from './timeline-model.js';
 import type { TimelineSummary } from './timeline-summary.js';
 import { CAUSE_LABEL, impactRows, rootCause, scopeRange, scopeTitle, startupProbeYaml, summarySentence, utc } from './timeline-text.js';
 import type { TimelineWriter } from './timeline-writer.js';
@@ -27,7 +27,10 @@ th { color: var(--kt-muted); font-weight: 600; }
 .kt-row svg, .kt-axis-wrap svg { width: 100%; height: auto; display: block; }
 .kt-axis-wrap { display: grid; grid-template-columns: minmax(0, 2.6fr) minmax(0, 1fr); gap: 20px; }
 .kt-text { font-size: 13px; }
-.kt-text p { margin: 2px 0 6px; }
+.kt-text p { margin: 2px 0 4px; }
+.kt-text h3 { font-size: 14px; }
+.kt-facts-line { color: var(--kt-muted); }
+.kt-last code { font-size: 12px; word-break: break-all; }
 .kt-text details summary { cursor: pointer; color: var(--kt-muted); }
 .kt-text table { font-size: 12px; }
 pre { background: var(--kt-card); border: 1px solid var(--kt-border); border-radius: 6px; padding: 10px 12px; overflow-x: auto; font-size: 13px; }
@@ -39,7 +42,6 @@ code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu 
   body { font-size: 11px; background: #fff; }
   main { padding: 0; max-width: none; }
   .kt-row, .kt-axis-wrap, .kt-facts { grid-template-columns: 1fr; gap: 2px; }
-  .kt-text details { display: none; }
   h2 { break-after: avoid; }
 }
 `;
@@ -48,7 +50,8 @@ code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu 
 export const timelineInlineScript = `document.querySelectorAll('[data-at]').forEach(function (el) {
   var t = el.querySelector('title'); var d = new Date(el.getAttribute('data-at'));
   if (t && !isNaN(d)) t.textContent += ' (local ' + d.toLocaleString() + ')';
-});`;
+});
+window.addEventListener('beforeprint', function () { document.querySelectorAll('details').forEach(function (d) { d.open = true; }); });`;
 
 /** One self-contained HTML file: summary, the SVG timeline with each record's text beside its row, recommendation. */
 export function htmlWriter(summary: TimelineSummary): TimelineWriter {
@@ -82,10 +85,11 @@ export function htmlWriter(summary: TimelineSummary): TimelineWriter {
       return (
         `<article class="kt-row" id="r-${esc(recordKey(record).replace(/[^A-Za-z0-9_-]/g, '-'))}" data-record-id="${esc(recordKey(record))}">` +
         `<div>${svgRow(row, scale, { showPod })}</div>` +
-        `<div class="kt-text"><h3>${esc(`${record.kubernetes.pod.name} · ${record.kubernetes.container.name} · restart ${kt.restart.count}`)}: ${esc(CAUSE_LABEL[kt.cause])}</h3>` +
-        `<p>${esc(utc(record['@timestamp']))} · confidence ${esc(kt.confidence)}${record.kubernetes.node.name ? ` · node ${esc(record.kubernetes.node.name)}` : ''}</p>` +
-        `<p>${esc(messageWithoutRecommendation(record))}</p>` +
-        `<details><summary>Evidence (${kt.timeline.length})</summary><table><thead><tr><th>UTC</th><th>source</th><th>evidence</th></tr></thead><tbody>${evidence}</tbody></table></details>` +
+        `<div class="kt-text"><h3>${esc(`#${kt.restart.count} ${CAUSE_LABEL[kt.cause]}${kt.during_init ? ' during init' : ''}`)}</h3>` +
+        `<p class="kt-facts-line">${esc(factsLine(record))}</p>` +
+        (kt.log.last_line !== null ? `<p class="kt-last">last line: <code>${esc(truncate(kt.log.last_line, 160))}</code></p>` : '') +
+        `<details><summary>Explanation and evidence (${kt.timeline.length})</summary><p>${esc(messageWithoutRecommendation(record))}</p>` +
+        `<table><thead><tr><th>UTC</th><th>source</th><th>evidence</th></tr></thead><tbody>${evidence}</tbody></table></details>` +
         `</div></article>\n`
       );
     },
@@ -112,6 +116,26 @@ export function htmlWriter(summary: TimelineSummary): TimelineWriter {
       return parts.join('');
     },
   };
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** One line of the facts a reader scans first: when, how sure, where, how long it ran, which step it was in. */
+function factsLine(record: RestartRecord): string {
+  const kt = record.killtrace;
+  return [
+    `${record.kubernetes.pod.name}/${record.kubernetes.container.name}`,
+    utc(record['@timestamp']),
+    `confidence ${kt.confidence}`,
+    record.kubernetes.node.name ? `node ${record.kubernetes.node.name}` : undefined,
+    kt.uptime_seconds !== null ? `up ${fmtSeconds(kt.uptime_seconds)}` : undefined,
+    kt.init.step !== null ? `in step ${kt.init.step}${kt.init.step_elapsed_seconds !== null ? ` for ${fmtSeconds(kt.init.step_elapsed_seconds)}` : ''}` : undefined,
+    kt.exit_code !== null ? `exit ${kt.exit_code}` : undefined,
+  ]
+    .filter((x): x is string => x !== undefined)
+    .join(' · ');
 }
 
 function messageWithoutRecommendation(record: RestartRecord): string {

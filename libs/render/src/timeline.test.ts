@@ -6,6 +6,7 @@ import { csvField } from './timeline-csv.js';
 import { incarnationRow, parseDuration, recordKey } from './timeline-model.js';
 import { inScope, streamTimeline } from './timeline-stream.js';
 import { compareRecords } from './timeline-summary.js';
+import { timelineCss } from './svg-timeline.js';
 import { renderTimeline, summarize, timelineFormats } from './timeline-writer.js';
 
 // Records of the example bundles, from the same core the CLI and the correlator run.
@@ -159,5 +160,31 @@ describe('streamTimeline', () => {
     expect(all.filter((r) => inScope(r, { kind: 'workload', namespace: 'shop', workload: 'orders-6d5c4b3a2' }))).toHaveLength(2);
     expect(all.filter((r) => inScope(r, { kind: 'pod', namespace: 'onecloud', pod: 'default-host-x7k2p', from: '2026-10-02T06:32:00Z', to: '2026-10-02T06:40:00Z' }))).toHaveLength(4);
     expect(all.filter((r) => inScope(r, { kind: 'record', id: recordKey(byRestart(3)) }))).toHaveLength(1);
+  });
+});
+
+describe('colours', () => {
+  // WCAG 2.x relative luminance and contrast ratio.
+  const luminance = (hex: string): number => {
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * (r ?? 0) + 0.7152 * (g ?? 0) + 0.0722 * (b ?? 0);
+  };
+  const contrast = (a: string, b: string): number => {
+    const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return ((hi ?? 0) + 0.05) / ((lo ?? 0) + 0.05);
+  };
+  const palettes = (): Array<Record<string, string>> =>
+    timelineCss
+      .split('prefers-color-scheme: dark')
+      .map((block) => Object.fromEntries([...block.matchAll(/--kt-([a-z-]+):(#[0-9a-f]{6})/g)].map((m) => [m[1] ?? '', m[2] ?? ''])));
+
+  it('keeps text readable (WCAG AA, 4.5:1) and marks visible (3:1) in the light and the dark theme', () => {
+    for (const p of palettes()) {
+      const bg = p.bg ?? '';
+      for (const text of ['fg', 'muted', 'kill', 'budget-text']) expect(contrast(p[text] ?? '', bg), text).toBeGreaterThanOrEqual(4.5);
+      expect(contrast(p['step-text'] ?? '', p.step ?? ''), 'step label').toBeGreaterThanOrEqual(4.5);
+      expect(contrast(p['step-text'] ?? '', p.killed ?? ''), 'killed step label').toBeGreaterThanOrEqual(3);
+      for (const mark of ['probe', 'kill', 'step', 'killed']) expect(contrast(p[mark] ?? '', bg), mark).toBeGreaterThanOrEqual(3);
+    }
   });
 });
