@@ -8,19 +8,19 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, TOKEN } from './api-harness.js';
 import { ARTIFACTS, launchChromium } from './browser.js';
-import { dropRecords, exampleRecords, seedRecords } from './example-records.js';
-import { integrationConfig, uniqueSuffix } from './helpers.js';
+import { pipelineRecords } from './example-records.js';
+import { integrationConfig } from './helpers.js';
 
-// The web page in real headless Chromium over records in the real Elasticsearch: the example bundles' records
-// from the embedded analyser, written with the correlator's bulk writer (test/integration/example-records.ts).
+// The web page in real headless Chromium over records the real pipeline wrote to the real Elasticsearch: the
+// example bundles' signals through Kafka and the correlator (test/integration/example-records.ts).
 
 const DOCS_PNG = fileURLToPath(new URL('../../docs/timeline-host-agent.png', import.meta.url));
-const alias = `kt-web-${uniqueSuffix()}`;
 let elastic: ElasticClient;
 let api: { app: FastifyInstance; url: string };
 let browser: { context: BrowserContext; close: () => Promise<void> };
 let records: RestartRecord[];
 let page: Page;
+let pipeline: { alias: string; records: RestartRecord[]; close: () => Promise<void> } | undefined;
 
 async function signIn(p: Page): Promise<void> {
   await p.goto(`${api.url}/ui/`);
@@ -30,9 +30,9 @@ async function signIn(p: Page): Promise<void> {
 
 beforeAll(async () => {
   elastic = createElasticClient(integrationConfig().elasticsearch);
-  records = await exampleRecords();
-  await seedRecords(elastic, alias, records);
-  api = await startTestApi(alias, { elastic });
+  pipeline = await pipelineRecords('web');
+  records = pipeline.records;
+  api = await startTestApi(pipeline.alias, { elastic });
   browser = await launchChromium();
   page = await browser.context.newPage();
 });
@@ -40,7 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await api?.app.close();
-  await dropRecords(elastic, alias);
+  await pipeline?.close();
   await elastic?.close();
 });
 
@@ -50,6 +50,7 @@ describe('web page in headless Chromium', () => {
     await expect.poll(() => page.textContent('#status')).toContain('401');
     await signIn(page);
     await page.waitForSelector('#records tbody tr');
+    expect(records).toHaveLength(11);
     expect(await page.locator('#records tbody tr').count()).toBe(records.length);
     expect(await page.textContent('#count')).toBe(`${records.length} of ${records.length} restart(s)`);
     const first = await page.locator('#records tbody tr').first().textContent();
