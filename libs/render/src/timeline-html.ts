@@ -43,6 +43,7 @@ code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu 
   main { padding: 0; max-width: none; }
   .kt-row, .kt-axis-wrap, .kt-facts { grid-template-columns: 1fr; gap: 2px; }
   h2 { break-after: avoid; }
+  pre { white-space: pre-wrap; }
 }
 `;
 
