@@ -1,3 +1,6 @@
+import { loadConfig } from '@killtrace/config';
+import { createLogger } from '@killtrace/logging';
+import { startApi } from '../../services/api/src/index.js';
 import { createElasticClient, searchRecords, type ElasticClient, type RecordFilter } from '@killtrace/elastic';
 import { renderTimeline, type TimelineFormat } from '@killtrace/render';
 import type { RestartRecord } from '@killtrace/schemas';
@@ -219,6 +222,22 @@ describe('workload recommendation', () => {
     expect(c.kills_over_time.reduce((n, b) => n + b.kills, 0)).toBe(7);
     expect((await get('/api/v1/workloads/onecloud/no-such-thing/recommendation')).status).toBe(404);
     expect((await get('/api/v1/workloads/One%20Cloud/x/recommendation')).status).toBe(400);
+  });
+});
+
+describe('the service', () => {
+  it('starts from configuration on 127.0.0.1 and serves the records', async () => {
+    const config = loadConfig({
+      env: { KILLTRACE_CLUSTER_NAME: 'integration', ELASTICSEARCH_URL: integrationConfig().elasticsearch.url, KILLTRACE_API_PORT: '0', KILLTRACE_API_TOKENS: TOKEN, KILLTRACE_ELASTICSEARCH_INDEX_PREFIX: alias },
+    });
+    const running = await startApi(config, createLogger({ name: 'api-it', level: 'silent' }));
+    try {
+      expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const r = await fetch(`${running.url}/api/v1/records?limit=1`, { headers: auth });
+      expect(((await r.json()) as Page).total).toBe(records.length);
+    } finally {
+      await running.close();
+    }
   });
 });
 
