@@ -112,6 +112,21 @@ describe('web page in headless Chromium', () => {
     expect(await page.locator('#records tbody tr').count()).toBe(7);
   });
 
+  it('pages through the records with "Load more", and "/" jumps to the filters', async () => {
+    await page.goto(`${api.url}/ui/?limit=4`);
+    await expect.poll(() => page.locator('#records tbody tr').count()).toBe(4);
+    expect(await page.textContent('#count')).toBe(`4 of ${records.length} restart(s)`);
+    await page.click('#more');
+    await expect.poll(() => page.locator('#records tbody tr').count()).toBe(8);
+    await page.click('#more');
+    await expect.poll(() => page.locator('#records tbody tr').count()).toBe(records.length);
+    expect(await page.isHidden('#more')).toBe(true);
+    const ids = await page.locator('#records tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+    expect(new Set(ids).size).toBe(records.length);
+    await page.keyboard.press('/');
+    expect(await page.locator(':focus').getAttribute('name')).toBe('namespace');
+  });
+
   it('shows a workload view: kills over time, init durations against the probe budget, the recommendation', async () => {
     await page.goto(`${api.url}/ui/?view=workload&namespace=onecloud&workload=default-host`);
     await page.waitForSelector('section.container[data-container=host]');

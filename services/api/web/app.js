@@ -100,7 +100,7 @@ async function renderList(params) {
 
 async function loadPage(params) {
   const q = apiQuery(params);
-  q.set('limit', '50');
+  q.set('limit', /^\d{1,3}$/.test(params.get('limit') || '') ? params.get('limit') : '50');
   if (nextCursor) q.set('cursor', nextCursor);
   status('Loading…');
   try {
