@@ -326,6 +326,36 @@ const kibanaSchema = z
   })
   .prefault({});
 
+const apiSchema = z
+  .strictObject({
+    host: setting(z.string().min(1).default('127.0.0.1'), {
+      env: 'KILLTRACE_API_HOST',
+      description: 'Address the read-only API and web page listen on; loopback by default, set `0.0.0.0` only behind TLS termination.',
+    }),
+    port: setting(z.int().min(0).max(65_535).default(9480), {
+      env: 'KILLTRACE_API_PORT',
+      description: 'Port of the API and web page (`0` picks a free port).',
+    }),
+    tokens: setting(z.array(z.string().min(16, 'API tokens must be at least 16 characters')).default([]), {
+      env: 'KILLTRACE_API_TOKENS',
+      description: 'Bearer tokens accepted by the API (comma-separated in the environment), at least 16 characters each. Secret: never logged.',
+      secret: true,
+    }),
+    tokensFile: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_API_TOKENS_FILE',
+      description: 'File of accepted bearer tokens, one per line (`#` comments); read at start. The API refuses to start with no token at all.',
+    }),
+    rateLimitPerMinute: setting(z.int().min(1).max(100_000).default(60), {
+      env: 'KILLTRACE_API_RATE_LIMIT_PER_MINUTE',
+      description: 'Requests per minute and token to the expensive routes (timeline export, workload recommendation); more get `429` with `Retry-After`.',
+    }),
+    maxPageSize: setting(z.int().min(1).max(10_000).default(200), {
+      env: 'KILLTRACE_API_MAX_PAGE_SIZE',
+      description: 'Largest `limit` of a page of records.',
+    }),
+  })
+  .prefault({});
+
 const field = (tree: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined), tree);
 
@@ -388,6 +418,7 @@ export const configSchema = z
     collector: collectorSchema,
     clusterWatcher: clusterWatcherSchema,
     kibana: kibanaSchema,
+    api: apiSchema,
   })
   .superRefine((config, ctx) => {
     for (const issue of crossFieldIssues(config)) ctx.addIssue({ code: 'custom', ...issue });

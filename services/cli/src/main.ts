@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { renderCauseSummary, renderRecommendations, renderRecordsText } from '@killtrace/render';
 import type { StepProfile } from '@killtrace/schemas';
 import { CliError, EXIT_OK, EXIT_USAGE } from './errors.js';
+import { exportTimeline, type ExportFlags } from './export-command.js';
 import { ProgressMeter } from './progress-meter.js';
 import { loadProfileFile } from './profile-loader.js';
 import { renderReadSummary } from './read-summary.js';
@@ -74,6 +75,28 @@ export async function main(
       exitCode = await runSetup(flags, io, env);
     });
 
+  program
+    .command('export')
+    .description('Write a postmortem timeline (Markdown, HTML with SVG, JSON or CSV) of one restart, one pod, or one workload over a time range, from Elasticsearch or a bundle.')
+    .option('--bundle <dir...>', 'analyse this bundle with the embedded analyser instead of reading Elasticsearch')
+    .option('--id <record-id>', 'one restart: its record id <pod uid>:<container>:<restart count>')
+    .option('--pod <namespace/pod>', 'every restart of one pod')
+    .option('--workload <namespace/name>', 'every restart of a DaemonSet, Deployment, StatefulSet, ReplicaSet or Job')
+    .option('--container <name>', 'only this container of the pod or workload')
+    .option('--from <time>', 'ISO-8601 start (inclusive) of the time range')
+    .option('--to <time>', 'ISO-8601 end (exclusive) of the time range')
+    .option('--since <duration>', 'time range ending now: 30m, 12h, 7d, 2w')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['markdown', 'html', 'json', 'csv']).default('markdown'))
+    .option('-o, --out <file>', 'write to this file instead of stdout')
+    .option('--elasticsearch <url>', 'Elasticsearch URL (default: $ELASTICSEARCH_URL, then the configuration file, then http://127.0.0.1:9200)')
+    .option('--index <alias>', 'index or alias of the records (default: elasticsearch.indexPrefix, killtrace-restarts)')
+    .option('--profile <file...>', 'with --bundle: step profile file(s)')
+    .option('--cluster-name <name>', 'with --bundle: orchestrator.cluster.name of the records', 'default')
+    .option('--year <year>', 'with --bundle: year of year-less kubelet journal timestamps', parseYear)
+    .action(async (flags: ExportFlags) => {
+      exitCode = await exportTimeline(flags, io);
+    });
+
   try {
     await program.parseAsync([...argv]);
     return exitCode;
@@ -82,6 +105,12 @@ export async function main(
     if (error instanceof CliError) {
       io.stderr.write(`killtrace: ${error.message} [${error.code}]\n`);
       return error.exitCode;
+    }
+    // Adapter and configuration errors (KT_ERR_ELASTIC_*, KT_ERR_CONFIG_*) carry their own message and code.
+    const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+    if (error instanceof Error && code.startsWith('KT_ERR_')) {
+      io.stderr.write(`killtrace: ${error.message.startsWith(code) ? error.message : `${code}: ${error.message}`}\n`);
+      return EXIT_USAGE;
     }
     throw error;
   }
