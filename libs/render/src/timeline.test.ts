@@ -156,8 +156,8 @@ describe('streamTimeline', () => {
 
   it('selects a scope the way the Elasticsearch filter does', () => {
     const all = [...host, ...shop];
-    expect(all.filter((r) => inScope(r, { kind: 'workload', namespace: 'shop', workload: 'orders' }))).toHaveLength(2);
-    expect(all.filter((r) => inScope(r, { kind: 'workload', namespace: 'shop', workload: 'orders-6d5c4b3a2' }))).toHaveLength(2);
+    expect(all.filter((r) => inScope(r, { kind: 'workload', namespace: 'shop', workload: 'orders' }))).toHaveLength(5);
+    expect(all.filter((r) => inScope(r, { kind: 'workload', namespace: 'shop', workload: 'orders-6d5c4b3a2' }))).toHaveLength(5);
     expect(all.filter((r) => inScope(r, { kind: 'pod', namespace: 'onecloud', pod: 'default-host-x7k2p', from: '2026-10-02T06:32:00Z', to: '2026-10-02T06:40:00Z' }))).toHaveLength(4);
     expect(all.filter((r) => inScope(r, { kind: 'record', id: recordKey(byRestart(3)) }))).toHaveLength(1);
   });
