@@ -91,7 +91,7 @@ describe('records', () => {
       ['probe_induced=false', count((r) => !r.killtrace.probe_induced)],
       ['during_init=false', count((r) => !r.killtrace.during_init)],
       ['from=2026-10-02T06:32:00Z&to=2026-10-02T06:36:00Z', count((r) => r['@timestamp'] >= '2026-10-02T06:32:00' && r['@timestamp'] < '2026-10-02T06:36:00')],
-      ['namespace=shop&cause=app_exit&node=worker-4', 2],
+      ['namespace=shop&cause=app_exit&node=worker-4', count((r) => r.kubernetes.namespace === 'shop' && r.killtrace.cause === 'app_exit' && r.kubernetes.node.name === 'worker-4')],
     ];
     for (const [query, expected] of cases) {
       const { status, json } = await getJson<Page>(`/api/v1/records?${query}&limit=200`);
