@@ -1,5 +1,6 @@
 import type { Dirent } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
@@ -7,6 +8,7 @@ import type { Diagnostic, Signal } from '@killtrace/schemas';
 import {
   CriLogParser,
   JsonStreamSplitter,
+  KernelOomParser,
   KubeletJournalParser,
   classifyKubernetesValue,
   comparePodLogPaths,
@@ -19,19 +21,25 @@ import type { InputDiagnosticCode, PodLogPath } from '@killtrace/parsers';
 import type { BundleProgress, BundleReport, BundleStats, ReadBundleOptions, ReferenceClock } from './bundle-options.js';
 import { gunzipHead, isGzipMagic, openSource, readHead } from './file-source.js';
 import { readLines } from './line-reader.js';
+import { spoolPipe, STDIN_NAME } from './pipe-spool.js';
 import type { LineReadResult } from './line-reader.js';
 import { sniffContent } from './sniff.js';
 import type { SniffedType } from './sniff.js';
 
-type Role = 'auto' | 'kubernetes' | 'kubelet' | 'cri';
+type Role = 'auto' | 'kubernetes' | 'kubelet' | 'kernel' | 'cri';
 
 interface Candidate {
+  /** The name diagnostics and signal sources use (`<stdin>` for `-`). */
   path: string;
+  /** Where the bytes are read from: `path`, or the temporary copy of a pipe. */
+  readPath: string;
   role: Role;
 }
 
 interface PlannedFile {
   path: string;
+  readPath: string;
+  role: Role;
   size: number;
   gzip: boolean;
   mtimeMs: number;
@@ -76,15 +84,25 @@ function newestTime(signal: Signal): number | undefined {
  * Never throws for bad input (everything becomes a diagnostic); rethrows what `onSignal` throws.
  */
 export async function readBundle(options: ReadBundleOptions): Promise<BundleReport> {
+  const scratch: { dir?: string } = {};
+  try {
+    return await readBundleInto(options, scratch);
+  } finally {
+    if (scratch.dir !== undefined) await rm(scratch.dir, { recursive: true, force: true });
+  }
+}
+
+/** `readBundle`, keeping the copies of pipes in `scratch.dir` (removed by the caller). */
+async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: string }): Promise<BundleReport> {
   const started = performance.now();
   const maxLineChars = options.maxLineChars ?? 1024 * 1024;
   const maxDiagnostics = options.maxDiagnostics ?? 1000;
   const progressInterval = options.progressIntervalMs ?? 250;
   const stats: BundleStats = {
-    files: { kubernetes: 0, kubelet: 0, containerLogs: 0, skipped: 0 },
+    files: { kubernetes: 0, kubelet: 0, kernel: 0, containerLogs: 0, skipped: 0 },
     lines: 0,
     bytes: 0,
-    signals: { pod: 0, event: 0, kubelet: 0, app_log: 0, total: 0 },
+    signals: { pod: 0, event: 0, kubelet: 0, app_log: 0, kernel_oom: 0, total: 0 },
     diagnostics: { error: 0, warning: 0, info: 0 },
     kubeletLinesIgnored: 0,
     durationMs: 0,
@@ -163,20 +181,32 @@ export async function readBundle(options: ReadBundleOptions): Promise<BundleRepo
         files += await walk(path, role, false);
       } else if (isFile) {
         files++;
-        candidates.push({ path, role });
+        candidates.push({ path, readPath: path, role });
       }
     }
     if (root && files === 0) diag('warning', 'KT_INPUT_EMPTY_DIR', 'directory holds no files', dir);
     return files;
   };
+  const spool = async (path: string, role: Role): Promise<void> => {
+    scratch.dir ??= await mkdtemp(join(tmpdir(), 'killtrace-pipe-'));
+    const spoolDir = scratch.dir;
+    const name = path === '-' ? STDIN_NAME : path;
+    const readPath = join(spoolDir, `${candidates.length}.input`);
+    const result = await spoolPipe(path, readPath, options.pipeIdleTimeoutMs ?? 60_000, () => undefined);
+    if (result.error) diag('error', 'KT_INPUT_UNREADABLE', `cannot read pipe: ${errorText(result.error)}`, name);
+    if (result.timedOut) diag('warning', 'KT_INPUT_STDIN', `no data for ${Math.round((options.pipeIdleTimeoutMs ?? 60_000) / 1000)} s: stopped reading the pipe (${result.bytes} bytes used)`, name);
+    if (!result.error) candidates.push({ path: name, readPath, role });
+  };
   const addPath = async (path: string, role: Role): Promise<void> => {
+    if (path === '-') return spool(path, role);
     try {
       const s = await stat(path);
+      if (s.isFIFO() || s.isSocket() || s.isCharacterDevice()) return await spool(path, role);
       if (s.isDirectory()) {
         const real = await realpath(path).catch(() => path);
         seen.add(`dir:${real}`);
         await walk(path, role, true);
-      } else candidates.push({ path, role });
+      } else candidates.push({ path, readPath: path, role });
     } catch (error) {
       diag('error', 'KT_INPUT_UNREADABLE', `cannot open: ${errorText(error)}`, path);
     }
@@ -185,29 +215,31 @@ export async function readBundle(options: ReadBundleOptions): Promise<BundleRepo
   for (const p of options.inputs?.pods ?? []) await addPath(p, 'kubernetes');
   for (const p of options.inputs?.events ?? []) await addPath(p, 'kubernetes');
   for (const p of options.inputs?.kubelet ?? []) await addPath(p, 'kubelet');
+  for (const p of options.inputs?.kernel ?? []) await addPath(p, 'kernel');
   for (const p of options.inputs?.logs ?? []) await addPath(p, 'cri');
 
   // ---- 2. classify by content
   const kubernetesFiles: PlannedFile[] = [];
   const kubeletFiles: PlannedFile[] = [];
+  const kernelFiles: PlannedFile[] = [];
   const logFiles: PlannedLog[] = [];
   const realFiles = new Set<string>();
   const skip = (severity: Diagnostic['severity'], code: InputDiagnosticCode, message: string, path: string): void => {
     stats.files.skipped++;
     diag(severity, code, message, path);
   };
-  for (const { path, role } of candidates) {
-    const real = await realpath(path).catch(() => path);
+  for (const { path, readPath, role } of candidates) {
+    const real = await realpath(readPath).catch(() => readPath);
     if (realFiles.has(real)) continue;
     realFiles.add(real);
     let size: number;
     let mtimeMs: number;
     let head: Buffer;
     try {
-      const s = await stat(path);
+      const s = await stat(readPath);
       size = s.size;
-      mtimeMs = s.mtimeMs;
-      head = await readHead(path);
+      mtimeMs = readPath === path ? s.mtimeMs : 0;
+      head = await readHead(readPath);
     } catch (error) {
       skip('error', 'KT_INPUT_UNREADABLE', `cannot read file: ${errorText(error)}`, path);
       continue;
@@ -223,12 +255,14 @@ export async function readBundle(options: ReadBundleOptions): Promise<BundleRepo
       skip('warning', 'KT_INPUT_BINARY_FILE', 'file holds binary data (NUL bytes); skipped', path);
       continue;
     }
-    const planned: PlannedFile = { path, size, gzip, mtimeMs };
+    const planned: PlannedFile = { path, readPath, role, size, gzip, mtimeMs };
     const log = parsePodLogPath(path);
     if (role === 'kubernetes' || (role === 'auto' && sniffed === 'kubernetes-json')) {
       kubernetesFiles.push(planned);
     } else if (role === 'kubelet' || (role === 'auto' && sniffed === 'kubelet-journal')) {
       kubeletFiles.push(planned);
+    } else if (role === 'kernel' || (role === 'auto' && sniffed === 'kernel-log')) {
+      kernelFiles.push(planned);
     } else if (role === 'cri' || (role === 'auto' && sniffed === 'cri-log')) {
       if (!log) {
         skip(role === 'cri' ? 'warning' : 'info', 'KT_INPUT_BAD_LOG_PATH', 'not in the `<ns>_<pod>_<uid>/<container>/<N>.log` layout, so its pod is unknown; skipped', path);
@@ -238,10 +272,10 @@ export async function readBundle(options: ReadBundleOptions): Promise<BundleRepo
         logFiles.push({ ...planned, log });
       }
     } else {
-      skip('info', 'KT_INPUT_UNRECOGNIZED_FILE', 'not a Kubernetes JSON file, kubelet journal or CRI log; skipped', path);
+      skip('info', 'KT_INPUT_UNRECOGNIZED_FILE', 'not a Kubernetes JSON file, kubelet journal, kernel log or CRI log; skipped', path);
     }
   }
-  for (const f of [...kubernetesFiles, ...kubeletFiles, ...logFiles]) bytesTotal += f.size;
+  for (const f of [...kubernetesFiles, ...kubeletFiles, ...kernelFiles, ...logFiles]) bytesTotal += f.size;
   logFiles.sort((a, b) => {
     const ka = `${a.log.namespace}\u0000${a.log.pod}\u0000${a.log.uid}\u0000${a.log.container}`;
     const kb = `${b.log.namespace}\u0000${b.log.pod}\u0000${b.log.uid}\u0000${b.log.container}`;
@@ -273,7 +307,7 @@ export async function readBundle(options: ReadBundleOptions): Promise<BundleRepo
         if (first) {
           first = false;
           const kind = classifyKubernetesValue(v.value);
-          if (kind === 'unknown' && !options.inputs?.pods?.includes(file.path) && !options.inputs?.events?.includes(file.path)) {
+          if (kind === 'unknown' && file.role === 'auto') {
             diag('info', 'KT_INPUT_UNRECOGNIZED_FILE', 'JSON file whose first value is not a List, Event, Pod or watch entry; skipped', file.path, v.line, v.offset);
             stop = true;
             return;
@@ -290,7 +324,7 @@ export async function readBundle(options: ReadBundleOptions): Promise<BundleRepo
       }
     };
     try {
-      for await (const chunk of openSource(file.path, file.gzip, onRawBytes)) {
+      for await (const chunk of openSource(file.readPath, file.gzip, onRawBytes)) {
         if (chunk.includes(0)) {
           diag('warning', 'KT_INPUT_BINARY_FILE', 'NUL byte: binary data; the rest of the file was skipped', file.path);
           break;
@@ -320,7 +354,7 @@ export async function readBundle(options: ReadBundleOptions): Promise<BundleRepo
   } else if (newest !== undefined) {
     reference = { year: utcYear(newest), time: newest, basis: 'pods-events' };
   } else {
-    const mtime = kubeletFiles.map((f) => f.mtimeMs).find((t) => t > 0);
+    const mtime = [...kubeletFiles, ...kernelFiles].map((f) => f.mtimeMs).find((t) => t > 0);
     reference = mtime !== undefined ? { year: utcYear(mtime), time: mtime, basis: 'file-mtime' } : { year: 1970, basis: 'none' };
   }
   options.onReference?.(reference);
@@ -331,6 +365,8 @@ export async function readBundle(options: ReadBundleOptions): Promise<BundleRepo
     currentFile = file.path;
     stats.files.kubelet++;
     const parser = new KubeletJournalParser({ referenceYear: reference.year, referenceTime: reference.time, file: file.path });
+    // A whole node journal mixes the kubelet and the kernel: its OOM-killer lines are evidence too.
+    const kernel = new KernelOomParser({ referenceYear: reference.year, referenceTime: reference.time, file: file.path });
     const emitAll = async (signals: Signal[]): Promise<void> => {
       for (const s of signals) {
         const r = emit(s);
@@ -338,20 +374,52 @@ export async function readBundle(options: ReadBundleOptions): Promise<BundleRepo
       }
     };
     const result = await readLines(
-      openSource(file.path, file.gzip, onRawBytes),
+      openSource(file.readPath, file.gzip, onRawBytes),
       (line, lineNo) => {
-        const signals = parser.push(line, lineNo);
+        const signals: Signal[] = parser.push(line, lineNo);
+        const kills = kernel.push(line, lineNo);
+        if (kills.length > 0) signals.push(...kills);
         if (signals.length > 0) return emitAll(signals);
       },
       { maxLineChars },
     );
-    await emitAll(parser.end());
+    await emitAll([...parser.end(), ...kernel.end()]);
+    for (const d of kernel.takeDiagnostics()) report(d);
+    for (const d of kernel.summary()) report(d);
     stats.lines += result.lines;
     stats.bytes += result.bytes;
     stats.kubeletLinesIgnored += parser.stats.ignored;
     for (const d of parser.takeDiagnostics()) report(d);
     for (const d of parser.summary()) report(d);
     if (result.truncatedLines > 0) diag('info', 'KT_INPUT_LINE_TRUNCATED', `${result.truncatedLines} line(s) longer than ${maxLineChars} characters were truncated`, file.path);
+    readFailure(result, file);
+  }
+
+  // ---- 5b. kernel logs (journalctl -k, dmesg -T): OOM kills
+  phase = 'kernel';
+  for (const file of kernelFiles) {
+    currentFile = file.path;
+    stats.files.kernel++;
+    const parser = new KernelOomParser({ referenceYear: reference.year, referenceTime: reference.time, file: file.path });
+    const emitAll = async (signals: Signal[]): Promise<void> => {
+      for (const s of signals) {
+        const r = emit(s);
+        if (r !== undefined) await r;
+      }
+    };
+    const result = await readLines(
+      openSource(file.readPath, file.gzip, onRawBytes),
+      (line, lineNo) => {
+        const kills = parser.push(line, lineNo);
+        if (kills.length > 0) return emitAll(kills);
+      },
+      { maxLineChars },
+    );
+    await emitAll(parser.end());
+    stats.lines += result.lines;
+    stats.bytes += result.bytes;
+    for (const d of parser.takeDiagnostics()) report(d);
+    for (const d of parser.summary()) report(d);
     readFailure(result, file);
   }
 
@@ -382,7 +450,7 @@ export async function readBundle(options: ReadBundleOptions): Promise<BundleRepo
       stats.files.containerLogs++;
       parser.setFile(file.path);
       const result = await readLines(
-        openSource(file.path, file.gzip, onRawBytes),
+        openSource(file.readPath, file.gzip, onRawBytes),
         (line, lineNo) => {
           const s = parser.push(line, lineNo);
           if (s !== undefined) return emit(s);
@@ -407,7 +475,7 @@ export async function readBundle(options: ReadBundleOptions): Promise<BundleRepo
   if (stats.signals.pod + stats.signals.event === 0 && stats.signals.kubelet + stats.signals.app_log > 0) {
     diag('info', 'KT_INPUT_NO_POD_DATA', 'no pod or event input: restarts can only be inferred from kubelet lines and container logs');
   }
-  if (candidates.length > 0 && kubernetesFiles.length + kubeletFiles.length + logFiles.length === 0) {
+  if (candidates.length > 0 && kubernetesFiles.length + kubeletFiles.length + kernelFiles.length + logFiles.length === 0) {
     diag('warning', 'KT_INPUT_EMPTY_DIR', `none of the ${candidates.length} file(s) is a bundle input`, (options.paths ?? [])[0]);
   }
   phase = 'done';

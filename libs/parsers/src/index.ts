@@ -42,3 +42,7 @@ export type { KlogHeader, KlogPairs } from './klog.js';
 /** Incremental `journalctl -u kubelet` parser (short, short-iso, short-precise, cat, json) -> KubeletSignals. */
 export { KubeletJournalParser } from './kubelet-journal-parser.js';
 export type { KubeletJournalParserOptions, KubeletJournalStats } from './kubelet-journal-parser.js';
+
+/** Kernel OOM-killer lines (`journalctl -k`, `dmesg -T`) -> KernelOomSignals; kubepods cgroup paths -> pod uid + container id. */
+export { KernelOomParser, parseKubepodsCgroup } from './kernel-oom-parser.js';
+export type { KernelOomParserOptions, KernelOomParserStats, CgroupIdentity } from './kernel-oom-parser.js';

@@ -14,6 +14,7 @@ interface AnalyzeFlags {
   pods?: string[];
   logs?: string[];
   kubelet?: string[];
+  kernel?: string[];
   profile?: string[];
   output: 'text' | 'json' | 'ndjson';
   clusterName: string;
@@ -34,11 +35,12 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.WriteSt
   program
     .command('analyze')
     .description('Analyse a bundle of cluster artifacts (kubectl events/pods JSON, /var/log/pods, journalctl -u kubelet) with no servers.')
-    .argument('[dir...]', 'bundle directories or files, each file recognised by its content')
+    .argument('[path...]', 'bundle directories or files (several per-node directories at once), each file recognised by its content; - reads stdin')
     .option('--events <file...>', 'kubectl get events -A -o json (List, events.k8s.io/v1 or --watch stream)')
     .option('--pods <file...>', 'kubectl get pods -A -o json (List or a single Pod)')
     .option('--logs <dir...>', 'container logs in the kubelet layout <ns>_<pod>_<uid>/<container>/<N>.log')
     .option('--kubelet <file...>', 'journalctl -u kubelet output (short, short-iso, short-precise, cat or json)')
+    .option('--kernel <file...>', 'journalctl -k (short, short-iso, short-precise or json) or dmesg -T output: kernel OOM kills')
     .option('--profile <file...>', 'step profile file(s), YAML or JSON; they override built-in profiles by name')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'ndjson']).default('text'))
     .option('--cluster-name <name>', 'orchestrator.cluster.name of the records', 'default')
@@ -74,11 +76,18 @@ function parseYear(value: string): number {
 }
 
 async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
-  const explicit = [flags.events, flags.pods, flags.logs, flags.kubelet].some((list) => list && list.length > 0);
+  const explicit = [flags.events, flags.pods, flags.logs, flags.kubelet, flags.kernel].some((list) => list && list.length > 0);
   if (dirs.length === 0 && !explicit) {
-    throw new CliError('KT_ERR_CLI_NO_INPUT', 'nothing to analyse: give a bundle directory (killtrace analyze DIR) or --events/--pods/--logs/--kubelet files');
+    throw new CliError('KT_ERR_CLI_NO_INPUT', 'nothing to analyse: give a bundle directory (killtrace analyze DIR) or --events/--pods/--logs/--kubelet/--kernel files');
   }
-  for (const path of [...dirs, ...(flags.events ?? []), ...(flags.pods ?? []), ...(flags.logs ?? []), ...(flags.kubelet ?? [])]) {
+  const all = [...dirs, ...(flags.events ?? []), ...(flags.pods ?? []), ...(flags.logs ?? []), ...(flags.kubelet ?? []), ...(flags.kernel ?? [])];
+  const stdinUses = all.filter((path) => path === '-').length;
+  if (stdinUses > 1) throw new CliError('KT_ERR_CLI_BAD_OPTION', 'standard input (-) can be given only once');
+  if (stdinUses === 1 && process.stdin.isTTY === true) {
+    throw new CliError('KT_ERR_CLI_BAD_OPTION', '- reads standard input, which is a terminal: pipe a file in (kubectl get events -A -o json | killtrace analyze --events -)');
+  }
+  for (const path of all) {
+    if (path === '-') continue;
     await stat(path).catch((error: NodeJS.ErrnoException) => {
       throw new CliError('KT_ERR_CLI_INPUT_NOT_FOUND', `cannot read ${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`);
     });
@@ -87,13 +96,13 @@ async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS
   for (const file of flags.profile ?? []) profiles.push(...(await loadProfileFile(file)));
 
   const meter = new ProgressMeter(io.stderr);
-  const [dir, ...moreDirs] = dirs;
   const result = await runAnalysis({
-    dir,
+    paths: dirs,
     events: flags.events,
     pods: flags.pods,
-    logs: [...(flags.logs ?? []), ...moreDirs],
+    logs: flags.logs,
     kubelet: flags.kubelet,
+    kernel: flags.kernel,
     profiles,
     clusterName: flags.clusterName,
     referenceYear: flags.year,
@@ -109,7 +118,9 @@ async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS
       io.stderr.write(`${summary}\n`);
       break;
     case 'json':
-      io.stdout.write(`${JSON.stringify({ records: result.records, summary: result.stats, unexplained: result.gaps, diagnostics: result.diagnostics }, null, 2)}\n`);
+      io.stdout.write(
+        `${JSON.stringify({ records: result.records, summary: result.stats, unexplained: result.gaps, kernelOomsUnmatched: result.kernelOoms.unmatched, diagnostics: result.diagnostics }, null, 2)}\n`,
+      );
       io.stderr.write(`${summary}\n`);
       break;
     default:
