@@ -207,3 +207,28 @@ describe('iterateBundle', () => {
     expect(seen).toBe(3);
   });
 });
+
+describe('readBundle: kernel logs', () => {
+  const KERNEL = new URL('../../../test/fixtures/inputs/kernel-oom', import.meta.url).pathname;
+  it('recognises journalctl -k and dmesg -T by content and reads their OOM kills with pod uid and container id', async () => {
+    const { signals, report } = await collect({ paths: [KERNEL] });
+    expect(report.stats.files).toMatchObject({ kernel: 2, containerLogs: 2, skipped: 0 });
+    const kills = signals.filter((s) => s.kind === 'kernel_oom');
+    expect(kills).toHaveLength(2);
+    for (const k of kills) {
+      expect(k).toMatchObject({ podUid: '6a1e2c3d-4b5f-4a6b-8c7d-9e0f1a2b3c4d', containerId: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', process: 'redis-server', memoryLimitBytes: 262144 * 1024 });
+    }
+  });
+  it('reads a file given with --kernel whatever it looks like, and the kernel lines of a mixed node journal', async () => {
+    const { signals } = await collect({ inputs: { kernel: [`${KERNEL}/dmesg-T.txt`] } });
+    expect(signals.map((s) => s.kind)).toEqual(['kernel_oom']);
+    const dir = mkdtempSync(join(tmpdir(), 'killtrace-kernel-'));
+    const journal = readFileSync(`${KERNEL}/kernel-journal.txt`, 'utf8');
+    const kubeletLine = 'Dec 01 08:01:00.000001 node-a kubelet[811]: I1201 08:01:00.000001     811 prober.go:107] "Probe failed" probeType="Liveness" pod="shop/cache-0" podUID="6a1e2c3d-4b5f-4a6b-8c7d-9e0f1a2b3c4d" containerName="cache" probeResult="failure" output="timeout"\n';
+    writeFileSync(join(dir, 'node.log'), kubeletLine + journal);
+    const mixed = await collect({ paths: [dir] });
+    expect(mixed.report.stats.files).toMatchObject({ kubelet: 1, kernel: 0 });
+    expect(mixed.signals.map((s) => s.kind).sort()).toEqual(['kernel_oom', 'kubelet']);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -238,7 +238,7 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
     try {
       const s = await stat(readPath);
       size = s.size;
-      mtimeMs = readPath === path ? s.mtimeMs : 0;
+      mtimeMs = s.mtimeMs;
       head = await readHead(readPath);
     } catch (error) {
       skip('error', 'KT_INPUT_UNREADABLE', `cannot read file: ${errorText(error)}`, path);

@@ -27,6 +27,7 @@ export function sniffContent(head: Buffer): SniffedType {
   const lines = text.split('\n', 50);
   // A complete last line is not guaranteed: ignore the last one when the head was cut.
   if (lines.length > 1) lines.pop();
+  if (DMESG.test(trimmed)) return 'kernel-log';
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     const firstLine = trimmed.split('\n', 1)[0] ?? '';
     try {

@@ -43,7 +43,11 @@ export function applyKernelOoms(
 ): RestartRecord[] {
   if (ooms.length === 0) return records;
   const out = [...records];
+  const done: KernelOomSignal[] = [];
   for (const oom of [...ooms].sort((a, b) => a.at - b.at)) {
+    // The same kill read twice (journalctl -k and dmesg -T of one node: microseconds vs seconds) counts once.
+    if (done.some((d) => d.pid === oom.pid && d.containerId === oom.containerId && Math.abs(d.at - oom.at) < 2000)) continue;
+    done.push(oom);
     const matched = matchRecord(out, oom, pod);
     if (matched) {
       enrich(matched.record, oom, matched.by);
@@ -212,7 +216,10 @@ function enrich(record: RestartRecord, oom: KernelOomSignal, by: RecordOom['matc
   kt.probe.first_failure_at = null;
   kt.probe.last_failure_message = null;
   kt.killed_at = toIso(oom.at);
+  record['@timestamp'] = toIso(oom.at);
   kt.recommendation = { text: advice(oom), startup_probe: null, basis: null, what_if: null };
+  // The earlier inference ("app_exit", "unknown") is replaced, not kept beside the kernel's word.
+  kt.timeline = kt.timeline.filter((e) => e.source !== 'inference');
   kt.timeline.push({ at: toIso(oom.at), source: 'inference', text: `oom_killed (high): the kernel's OOM-killer line names this container's cgroup (${by === 'container_id' ? 'container id' : 'pod uid and time'})` });
   kt.timeline.sort((a, b) => a.at.localeCompare(b.at));
   record.message = explain(record, oom, by, true);

@@ -19,6 +19,7 @@ interface AnalyzeFlags {
   output: 'text' | 'json' | 'ndjson';
   clusterName: string;
   year?: number;
+  pipeTimeout: number;
   color: boolean;
 }
 
@@ -45,6 +46,7 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.WriteSt
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'ndjson']).default('text'))
     .option('--cluster-name <name>', 'orchestrator.cluster.name of the records', 'default')
     .option('--year <year>', 'year of year-less kubelet journal timestamps (default: from pods and events)', parseYear)
+    .option('--pipe-timeout <seconds>', 'give up a pipe or FIFO (-, <(kubectl ...)) that sends nothing for this long', parsePipeTimeout, 60)
     .option('--no-color', 'never colour the text output')
     .action(async (dirs: string[], flags: AnalyzeFlags) => {
       exitCode = await analyze(dirs, flags, io);
@@ -67,6 +69,12 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.WriteSt
 function packageVersion(): string {
   const raw: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   return typeof raw === 'object' && raw !== null && 'version' in raw && typeof raw.version === 'string' ? raw.version : 'unknown';
+}
+
+function parsePipeTimeout(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new CliError('KT_ERR_CLI_BAD_OPTION', `--pipe-timeout must be a positive number of seconds, got "${value}"`);
+  return seconds;
 }
 
 function parseYear(value: string): number {
@@ -106,6 +114,7 @@ async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS
     profiles,
     clusterName: flags.clusterName,
     referenceYear: flags.year,
+    pipeIdleTimeoutMs: flags.pipeTimeout * 1000,
     onProgress: (progress) => meter.update(progress),
   });
   meter.done();

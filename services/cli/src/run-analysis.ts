@@ -19,6 +19,8 @@ export interface AnalysisOptions {
   clusterName?: string;
   /** Year for year-less kubelet timestamps when pods and events do not tell. */
   referenceYear?: number;
+  /** A pipe that sends nothing for this long is given up (default 60 s). */
+  pipeIdleTimeoutMs?: number;
   onProgress?: (progress: BundleProgress) => void;
 }
 
@@ -46,6 +48,7 @@ export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisRes
     onSignal: (signal) => correlator.ingest(signal),
     onProgress: options.onProgress,
     referenceYear: options.referenceYear,
+    pipeIdleTimeoutMs: options.pipeIdleTimeoutMs,
   });
   const records = correlator.records();
   const files = bundle.stats.files;
