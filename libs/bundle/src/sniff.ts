@@ -47,7 +47,8 @@ export function sniffContent(head: Buffer): SniffedType {
   // kubelet and the kernel stays a kubelet journal (its kernel lines are read too, see read-bundle.ts).
   const head20 = nonEmpty.slice(0, 20).filter((l) => !l.startsWith('-- '));
   if (head20.length > 0 && head20.every((l) => DMESG.test(l) || JOURNAL_IDENT.exec(l)?.[1] === 'kernel')) return 'kernel-log';
-  if (nonEmpty.some((l) => OOM_TEXT.test(l)) && !nonEmpty.some((l) => looksLikeKlog(l) && parseKlogHeader(l) !== undefined)) return 'kernel-log';
+  const prefixed = (l: string): boolean => JOURNAL_SHORT.test(l) || JOURNAL_ISO.test(l) || (looksLikeKlog(l) && parseKlogHeader(l) !== undefined);
+  if (nonEmpty.some((l) => OOM_TEXT.test(l)) && !nonEmpty.some(prefixed)) return 'kernel-log';
   for (const line of nonEmpty.slice(0, 20)) {
     if (JOURNAL_SHORT.test(line) || JOURNAL_ISO.test(line) || line.startsWith('-- Logs begin') || line.startsWith('-- Journal begins')) return 'kubelet-journal';
     if (looksLikeKlog(line) && parseKlogHeader(line) !== undefined) return 'kubelet-journal';
