@@ -86,9 +86,19 @@ export interface BundleStats {
   durationMs: number;
 }
 
+/** A fact about the input that changed how it was read (shown in the text output's "Notes about the input"). */
+export interface InputNote {
+  code: 'year' | 'event_time_outlier' | 'event_dropped' | 'cri_time_outlier' | 'cri_out_of_order' | 'journal_skew' | 'journal_timezone';
+  /** How many timestamps, lines or pairs it concerns. */
+  count: number;
+  text: string;
+}
+
 export interface BundleReport {
   stats: BundleStats;
   reference: ReferenceClock;
+  /** How timestamps were bounded, placed in a year or shifted, with counts. */
+  notes: InputNote[];
   /** The first `maxDiagnostics` diagnostics. */
   diagnostics: Diagnostic[];
   /** Diagnostics not kept in `diagnostics` (still counted and passed to `onDiagnostic`). */

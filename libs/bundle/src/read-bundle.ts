@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
-import type { Diagnostic, Signal } from '@killtrace/schemas';
+import type { AppLogSignal, Diagnostic, Signal } from '@killtrace/schemas';
 import {
   CriLogParser,
   JsonStreamSplitter,
@@ -12,13 +12,17 @@ import {
   KubeletJournalParser,
   classifyKubernetesValue,
   comparePodLogPaths,
+  CriTimeGuard,
+  estimateJournalSkew,
+  evidenceSpan,
+  isOutlier,
   makeDiagnostic,
   parseKubernetesDocument,
   parsePodLogPath,
   utcYear,
 } from '@killtrace/parsers';
-import type { InputDiagnosticCode, PodLogPath } from '@killtrace/parsers';
-import type { BundleProgress, BundleReport, BundleStats, ReadBundleOptions, ReferenceClock } from './bundle-options.js';
+import type { EvidenceSpan, InputDiagnosticCode, PodLogPath, SharedMoment } from '@killtrace/parsers';
+import type { BundleProgress, BundleReport, BundleStats, InputNote, ReadBundleOptions, ReferenceClock } from './bundle-options.js';
 import { gunzipHead, isGzipMagic, openSource, readHead } from './file-source.js';
 import { readLines } from './line-reader.js';
 import { spoolPipe, STDIN_NAME } from './pipe-spool.js';
@@ -56,10 +60,10 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Newest timestamp a pod or event signal carries (for the year of year-less kubelet lines). */
-function newestTime(signal: Signal): number | undefined {
-  if (signal.kind === 'event') return signal.lastAt;
-  if (signal.kind !== 'pod') return undefined;
+/** Every timestamp a pod or event signal carries (the bundle's evidence span, the year of year-less lines). */
+function signalTimes(signal: Signal): number[] {
+  if (signal.kind === 'event') return signal.firstAt !== undefined ? [signal.firstAt, signal.lastAt] : [signal.lastAt];
+  if (signal.kind !== 'pod') return [];
   const p = signal.pod;
   const times: (number | undefined)[] = [p.startTime, p.deletionTimestamp, p.readySince, signal.observedAt];
   for (const s of [...p.statuses, ...p.initStatuses]) {
@@ -67,9 +71,12 @@ function newestTime(signal: Signal): number | undefined {
     if (s.state.kind === 'running') times.push(s.state.startedAt);
     if (s.state.kind === 'terminated') times.push(s.state.finishedAt, s.state.startedAt);
   }
-  let max: number | undefined;
-  for (const t of times) if (t !== undefined && (max === undefined || t > max)) max = t;
-  return max;
+  return times.filter((t): t is number => t !== undefined);
+}
+
+/** `ns/pod/container` of a kill decision, the key shared by journal lines and Killing events. */
+function momentKey(namespace: string | undefined, pod: string, container: string | undefined): string {
+  return `${namespace ?? ''}/${pod}/${container ?? ''}`;
 }
 
 /**
@@ -290,8 +297,12 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
     }
   };
 
-  // ---- 3. pods and events
-  let newest: number | undefined;
+  // ---- 3. pods and events: held until all are read, so one timestamp far from the others can be bounded
+  const kubernetesSignals: Signal[] = [];
+  const notes: InputNote[] = [];
+  const note = (code: InputNote['code'], count: number, text: string): void => {
+    if (count > 0) notes.push({ code, count, text });
+  };
   for (const file of kubernetesFiles) {
     currentFile = file.path;
     stats.files.kubernetes++;
@@ -315,12 +326,7 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
         }
         const doc = parseKubernetesDocument(v.value, { file: file.path, line: v.line, offset: v.offset });
         for (const d of doc.diagnostics) report(d);
-        for (const s of doc.signals) {
-          const t = newestTime(s);
-          if (t !== undefined && (newest === undefined || t > newest)) newest = t;
-          const r = emit(s);
-          if (r !== undefined) await r;
-        }
+        for (const s of doc.signals) kubernetesSignals.push(s);
       }
     };
     try {
@@ -346,6 +352,46 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
     if (invalidUtf8) diag('warning', 'KT_INPUT_INVALID_UTF8', 'invalid UTF-8 replaced by U+FFFD', file.path);
   }
 
+  // ---- 3b. the evidence span; events dated far outside it keep their other timestamp, or are dropped
+  const span = evidenceSpan(kubernetesSignals.flatMap(signalTimes));
+  let eventsBounded = 0;
+  let eventsDropped = 0;
+  const killingMoments: SharedMoment[] = [];
+  for (const s of kubernetesSignals) {
+    let signal: Signal | undefined = s;
+    if (s.kind === 'event') {
+      const lastBad = isOutlier(span, s.lastAt);
+      const firstBad = s.firstAt !== undefined && isOutlier(span, s.firstAt);
+      if (lastBad && s.firstAt !== undefined && !firstBad) {
+        signal = { ...s, lastAt: s.firstAt };
+        eventsBounded++;
+      } else if (lastBad) {
+        signal = undefined;
+        eventsDropped++;
+      } else if (firstBad) {
+        const { firstAt: _dropped, ...rest } = s;
+        signal = rest;
+        eventsBounded++;
+      }
+      if (lastBad || firstBad) {
+        diag('warning', 'KT_INPUT_TIME_OUTLIER', `event ${s.reason} of ${s.involved.namespace ?? ''}/${s.involved.name} is dated ${new Date(lastBad ? s.lastAt : (s.firstAt as number)).toISOString()}, far outside the ${spanText(span as EvidenceSpan)} the rest of the input covers; ${signal ? 'its other timestamp is used' : 'it was dropped'}`, s.source?.file, s.source?.line);
+      }
+      if (signal?.kind === 'event' && signal.reason === 'Killing' && signal.container !== undefined && /failed (liveness|startup) probe/.test(signal.message)) {
+        const key = momentKey(signal.involved.namespace, signal.involved.name, signal.container);
+        killingMoments.push({ key, at: signal.lastAt });
+        if (signal.firstAt !== undefined && signal.firstAt !== signal.lastAt) killingMoments.push({ key, at: signal.firstAt });
+      }
+    }
+    if (signal) {
+      const r = emit(signal);
+      if (r !== undefined) await r;
+    }
+  }
+  kubernetesSignals.length = 0;
+  note('event_time_outlier', eventsBounded, `event(s) had a timestamp far outside the time the rest of the input covers: their other timestamp was used`);
+  note('event_dropped', eventsDropped, `event(s) were dated far outside the time the rest of the input covers (${span ? spanText(span) : ''}) and were left out`);
+  const newest = span !== undefined && Number.isFinite(span.newest) ? span.newest : undefined;
+
   // ---- 4. the reference clock for year-less kubelet lines
   let reference: ReferenceClock;
   if (options.referenceYear !== undefined || options.referenceTime !== undefined) {
@@ -359,19 +405,17 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
   }
   options.onReference?.(reference);
 
-  // ---- 5. kubelet journals
+  // ---- 5. kubelet journals: held until all are read, to measure their clock against the events
   phase = 'kubelet';
+  const journalSignals: Signal[] = [];
   for (const file of kubeletFiles) {
     currentFile = file.path;
     stats.files.kubelet++;
     const parser = new KubeletJournalParser({ referenceYear: reference.year, referenceTime: reference.time, file: file.path });
     // A whole node journal mixes the kubelet and the kernel: its OOM-killer lines are evidence too.
     const kernel = new KernelOomParser({ referenceYear: reference.year, referenceTime: reference.time, file: file.path });
-    const emitAll = async (signals: Signal[]): Promise<void> => {
-      for (const s of signals) {
-        const r = emit(s);
-        if (r !== undefined) await r;
-      }
+    const emitAll = (signals: Signal[]): void => {
+      for (const s of signals) journalSignals.push(s);
     };
     const result = await readLines(
       openSource(file.readPath, file.gzip, onRawBytes),
@@ -383,7 +427,7 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
       },
       { maxLineChars },
     );
-    await emitAll([...parser.end(), ...kernel.end()]);
+    emitAll([...parser.end(), ...kernel.end()]);
     for (const d of kernel.takeDiagnostics()) report(d);
     for (const d of kernel.summary()) report(d);
     stats.lines += result.lines;
@@ -394,6 +438,29 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
     if (result.truncatedLines > 0) diag('info', 'KT_INPUT_LINE_TRUNCATED', `${result.truncatedLines} line(s) longer than ${maxLineChars} characters were truncated`, file.path);
     readFailure(result, file);
   }
+
+  // ---- 5a. the journal's clock against the events: the kill decision and its Killing event are one moment
+  const decisions: SharedMoment[] = [];
+  for (const s of journalSignals) if (s.kind === 'kubelet' && s.action === 'kill_decision' && s.container !== undefined) decisions.push({ key: momentKey(s.pod.namespace, s.pod.name, s.container), at: s.at });
+  const skew = estimateJournalSkew(decisions, killingMoments);
+  let shift = 0;
+  if (skew?.timeZoneMs !== undefined) {
+    shift = skew.timeZoneMs;
+    const text = `the kubelet journal is ${formatOffset(shift)} off the events in all ${skew.pairs} kill(s) both record: a journal printed in local time (journalctl -o short*); its times were moved by ${formatOffset(shift)} (use -o short-iso or -o json to avoid this)`;
+    note('journal_timezone', skew.pairs, text);
+    diag('warning', 'KT_INPUT_CLOCK_SKEW', text);
+  } else if (skew !== undefined && Math.abs(skew.offsetMs) >= 2000) {
+    const text = `the kubelet journal's clock is about ${formatOffset(skew.offsetMs)} off the events (median of ${skew.pairs} kill decision(s) matched to Killing events); times were kept as written`;
+    note('journal_skew', skew.pairs, text);
+    diag('warning', 'KT_INPUT_CLOCK_SKEW', text);
+  }
+  for (const s of journalSignals) {
+    const r = emit(shift !== 0 && (s.kind === 'kubelet' || s.kind === 'kernel_oom') ? { ...s, at: s.at + shift } : s);
+    if (r !== undefined) await r;
+  }
+  journalSignals.length = 0;
+  if (reference.basis === 'option') note('year', 1, `year-less journal timestamps were placed in ${reference.year}, as --year says`);
+  else if (reference.basis === 'pods-events' && stats.files.kubelet + kernelFiles.length > 0) note('year', 1, `year-less journal timestamps were placed in the year nearest to the newest pod/event time (${new Date(reference.time as number).toISOString()})`);
 
   // ---- 5b. kernel logs (journalctl -k, dmesg -T): OOM kills
   phase = 'kernel';
@@ -423,8 +490,10 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
     readFailure(result, file);
   }
 
-  // ---- 6. container logs, one incarnation at a time
+  // ---- 6. container logs, one incarnation at a time; times kept inside the evidence span and in file order
   phase = 'container-logs';
+  let criOutliers = 0;
+  let criOutOfOrder = 0;
   let i = 0;
   while (i < logFiles.length) {
     const firstLog = logFiles[i] as PlannedLog;
@@ -445,6 +514,16 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
       stats.files.skipped += group.length;
       continue;
     }
+    const guard = new CriTimeGuard(span);
+    const guarded = (s: AppLogSignal): AppLogSignal => {
+      const g = guard.next(s.at);
+      if (g.adjusted === undefined) return s;
+      if (g.adjusted === 'outlier') {
+        criOutliers++;
+        if (criOutliers <= 20) diag('warning', 'KT_INPUT_TIME_OUTLIER', `line dated ${new Date(s.at).toISOString()}, far outside the ${span ? spanText(span) : ''} the rest of the input covers: given the previous line's time`, s.source?.file, s.source?.line);
+      } else criOutOfOrder++;
+      return { ...s, at: g.at };
+    };
     for (const file of group) {
       currentFile = file.path;
       stats.files.containerLogs++;
@@ -453,7 +532,7 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
         openSource(file.readPath, file.gzip, onRawBytes),
         (line, lineNo) => {
           const s = parser.push(line, lineNo);
-          if (s !== undefined) return emit(s);
+          if (s !== undefined) return emit(guarded(s));
         },
         { maxLineChars },
       );
@@ -465,12 +544,15 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
       for (const d of parser.takeDiagnostics()) report(d);
     }
     for (const s of parser.end()) {
-      const r = emit(s);
+      const r = emit(guarded(s));
       if (r !== undefined) await r;
     }
     for (const d of parser.takeDiagnostics()) report(d);
     for (const d of parser.summary()) report(d);
   }
+
+  note('cri_time_outlier', criOutliers, `container log line(s) were dated far outside the time the rest of the input covers (${span ? spanText(span) : ''}): each was given the time of the line before it`);
+  note('cri_out_of_order', criOutOfOrder, 'container log line(s) were dated before the line above them: they were kept in file order, with the earlier line\'s time');
 
   if (stats.signals.pod + stats.signals.event === 0 && stats.signals.kubelet + stats.signals.app_log > 0) {
     diag('info', 'KT_INPUT_NO_POD_DATA', 'no pod or event input: restarts can only be inferred from kubelet lines and container logs');
@@ -481,5 +563,20 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
   phase = 'done';
   progress(true);
   stats.durationMs = performance.now() - started;
-  return { stats, reference, diagnostics: kept, diagnosticsDropped: dropped };
+  return { stats, reference, notes, diagnostics: kept, diagnosticsDropped: dropped };
+}
+
+/** `2026-11-30 .. 2026-12-01`: the believable span, for messages. */
+function spanText(span: EvidenceSpan): string {
+  const day = (t: number): string => (Number.isFinite(t) ? new Date(t).toISOString().slice(0, 10) : '?');
+  return `${day(span.oldest)} .. ${day(span.newest)}`;
+}
+
+/** `+2 h`, `-30 min`, `+12 s`. */
+function formatOffset(ms: number): string {
+  const sign = ms < 0 ? '-' : '+';
+  const a = Math.abs(ms);
+  if (a >= 3_600_000 && a % 3_600_000 === 0) return `${sign}${a / 3_600_000} h`;
+  if (a >= 60_000) return `${sign}${Math.round(a / 60_000)} min`;
+  return `${sign}${Math.round(a / 1000)} s`;
 }

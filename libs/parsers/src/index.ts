@@ -46,3 +46,7 @@ export type { KubeletJournalParserOptions, KubeletJournalStats } from './kubelet
 /** Kernel OOM-killer lines (`journalctl -k`, `dmesg -T`) -> KernelOomSignals; kubepods cgroup paths -> pod uid + container id. */
 export { KernelOomParser, parseKubepodsCgroup } from './kernel-oom-parser.js';
 export type { KernelOomParserOptions, KernelOomParserStats, CgroupIdentity } from './kernel-oom-parser.js';
+
+/** The bundle's own time span (outlier bounds), the journal's offset from the events, CRI time guarding. */
+export { evidenceSpan, isOutlier, estimateJournalSkew, CriTimeGuard } from './evidence-clock.js';
+export type { EvidenceSpan, SharedMoment, SkewEstimate, GuardedTime } from './evidence-clock.js';

@@ -128,7 +128,7 @@ async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS
       break;
     case 'json':
       io.stdout.write(
-        `${JSON.stringify({ records: result.records, summary: result.stats, unexplained: result.gaps, kernelOomsUnmatched: result.kernelOoms.unmatched, diagnostics: result.diagnostics }, null, 2)}\n`,
+        `${JSON.stringify({ records: result.records, summary: result.stats, unexplained: result.gaps, kernelOomsUnmatched: result.kernelOoms.unmatched, notes: result.bundle.notes, diagnostics: result.diagnostics }, null, 2)}\n`,
       );
       io.stderr.write(`${summary}\n`);
       break;

@@ -42,6 +42,11 @@ export function renderReadSummary(result: AnalysisResult, color: boolean): strin
     if (unmatched.length > 5) lines.push(p.dim(`  … and ${unmatched.length - 5} more`));
   }
   if (outsidePods > 0) lines.push(p.dim(`${outsidePods} kernel OOM kill(s) outside any pod (system services) were read and not counted as restarts.`));
+  const notes = result.bundle.notes;
+  if (notes.length > 0) {
+    lines.push(p.bold('Notes about the input:'));
+    for (const n of notes) lines.push(`  ${n.code === 'year' ? '' : `${n.count} `}${n.text}`);
+  }
   const reference = result.bundle.reference;
   if (f.kubelet > 0 && reference.basis !== 'pods-events' && reference.basis !== 'option') {
     lines.push(p.yellow(`Kubelet journal timestamps have no year: assumed ${reference.year} (${reference.basis}); pass --year to set it.`));
