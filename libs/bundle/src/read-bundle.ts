@@ -388,8 +388,8 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
     }
   }
   kubernetesSignals.length = 0;
-  note('event_time_outlier', eventsBounded, `event(s) had a timestamp far outside the time the rest of the input covers: their other timestamp was used`);
-  note('event_dropped', eventsDropped, `event(s) were dated far outside the time the rest of the input covers (${span ? spanText(span) : ''}) and were left out`);
+  note('event_time_outlier', eventsBounded, `${eventsBounded} event(s) had a timestamp far outside the time the rest of the input covers: their other timestamp was used`);
+  note('event_dropped', eventsDropped, `${eventsDropped} event(s) were dated far outside the time the rest of the input covers (${span ? spanText(span) : ''}) and were left out`);
   const newest = span !== undefined && Number.isFinite(span.newest) ? span.newest : undefined;
 
   // ---- 4. the reference clock for year-less kubelet lines
@@ -446,11 +446,11 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
   let shift = 0;
   if (skew?.timeZoneMs !== undefined) {
     shift = skew.timeZoneMs;
-    const text = `the kubelet journal is ${formatOffset(shift)} off the events in all ${skew.pairs} kill(s) both record: a journal printed in local time (journalctl -o short*); its times were moved by ${formatOffset(shift)} (use -o short-iso or -o json to avoid this)`;
+    const text = `the kubelet journal's times are ${formatOffset(-shift)} off the events' at ${skew.pairs} kill(s) recorded by both: a journal printed in local time (journalctl -o short*); its times were moved by ${formatOffset(shift)} (use -o short-iso or -o json to avoid this)`;
     note('journal_timezone', skew.pairs, text);
     diag('warning', 'KT_INPUT_CLOCK_SKEW', text);
   } else if (skew !== undefined && Math.abs(skew.offsetMs) >= 2000) {
-    const text = `the kubelet journal's clock is about ${formatOffset(skew.offsetMs)} off the events (median of ${skew.pairs} kill decision(s) matched to Killing events); times were kept as written`;
+    const text = `the kubelet journal's clock is about ${formatOffset(-skew.offsetMs)} off the events' (median of ${skew.pairs} kill decision(s) matched to Killing events); times were kept as written`;
     note('journal_skew', skew.pairs, text);
     diag('warning', 'KT_INPUT_CLOCK_SKEW', text);
   }
@@ -551,8 +551,8 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
     for (const d of parser.summary()) report(d);
   }
 
-  note('cri_time_outlier', criOutliers, `container log line(s) were dated far outside the time the rest of the input covers (${span ? spanText(span) : ''}): each was given the time of the line before it`);
-  note('cri_out_of_order', criOutOfOrder, 'container log line(s) were dated before the line above them: they were kept in file order, with the earlier line\'s time');
+  note('cri_time_outlier', criOutliers, `${criOutliers} container log line(s) were dated far outside the time the rest of the input covers (${span ? spanText(span) : ''}): each was given the time of the line before it`);
+  note('cri_out_of_order', criOutOfOrder, `${criOutOfOrder} container log line(s) were dated before the line above them: they were kept in file order, with the earlier line's time`);
 
   if (stats.signals.pod + stats.signals.event === 0 && stats.signals.kubelet + stats.signals.app_log > 0) {
     diag('info', 'KT_INPUT_NO_POD_DATA', 'no pod or event input: restarts can only be inferred from kubelet lines and container logs');

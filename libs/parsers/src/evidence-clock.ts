@@ -70,21 +70,23 @@ export interface SharedMoment {
 
 /** The journal's clock against the events'. */
 export interface SkewEstimate {
-  /** Event time minus journal time, median over the matched pairs (positive: the journal is behind). */
+  /** Event time minus journal time, median over the agreeing pairs (positive: the journal is behind). */
   offsetMs: number;
+  /** Kill decisions whose Killing event agrees with the offset (within a minute). */
   pairs: number;
   /**
-   * When the offset is a whole time-zone step (a multiple of 15 minutes, at least 15 minutes, every pair agreeing
-   * within a minute): that step, which is what a `journalctl -o short*` written in local time and read as UTC gives.
+   * When the offset is a whole time-zone step (a multiple of 15 minutes, within a minute): that step, which is
+   * what a `journalctl -o short*` printed in local time and read as UTC gives.
    */
   timeZoneMs?: number;
 }
 
 /**
- * Estimates the journal's offset from the events: each kill decision in the journal is paired with the nearest
- * Killing event time (first or last occurrence of an aggregated event) of the same container within `windowMs`
- * (default 1 day), and the median difference is the estimate. Events carry whole seconds, so offsets under two
- * seconds are noise; `undefined` when nothing pairs.
+ * Estimates the journal's offset from the events. Aggregated Killing events keep only their first and last times,
+ * so a kill decision cannot simply be paired with the nearest event time: every difference (event time minus
+ * decision time, same container, within `windowMs`, default 1 day) is a candidate offset, and the candidate that
+ * the most kill decisions agree with (within a minute) wins; the estimate is the median of those decisions'
+ * differences. Events carry whole seconds, so offsets under two seconds are noise. `undefined` when nothing pairs.
  */
 export function estimateJournalSkew(journal: readonly SharedMoment[], events: readonly SharedMoment[], windowMs = DAY_MS): SkewEstimate | undefined {
   const byKey = new Map<string, number[]>();
@@ -93,21 +95,33 @@ export function estimateJournalSkew(journal: readonly SharedMoment[], events: re
     if (list) list.push(e.at);
     else byKey.set(e.key, [e.at]);
   }
-  const diffs: number[] = [];
+  // Per kill decision, its differences to the same container's event times.
+  const perDecision: number[][] = [];
   for (const j of journal) {
-    let best: number | undefined;
-    for (const at of byKey.get(j.key) ?? []) {
-      const d = at - j.at;
-      if (Math.abs(d) <= windowMs && (best === undefined || Math.abs(d) < Math.abs(best))) best = d;
-    }
-    if (best !== undefined) diffs.push(best);
+    const diffs = (byKey.get(j.key) ?? []).map((at) => at - j.at).filter((d) => Math.abs(d) <= windowMs);
+    if (diffs.length > 0) perDecision.push(diffs);
   }
-  if (diffs.length === 0) return undefined;
-  diffs.sort((a, b) => a - b);
-  const offsetMs = quantile(diffs, 0.5);
-  const estimate: SkewEstimate = { offsetMs, pairs: diffs.length };
+  if (perDecision.length === 0) return undefined;
+  const all = perDecision.flat();
+  // Bounded work for huge crash loops: at most ~2000 candidates, evenly chosen.
+  const stride = Math.max(1, Math.ceil(all.length / 2000));
+  let best: { offset: number; matched: number[] } | undefined;
+  for (let i = 0; i < all.length; i += stride) {
+    const candidate = all[i] as number;
+    const matched: number[] = [];
+    for (const diffs of perDecision) {
+      let closest: number | undefined;
+      for (const d of diffs) if (Math.abs(d - candidate) <= MINUTE_MS && (closest === undefined || Math.abs(d - candidate) < Math.abs(closest - candidate))) closest = d;
+      if (closest !== undefined) matched.push(closest);
+    }
+    if (!best || matched.length > best.matched.length || (matched.length === best.matched.length && Math.abs(candidate) < Math.abs(best.offset))) best = { offset: candidate, matched };
+  }
+  const agreeing = (best as { matched: number[] }).matched.sort((x, y) => x - y);
+  const offsetMs = quantile(agreeing, 0.5);
+  const estimate: SkewEstimate = { offsetMs, pairs: agreeing.length };
   const step = Math.round(offsetMs / (15 * MINUTE_MS)) * 15 * MINUTE_MS;
-  if (step !== 0 && diffs.every((d) => Math.abs(d - step) <= MINUTE_MS)) estimate.timeZoneMs = step;
+  // A time-zone step needs two agreeing kills (or the only one there is) to be believed.
+  if (step !== 0 && Math.abs(offsetMs - step) <= MINUTE_MS && (agreeing.length >= 2 || perDecision.length === 1)) estimate.timeZoneMs = step;
   return estimate;
 }
 

@@ -45,7 +45,7 @@ export function renderReadSummary(result: AnalysisResult, color: boolean): strin
   const notes = result.bundle.notes;
   if (notes.length > 0) {
     lines.push(p.bold('Notes about the input:'));
-    for (const n of notes) lines.push(`  ${n.code === 'year' ? '' : `${n.count} `}${n.text}`);
+    for (const n of notes) lines.push(`  ${n.text}`);
   }
   const reference = result.bundle.reference;
   if (f.kubelet > 0 && reference.basis !== 'pods-events' && reference.basis !== 'option') {
