@@ -135,6 +135,11 @@ export class KernelOomParser {
     this.limiter = new DiagnosticLimiter(options.diagnosticLimit ?? 20, options.file);
   }
 
+  /** True while an OOM report has begun and its kill line has not come yet (a follower holds its position there). */
+  get pending(): boolean {
+    return this.report !== undefined;
+  }
+
   /** Feeds one line (without its newline); returns the OOM kills it completed. */
   push(line: string, lineNo: number): KernelOomSignal[] {
     this.stats.lines += 1;
