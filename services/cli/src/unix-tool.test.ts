@@ -64,6 +64,17 @@ describe('killtrace analyze as a Unix tool', () => {
     expect(ndjson(piped.stdout).length).toBeGreaterThan(3);
   });
 
+  it('reads bare JSON arrays of events and pods (kubectl get ... -o json | jq .items), from a pipe too', async () => {
+    const items = (file: string): string => `node -e 'process.stdout.write(JSON.stringify(JSON.parse(require("fs").readFileSync(${JSON.stringify(file)}, "utf8")).items, null, 1))'`;
+    const whole = await sh(`killtrace analyze ${MIXED}/events.json ${MIXED}/pods.json -o ndjson`);
+    const dir = tempDir();
+    const arrays = await sh(`${items(`${MIXED}/pods.json`)} > ${dir}/pods-items.json; ${items(`${MIXED}/events.json`)} | killtrace analyze --events - ${dir}/pods-items.json -o ndjson`);
+    expect(arrays.code).toBe(0);
+    expect(arrays.stderr).not.toContain('KT_INPUT_UNKNOWN_KIND');
+    expect(ids(ndjson(arrays.stdout))).toEqual(ids(ndjson(whole.stdout)));
+    expect(ndjson(arrays.stdout).length).toBeGreaterThan(0);
+  });
+
   it('names stdin <stdin> in diagnostics and never reads it twice', async () => {
     const r = await sh(`printf '{"kind":"List","items":[{"kind":"Event"' | killtrace analyze --events - -o json`);
     const out = JSON.parse(r.stdout) as { diagnostics: Array<{ file?: string; code: string }> };
