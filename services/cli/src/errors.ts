@@ -8,6 +8,7 @@ export type CliErrorCode =
   | 'KT_ERR_CLI_INPUT_NOT_FOUND'
   | 'KT_ERR_CLI_PROFILE_UNREADABLE'
   | 'KT_ERR_CLI_PROFILE_INVALID'
+  | 'KT_ERR_CLI_PROFILE_UNSAFE_REGEX'
   | 'KT_ERR_CLI_BAD_OPTION';
 
 /** An error the user can fix; printed as one message, never with a stack trace. */
