@@ -12,6 +12,11 @@ export interface BundleInputs {
   kubelet?: string[];
   /** `journalctl -k` (short, short-iso, short-precise, json) or `dmesg -T` output: the kernel's OOM kills. */
   kernel?: string[];
+  /**
+   * `kubectl logs [--previous] --timestamps` output of one container (`--logs-of`); the pod status in the pods
+   * input tells its pod uid and incarnation.
+   */
+  kubectlLogs?: Array<{ path: string; namespace?: string; pod: string; container: string; previous: boolean }>;
 }
 
 /** Progress of a bundle read, throttled. */

@@ -232,3 +232,44 @@ describe('readBundle: kernel logs', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('readBundle: container logs named without uid or incarnation', () => {
+  const MIXED = fileURLToPath(new URL('../../../examples/shop-inventory-mixed', import.meta.url));
+  const POD = 'shop_inventory-7d5f8b9c6-r5m2j_7d09ff4c-6872-41be-bc43-ec446f34187d';
+  // From pods.json: restartCount 1, running; containerID is incarnation 1, lastState's is incarnation 0.
+  const CURRENT = 'ee402ac5527984a3e';
+  const PREVIOUS = '6136b996b33e10c5e';
+  const fullId = (prefix: string): string => {
+    const pods = JSON.parse(readFileSync(join(MIXED, 'pods.json'), 'utf8')) as { items: Array<{ status: { containerStatuses?: Array<{ containerID?: string; lastState?: { terminated?: { containerID?: string } } }> } }> };
+    const ids = pods.items.flatMap((p) => (p.status.containerStatuses ?? []).flatMap((s) => [s.containerID, s.lastState?.terminated?.containerID]));
+    return (ids.find((id) => id?.startsWith(`containerd://${prefix}`)) as string).slice('containerd://'.length);
+  };
+  const appLogs = (signals: Signal[]): Array<[number, string, string, number]> =>
+    signals.filter((s): s is AppLogSignal => s.kind === 'app_log' && s.pod.name === 'inventory-7d5f8b9c6-r5m2j').map((s) => [s.restartCount, s.pod.uid, s.text, s.at]);
+
+  it('places /var/log/containers/<pod>_<ns>_<container>-<id>.log copies by the container ids of the pod status (convertToAPIContainerStatuses)', async () => {
+    const dir = mkdtempSync(join(scratch, 'containers-'));
+    cpSync(join(MIXED, 'pods.json'), join(dir, 'pods.json'));
+    mkdirSync(join(dir, 'containers'));
+    cpSync(join(MIXED, 'pods', POD, 'inventory', '1.log'), join(dir, 'containers', `inventory-7d5f8b9c6-r5m2j_shop_inventory-${fullId(CURRENT)}.log`));
+    cpSync(join(MIXED, 'pods', POD, 'inventory', '0.log'), join(dir, 'containers', `inventory-7d5f8b9c6-r5m2j_shop_inventory-${fullId(PREVIOUS)}.log`));
+    const named = await collect({ paths: [dir] });
+    const layout = await collect({ paths: [join(MIXED, 'pods.json')], inputs: { logs: [join(MIXED, 'pods', POD, 'inventory', '1.log'), join(MIXED, 'pods', POD, 'inventory', '0.log')] } });
+    expect(appLogs(named.signals).length).toBeGreaterThan(2);
+    expect(appLogs(named.signals)).toEqual(appLogs(layout.signals));
+  });
+
+  it('reads kubectl logs --previous --timestamps output given with --logs-of as the incarnation lastState describes', async () => {
+    const dir = mkdtempSync(join(scratch, 'kubectl-'));
+    const cri = readFileSync(join(MIXED, 'pods', POD, 'inventory', '0.log'), 'utf8');
+    // kubectl logs --timestamps prints `<RFC3339Nano> <text>`, P chunks already joined by the kubelet.
+    const kubectl = cri.replace(/^(\S+) (?:stdout|stderr) F /gm, '$1 ');
+    writeFileSync(join(dir, 'previous.txt'), kubectl);
+    const viaKubectl = await collect({ paths: [join(MIXED, 'pods.json')], inputs: { kubectlLogs: [{ path: join(dir, 'previous.txt'), namespace: 'shop', pod: 'inventory-7d5f8b9c6-r5m2j', container: 'inventory', previous: true }] } });
+    const layout = await collect({ paths: [join(MIXED, 'pods.json')], inputs: { logs: [join(MIXED, 'pods', POD, 'inventory', '0.log')] } });
+    expect(appLogs(viaKubectl.signals).every(([k]) => k === 0)).toBe(true);
+    expect(appLogs(viaKubectl.signals).map(([, , text]) => text)).toEqual(appLogs(layout.signals).map(([, , text]) => text).filter((t) => kubectl.includes(t)));
+    const unknown = await collect({ inputs: { kubectlLogs: [{ path: join(dir, 'previous.txt'), pod: 'nope', container: 'x', previous: true }] } });
+    expect(unknown.diagnostics).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'KT_INPUT_BAD_LOG_PATH', message: expect.stringContaining('no pod nope in the pods input') })]));
+  });
+});

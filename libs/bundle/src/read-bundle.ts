@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
-import type { AppLogSignal, Diagnostic, Signal } from '@killtrace/schemas';
+import type { AppLogSignal, ContainerStatus, Diagnostic, Signal } from '@killtrace/schemas';
 import {
   CriLogParser,
   JsonStreamSplitter,
@@ -14,6 +14,9 @@ import {
   comparePodLogPaths,
   CriTimeGuard,
   estimateJournalSkew,
+  incarnationOfContainerId,
+  incarnationOfKubectlLogs,
+  parseContainerLogName,
   evidenceSpan,
   isOutlier,
   makeDiagnostic,
@@ -21,7 +24,7 @@ import {
   parsePodLogPath,
   utcYear,
 } from '@killtrace/parsers';
-import type { EvidenceSpan, InputDiagnosticCode, PodLogPath, SharedMoment } from '@killtrace/parsers';
+import type { ContainerLogName, EvidenceSpan, InputDiagnosticCode, PodLogPath, SharedMoment } from '@killtrace/parsers';
 import type { BundleProgress, BundleReport, BundleStats, InputNote, ReadBundleOptions, ReferenceClock } from './bundle-options.js';
 import { gunzipHead, isGzipMagic, openSource, readHead } from './file-source.js';
 import { readLines } from './line-reader.js';
@@ -30,7 +33,15 @@ import type { LineReadResult } from './line-reader.js';
 import { sniffContent } from './sniff.js';
 import type { SniffedType } from './sniff.js';
 
-type Role = 'auto' | 'kubernetes' | 'kubelet' | 'kernel' | 'cri';
+type Role = 'auto' | 'kubernetes' | 'kubelet' | 'kernel' | 'cri' | 'kubectl-logs';
+
+/** `kubectl logs [--previous] --timestamps` output and whose it is (`--logs-of`). */
+interface KubectlLogsOf {
+  namespace?: string;
+  pod: string;
+  container: string;
+  previous: boolean;
+}
 
 interface Candidate {
   /** The name diagnostics and signal sources use (`<stdin>` for `-`). */
@@ -38,6 +49,7 @@ interface Candidate {
   /** Where the bytes are read from: `path`, or the temporary copy of a pipe. */
   readPath: string;
   role: Role;
+  logsOf?: KubectlLogsOf;
 }
 
 interface PlannedFile {
@@ -51,6 +63,21 @@ interface PlannedFile {
 
 interface PlannedLog extends PlannedFile {
   log: PodLogPath;
+  /** `kubectl logs --timestamps` lines (`<time> <text>`), read as CRI `stdout F` lines. */
+  kubectl?: boolean;
+}
+
+/** A container log whose pod uid or incarnation the pod status must tell (`/var/log/containers` names, `--logs-of`). */
+interface UnresolvedLog extends PlannedFile {
+  named?: ContainerLogName;
+  logsOf?: KubectlLogsOf;
+}
+
+/** `2026-12-01T08:00:00.123456789Z text` as `kubectl logs --timestamps` prints it -> a CRI line. */
+function kubectlLineToCri(line: string): string {
+  const space = line.indexOf(' ');
+  if (space < 20 || line.charCodeAt(4) !== 45 || line.charCodeAt(10) !== 84) return line;
+  return `${line.slice(0, space)} stdout F ${line.slice(space + 1)}`;
 }
 
 function errorText(error: unknown): string {
@@ -223,6 +250,11 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
   for (const p of options.inputs?.events ?? []) await addPath(p, 'kubernetes');
   for (const p of options.inputs?.kubelet ?? []) await addPath(p, 'kubelet');
   for (const p of options.inputs?.kernel ?? []) await addPath(p, 'kernel');
+  for (const of of options.inputs?.kubectlLogs ?? []) {
+    const before = candidates.length;
+    await addPath(of.path, 'kubectl-logs');
+    for (const c of candidates.slice(before)) c.logsOf = { pod: of.pod, container: of.container, previous: of.previous, ...(of.namespace !== undefined ? { namespace: of.namespace } : {}) };
+  }
   for (const p of options.inputs?.logs ?? []) await addPath(p, 'cri');
 
   // ---- 2. classify by content
@@ -230,12 +262,13 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
   const kubeletFiles: PlannedFile[] = [];
   const kernelFiles: PlannedFile[] = [];
   const logFiles: PlannedLog[] = [];
+  const unresolvedLogs: UnresolvedLog[] = [];
   const realFiles = new Set<string>();
   const skip = (severity: Diagnostic['severity'], code: InputDiagnosticCode, message: string, path: string): void => {
     stats.files.skipped++;
     diag(severity, code, message, path);
   };
-  for (const { path, readPath, role } of candidates) {
+  for (const { path, readPath, role, logsOf } of candidates) {
     const real = await realpath(readPath).catch(() => readPath);
     if (realFiles.has(real)) continue;
     realFiles.add(real);
@@ -264,7 +297,12 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
     }
     const planned: PlannedFile = { path, readPath, role, size, gzip, mtimeMs };
     const log = parsePodLogPath(path);
-    if (role === 'kubernetes' || (role === 'auto' && sniffed === 'kubernetes-json')) {
+    const named = log ? undefined : parseContainerLogName(path);
+    if (role === 'kubectl-logs' && logsOf) {
+      unresolvedLogs.push({ ...planned, logsOf });
+    } else if (!log && named && (role === 'cri' || (role === 'auto' && sniffed === 'cri-log'))) {
+      unresolvedLogs.push({ ...planned, named });
+    } else if (role === 'kubernetes' || (role === 'auto' && sniffed === 'kubernetes-json')) {
       kubernetesFiles.push(planned);
     } else if (role === 'kubelet' || (role === 'auto' && sniffed === 'kubelet-journal')) {
       kubeletFiles.push(planned);
@@ -282,12 +320,13 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
       skip('info', 'KT_INPUT_UNRECOGNIZED_FILE', 'not a Kubernetes JSON file, kubelet journal, kernel log or CRI log; skipped', path);
     }
   }
-  for (const f of [...kubernetesFiles, ...kubeletFiles, ...kernelFiles, ...logFiles]) bytesTotal += f.size;
-  logFiles.sort((a, b) => {
+  for (const f of [...kubernetesFiles, ...kubeletFiles, ...kernelFiles, ...logFiles, ...unresolvedLogs]) bytesTotal += f.size;
+  const sortLogs = (): PlannedLog[] => logFiles.sort((a, b) => {
     const ka = `${a.log.namespace}\u0000${a.log.pod}\u0000${a.log.uid}\u0000${a.log.container}`;
     const kb = `${b.log.namespace}\u0000${b.log.pod}\u0000${b.log.uid}\u0000${b.log.container}`;
     return ka < kb ? -1 : ka > kb ? 1 : comparePodLogPaths(a.log, b.log) || (a.path < b.path ? -1 : 1);
   });
+  sortLogs();
 
   const readFailure = (result: LineReadResult, file: PlannedFile): void => {
     if (result.invalidUtf8) diag('warning', 'KT_INPUT_INVALID_UTF8', 'invalid UTF-8 replaced by U+FFFD', file.path);
@@ -357,8 +396,11 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
   let eventsBounded = 0;
   let eventsDropped = 0;
   const killingMoments: SharedMoment[] = [];
+  /** Pod uid and container statuses by `ns/name`, to place logs whose names do not say (`/var/log/containers`, `--logs-of`). */
+  const podsByName = new Map<string, { uid: string; statuses: ContainerStatus[] }>();
   for (const s of kubernetesSignals) {
     let signal: Signal | undefined = s;
+    if (s.kind === 'pod') podsByName.set(`${s.pod.namespace}/${s.pod.name}`, { uid: s.pod.uid, statuses: [...s.pod.statuses, ...s.pod.initStatuses] });
     if (s.kind === 'event') {
       const lastBad = isOutlier(span, s.lastAt);
       const firstBad = s.firstAt !== undefined && isOutlier(span, s.firstAt);
@@ -391,6 +433,29 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
   note('event_time_outlier', eventsBounded, `${eventsBounded} event(s) had a timestamp far outside the time the rest of the input covers: their other timestamp was used`);
   note('event_dropped', eventsDropped, `${eventsDropped} event(s) were dated far outside the time the rest of the input covers (${span ? spanText(span) : ''}) and were left out`);
   const newest = span !== undefined && Number.isFinite(span.newest) ? span.newest : undefined;
+
+  // ---- 3c. container logs named without uid or incarnation: the pod status tells them
+  for (const f of unresolvedLogs) {
+    const want = f.named ?? f.logsOf;
+    if (!want) continue;
+    let key = want.namespace !== undefined ? `${want.namespace}/${want.pod}` : undefined;
+    if (key === undefined) {
+      const matches = [...podsByName.keys()].filter((k) => k.endsWith(`/${want.pod}`));
+      key = matches.length === 1 ? matches[0] : undefined;
+    }
+    const pod = key !== undefined ? podsByName.get(key) : undefined;
+    const status = pod?.statuses.find((st) => st.name === want.container);
+    const restartCount = status === undefined ? undefined : f.named ? incarnationOfContainerId(status, f.named.containerId) : incarnationOfKubectlLogs(status, f.logsOf?.previous === true);
+    if (!pod || !status || restartCount === undefined || key === undefined) {
+      const what = f.named ? `container id ${f.named.containerId.slice(0, 12)}` : f.logsOf?.previous ? 'the previous container (kubectl logs --previous)' : 'the current container';
+      const why = !pod ? `no pod ${want.namespace !== undefined ? `${want.namespace}/` : ''}${want.pod} in the pods input (add kubectl get pods -o json)` : !status ? `pod ${key ?? ''} has no container ${want.container}` : `the pod status does not name ${what}`;
+      skip('warning', 'KT_INPUT_BAD_LOG_PATH', `cannot tell which pod incarnation this log belongs to: ${why}; skipped`, f.path);
+      continue;
+    }
+    const namespace = key.slice(0, key.indexOf('/'));
+    logFiles.push({ ...f, log: { namespace, pod: want.pod, uid: pod.uid, container: want.container, restartCount, gzip: f.gzip }, ...(f.logsOf ? { kubectl: true } : {}) });
+  }
+  if (unresolvedLogs.length > 0) sortLogs();
 
   // ---- 4. the reference clock for year-less kubelet lines
   let reference: ReferenceClock;
@@ -531,7 +596,7 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
       const result = await readLines(
         openSource(file.readPath, file.gzip, onRawBytes),
         (line, lineNo) => {
-          const s = parser.push(line, lineNo);
+          const s = parser.push(file.kubectl ? kubectlLineToCri(line) : line, lineNo);
           if (s !== undefined) return emit(guarded(s));
         },
         { maxLineChars },
@@ -557,7 +622,7 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
   if (stats.signals.pod + stats.signals.event === 0 && stats.signals.kubelet + stats.signals.app_log > 0) {
     diag('info', 'KT_INPUT_NO_POD_DATA', 'no pod or event input: restarts can only be inferred from kubelet lines and container logs');
   }
-  if (candidates.length > 0 && kubernetesFiles.length + kubeletFiles.length + kernelFiles.length + logFiles.length === 0) {
+  if (candidates.length > 0 && kubernetesFiles.length + kubeletFiles.length + kernelFiles.length + logFiles.length + unresolvedLogs.length === 0) {
     diag('warning', 'KT_INPUT_EMPTY_DIR', `none of the ${candidates.length} file(s) is a bundle input`, (options.paths ?? [])[0]);
   }
   phase = 'done';

@@ -50,3 +50,7 @@ export type { KernelOomParserOptions, KernelOomParserStats, CgroupIdentity } fro
 /** The bundle's own time span (outlier bounds), the journal's offset from the events, CRI time guarding. */
 export { evidenceSpan, isOutlier, estimateJournalSkew, CriTimeGuard } from './evidence-clock.js';
 export type { EvidenceSpan, SharedMoment, SkewEstimate, GuardedTime } from './evidence-clock.js';
+
+/** `/var/log/containers/<pod>_<ns>_<container>-<id>.log` names; which incarnation a container id or `kubectl logs [--previous]` is. */
+export { parseContainerLogName, incarnationOfContainerId, incarnationOfKubectlLogs } from './container-log-name.js';
+export type { ContainerLogName } from './container-log-name.js';

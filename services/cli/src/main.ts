@@ -15,6 +15,7 @@ interface AnalyzeFlags {
   logs?: string[];
   kubelet?: string[];
   kernel?: string[];
+  logsOf?: string[];
   profile?: string[];
   output: 'text' | 'json' | 'ndjson';
   clusterName: string;
@@ -41,6 +42,7 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.WriteSt
     .option('--pods <file...>', 'kubectl get pods -A -o json (List or a single Pod)')
     .option('--logs <dir...>', 'container logs in the kubelet layout <ns>_<pod>_<uid>/<container>/<N>.log')
     .option('--kubelet <file...>', 'journalctl -u kubelet output (short, short-iso, short-precise, cat or json)')
+    .option('--logs-of <spec...>', 'kubectl logs --timestamps output of one container: [NS/]POD/CONTAINER=FILE, or [NS/]POD/CONTAINER:previous=FILE for --previous')
     .option('--kernel <file...>', 'journalctl -k (short, short-iso, short-precise or json) or dmesg -T output: kernel OOM kills')
     .option('--profile <file...>', 'step profile file(s), YAML or JSON; they override built-in profiles by name')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'ndjson']).default('text'))
@@ -71,6 +73,13 @@ function packageVersion(): string {
   return typeof raw === 'object' && raw !== null && 'version' in raw && typeof raw.version === 'string' ? raw.version : 'unknown';
 }
 
+/** `[NS/]POD/CONTAINER[:previous]=FILE` (the `--logs-of` value). */
+function parseLogsOf(value: string): { path: string; namespace?: string; pod: string; container: string; previous: boolean } {
+  const m = /^(?:([a-z0-9][-a-z0-9]*)\/)?([a-z0-9][-a-z0-9.]*)\/([a-z0-9][-a-z0-9]*)(:previous)?=(.+)$/.exec(value);
+  if (!m) throw new CliError('KT_ERR_CLI_BAD_OPTION', `--logs-of must be [NAMESPACE/]POD/CONTAINER[:previous]=FILE (kubectl logs [--previous] --timestamps output), got "${value}"`);
+  return { path: m[5] as string, pod: m[2] as string, container: m[3] as string, previous: m[4] !== undefined, ...(m[1] !== undefined ? { namespace: m[1] } : {}) };
+}
+
 function parsePipeTimeout(value: string): number {
   const seconds = Number(value);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new CliError('KT_ERR_CLI_BAD_OPTION', `--pipe-timeout must be a positive number of seconds, got "${value}"`);
@@ -84,11 +93,12 @@ function parseYear(value: string): number {
 }
 
 async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
-  const explicit = [flags.events, flags.pods, flags.logs, flags.kubelet, flags.kernel].some((list) => list && list.length > 0);
+  const logsOf = (flags.logsOf ?? []).map(parseLogsOf);
+  const explicit = [flags.events, flags.pods, flags.logs, flags.kubelet, flags.kernel, flags.logsOf].some((list) => list && list.length > 0);
   if (dirs.length === 0 && !explicit) {
     throw new CliError('KT_ERR_CLI_NO_INPUT', 'nothing to analyse: give a bundle directory (killtrace analyze DIR) or --events/--pods/--logs/--kubelet/--kernel files');
   }
-  const all = [...dirs, ...(flags.events ?? []), ...(flags.pods ?? []), ...(flags.logs ?? []), ...(flags.kubelet ?? []), ...(flags.kernel ?? [])];
+  const all = [...dirs, ...(flags.events ?? []), ...(flags.pods ?? []), ...(flags.logs ?? []), ...(flags.kubelet ?? []), ...(flags.kernel ?? []), ...logsOf.map((l) => l.path)];
   const stdinUses = all.filter((path) => path === '-').length;
   if (stdinUses > 1) throw new CliError('KT_ERR_CLI_BAD_OPTION', 'standard input (-) can be given only once');
   if (stdinUses === 1 && process.stdin.isTTY === true) {
@@ -111,6 +121,7 @@ async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS
     logs: flags.logs,
     kubelet: flags.kubelet,
     kernel: flags.kernel,
+    kubectlLogs: logsOf,
     profiles,
     clusterName: flags.clusterName,
     referenceYear: flags.year,

@@ -14,6 +14,8 @@ export interface AnalysisOptions {
   kubelet?: string[];
   /** `journalctl -k` / `dmesg -T` output (kernel OOM kills). */
   kernel?: string[];
+  /** `kubectl logs [--previous] --timestamps` output, with whose it is. */
+  kubectlLogs?: Array<{ path: string; namespace?: string; pod: string; container: string; previous: boolean }>;
   /** User step profiles (override built-ins by name). */
   profiles?: StepProfile[];
   clusterName?: string;
@@ -44,7 +46,7 @@ export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisRes
   const correlator = new Correlator({ clusterName: options.clusterName ?? 'default', profiles: options.profiles ?? [] });
   const bundle = await readBundle({
     paths: [...(options.dir !== undefined ? [options.dir] : []), ...(options.paths ?? [])],
-    inputs: { events: options.events, pods: options.pods, logs: options.logs, kubelet: options.kubelet, kernel: options.kernel },
+    inputs: { events: options.events, pods: options.pods, logs: options.logs, kubelet: options.kubelet, kernel: options.kernel, kubectlLogs: options.kubectlLogs },
     onSignal: (signal) => correlator.ingest(signal),
     onProgress: options.onProgress,
     referenceYear: options.referenceYear,
