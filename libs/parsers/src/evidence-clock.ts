@@ -7,6 +7,8 @@
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
+/** How closely two kills must agree on the offset: events carry whole seconds (truncated), the journal microseconds. */
+const AGREE_MS = 2_000;
 
 /** The time span most of the evidence agrees on, and how far around it a timestamp is still believable. */
 export interface EvidenceSpan {
@@ -75,7 +77,7 @@ export interface SkewEstimate {
   /** Kill decisions whose Killing event agrees with the offset (within a minute). */
   pairs: number;
   /**
-   * When the offset is a whole time-zone step (a multiple of 15 minutes, within a minute): that step, which is
+   * When the offset is a whole time-zone step (a multiple of 15 minutes, within two seconds): that step, which is
    * what a `journalctl -o short*` printed in local time and read as UTC gives.
    */
   timeZoneMs?: number;
@@ -86,7 +88,9 @@ export interface SkewEstimate {
  * so a kill decision cannot simply be paired with the nearest event time: every difference (event time minus
  * decision time, same container, within `windowMs`, default 1 day) is a candidate offset, and the candidate that
  * the most kill decisions agree with (within a minute) wins; the estimate is the median of those decisions'
- * differences. Events carry whole seconds, so offsets under two seconds are noise. `undefined` when nothing pairs.
+ * differences (agreeing within two seconds: a clock offset is constant, and events carry whole seconds). Unless
+ * there is a single kill with a single candidate, or the offset is a whole time-zone step, at least two kills must
+ * agree. `undefined` when nothing pairs or agrees.
  */
 export function estimateJournalSkew(journal: readonly SharedMoment[], events: readonly SharedMoment[], windowMs = DAY_MS): SkewEstimate | undefined {
   const byKey = new Map<string, number[]>();
@@ -111,18 +115,29 @@ export function estimateJournalSkew(journal: readonly SharedMoment[], events: re
     const matched: number[] = [];
     for (const diffs of perDecision) {
       let closest: number | undefined;
-      for (const d of diffs) if (Math.abs(d - candidate) <= MINUTE_MS && (closest === undefined || Math.abs(d - candidate) < Math.abs(closest - candidate))) closest = d;
+      for (const d of diffs) if (Math.abs(d - candidate) <= AGREE_MS && (closest === undefined || Math.abs(d - candidate) < Math.abs(closest - candidate))) closest = d;
       if (closest !== undefined) matched.push(closest);
     }
-    if (!best || matched.length > best.matched.length || (matched.length === best.matched.length && Math.abs(candidate) < Math.abs(best.offset))) best = { offset: candidate, matched };
+    const better =
+      !best ||
+      matched.length > best.matched.length ||
+      (matched.length === best.matched.length && (zoneLike(candidate) !== zoneLike(best.offset) ? zoneLike(candidate) : Math.abs(candidate) < Math.abs(best.offset)));
+    if (better) best = { offset: candidate, matched };
   }
   const agreeing = (best as { matched: number[] }).matched.sort((x, y) => x - y);
   const offsetMs = quantile(agreeing, 0.5);
+  const single = perDecision.length === 1 && all.length === 1;
+  // One kill agreeing to the second with a whole time-zone step is no coincidence; any other offset needs two.
+  if (agreeing.length < 2 && !single && !zoneLike(offsetMs)) return undefined;
   const estimate: SkewEstimate = { offsetMs, pairs: agreeing.length };
-  const step = Math.round(offsetMs / (15 * MINUTE_MS)) * 15 * MINUTE_MS;
-  // A time-zone step needs two agreeing kills (or the only one there is) to be believed.
-  if (step !== 0 && Math.abs(offsetMs - step) <= MINUTE_MS && (agreeing.length >= 2 || perDecision.length === 1)) estimate.timeZoneMs = step;
+  if (zoneLike(offsetMs)) estimate.timeZoneMs = Math.round(offsetMs / (15 * MINUTE_MS)) * 15 * MINUTE_MS;
   return estimate;
+}
+
+/** A non-zero whole multiple of 15 minutes, within two seconds: what a journal in another time zone is off by. */
+function zoneLike(offsetMs: number): boolean {
+  const step = Math.round(offsetMs / (15 * MINUTE_MS)) * 15 * MINUTE_MS;
+  return step !== 0 && Math.abs(offsetMs - step) <= AGREE_MS;
 }
 
 /** What `CriTimeGuard.next` did to a line's time. */
