@@ -430,6 +430,7 @@ describe('node agent (real files, real Kafka)', () => {
       KILLTRACE_NODE_AGENT_POLL_INTERVAL_MS: '50',
       KILLTRACE_NODE_AGENT_CHECKPOINT_INTERVAL_MS: '0',
       KILLTRACE_NODE_AGENT_JOURNAL_MODE: 'off',
+      KILLTRACE_NODE_AGENT_KERNEL_JOURNAL: 'false',
     };
     const child: ChildProcess = spawn(
       process.execPath,
