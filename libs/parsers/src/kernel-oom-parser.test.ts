@@ -124,3 +124,23 @@ describe('KernelOomParser', () => {
     expect(signals[0]?.at).toBe(Date.UTC(2026, 11, 31, 23, 59, 59));
   });
 });
+
+describe('KernelOomParser on a real report', () => {
+  it('reads a cgroup v1 memcg OOM captured with dmesg -T on Linux 6.18 (test/fixtures/inputs/kernel-oom-real)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(new URL('../../../test/fixtures/inputs/kernel-oom-real/dmesg-T.txt', import.meta.url), 'utf8');
+    const { signals } = parse(text.split('\n'));
+    expect(signals).toHaveLength(1);
+    expect(signals[0]).toMatchObject({
+      at: Date.UTC(2026, 11, 1, 9, 18, 6),
+      podUid: UID,
+      containerId: ID,
+      constraint: 'CONSTRAINT_MEMCG',
+      process: 'python3',
+      pid: 7711,
+      memoryLimitBytes: 32768 * 1024,
+      memoryUsageBytes: 32768 * 1024,
+      anonRssBytes: 32492 * 1024,
+    });
+  });
+});
