@@ -93,7 +93,7 @@ export interface BundleStats {
 
 /** A fact about the input that changed how it was read (shown in the text output's "Notes about the input"). */
 export interface InputNote {
-  code: 'year' | 'event_time_outlier' | 'event_dropped' | 'cri_time_outlier' | 'cri_out_of_order' | 'journal_skew' | 'journal_timezone';
+  code: 'year' | 'event_time_outlier' | 'event_dropped' | 'pod_time_dropped' | 'cri_time_outlier' | 'cri_out_of_order' | 'journal_skew' | 'journal_timezone';
   /** How many timestamps, lines or pairs it concerns. */
   count: number;
   text: string;

@@ -101,6 +101,44 @@ function signalTimes(signal: Signal): number[] {
   return times.filter((t): t is number => t !== undefined);
 }
 
+/** Before this, a timestamp is a zero value (`0001-01-01T00:00:00Z`, epoch 0), never a real time in a cluster. */
+const ZERO_TIME_BEFORE = Date.UTC(2000, 0, 1);
+
+/**
+ * A pod signal with the status times that cannot be true dropped: after the evidence span (dated ahead) or zero
+ * values. Times long before the span stay: a container may well have run for months before it died.
+ */
+function boundPodTimes(signal: Extract<Signal, { kind: 'pod' }>, span: EvidenceSpan | undefined): { signal: Extract<Signal, { kind: 'pod' }>; dropped: number } {
+  let dropped = 0;
+  const keep = (t: number | undefined): number | undefined => {
+    if (t === undefined || (t >= ZERO_TIME_BEFORE && (span === undefined || t <= span.high))) return t;
+    dropped++;
+    return undefined;
+  };
+  const fixTerminated = <T extends { startedAt?: number; finishedAt?: number }>(t: T): T => {
+    const startedAt = keep(t.startedAt);
+    const finishedAt = keep(t.finishedAt);
+    const out = { ...t };
+    if (startedAt === undefined) delete out.startedAt;
+    else out.startedAt = startedAt;
+    if (finishedAt === undefined) delete out.finishedAt;
+    else out.finishedAt = finishedAt;
+    return out;
+  };
+  const fixStatus = (st: ContainerStatus): ContainerStatus => {
+    const out: ContainerStatus = { ...st };
+    if (st.lastTerminated) out.lastTerminated = fixTerminated(st.lastTerminated);
+    if (st.state.kind === 'terminated') out.state = fixTerminated(st.state);
+    else if (st.state.kind === 'running') {
+      const startedAt = keep(st.state.startedAt);
+      out.state = startedAt === undefined ? { kind: 'running' } : { kind: 'running', startedAt };
+    }
+    return out;
+  };
+  const pod = { ...signal.pod, statuses: signal.pod.statuses.map(fixStatus), initStatuses: signal.pod.initStatuses.map(fixStatus) };
+  return dropped === 0 ? { signal, dropped } : { signal: { ...signal, pod }, dropped };
+}
+
 /** `ns/pod/container` of a kill decision, the key shared by journal lines and Killing events. */
 function momentKey(namespace: string | undefined, pod: string, container: string | undefined): string {
   return `${namespace ?? ''}/${pod}/${container ?? ''}`;
@@ -395,12 +433,21 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
   const span = evidenceSpan(kubernetesSignals.flatMap(signalTimes));
   let eventsBounded = 0;
   let eventsDropped = 0;
+  let podTimesDropped = 0;
   const killingMoments: SharedMoment[] = [];
   /** Pod uid and container statuses by `ns/name`, to place logs whose names do not say (`/var/log/containers`, `--logs-of`). */
   const podsByName = new Map<string, { uid: string; statuses: ContainerStatus[] }>();
   for (const s of kubernetesSignals) {
     let signal: Signal | undefined = s;
-    if (s.kind === 'pod') podsByName.set(`${s.pod.namespace}/${s.pod.name}`, { uid: s.pod.uid, statuses: [...s.pod.statuses, ...s.pod.initStatuses] });
+    if (s.kind === 'pod') {
+      podsByName.set(`${s.pod.namespace}/${s.pod.name}`, { uid: s.pod.uid, statuses: [...s.pod.statuses, ...s.pod.initStatuses] });
+      const bounded = boundPodTimes(s, span);
+      if (bounded.dropped > 0) {
+        podTimesDropped += bounded.dropped;
+        diag('warning', 'KT_INPUT_TIME_OUTLIER', `pod ${s.pod.namespace}/${s.pod.name}: ${bounded.dropped} container status time(s) dated after everything else in the input, or zero; left out`, s.source?.file, s.source?.line);
+        signal = bounded.signal;
+      }
+    }
     if (s.kind === 'event') {
       const lastBad = isOutlier(span, s.lastAt);
       const firstBad = s.firstAt !== undefined && isOutlier(span, s.firstAt);
@@ -431,6 +478,7 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
   }
   kubernetesSignals.length = 0;
   note('event_time_outlier', eventsBounded, `${eventsBounded} event(s) had a timestamp far outside the time the rest of the input covers: their other timestamp was used`);
+  note('pod_time_dropped', podTimesDropped, `${podTimesDropped} container status time(s) were dated after everything else in the input (or zero) and were left out`);
   note('event_dropped', eventsDropped, `${eventsDropped} event(s) were dated far outside the time the rest of the input covers (${span ? spanText(span) : ''}) and were left out`);
   const newest = span !== undefined && Number.isFinite(span.newest) ? span.newest : undefined;
 

@@ -5,7 +5,8 @@ import { main } from './main.js';
 const EXAMPLE = new URL('../../../examples/host-agent-crashloop', import.meta.url).pathname;
 // The example's pod default-host-x7k2p, spoiled the ways real bundles are: its Scheduled event dated five years
 // ahead, its Killing event's lastTimestamp too, its kubelet journal printed in local time (UTC+2), a CRI line dated
-// 1970 and two lines swapped in 6.log (test/fixtures/inputs/bad-timestamps).
+// 1970 and two lines swapped in 6.log; and pod default-host-m9qzt's running container started in 2031
+// (test/fixtures/inputs/bad-timestamps).
 const SPOILED = new URL('../../../test/fixtures/inputs/bad-timestamps', import.meta.url).pathname;
 
 function stream(sink: string[]): NodeJS.WriteStream {
@@ -43,6 +44,7 @@ describe('one bad timestamp does not corrupt other records', () => {
     expect(notes).toContain("the kubelet journal's times are +2 h off the events' at 1 kill(s) recorded by both");
     expect(notes).toContain('its times were moved by -2 h');
     expect(notes).toContain('1 container log line(s) were dated far outside');
+    expect(notes).toContain('1 container status time(s) were dated after everything else in the input (or zero) and were left out');
     expect(notes).toContain('1 container log line(s) were dated before the line above them: they were kept in file order');
     expect(notes).toContain('year-less journal timestamps were placed in the year nearest to the newest pod/event time (2026-10-02T06:45:26.000Z)');
   });
@@ -55,6 +57,7 @@ describe('one bad timestamp does not corrupt other records', () => {
       expect.arrayContaining([
         ['event_time_outlier', 1],
         ['event_dropped', 1],
+        ['pod_time_dropped', 1],
         ['journal_timezone', 1],
         ['cri_time_outlier', 1],
         ['cri_out_of_order', 1],
