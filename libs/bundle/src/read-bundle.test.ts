@@ -269,6 +269,10 @@ describe('readBundle: container logs named without uid or incarnation', () => {
     const layout = await collect({ paths: [join(MIXED, 'pods.json')], inputs: { logs: [join(MIXED, 'pods', POD, 'inventory', '0.log')] } });
     expect(appLogs(viaKubectl.signals).every(([k]) => k === 0)).toBe(true);
     expect(appLogs(viaKubectl.signals).map(([, , text]) => text)).toEqual(appLogs(layout.signals).map(([, , text]) => text).filter((t) => kubectl.includes(t)));
+    // Recognised by content when the file name says whose it is.
+    writeFileSync(join(dir, 'shop_inventory-7d5f8b9c6-r5m2j_inventory_previous.log'), kubectl);
+    const byName = await collect({ paths: [join(MIXED, 'pods.json'), join(dir, 'shop_inventory-7d5f8b9c6-r5m2j_inventory_previous.log')] });
+    expect(appLogs(byName.signals)).toEqual(appLogs(viaKubectl.signals));
     const unknown = await collect({ inputs: { kubectlLogs: [{ path: join(dir, 'previous.txt'), pod: 'nope', container: 'x', previous: true }] } });
     expect(unknown.diagnostics).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'KT_INPUT_BAD_LOG_PATH', message: expect.stringContaining('no pod nope in the pods input') })]));
   });

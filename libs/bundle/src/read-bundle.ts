@@ -17,6 +17,7 @@ import {
   incarnationOfContainerId,
   incarnationOfKubectlLogs,
   parseContainerLogName,
+  parseKubectlLogName,
   evidenceSpan,
   isOutlier,
   makeDiagnostic,
@@ -336,8 +337,13 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
     const planned: PlannedFile = { path, readPath, role, size, gzip, mtimeMs };
     const log = parsePodLogPath(path);
     const named = log ? undefined : parseContainerLogName(path);
+    const kubectlName = role === 'auto' && sniffed === 'kubectl-logs' ? parseKubectlLogName(path) : undefined;
     if (role === 'kubectl-logs' && logsOf) {
       unresolvedLogs.push({ ...planned, logsOf });
+    } else if (kubectlName) {
+      unresolvedLogs.push({ ...planned, logsOf: kubectlName });
+    } else if (role === 'auto' && sniffed === 'kubectl-logs') {
+      skip('info', 'KT_INPUT_UNRECOGNIZED_FILE', 'looks like kubectl logs --timestamps output, but its name does not say whose: name it [<namespace>_]<pod>_<container>[_previous].log or use --logs-of', path);
     } else if (!log && named && (role === 'cri' || (role === 'auto' && sniffed === 'cri-log'))) {
       unresolvedLogs.push({ ...planned, named });
     } else if (role === 'kubernetes' || (role === 'auto' && sniffed === 'kubernetes-json')) {

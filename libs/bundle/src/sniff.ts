@@ -1,7 +1,7 @@
 import { looksLikeKlog, parseCriLine, parseKlogHeader } from '@killtrace/parsers';
 
 /** What a file holds, decided from its first bytes. */
-export type SniffedType = 'kubernetes-json' | 'kubelet-journal' | 'kernel-log' | 'cri-log' | 'binary' | 'empty' | 'unknown';
+export type SniffedType = 'kubernetes-json' | 'kubelet-journal' | 'kernel-log' | 'cri-log' | 'kubectl-logs' | 'binary' | 'empty' | 'unknown';
 
 const JOURNAL_SHORT = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ [^\s:]+: /;
 const JOURNAL_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:]+: /;
@@ -11,6 +11,8 @@ const JOURNAL_IDENT = /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-
 const DMESG = /^\[(?:[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d \d{4}| *\d+\.\d+)\] /;
 /** Kernel OOM-killer text without any prefix (`journalctl -k -o cat`). */
 const OOM_TEXT = /invoked oom-killer: |^oom-kill:constraint=|Killed process \d+ \(/;
+/** `kubectl logs --timestamps`: an RFC 3339 time (`.` fraction), a space, the text (no stream or P/F tag). */
+const KUBECTL_LOG = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d) /;
 const KUBERNETES_KEY = /"(?:kind|type|apiVersion|metadata|involvedObject|regarding|items)"\s*:/;
 
 /**
@@ -53,5 +55,6 @@ export function sniffContent(head: Buffer): SniffedType {
     if (JOURNAL_SHORT.test(line) || JOURNAL_ISO.test(line) || line.startsWith('-- Logs begin') || line.startsWith('-- Journal begins')) return 'kubelet-journal';
     if (looksLikeKlog(line) && parseKlogHeader(line) !== undefined) return 'kubelet-journal';
   }
+  if (nonEmpty.length > 0 && nonEmpty.slice(0, 5).every((l) => KUBECTL_LOG.test(l))) return 'kubectl-logs';
   return 'unknown';
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerStatus } from '@killtrace/schemas';
-import { incarnationOfContainerId, incarnationOfKubectlLogs, parseContainerLogName } from './container-log-name.js';
+import { incarnationOfContainerId, incarnationOfKubectlLogs, parseContainerLogName, parseKubectlLogName } from './container-log-name.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -27,5 +27,14 @@ describe('which incarnation a status names (convertToAPIContainerStatuses)', () 
     expect(incarnationOfKubectlLogs(waiting, true)).toBe(3);
     expect(incarnationOfKubectlLogs(waiting, false)).toBe(3);
     expect(incarnationOfContainerId(waiting, 'c'.repeat(64))).toBeUndefined();
+  });
+});
+
+describe('parseKubectlLogName', () => {
+  it('reads [<namespace>_]<pod>_<container>[_previous].log|.txt', () => {
+    expect(parseKubectlLogName('/tmp/web-1_web_previous.log')).toEqual({ pod: 'web-1', container: 'web', previous: true });
+    expect(parseKubectlLogName('shop_web-1_istio-proxy.txt')).toEqual({ namespace: 'shop', pod: 'web-1', container: 'istio-proxy', previous: false });
+    expect(parseKubectlLogName('kubelet.log')).toBeUndefined();
+    expect(parseKubectlLogName('a_b_c_d.log')).toBeUndefined();
   });
 });

@@ -49,3 +49,31 @@ export function incarnationOfKubectlLogs(status: ContainerStatus, previous: bool
   const k = status.state.kind === 'waiting' ? status.restartCount : status.restartCount - 1;
   return k >= 0 ? k : undefined;
 }
+
+/** Whose `kubectl logs --timestamps` output a file is, when its name says: `[<namespace>_]<pod>_<container>[_previous].log`. */
+export interface KubectlLogName {
+  namespace?: string;
+  pod: string;
+  container: string;
+  previous: boolean;
+}
+
+const LABEL = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/**
+ * Reads the documented file name for `kubectl logs [--previous] --timestamps` output: `<pod>_<container>.log`,
+ * `<namespace>_<pod>_<container>.log`, with `_previous` before the extension for `--previous` (`.txt` works too).
+ * Names are DNS labels, so `_` separates them.
+ */
+export function parseKubectlLogName(path: string): KubectlLogName | undefined {
+  const file = path.split(/[/\\]/).pop() ?? '';
+  const m = /^(.+?)(?:\.log|\.txt)$/.exec(file);
+  if (!m) return undefined;
+  const parts = (m[1] as string).split('_');
+  const previous = parts[parts.length - 1] === 'previous';
+  if (previous) parts.pop();
+  if (!parts.every((p) => LABEL.test(p))) return undefined;
+  if (parts.length === 2) return { pod: parts[0] as string, container: parts[1] as string, previous };
+  if (parts.length === 3) return { namespace: parts[0] as string, pod: parts[1] as string, container: parts[2] as string, previous };
+  return undefined;
+}

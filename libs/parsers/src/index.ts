@@ -52,5 +52,5 @@ export { evidenceSpan, isOutlier, estimateJournalSkew, CriTimeGuard } from './ev
 export type { EvidenceSpan, SharedMoment, SkewEstimate, GuardedTime } from './evidence-clock.js';
 
 /** `/var/log/containers/<pod>_<ns>_<container>-<id>.log` names; which incarnation a container id or `kubectl logs [--previous]` is. */
-export { parseContainerLogName, incarnationOfContainerId, incarnationOfKubectlLogs } from './container-log-name.js';
-export type { ContainerLogName } from './container-log-name.js';
+export { parseContainerLogName, parseKubectlLogName, incarnationOfContainerId, incarnationOfKubectlLogs } from './container-log-name.js';
+export type { ContainerLogName, KubectlLogName } from './container-log-name.js';
