@@ -120,3 +120,12 @@ describe('kernel OOM kills joined on the cgroup path (kernel-oom.ts)', () => {
     expect(backward).toEqual(forward);
   });
 });
+
+describe('kernel OOM kills in a pod of several containers', () => {
+  it('does not pin a kill on a container it cannot name, and lists it instead', () => {
+    const app = (container: string, k: number, at: number): Signal => ({ kind: 'app_log', at, pod: POD, container, restartCount: k, stream: 'stdout', text: 'up' });
+    const c = analyse([app('cache', 0, s(1)), app('cache', 1, s(125)), app('exporter', 0, s(1)), oom(s(120), { containerId: 'f'.repeat(64) })]);
+    expect(c.records().some((r) => r.killtrace.cause === 'oom_killed')).toBe(false);
+    expect(c.unmatchedKernelOoms()).toEqual([expect.objectContaining({ reason: 'container_unknown', process: 'redis-server' })]);
+  });
+});

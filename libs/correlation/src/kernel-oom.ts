@@ -78,8 +78,12 @@ function matchRecord(records: RestartRecord[], oom: KernelOomSignal, pod: PodEvi
     const byId = records.find((r) => r.container.id === oom.containerId);
     if (byId) return { record: byId, by: 'container_id' };
   }
+  // By time only within the container the kill belongs to, and never onto a record of another known container id.
   const name = containerOf(pod, oom);
-  const spans = records.filter((r) => (name === undefined || r.kubernetes.container.name === name) && covers(r, oom.at));
+  if (name === undefined) return undefined;
+  const spans = records.filter(
+    (r) => r.kubernetes.container.name === name && covers(r, oom.at) && (r.container.id === null || oom.containerId === undefined || r.container.id === oom.containerId),
+  );
   return spans.length === 1 ? { record: spans[0] as RestartRecord, by: 'time' } : undefined;
 }
 
