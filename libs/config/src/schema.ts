@@ -239,6 +239,10 @@ const nodeAgentSchema = z
       env: 'KILLTRACE_NODE_AGENT_JOURNAL_UNIT',
       description: 'Systemd unit whose journal is followed.',
     }),
+    kernelJournal: setting(z.boolean().default(true), {
+      env: 'KILLTRACE_NODE_AGENT_KERNEL_JOURNAL',
+      description: 'Also follow the kernel\'s messages (`journalctl -k -f -o json`, with `journalctlCommand` and, in `journalctl` mode, `journalPath`) and publish its OOM kills.',
+    }),
     redactPatterns: setting(z.array(z.string().min(1)).default([]), {
       env: 'KILLTRACE_NODE_AGENT_REDACT_PATTERNS',
       description: 'Extra JavaScript regexes (comma-separated in the environment) whose matches are masked in log text before it leaves the node; a capture group masks only that group.',

@@ -2,10 +2,12 @@
 import process from 'node:process';
 import { main } from '../dist/main.js';
 
-// `killtrace export ... | head` closes the pipe early: that is the reader's choice, not an error.
-process.stdout.on('error', (error) => {
-  if (error.code === 'EPIPE') process.exit(0);
-  throw error;
-});
+// `killtrace analyze B | head -1`: once the reader is gone, stop quietly (no stack trace), like any Unix filter.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error && error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 
 process.exitCode = await main(process.argv);
