@@ -52,6 +52,23 @@ describe('alert grouping state machine', () => {
     expect(out.notifications.every((n) => n.alert.count === 1)).toBe(true);
   });
 
+  it('moves a restart to the group its final record names (the step was unknown when it was provisional), counting it once', () => {
+    const provisional = killRecord({ restart: 5, status: 'provisional', step: null });
+    const final = killRecord({ restart: 5, status: 'final', step: 'gpu-vfio-bind' });
+    const out = run(initialState(), [provisional, final], T0);
+    expect(Object.values(out.state.groups).map((g) => [g.labels.step, g.count])).toEqual([['gpu-vfio-bind', 1]]);
+    expect(out.notifications.map((n) => [n.receiver, n.kind, n.alert.labels.step])).toEqual([
+      ['am', 'firing', ''],
+      ['chat', 'firing', ''],
+      ['am', 'resolved', ''],
+      ['chat', 'resolved', ''],
+      ['am', 'firing', 'gpu-vfio-bind'],
+      ['chat', 'firing', 'gpu-vfio-bind'],
+    ]);
+    const other = run(out.state, [killRecord({ restart: 6, step: null })], T0 + 1_000);
+    expect(other.state.groups[Object.keys(other.state.groups).find((k) => k.endsWith('step=')) ?? '']?.count).toBe(1);
+  });
+
   it('resolves after the quiet period, repeats a long-firing alert, and ignores a replayed record after resolving', () => {
     const fired = run(initialState(), [killRecord({ restart: 5 })], T0);
     expect(nextDue(fired.state, rules)).toBe(T0 + 30_000);

@@ -57,8 +57,11 @@ export interface AlertGroup {
 export interface AlerterState {
   v: 1;
   groups: Record<string, AlertGroup>;
-  /** Record ids already counted, with the clock when first seen: a record replayed after its group resolved is not a new kill. */
-  seen: Record<string, number>;
+  /**
+   * Record ids already seen, with the clock of the first sight and the rules that counted them: a record replayed
+   * after its group resolved is not a new kill, while a final record that now matches another rule still counts there.
+   */
+  seen: Record<string, { at: number; rules: string[] }>;
 }
 
 export type NotificationKind = 'firing' | 'update' | 'repeat' | 'resolved';
@@ -234,22 +237,38 @@ export function ingestRecord(state: AlerterState, rules: RuleSet, id: string, re
   const next: AlerterState = structuredClone(state);
   const detail = killDetail(id, record);
   const notifications: Notification[] = [];
-  const known = next.seen[id] !== undefined;
-  if (!known) next.seen[id] = now;
+  const seen = (next.seen[id] ??= { at: now, rules: [] });
   for (const rule of rules.rules) {
-    if (!ruleMatches(rule, detail)) continue;
-    const { key, labels } = groupOf(rule, detail);
-    let g = next.groups[key];
-    if (g?.ids.includes(id)) {
+    const matches = ruleMatches(rule, detail);
+    const { key, labels } = matches ? groupOf(rule, detail) : { key: '', labels: {} };
+    const previous = Object.values(next.groups).find((x) => x.rule === rule.name && x.ids.includes(id));
+    if (previous !== undefined && previous.key === key) {
       // Another version (the final one) of a restart already counted: newer facts, same kill.
-      if (g.latest.recordId === id) {
-        g.latest = detail;
-        if (g.status === 'firing') notifications.push(...notify(rules, rule, g, 'update', now));
+      if (previous.latest.recordId === id) {
+        previous.latest = detail;
+        if (previous.status === 'firing') notifications.push(...notify(rules, rule, previous, 'update', now));
       }
       continue;
     }
-    // Counted before, in a group that has since resolved (or a replay after a restart): not a new kill.
-    if (known) continue;
+    if (previous !== undefined) {
+      // Late evidence moved the restart (e.g. the final record names the init step the provisional one lacked):
+      // it leaves its old group, which resolves if nothing else is left in it.
+      previous.ids = previous.ids.filter((x) => x !== id);
+      previous.window = previous.window.filter((x) => x.id !== id);
+      previous.count -= 1;
+      if (previous.count <= 0) {
+        if (previous.status === 'firing') notifications.push(...notify(rules, rule, previous, 'resolved', now));
+        delete next.groups[previous.key];
+      } else if (previous.status === 'firing') {
+        notifications.push(...notify(rules, rule, previous, 'update', now));
+      }
+    } else if (seen.rules.includes(rule.name)) {
+      // Counted before, in a group that has since resolved (a replay after a restart): not a new kill.
+      continue;
+    }
+    if (!matches) continue;
+    if (!seen.rules.includes(rule.name)) seen.rules.push(rule.name);
+    let g = next.groups[key];
     const at = killTime(detail);
     if (g === undefined) {
       g = {
@@ -321,7 +340,7 @@ export function tick(state: AlerterState, rules: RuleSet, now: number, options: 
   }
   const retention = options.seenRetentionMs ?? DEFAULT_SEEN_RETENTION_MS;
   const live = new Set(Object.values(next.groups).flatMap((g) => g.ids));
-  for (const [id, at] of Object.entries(next.seen)) if (now - at > retention && !live.has(id)) delete next.seen[id];
+  for (const [id, { at }] of Object.entries(next.seen)) if (now - at > retention && !live.has(id)) delete next.seen[id];
   return { state: next, notifications };
 }
 

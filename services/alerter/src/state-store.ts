@@ -82,7 +82,7 @@ export type QueuedNotification = z.infer<typeof queuedSchema>;
 
 const stateFileSchema = z.object({
   v: z.literal(1),
-  engine: z.object({ v: z.literal(1), groups: z.record(z.string(), groupSchema), seen: z.record(z.string(), z.number()) }),
+  engine: z.object({ v: z.literal(1), groups: z.record(z.string(), groupSchema), seen: z.record(z.string(), z.object({ at: z.number(), rules: z.array(z.string()) })) }),
   queue: z.array(queuedSchema),
 });
 export type StateFile = z.infer<typeof stateFileSchema>;
