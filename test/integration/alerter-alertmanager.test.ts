@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer } from '@killtrace/kafka';
 import { createLogger } from '@killtrace/logging';
-import { loadConfig } from '@killtrace/config';
 import { recordMessageSchema } from '@killtrace/schemas';
 import { startAlerter, type RunningAlerter } from '../../services/alerter/src/main.js';
 import { startCorrelator, type RunningCorrelator } from '../../services/correlator/src/main.js';
