@@ -15,6 +15,8 @@ export interface RunningAlerter {
   httpPort: number;
   alerter: Alerter;
   rules: RuleSet;
+  /** Where the state file lives (`alerter.stateDir`). */
+  stateDir: string;
   close(): Promise<void>;
 }
 
@@ -93,7 +95,7 @@ export async function startAlerter(config: Config, logger: Logger, options: Star
     logger.fatal({ err: error, code: 'KT_ERR_ALERTER_CONSUMER_CRASHED' }, 'consumer crashed for good');
     void close().finally(() => process.exit(EXIT_RUNTIME));
   };
-  return { httpPort: http.port, alerter, rules, close };
+  return { httpPort: http.port, alerter, rules, stateDir: a.stateDir, close };
 }
 
 /** The process entry: runs until SIGTERM/SIGINT, then shuts down gracefully. Returns the exit code. */
