@@ -15,7 +15,13 @@ export interface DryRunEvent {
  * `killtrace analyze --alerts` shows which alerts would have fired, updated, repeated and resolved, and when.
  * Alerts still firing after the last kill resolve at the end of their quiet period.
  */
-export function dryRun(rules: RuleSet, records: readonly { id: string; record: RestartRecord }[]): { events: DryRunEvent[] } {
+export function dryRun(given: RuleSet, records: readonly { id: string; record: RestartRecord }[]): { events: DryRunEvent[] } {
+  // A listener that hears every kind on every rule, so alerts show even for rules with no receiver (yet).
+  const ALL = '(dry-run)';
+  const rules: RuleSet = {
+    receivers: [...given.receivers, { name: ALL, type: 'alertmanager', url: 'http://dry-run.invalid' }],
+    rules: given.rules.map((r) => ({ ...r, receivers: [...r.receivers, ALL] })),
+  };
   const timed = records
     .map((r) => ({ ...r, at: Date.parse(r.record.killtrace.killed_at ?? r.record.killtrace.finished_at ?? r.record['@timestamp']) }))
     .sort((a, b) => a.at - b.at);
@@ -26,7 +32,7 @@ export function dryRun(rules: RuleSet, records: readonly { id: string; record: R
     for (const n of notifications) {
       const key = `${n.dedupKey}#${n.seq}`;
       const event = byAlert.get(key) ?? { at: new Date(at).toISOString(), kind: n.kind, alert: n.alert, receivers: [] };
-      event.receivers.push(n.receiver);
+      if (n.receiver !== ALL) event.receivers.push(n.receiver);
       byAlert.set(key, event);
     }
     events.push(...byAlert.values());

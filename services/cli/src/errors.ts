@@ -8,7 +8,8 @@ export type CliErrorCode =
   | 'KT_ERR_CLI_INPUT_NOT_FOUND'
   | 'KT_ERR_CLI_PROFILE_UNREADABLE'
   | 'KT_ERR_CLI_PROFILE_INVALID'
-  | 'KT_ERR_CLI_BAD_OPTION';
+  | 'KT_ERR_CLI_BAD_OPTION'
+  | 'KT_ERR_CLI_ALERTS_INVALID';
 
 /** An error the user can fix; printed as one message, never with a stack trace. */
 export class CliError extends Error {

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { renderCauseSummary, renderRecommendations, renderRecordsText } from '@killtrace/render';
 import type { StepProfile } from '@killtrace/schemas';
+import { alertDryRun, loadAlertRules, renderAlertDryRun } from './alerts-dry-run.js';
 import { CliError, EXIT_OK, EXIT_USAGE } from './errors.js';
 import { ProgressMeter } from './progress-meter.js';
 import { loadProfileFile } from './profile-loader.js';
@@ -19,6 +20,7 @@ interface AnalyzeFlags {
   clusterName: string;
   year?: number;
   color: boolean;
+  alerts?: string;
 }
 
 /** Runs the `killtrace` command line and returns the exit code. */
@@ -44,6 +46,7 @@ export async function main(argv: readonly string[], io: { stdout: NodeJS.WriteSt
     .option('--cluster-name <name>', 'orchestrator.cluster.name of the records', 'default')
     .option('--year <year>', 'year of year-less kubelet journal timestamps (default: from pods and events)', parseYear)
     .option('--no-color', 'never colour the text output')
+    .option('--alerts <rules>', 'dry run of alert rules (the alerter\'s rules file; an empty file means the built-in rules): which alerts would have fired, and when')
     .action(async (dirs: string[], flags: AnalyzeFlags) => {
       exitCode = await analyze(dirs, flags, io);
     });
@@ -83,6 +86,8 @@ async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS
       throw new CliError('KT_ERR_CLI_INPUT_NOT_FOUND', `cannot read ${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`);
     });
   }
+  // Read the rules before the bundle: a bad rules file should not cost a long analysis.
+  const alertRules = flags.alerts === undefined ? undefined : await loadAlertRules(flags.alerts);
   const profiles: StepProfile[] = [];
   for (const file of flags.profile ?? []) profiles.push(...(await loadProfileFile(file)));
 
@@ -103,18 +108,24 @@ async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS
 
   const color = flags.color && io.stdout.isTTY === true && !process.env.NO_COLOR;
   const summary = renderReadSummary(result, color && io.stderr.isTTY === true);
+  const alerts = alertRules === undefined ? undefined : alertDryRun(alertRules, result.records);
+  const alertsText = alerts === undefined || flags.alerts === undefined ? '' : renderAlertDryRun(alerts, flags.alerts);
   switch (flags.output) {
     case 'ndjson':
+      // stdout stays exactly the records of the contract; the dry run goes with the summary.
       for (const record of result.records) io.stdout.write(`${JSON.stringify(record)}\n`);
-      io.stderr.write(`${summary}\n`);
+      io.stderr.write(`${alertsText}${summary}\n`);
       break;
     case 'json':
-      io.stdout.write(`${JSON.stringify({ records: result.records, summary: result.stats, unexplained: result.gaps, diagnostics: result.diagnostics }, null, 2)}\n`);
+      io.stdout.write(
+        `${JSON.stringify({ records: result.records, summary: result.stats, unexplained: result.gaps, diagnostics: result.diagnostics, ...(alerts === undefined ? {} : { alerts }) }, null, 2)}\n`,
+      );
       io.stderr.write(`${summary}\n`);
       break;
     default:
       io.stdout.write(renderRecordsText(result.records, { color, width: Math.min(110, io.stdout.columns ?? 100) }));
       io.stdout.write(`\n${renderRecommendations(result.records, { color })}\n${renderCauseSummary(result.records, { color })}\n${renderReadSummary(result, color)}\n`);
+      if (alertsText !== '') io.stdout.write(`\n${alertsText}`);
   }
   const used = result.stats.files;
   if (used === 0) {
