@@ -187,6 +187,11 @@ function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** Slack refuses a section text over 3,000 characters; long explanations are cut with an ellipsis. */
+function fit(text: string, max = 2_900): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 const ICON: Record<string, string> = { critical: ':rotating_light:', warning: ':warning:', info: ':information_source:' };
 
 /** The Slack message of a notification: explanation, step against the probe budget, the startupProbe fix, links. */
@@ -197,7 +202,7 @@ export function slackMessage(n: Notification, links: AlertLinks): SlackMessage {
   const title = `${resolved ? 'RESOLVED' : a.severity.toUpperCase()}: ${a.alertname} ${d.namespace}/${d.workload}`;
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: title.slice(0, 150) } },
-    { type: 'section', text: { type: 'mrkdwn', text: `${resolved ? ':white_check_mark:' : (ICON[a.severity] ?? '')} *${esc(alertSummary(a))}*\n${esc(d.explanation)}` } },
+    { type: 'section', text: { type: 'mrkdwn', text: fit(`${resolved ? ':white_check_mark:' : (ICON[a.severity] ?? '')} *${esc(alertSummary(a))}*\n${esc(d.explanation)}`) } },
     {
       type: 'section',
       fields: [
@@ -210,7 +215,7 @@ export function slackMessage(n: Notification, links: AlertLinks): SlackMessage {
   ];
   const yaml = startupProbeYaml(d);
   if (!resolved && yaml !== null) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Recommended startupProbe*\n\`\`\`\n${esc(yaml)}\n\`\`\`\n${esc(d.recommendation)}` } });
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fit(`*Recommended startupProbe*\n\`\`\`\n${esc(yaml)}\n\`\`\`\n${esc(d.recommendation)}`) } });
   }
   const buttons: { type: 'button'; text: SlackText; url: string }[] = [];
   if (links.timeline !== null) buttons.push({ type: 'button', text: { type: 'plain_text', text: 'Timeline' }, url: links.timeline });
