@@ -215,7 +215,7 @@ export function slackMessage(n: Notification, links: AlertLinks): SlackMessage {
   ];
   const yaml = startupProbeYaml(d);
   if (!resolved && yaml !== null) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fit(`*Recommended startupProbe*\n\`\`\`\n${esc(yaml)}\n\`\`\`\n${esc(d.recommendation)}`) } });
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fit(`*Recommended startupProbe* (the explanation above says why)\n\`\`\`\n${esc(yaml)}\n\`\`\``) } });
   }
   const buttons: { type: 'button'; text: SlackText; url: string }[] = [];
   if (links.timeline !== null) buttons.push({ type: 'button', text: { type: 'plain_text', text: 'Timeline' }, url: links.timeline });
