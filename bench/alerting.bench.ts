@@ -1,18 +1,16 @@
 /**
  * Kill-to-notification latency at the receiver (p50/p99) while the pipeline carries ~20k log lines/s: kill
  * decisions go to the signals topic, the correlator (a child process) writes provisional records to the records
- * topic, the alerter (in this process, as the service runs it) fires one alert per killed pod to a JSON webhook
+ * topic, the alerter (a child process, `killtrace-alerter`) fires one alert per killed pod to a JSON webhook
  * served by this process. Target: p99 < 2 s from the kill decision's arrival on Kafka.
  * `KILLTRACE_BENCH_ALERT_SECONDS` (default 20) and `KILLTRACE_BENCH_ALERT_RATE` (lines/s, default 20000) size it.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../libs/config/src/index.js';
 import { createKafkaClient } from '../libs/kafka/src/index.js';
-import { createLogger } from '../libs/logging/src/index.js';
-import { startAlerter } from '../services/alerter/src/main.js';
 import { CorrelatorProcess } from '../test/e2e/process.js';
 import type { BenchCase, BenchRow } from './lib/bench-case.js';
 import { buildCorrelator, deleteAll, killSignals, logSignal, message, percentile, podSignal, produceAll, setup, uid } from './pipeline.bench.js';
@@ -64,17 +62,20 @@ const alertingBench: BenchCase = {
         '  - { name: bench-kill, severity: critical, match: { probeInduced: true }, groupBy: [namespace, pod, container] }',
       ].join('\n'),
     );
-    const config = loadConfig({
-      env: { ...s.env, KILLTRACE_HTTP_PORT: '0', KILLTRACE_ALERTER_RULES_FILE: rulesFile, KILLTRACE_ALERTER_STATE_DIR: join(dir, 'state'), KILLTRACE_ALERTER_TICK_INTERVAL_MS: '1000' },
-    });
+    const built = spawnSync('npx', ['tsc', '-b', 'services/alerter'], { encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(`building the alerter failed: ${built.stdout}${built.stderr}`);
     const kafka = createKafkaClient(s.config.kafka, { clientId: `alert-${s.suffix}` });
     const p = new CorrelatorProcess({ ...s.env, KILLTRACE_CORRELATOR_FLUSH_INTERVAL_MS: '100' });
-    const alerter = await startAlerter(config, createLogger({ name: 'bench-alerter', level: 'warn', format: 'json' }));
+    const alerter = new CorrelatorProcess(
+      { ...s.env, KILLTRACE_ALERTER_RULES_FILE: rulesFile, KILLTRACE_ALERTER_STATE_DIR: join(dir, 'state') },
+      'services/alerter/bin/killtrace-alerter.js',
+    );
     let stopReader: () => Promise<void> = async () => undefined;
     try {
       await p.start();
       await p.ready(120_000);
-      await alerter.alerter.joinedGroup();
+      await alerter.start();
+      await alerter.ready(120_000);
       const reader = kafka.consumer({ groupId: `alert-reader-${s.suffix}`, maxWaitTimeInMs: 50 });
       await reader.connect();
       await reader.subscribe({ topics: [s.config.kafka.topics.records], fromBeginning: true });
@@ -129,7 +130,7 @@ const alertingBench: BenchCase = {
       rows.push({ metric: 'kill-to-notification latency p99', value: p99.toFixed(0), unit: 'ms', target: '< 2000', ok: latencies.length === kills && p99 < 2000 });
     } finally {
       await stopReader();
-      await alerter.close();
+      await alerter.stop();
       await p.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await deleteAll(s);
