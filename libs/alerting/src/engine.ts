@@ -231,7 +231,8 @@ export interface StepResult {
 
 /**
  * Ingests one restart record (provisional or final). A restart already counted (same record id) only refreshes
- * the explanation; a new one counts, may fire its group, and updates a firing one.
+ * the explanation, or moves to the group its newer facts name; a new one counts, may fire its group, and updates
+ * a firing one.
  */
 export function ingestRecord(state: AlerterState, rules: RuleSet, id: string, record: RestartRecord, now: number): StepResult {
   const next: AlerterState = structuredClone(state);
@@ -324,7 +325,7 @@ export function tick(state: AlerterState, rules: RuleSet, now: number, options: 
   for (const [key, g] of Object.entries(next.groups)) {
     const rule = rules.rules.find((r) => r.name === g.rule);
     if (rule === undefined) {
-      // The rule was removed from the file: nothing will resolve it any more, so resolve it now.
+      // The rule was removed from the rules file: forget the group (Alertmanager resolves it at its endsAt).
       delete next.groups[key];
       continue;
     }
