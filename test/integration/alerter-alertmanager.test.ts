@@ -7,9 +7,9 @@ import { createLogger } from '@killtrace/logging';
 import { recordMessageSchema } from '@killtrace/schemas';
 import { startAlerter, type RunningAlerter } from '../../services/alerter/src/main.js';
 import { startCorrelator, type RunningCorrelator } from '../../services/correlator/src/main.js';
-import { bundleSignals, cleanup, elasticFor, kafkaFor, pipelineSetup, produceSignals, root, type PipelineSetup } from '../e2e/harness.js';
+import { bundleSignals, elasticFor, kafkaFor, pipelineSetup, produceSignals, root, type PipelineSetup } from '../e2e/harness.js';
 import { killRecord } from '../fixtures/alerting/records.js';
-import { startAlertmanager, type AlertmanagerServer, type GettableAlert } from './alertmanager-server.js';
+import { dropTopicsAndGroups, startAlertmanager, type AlertmanagerServer, type GettableAlert } from './alertmanager-server.js';
 import { uniqueSuffix } from './helpers.js';
 
 /** The alerter against real Kafka and a real Alertmanager (port 19093 of this issue's range). */
@@ -27,7 +27,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const stop of stops.reverse()) await stop().catch(() => undefined);
-  for (const setup of setups) await cleanup(setup, kafkaFor(setup), elasticFor(setup));
+  for (const setup of setups) {
+    const t = setup.topics;
+    const id = setup.config.kafka.clientId;
+    await dropTopicsAndGroups(kafkaFor(setup), [t.signals, t.logs, t.records, t.deadLetter], [`${id}.alerter`, `${id}.correlator`, `${setup.suffix}-second`]);
+    const es = elasticFor(setup);
+    await es.indices.delete({ index: `${setup.alias}-*` }).catch(() => undefined);
+    await es.close();
+  }
   await am?.stop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });

@@ -8,8 +8,9 @@ import { createProducer } from '@killtrace/kafka';
 import { createLogger } from '@killtrace/logging';
 import { recordMessageSchema } from '@killtrace/schemas';
 import { startAlerter, type RunningAlerter } from '../../services/alerter/src/main.js';
-import { cleanup, elasticFor, kafkaFor, pipelineSetup, type PipelineSetup } from '../e2e/harness.js';
+import { elasticFor, kafkaFor, pipelineSetup, type PipelineSetup } from '../e2e/harness.js';
 import { killRecord } from '../fixtures/alerting/records.js';
+import { dropTopicsAndGroups } from './alertmanager-server.js';
 
 /**
  * Webhook and Slack receivers against local HTTP servers (ports 19094-19096 of this issue's range): payload shape,
@@ -30,7 +31,14 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  for (const setup of setups) await cleanup(setup, kafkaFor(setup), elasticFor(setup));
+  for (const setup of setups) {
+    const t = setup.topics;
+    const id = setup.config.kafka.clientId;
+    await dropTopicsAndGroups(kafkaFor(setup), [t.signals, t.logs, t.records, t.deadLetter], [`${id}.alerter`, `${id}.correlator`, `${setup.suffix}-second`]);
+    const es = elasticFor(setup);
+    await es.indices.delete({ index: `${setup.alias}-*` }).catch(() => undefined);
+    await es.close();
+  }
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -89,3 +89,21 @@ export async function startAlertmanager(port: number): Promise<AlertmanagerServe
     },
   };
 }
+
+/** Deletes a test's topics that exist (deleting a missing one makes kafkajs retry for seconds) and its groups. */
+export async function dropTopicsAndGroups(
+  kafka: { admin: () => { connect(): Promise<void>; listTopics(): Promise<string[]>; deleteTopics(o: { topics: string[] }): Promise<void>; deleteGroups(g: string[]): Promise<unknown>; disconnect(): Promise<void> } },
+  topics: readonly string[],
+  groups: readonly string[],
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const present = new Set(await admin.listTopics());
+    const existing = topics.filter((t) => present.has(t));
+    if (existing.length > 0) await admin.deleteTopics({ topics: existing }).catch(() => undefined);
+    await admin.deleteGroups([...groups]).catch(() => undefined);
+  } finally {
+    await admin.disconnect();
+  }
+}
