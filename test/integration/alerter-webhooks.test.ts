@@ -159,6 +159,9 @@ describe('alerter webhook and Slack receivers', () => {
     const slack = await captureServer(slackPort);
     const setup = setupFor('hooks-shape', slackPort);
     const running = await alerter(setup);
+    const base = `http://127.0.0.1:${running.httpPort}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(await fetch(`${base}/readyz`).then(async (r) => [r.status, await r.text()])).toEqual([200, expect.stringContaining('alerter')]);
     const send = await sender(setup);
     const now = Date.now();
     const first = killRecord({ restart: 1, killedAt: now - 2_000 });
