@@ -63,9 +63,11 @@ export class DeliveryQueue {
       const client = this.options.clients.get(n.receiver);
       if (client === undefined) continue;
       if (client.type === 'alertmanager') {
-        this.entries = this.entries.filter(
-          (e) => this.inFlight.has(e) || e.notification.receiver !== n.receiver || e.notification.alert.groupKey !== n.alert.groupKey,
-        );
+        this.entries = this.entries.filter((e) => {
+          const keep = this.inFlight.has(e) || e.notification.receiver !== n.receiver || e.notification.alert.groupKey !== n.alert.groupKey;
+          if (!keep) this.options.telemetry.superseded(e.notification);
+          return keep;
+        });
       }
       this.entries.push({ notification: n, enqueuedAt: now, attempts: 0 });
       this.wakers.get(n.receiver)?.();

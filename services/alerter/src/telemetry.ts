@@ -12,6 +12,8 @@ export interface AlerterTelemetry {
   delivered(n: Notification, attempts: number, ms: number, latencyMs: number): void;
   deliveryRetry(n: Notification, reason: string, attempt: number, delayMs: number): void;
   deliveryRefused(n: Notification, reason: string): void;
+  /** Queued Alertmanager notifications replaced by a newer one of the same group before they were sent. */
+  superseded(n: Notification): void;
   backPressure(waiting: boolean, queued: number): void;
   /** Registers callbacks read at scrape time. */
   gauges(read: { queued: () => Record<string, number>; firing: () => Record<string, number> }): void;
@@ -26,7 +28,7 @@ export function createTelemetry(registry: Registry, logger: Logger): AlerterTele
   });
   const notifications = new Counter({
     name: 'killtrace_alerter_notifications_total',
-    help: 'Notifications by receiver, kind (firing, update, repeat, resolved) and outcome (queued, delivered, refused).',
+    help: 'Notifications by receiver, kind (firing, update, repeat, resolved) and outcome (queued, delivered, refused, superseded: replaced in the Alertmanager queue by a newer state of the same alert).',
     labelNames: ['receiver', 'kind', 'outcome'],
     registers: [registry],
   });
@@ -92,6 +94,9 @@ export function createTelemetry(registry: Registry, logger: Logger): AlerterTele
     deliveryRefused(n, reason) {
       notifications.inc({ receiver: n.receiver, kind: n.kind, outcome: 'refused' });
       logger.error({ event: 'DeliveryRefused', code: 'KT_ERR_ALERTER_DELIVERY_REFUSED', receiver: n.receiver, id: n.id, reason }, `${n.receiver} refused a notification; dropped`);
+    },
+    superseded(n) {
+      notifications.inc({ receiver: n.receiver, kind: n.kind, outcome: 'superseded' });
     },
     backPressure(isWaiting, queued) {
       waiting.set(isWaiting ? 1 : 0);
