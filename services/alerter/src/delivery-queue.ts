@@ -140,7 +140,7 @@ export class DeliveryQueue {
         continue;
       }
       this.failing.set(client.name, outcome.reason);
-      const delay = backoffDelay(head.attempts, retryInitialMs, retryMaxMs);
+      const delay = Math.max(backoffDelay(head.attempts, retryInitialMs, retryMaxMs), outcome.retryAfterMs ?? 0);
       telemetry.deliveryRetry(head.notification, outcome.reason, head.attempts, delay);
       await this.sleep(delay);
     }

@@ -11,7 +11,7 @@ import {
 import { AlerterError } from './errors.js';
 
 /** How one delivery ended: retried later, or dropped for good with the reason. */
-export type DeliveryOutcome = { ok: true; status: number } | { ok: false; retriable: boolean; reason: string };
+export type DeliveryOutcome = { ok: true; status: number } | { ok: false; retriable: boolean; reason: string; retryAfterMs?: number };
 
 /** The thin I/O side of a receiver: one HTTP POST per notification. */
 export interface ReceiverClient {
@@ -29,10 +29,17 @@ export function signBody(secret: string, timestamp: string, body: string): strin
 }
 
 /** 408 and 429 and 5xx are worth retrying; other 4xx would fail the same way forever. */
-function classify(status: number, text: string): DeliveryOutcome {
+export function classify(status: number, text: string, retryAfter: string | null = null): DeliveryOutcome {
   if (status >= 200 && status < 300) return { ok: true, status };
   const reason = `HTTP ${status}${text === '' ? '' : `: ${text.slice(0, 300)}`}`;
-  return { ok: false, retriable: status >= 500 || status === 408 || status === 429, reason };
+  // Slack and most gateways say when to come back (seconds) on 429/503.
+  const seconds = retryAfter === null ? Number.NaN : Number(retryAfter);
+  return {
+    ok: false,
+    retriable: status >= 500 || status === 408 || status === 429,
+    reason,
+    ...(Number.isFinite(seconds) && seconds >= 0 ? { retryAfterMs: Math.min(seconds, 3600) * 1000 } : {}),
+  };
 }
 
 async function post(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<DeliveryOutcome> {
@@ -44,7 +51,7 @@ async function post(url: string, body: string, headers: Record<string, string>, 
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await response.text().catch(() => '');
-    return classify(response.status, text);
+    return classify(response.status, text, response.headers.get('retry-after'));
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     return { ok: false, retriable: true, reason: cause?.code ?? cause?.message ?? (error as Error).message };
