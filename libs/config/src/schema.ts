@@ -360,6 +360,65 @@ const apiSchema = z
   })
   .prefault({});
 
+const httpUrlSetting = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+
+const alerterSchema = z
+  .strictObject({
+    rulesFile: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_ALERTER_RULES_FILE',
+      description: 'Alert rules and receivers (YAML or JSON, see the README section on alerting); when unset, the built-in rules alone.',
+    }),
+    alertmanagerUrl: setting(httpUrlSetting.optional(), {
+      env: 'KILLTRACE_ALERTER_ALERTMANAGER_URL',
+      description: 'Alertmanager base URL, added as the receiver `alertmanager` of every rule, so the built-in rules need no rules file.',
+    }),
+    groupId: setting(z.string().trim().min(1).optional(), {
+      env: 'KILLTRACE_ALERTER_GROUP_ID',
+      description: 'Kafka consumer group of the alerter on the records topic; when unset, `<kafka.clientId>.alerter`.',
+    }),
+    stateDir: setting(z.string().min(1).default('/var/lib/killtrace/alerter'), {
+      env: 'KILLTRACE_ALERTER_STATE_DIR',
+      description: 'Directory of the durable alert state and the queue of notifications not yet delivered (a persistent volume; decision 0008).',
+    }),
+    maxKillAgeMs: setting(z.int().min(1).default(3_600_000), {
+      env: 'KILLTRACE_ALERTER_MAX_KILL_AGE_MS',
+      description: 'Records whose kill is older than this (wall clock) are not alerted on: a new consumer group reads the records topic from the beginning without paging for old history.',
+    }),
+    tickIntervalMs: setting(z.int().min(10).max(60_000).default(1_000), {
+      env: 'KILLTRACE_ALERTER_TICK_INTERVAL_MS',
+      description: 'How often quiet periods (resolve) and repeat intervals are checked.',
+    }),
+    retryInitialMs: setting(z.int().min(1).max(600_000).default(500), {
+      env: 'KILLTRACE_ALERTER_RETRY_INITIAL_MS',
+      description: 'First back-off before retrying a failed delivery to a receiver (doubling, with jitter).',
+    }),
+    retryMaxMs: setting(z.int().min(1).max(3_600_000).default(60_000), {
+      env: 'KILLTRACE_ALERTER_RETRY_MAX_MS',
+      description: 'Longest back-off between delivery retries; deliveries are retried until they succeed or the receiver refuses them for good (4xx).',
+    }),
+    deliveryTimeoutMs: setting(z.int().min(100).max(120_000).default(10_000), {
+      env: 'KILLTRACE_ALERTER_DELIVERY_TIMEOUT_MS',
+      description: 'Timeout of one HTTP delivery to a receiver.',
+    }),
+    maxQueued: setting(z.int().min(1).default(10_000), {
+      env: 'KILLTRACE_ALERTER_MAX_QUEUED',
+      description: 'Notifications waiting for delivery (all receivers); above this the consumer waits and `/readyz` fails.',
+    }),
+    timelineUrl: setting(httpUrlSetting.optional(), {
+      env: 'KILLTRACE_ALERTER_TIMELINE_URL',
+      description: 'Link to the postmortem timeline of a restart; `{id}` is replaced by the record id (e.g. `https://killtrace.example.com/api/v1/timeline?id={id}`).',
+    }),
+    kibanaUrl: setting(httpUrlSetting.optional(), {
+      env: 'KILLTRACE_ALERTER_KIBANA_URL',
+      description: 'Kibana base URL; alerts link to Discover filtered on the workload and container around the kills.',
+    }),
+    kibanaDataView: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_ALERTER_KIBANA_DATA_VIEW',
+      description: 'Kibana data view id of the restart records for the Discover link; when unset, Kibana\'s default data view.',
+    }),
+  })
+  .prefault({});
+
 const field = (tree: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined), tree);
 
@@ -403,6 +462,11 @@ export function crossFieldIssues(tree: unknown): { path: string[]; message: stri
   if (typeof retryInitialMs === 'number' && typeof retryMaxMs === 'number' && retryMaxMs < retryInitialMs) {
     issues.push({ path: ['correlator', 'retryMaxMs'], message: `must be at least correlator.retryInitialMs (${retryInitialMs})` });
   }
+  const alerterInitialMs = field(tree, 'alerter', 'retryInitialMs');
+  const alerterMaxMs = field(tree, 'alerter', 'retryMaxMs');
+  if (typeof alerterInitialMs === 'number' && typeof alerterMaxMs === 'number' && alerterMaxMs < alerterInitialMs) {
+    issues.push({ path: ['alerter', 'retryMaxMs'], message: `must be at least alerter.retryInitialMs (${alerterInitialMs})` });
+  }
   return issues;
 }
 
@@ -423,6 +487,7 @@ export const configSchema = z
     clusterWatcher: clusterWatcherSchema,
     kibana: kibanaSchema,
     api: apiSchema,
+    alerter: alerterSchema,
   })
   .superRefine((config, ctx) => {
     for (const issue of crossFieldIssues(config)) ctx.addIssue({ code: 'custom', ...issue });

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { renderCauseSummary, renderRecommendations, renderRecordsText } from '@killtrace/render';
 import type { StepProfile } from '@killtrace/schemas';
+import { alertDryRun, loadAlertRules, renderAlertDryRun } from './alerts-dry-run.js';
 import { CliError, EXIT_OK, EXIT_USAGE } from './errors.js';
 import { exportTimeline, type ExportFlags } from './export-command.js';
 import { ProgressMeter } from './progress-meter.js';
@@ -25,6 +26,7 @@ interface AnalyzeFlags {
   year?: number;
   pipeTimeout: number;
   color: boolean;
+  alerts?: string;
 }
 
 /** Runs the `killtrace` command line and returns the exit code. */
@@ -57,6 +59,7 @@ export async function main(
     .option('--year <year>', 'year of year-less journal timestamps (default: the year nearest to the newest pod/event time)', parseYear)
     .option('--pipe-timeout <seconds>', 'give up a pipe or FIFO (-, <(kubectl ...)) that sends nothing for this long', parsePipeTimeout, 60)
     .option('--no-color', 'never colour the text output')
+    .option('--alerts <rules>', 'dry run of alert rules (the alerter\'s rules file; an empty file means the built-in rules): which alerts would have fired, and when')
     .action(async (dirs: string[], flags: AnalyzeFlags) => {
       exitCode = await analyze(dirs, flags, io);
     });
@@ -177,6 +180,8 @@ async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS
       throw new CliError('KT_ERR_CLI_INPUT_NOT_FOUND', `cannot read ${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`);
     });
   }
+  // Read the rules before the bundle: a bad rules file should not cost a long analysis.
+  const alertRules = flags.alerts === undefined ? undefined : await loadAlertRules(flags.alerts);
   const profiles: StepProfile[] = [];
   for (const file of flags.profile ?? []) profiles.push(...(await loadProfileFile(file)));
 
@@ -199,20 +204,24 @@ async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS
 
   const color = flags.color && io.stdout.isTTY === true && !process.env.NO_COLOR;
   const summary = renderReadSummary(result, color && io.stderr.isTTY === true);
+  const alerts = alertRules === undefined ? undefined : alertDryRun(alertRules, result.records);
+  const alertsText = alerts === undefined || flags.alerts === undefined ? '' : renderAlertDryRun(alerts, flags.alerts);
   switch (flags.output) {
     case 'ndjson':
+      // stdout stays exactly the records of the contract; the dry run goes with the summary.
       for (const record of result.records) io.stdout.write(`${JSON.stringify(record)}\n`);
-      io.stderr.write(`${summary}\n`);
+      io.stderr.write(`${alertsText}${summary}\n`);
       break;
     case 'json':
       io.stdout.write(
-        `${JSON.stringify({ records: result.records, summary: result.stats, unexplained: result.gaps, kernelOomsUnmatched: result.kernelOoms.unmatched, notes: result.bundle.notes, diagnostics: result.diagnostics }, null, 2)}\n`,
+        `${JSON.stringify({ records: result.records, summary: result.stats, unexplained: result.gaps, kernelOomsUnmatched: result.kernelOoms.unmatched, notes: result.bundle.notes, diagnostics: result.diagnostics, ...(alerts === undefined ? {} : { alerts }) }, null, 2)}\n`,
       );
       io.stderr.write(`${summary}\n`);
       break;
     default:
       io.stdout.write(renderRecordsText(result.records, { color, width: Math.min(110, io.stdout.columns ?? 100) }));
       io.stdout.write(`\n${renderRecommendations(result.records, { color })}\n${renderCauseSummary(result.records, { color })}\n${renderReadSummary(result, color)}\n`);
+      if (alertsText !== '') io.stdout.write(`\n${alertsText}`);
   }
   const used = result.stats.files;
   if (used === 0) {
