@@ -24,30 +24,41 @@ export function loadKubeConfig(file: string | undefined): KubeConfig {
   return kc;
 }
 
-/** A watch that asks for BOOKMARK events and reports every raw event (for metrics) before the informer sees it. */
+/**
+ * A watch that asks for BOOKMARK events, reports every raw event (for metrics) before the informer sees it, and
+ * reports when a watch request was answered 200 (`opened`: the watch is established again).
+ */
 export class BookmarkWatch extends Watch {
   constructor(
     config: KubeConfig,
     private readonly observe: (type: string, object: unknown) => void,
+    private readonly opened: () => void = () => undefined,
   ) {
     super(config);
   }
 
-  override watch(
+  override async watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
     callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
     done: (err: unknown) => void,
   ): Promise<AbortController> {
-    return super.watch(
+    let ended = false;
+    const controller = await super.watch(
       path,
       { ...queryParams, allowWatchBookmarks: true },
       (phase, apiObj, watchObj) => {
         this.observe(phase, apiObj);
         callback(phase, apiObj, watchObj);
       },
-      done,
+      (err) => {
+        ended = true;
+        done(err);
+      },
     );
+    // client-node ends the watch before resolving when the request failed; otherwise the stream is open.
+    if (!ended) this.opened();
+    return controller;
   }
 }
 
@@ -73,11 +84,24 @@ export async function listObjects<T extends KubernetesObject>(kc: KubeConfig, pa
   return { ...first, metadata: { ...(resourceVersion === undefined ? {} : { resourceVersion }) }, items };
 }
 
-async function getJson(kc: KubeConfig, pathAndQuery: string): Promise<unknown> {
+/**
+ * The API server's own readiness (`GET /readyz`, which every authenticated user may read through the bootstrap
+ * ClusterRole system:public-info-viewer): `undefined` when it cannot be asked.
+ */
+export async function apiServerReady(kc: KubeConfig): Promise<boolean | undefined> {
+  try {
+    await getJson(kc, '/readyz', 'text/plain');
+    return true;
+  } catch (error) {
+    return typeof (error as { statusCode?: unknown }).statusCode === 'number' ? false : undefined;
+  }
+}
+
+async function getJson(kc: KubeConfig, pathAndQuery: string, accept = 'application/json'): Promise<unknown> {
   const cluster = kc.getCurrentCluster();
   if (cluster === null) throw new CollectorError('KT_ERR_COLLECTOR_KUBECONFIG', 'no current cluster');
   const url = new URL(cluster.server.replace(/\/$/, '') + pathAndQuery);
-  const options: RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
+  const options: RequestOptions = { method: 'GET', headers: { Accept: accept } };
   await kc.applyToHTTPSOptions(options);
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const path = url.pathname;
@@ -96,6 +120,7 @@ async function getJson(kc: KubeConfig, pathAndQuery: string): Promise<unknown> {
           reject(error);
           return;
         }
+        if (accept !== 'application/json') return resolve(text);
         try {
           resolve(JSON.parse(text));
         } catch (cause) {
