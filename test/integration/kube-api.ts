@@ -147,10 +147,24 @@ export async function applyManifests(objects: readonly KubernetesObject[], optio
       const spec = { ...object, metadata: { ...object.metadata, name: object.metadata?.name ?? '' } };
       applied.push(await client.patch(spec, undefined, options.dryRun === true ? 'All' : undefined, options.fieldManager ?? 'killtrace-tests', true, PatchStrategy.ServerSideApply));
     } catch (error) {
-      throw new Error(`applying ${name} (${options.dryRun === true ? 'server-side dry run' : 'server-side apply'}) failed: ${(error as Error).message}`, { cause: error });
+      throw new Error(`applying ${name} (${options.dryRun === true ? 'server-side dry run' : 'server-side apply'}) failed: ${apiErrorText(error)}`, { cause: error });
     }
   }
   return applied;
+}
+
+/** The API server's own words from a client-node ApiException (its `Status` body), else the error's message. */
+function apiErrorText(error: unknown): string {
+  const { code, body } = error as { code?: unknown; body?: unknown };
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { reason?: string; message?: string };
+      if (status.message !== undefined) return `${String(code)} ${status.reason ?? ''}: ${status.message}`;
+    } catch {
+      // not a Status
+    }
+  }
+  return (error as Error).message;
 }
 
 /** Creates a namespace with its `default` ServiceAccount (no controller manager runs to create it, and pods need it). */
