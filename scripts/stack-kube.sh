@@ -136,7 +136,8 @@ start_kube_apiserver() {
   mkdir -p "$KUBE_RUN/logs"
   log "starting kube-apiserver $(kube_module_version kube-apiserver k8s.io/kubernetes) on $(kube_url) (etcd $(etcd_url))"
   # --endpoint-reconciler-type=none: no controller manager or kubelet exists; the reconciler would only log errors.
-  # No --cert-dir writes: the serving certificate is ours, so clients can pin the stack's CA.
+  # --shutdown-watch-termination-grace-period: on SIGTERM, end open watches cleanly; without it the server waits
+  # 60 s for them (net/http Shutdown) and a graceful restart looks like a hang.
   setsid nohup "$KUBE_APISERVER_BIN" \
     --etcd-servers "$(etcd_url)" --etcd-prefix /registry \
     --bind-address "$KUBE_HOST" --advertise-address "$KUBE_HOST" --secure-port "$KUBE_APISERVER_PORT" \
@@ -147,6 +148,7 @@ start_kube_apiserver() {
     --service-account-key-file "$KUBE_PKI/sa.pub" --service-account-signing-key-file "$KUBE_PKI/sa.key" \
     --service-cluster-ip-range 10.96.0.0/16 --event-ttl "$KUBE_EVENT_TTL" \
     --endpoint-reconciler-type none --profiling=false --cert-dir "$KUBE_RUN/cert-dir" \
+    --shutdown-watch-termination-grace-period 5s \
     >>"$KUBE_APISERVER_LOG" 2>&1 </dev/null &
   echo $! >"$KUBE_APISERVER_PIDFILE"
 }

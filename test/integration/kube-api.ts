@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { fileURLToPath } from 'node:url';
@@ -187,10 +187,17 @@ export async function serviceAccountToken(server: KubeApiServer, namespace: stri
   return answer.status.token;
 }
 
-/** Runs a stack.sh command (the API server's stop/start); throws with its output when it fails. */
-export function stack(...args: string[]): void {
-  const result = spawnSync('bash', ['scripts/stack.sh', ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
-  if (result.status !== 0) throw new Error(`bash scripts/stack.sh ${args.join(' ')} failed (exit ${result.status ?? result.signal}):\n${result.stderr}`);
+/**
+ * Runs a stack.sh command (the API server's stop/start) without blocking the event loop (the watcher under test
+ * keeps retrying meanwhile); rejects with its output when it fails.
+ */
+export function stack(...args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('bash', ['scripts/stack.sh', ...args], { cwd: root, timeout: 300_000 }, (error, _stdout, stderr) => {
+      if (error) reject(new Error(`bash scripts/stack.sh ${args.join(' ')} failed (${error.message}):\n${stderr}`));
+      else resolve();
+    });
+  });
 }
 
 /**

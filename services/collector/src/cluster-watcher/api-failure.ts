@@ -40,7 +40,7 @@ function networkCode(error: unknown): string | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   const message = error instanceof Error ? error.message : String(error);
-  return [...NETWORK_CODES].find((code) => message.includes(code)) ?? (/socket hang up|timed out|network timeout/i.test(message) ? 'network error' : undefined);
+  return [...NETWORK_CODES].find((code) => message.includes(code)) ?? (/socket hang up|timed out|network timeout|premature close|other side closed/i.test(message) ? 'network error' : undefined);
 }
 
 /**
