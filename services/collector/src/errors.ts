@@ -16,7 +16,7 @@ export const collectorErrorCodes = {
   /** Signals could not be produced to Kafka after retries. */
   KT_ERR_COLLECTOR_PUBLISH: { message: 'publishing to Kafka failed', exitCode: 1 },
   /** The producer could not connect, or the topics could not be set up. */
-  KT_ERR_COLLECTOR_KAFKA: { message: 'Kafka unavailable at start', exitCode: 1 },
+  KT_ERR_COLLECTOR_KAFKA: { message: 'the producer could not connect to Kafka (retried with back-off at start)', exitCode: 1 },
   /** Shutdown did not finish within its deadline. */
   KT_ERR_COLLECTOR_SHUTDOWN_TIMEOUT: { message: 'graceful shutdown timed out', exitCode: 1 },
 } as const;

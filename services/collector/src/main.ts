@@ -3,7 +3,7 @@ import process from 'node:process';
 import { ConfigError, loadConfig, secretPaths, type Config } from '@killtrace/config';
 import { createKafkaClient, createProducer, ensureTopics, killtraceTopics } from '@killtrace/kafka';
 import { createLogger, type Logger } from '@killtrace/logging';
-import { createRegistry, startHealthServer, type HealthServer } from '@killtrace/service-http';
+import { createRegistry, Dependencies, startHealthServer, type HealthServer } from '@killtrace/service-http';
 import { startClusterWatcher } from './cluster-watcher/index.js';
 import { CollectorError } from './errors.js';
 import type { StartNodeAgent } from './node-agent-contract.js';
@@ -53,17 +53,53 @@ export interface RunningCollector {
   shutdown(reason: string): Promise<void>;
 }
 
-/** Starts the collector in a mode; the caller owns signals and the exit code (see `main`). */
+/**
+ * Starts the collector in a mode; the caller owns signals and the exit code (see `main`). The health server comes
+ * first: alive while Kafka is waited for with back-off (it may come up after the collector), ready once Kafka and
+ * the mode are (the cluster watcher's informers retry the API server on their own).
+ */
 export async function startCollector(mode: CollectorMode, config: Config, logger: Logger): Promise<RunningCollector> {
   const registry = createRegistry(`collector-${mode}`);
-  const kafka = createKafkaClient(config.kafka, { logger, clientId: `${config.kafka.clientId}-${mode}` });
+  const dependencies = new Dependencies(logger);
+  const started: { handle?: ModeHandle; publisher?: { connected(): boolean } } = {};
+  const health: HealthServer = await startHealthServer({
+    port: config.http.port,
+    registry,
+    readiness: [
+      { name: 'dependencies', check: () => dependencies.readiness() },
+      { name: 'kafka', check: () => (started.publisher?.connected() === true ? { ok: true } : { ok: false, detail: 'producer not connected' }) },
+      {
+        name: mode,
+        check: () => {
+          const handle = started.handle;
+          if (handle === undefined) return { ok: false, detail: 'not started: waiting for Kafka' };
+          return handle.readiness?.() ?? { ok: handle.ready(), ...(handle.ready() ? {} : { detail: 'not tailing yet' }) };
+        },
+      },
+    ],
+  });
   try {
-    const report = await ensureTopics(kafka, killtraceTopics(config.kafka));
-    if (report.created.length > 0) logger.info({ topics: report.created }, 'created topics');
-    for (const m of report.mismatches) logger.warn(m, 'existing topic differs from the configuration');
-  } catch (cause) {
-    throw new CollectorError('KT_ERR_COLLECTOR_KAFKA', `cannot set up the topics: ${(cause as Error).message}`, { brokers: config.kafka.brokers }, { cause });
+    return await startMode(mode, config, logger, registry, dependencies, started, health);
+  } catch (error) {
+    await health.close().catch(() => undefined);
+    throw error;
   }
+}
+
+async function startMode(
+  mode: CollectorMode,
+  config: Config,
+  logger: Logger,
+  registry: ReturnType<typeof createRegistry>,
+  dependencies: Dependencies,
+  started: { handle?: ModeHandle; publisher?: { connected(): boolean } },
+  health: HealthServer,
+): Promise<RunningCollector> {
+  const kafka = createKafkaClient(config.kafka, { logger, clientId: `${config.kafka.clientId}-${mode}` });
+  const wait = { initialMs: 500, maxMs: config.clusterWatcher.retryMaxMs };
+  const report = await dependencies.until('kafka', 'topics', () => ensureTopics(kafka, killtraceTopics(config.kafka)), wait);
+  if (report.created.length > 0) logger.info({ topics: report.created }, 'created topics');
+  for (const m of report.mismatches) logger.warn(m, 'existing topic differs from the configuration');
   const instance = mode === 'cluster-watcher' ? config.clusterName : (config.nodeAgent.nodeName ?? hostname());
   const publisher = createSignalPublisher({
     producer: createProducer(kafka),
@@ -72,7 +108,8 @@ export async function startCollector(mode: CollectorMode, config: Config, logger
     logger,
     metrics: createPublisherMetrics(registry),
   });
-  await publisher.connect();
+  await dependencies.until('kafka', 'producer', () => publisher.connect(), wait);
+  started.publisher = publisher;
   let handle: ModeHandle;
   try {
     handle =
@@ -83,24 +120,7 @@ export async function startCollector(mode: CollectorMode, config: Config, logger
     await publisher.close().catch(() => undefined);
     throw error;
   }
-  let health: HealthServer;
-  try {
-    health = await startHealthServer({
-      port: config.http.port,
-      registry,
-      readiness: [
-        { name: 'kafka', check: () => ({ ok: publisher.connected(), ...(publisher.connected() ? {} : { detail: 'producer not connected' }) }) },
-        {
-          name: mode,
-          check: () => handle.readiness?.() ?? { ok: handle.ready(), ...(handle.ready() ? {} : { detail: 'not tailing yet' }) },
-        },
-      ],
-    });
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await publisher.close().catch(() => undefined);
-    throw error;
-  }
+  started.handle = handle;
   logger.info({ mode, instance, port: health.port }, 'collector started');
   let stopping: Promise<void> | undefined;
   return {
