@@ -6,7 +6,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { Config } from '@killtrace/config';
 import { createKafkaClient, createProducer, ensureTopics, type KafkaClient } from '@killtrace/kafka';
 import { createLogger } from '@killtrace/logging';
-import { signalMessageSchema, type EventSignal, type PodSignal, type Signal } from '@killtrace/schemas';
+import { signalMessageSchema, type EventSignal, type PodSignal, type Signal, type SignalMessage } from '@killtrace/schemas';
 import { createRegistry } from '@killtrace/service-http';
 import { startClusterWatcher, type ClusterWatcher } from '../../services/collector/src/cluster-watcher/index.js';
 import { createPublisherMetrics, createSignalPublisher, type ManagedPublisher } from '../../services/collector/src/publish/index.js';
@@ -58,6 +58,24 @@ export async function serviceAccountWithRules(server: KubeApiServer, namespace: 
 export async function deleteClusterRole(server: KubeApiServer, clusterRole: string): Promise<void> {
   await kubeRequest(server, `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${clusterRole}`, { method: 'DELETE' }).catch(() => undefined);
   await kubeRequest(server, `/apis/rbac.authorization.k8s.io/v1/clusterroles/${clusterRole}`, { method: 'DELETE' }).catch(() => undefined);
+}
+
+/** Every message on a signals topic, decoded. */
+export async function readSignalMessages(topic: string): Promise<SignalMessage[]> {
+  return (await readAll(topic)).map((raw) => signalMessageSchema.parse(JSON.parse(String(raw.value))));
+}
+
+/** The shared Kafka client of these tests. */
+export function testKafka(): KafkaClient {
+  return kafkaClient();
+}
+
+/** The rules of a namespaced Role shipped in deploy/kubernetes/collector-cluster-watcher.yaml. */
+export function shippedRoleRules(name: string): PolicyRule[] {
+  const objects = loadAllYaml(readFileSync(clusterWatcherManifest, 'utf8')) as (KubernetesObject & { rules?: PolicyRule[] })[];
+  const role = objects.find((o) => o.kind === 'Role' && o.metadata?.name === name);
+  if (role?.rules === undefined) throw new Error(`${clusterWatcherManifest} has no Role ${name} with rules`);
+  return role.rules;
 }
 
 export interface LogLine {

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, secretPaths, type Config } from '@killtrace/co
 import { createKafkaClient, createProducer, ensureTopics, killtraceTopics } from '@killtrace/kafka';
 import { createLogger, type Logger } from '@killtrace/logging';
 import { createRegistry, Dependencies, startHealthServer, type HealthServer } from '@killtrace/service-http';
-import { startClusterWatcher } from './cluster-watcher/index.js';
+import { startClusterWatcher, startElectedClusterWatcher } from './cluster-watcher/index.js';
 import { CollectorError } from './errors.js';
 import type { StartNodeAgent } from './node-agent-contract.js';
 import { startNodeAgent as nodeAgentEntry } from './node-agent/index.js';
@@ -114,7 +114,9 @@ async function startMode(
   try {
     handle =
       mode === 'cluster-watcher'
-        ? await startClusterWatcher({ config, logger, publisher, registry })
+        ? config.clusterWatcher.leaderElection
+          ? startElectedClusterWatcher({ config, logger, publisher, registry })
+          : await startClusterWatcher({ config, logger, publisher, registry })
         : await startNodeAgent({ config, logger, publisher, registry });
   } catch (error) {
     await publisher.close().catch(() => undefined);

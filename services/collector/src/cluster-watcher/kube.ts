@@ -97,11 +97,21 @@ export async function apiServerReady(kc: KubeConfig): Promise<boolean | undefine
   }
 }
 
-async function getJson(kc: KubeConfig, pathAndQuery: string, accept = 'application/json'): Promise<unknown> {
+function getJson(kc: KubeConfig, pathAndQuery: string, accept = 'application/json'): Promise<unknown> {
+  return requestJson(kc, 'GET', pathAndQuery, undefined, accept, 'KT_ERR_COLLECTOR_LIST');
+}
+
+/** One JSON request (the Lease's GET/POST/PUT); rejects with a CollectorError carrying `statusCode` when not 2xx. */
+export function sendJson(kc: KubeConfig, method: 'GET' | 'POST' | 'PUT', pathAndQuery: string, body?: unknown): Promise<unknown> {
+  return requestJson(kc, method, pathAndQuery, body, 'application/json', 'KT_ERR_COLLECTOR_LEASE');
+}
+
+async function requestJson(kc: KubeConfig, method: string, pathAndQuery: string, body: unknown, accept: string, code: 'KT_ERR_COLLECTOR_LIST' | 'KT_ERR_COLLECTOR_LEASE'): Promise<unknown> {
   const cluster = kc.getCurrentCluster();
   if (cluster === null) throw new CollectorError('KT_ERR_COLLECTOR_KUBECONFIG', 'no current cluster');
   const url = new URL(cluster.server.replace(/\/$/, '') + pathAndQuery);
-  const options: RequestOptions = { method: 'GET', headers: { Accept: accept } };
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const options: RequestOptions = { method, headers: { Accept: accept, ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }) } };
   await kc.applyToHTTPSOptions(options);
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const path = url.pathname;
@@ -109,12 +119,12 @@ async function getJson(kc: KubeConfig, pathAndQuery: string, accept = 'applicati
     const req = request(url, { ...options, timeout: 60_000 }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', (cause) => reject(new CollectorError('KT_ERR_COLLECTOR_LIST', `reading ${path}: ${cause.message}`, { path }, { cause })));
+      response.on('error', (cause) => reject(new CollectorError(code, `reading ${path}: ${cause.message}`, { path }, { cause })));
       response.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const status = response.statusCode ?? 0;
-        if (status !== 200) {
-          const error = new CollectorError('KT_ERR_COLLECTOR_LIST', `GET ${path} answered ${status}: ${text.slice(0, 300)}`, { path, status });
+        if (status < 200 || status > 299) {
+          const error = new CollectorError(code, `${method} ${path} answered ${status}: ${text.slice(0, 300)}`, { path, status });
           // ListWatch relists on a statusCode 410 instead of reporting an error.
           Object.assign(error, { statusCode: status });
           reject(error);
@@ -124,12 +134,12 @@ async function getJson(kc: KubeConfig, pathAndQuery: string, accept = 'applicati
         try {
           resolve(JSON.parse(text));
         } catch (cause) {
-          reject(new CollectorError('KT_ERR_COLLECTOR_LIST', `GET ${path} answered invalid JSON`, { path }, { cause }));
+          reject(new CollectorError(code, `${method} ${path} answered invalid JSON`, { path }, { cause }));
         }
       });
     });
     req.on('timeout', () => req.destroy(new Error('timed out after 60 s')));
-    req.on('error', (cause) => reject(new CollectorError('KT_ERR_COLLECTOR_LIST', `GET ${path}: ${cause.message}`, { path }, { cause })));
-    req.end();
+    req.on('error', (cause) => reject(new CollectorError(code, `${method} ${path}: ${cause.message}`, { path }, { cause })));
+    req.end(payload);
   });
 }
