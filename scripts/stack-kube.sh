@@ -218,7 +218,7 @@ kube_status() {
 
 kube_print_versions() {
   printf 'kube-apiserver %s at %s (etcd %s), admin kubeconfig %s\n' "$(kube_running_version)" "$(kube_url)" "$(etcd_url)" "$KUBE_ADMIN_KUBECONFIG"
-  printf 'export KILLTRACE_KUBECONFIG=%s\n' "$KUBE_ADMIN_KUBECONFIG"
+  printf 'export KILLTRACE_CLUSTER_WATCHER_KUBECONFIG=%s\n' "$KUBE_ADMIN_KUBECONFIG"
 }
 
 # Where the tests find the control plane (test/integration/global-setup.ts reads this): one KEY=value a line.

@@ -86,7 +86,8 @@ export async function listObjects<T extends KubernetesObject>(kc: KubeConfig, pa
 
 /**
  * The API server's own readiness (`GET /readyz`, which every authenticated user may read through the bootstrap
- * ClusterRole system:public-info-viewer): `undefined` when it cannot be asked.
+ * ClusterRole system:public-info-viewer): `undefined` when it cannot be asked. Right after a start, before its RBAC
+ * caches are filled, even `/readyz` is denied (403, seen with the stack's v1.35.4): that too counts as not ready.
  */
 export async function apiServerReady(kc: KubeConfig): Promise<boolean | undefined> {
   try {
