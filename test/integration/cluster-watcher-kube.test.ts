@@ -115,7 +115,10 @@ describe('cluster watcher against the real kube-apiserver', () => {
     await repeatCoreEvent(server, namespace, 'cart-1.unhealthy', 2, t0 + 9_500);
     await settle(published(w), 5, 'signals after the graceful restart');
 
-    // SIGKILL, then etcd forgets every older revision: the watch cannot resume from its resourceVersion.
+    // SIGKILL, then etcd forgets every older revision (the API server's compactor does this every 5 minutes). The
+    // restarted server's watch cache starts at the current revision and answers an older resourceVersion with 410
+    // Gone (watchCache.getAllEventsSinceLocked, k8s.io/apiserver pkg/storage/cacher/watch_cache.go), which etcd could
+    // no longer serve either: the watcher must relist.
     const relistsBefore = await w.metric('killtrace_cluster_watcher_relists_total');
     await stack('kube-apiserver-stop', 'hard');
     await waitFor('readiness to fail after SIGKILL', () => !w.watcher.ready(), 60_000);
