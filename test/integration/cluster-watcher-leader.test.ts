@@ -72,12 +72,12 @@ afterAll(async () => {
   await admin.disconnect();
 });
 
-async function replica(identity: string): Promise<ElectedClusterWatcher> {
+async function replica(identity: string, leaseName = LEASE): Promise<ElectedClusterWatcher> {
   const base = integrationConfig();
   const config: Config = {
     ...base,
     kafka: { ...base.kafka, topics: { ...base.kafka.topics, signals: topic } },
-    clusterWatcher: { ...base.clusterWatcher, namespaces: [namespace], retryMaxMs: 1_000, leaderElection: true, leaseNamespace: namespace, leaseIdentity: identity, leaseDurationMs: 4_000, leaseRenewDeadlineMs: 3_000, leaseRetryPeriodMs: 500 },
+    clusterWatcher: { ...base.clusterWatcher, namespaces: [namespace], retryMaxMs: 1_000, leaderElection: true, leaseName, leaseNamespace: namespace, leaseIdentity: identity, leaseDurationMs: 4_000, leaseRenewDeadlineMs: 3_000, leaseRetryPeriodMs: 500 },
   };
   const registry = createRegistry(`leader-it-${identity}`);
   const publisher = createSignalPublisher({ producer: createProducer(testKafka()), topics: config.kafka.topics, producerRef: { component: 'cluster-watcher', instance: identity }, logger, metrics: createPublisherMetrics(registry) });
@@ -152,6 +152,15 @@ describe('cluster watcher leader election against the real kube-apiserver', () =
       ['replica-b', 0],
       ['replica-c', 0],
     ]);
+  });
+
+  it('a replica configured with a Lease its Role does not name stays a standby, not ready, saying why', async () => {
+    const r = await replica('replica-x', 'not-my-lease');
+    await waitFor('the Lease denial in /readyz', () => r.readiness().detail?.includes('403') === true, 30_000);
+    expect(r.readiness()).toMatchObject({ ok: false });
+    expect(r.readiness().detail).toContain('Lease ' + namespace + '/not-my-lease');
+    expect(r.isLeader()).toBe(false);
+    expect(r.active()).toBeUndefined();
   });
 
   it('the shipped Lease Role lets the watcher manage only its own Lease', async () => {

@@ -75,9 +75,11 @@ export function startElectedClusterWatcher(deps: ClusterWatcherDeps, env: NodeJS
       await elector.stop(false);
       await transition;
     },
-    ready: () => (watcher === undefined ? true : watcher.ready()),
+    ready: () => (watcher === undefined ? elector.describe().lastError === undefined : watcher.ready()),
     readiness: () => {
-      // A standby is healthy: it is ready to take over, and has nothing to serve until then.
+      // A standby that reads the Lease is healthy: ready to take over, nothing to serve until then.
+      const election = elector.describe();
+      if (watcher === undefined && election.lastError !== undefined) return { ok: false, detail: `standby, cannot read the Lease: ${election.lastError}` };
       if (watcher === undefined) return { ok: true, detail: `standby (Lease ${namespace}/${settings.leaseName} held by ${elector.describe().holder ?? 'nobody yet'})` };
       return watcher.readiness();
     },
