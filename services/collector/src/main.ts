@@ -58,7 +58,7 @@ export interface RunningCollector {
  * first: alive while Kafka is waited for with back-off (it may come up after the collector), ready once Kafka and
  * the mode are (the cluster watcher's informers retry the API server on their own).
  */
-export async function startCollector(mode: CollectorMode, config: Config, logger: Logger): Promise<RunningCollector> {
+export async function startCollector(mode: CollectorMode, config: Config, logger: Logger, signal?: AbortSignal): Promise<RunningCollector> {
   const registry = createRegistry(`collector-${mode}`);
   const dependencies = new Dependencies(logger);
   const started: { handle?: ModeHandle; publisher?: { connected(): boolean } } = {};
@@ -79,7 +79,7 @@ export async function startCollector(mode: CollectorMode, config: Config, logger
     ],
   });
   try {
-    return await startMode(mode, config, logger, registry, dependencies, started, health);
+    return await startMode(mode, config, logger, registry, dependencies, started, health, signal);
   } catch (error) {
     await health.close().catch(() => undefined);
     throw error;
@@ -94,9 +94,10 @@ async function startMode(
   dependencies: Dependencies,
   started: { handle?: ModeHandle; publisher?: { connected(): boolean } },
   health: HealthServer,
+  signal: AbortSignal | undefined,
 ): Promise<RunningCollector> {
   const kafka = createKafkaClient(config.kafka, { logger, clientId: `${config.kafka.clientId}-${mode}` });
-  const wait = { initialMs: 500, maxMs: config.clusterWatcher.retryMaxMs };
+  const wait = { initialMs: 500, maxMs: config.clusterWatcher.retryMaxMs, ...(signal === undefined ? {} : { signal }) };
   const report = await dependencies.until('kafka', 'topics', () => ensureTopics(kafka, killtraceTopics(config.kafka)), wait);
   if (report.created.length > 0) logger.info({ topics: report.created }, 'created topics');
   for (const m of report.mismatches) logger.warn(m, 'existing topic differs from the configuration');
@@ -164,14 +165,31 @@ export async function main(argv: readonly string[] = process.argv, env: NodeJS.P
   }
   const logger = createLogger({ name: 'collector', level: config.logging.level, format: config.logging.format, redact: secretPaths().map((p) => `config.${p}`) });
   let collector: RunningCollector;
+  // SIGTERM while Kafka is still awaited (a pod deleted before Kafka came up) ends the wait cleanly.
+  const starting = new AbortController();
+  const onEarlySignal = (signal: NodeJS.Signals): void => starting.abort(new Error(`${signal} before the collector was ready`));
+  process.once('SIGTERM', onEarlySignal);
+  process.once('SIGINT', onEarlySignal);
   try {
     const mode = resolveMode(args, config.collector.mode);
-    collector = await startCollector(mode, config, logger);
+    collector = await startCollector(mode, config, logger, starting.signal);
   } catch (error) {
+    if (starting.signal.aborted) {
+      logger.info({ reason: (error as Error).message }, 'stopped while waiting for Kafka');
+      logger.flush();
+      return 0;
+    }
     const code = error instanceof CollectorError ? error.exitCode : 1;
     logger.fatal({ err: error, ...(error instanceof CollectorError ? { code: error.code, context: error.context } : {}) }, 'collector could not start');
     logger.flush();
     return code;
+  } finally {
+    process.off('SIGTERM', onEarlySignal);
+    process.off('SIGINT', onEarlySignal);
+  }
+  if (starting.signal.aborted) {
+    await collector.shutdown('signal during start');
+    return 0;
   }
   return new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {

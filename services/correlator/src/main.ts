@@ -22,9 +22,9 @@ export interface RunningCorrelator {
 /**
  * Composition root: configuration -> health server -> adapters (each waited for with back-off: Kafka and
  * Elasticsearch may come up after the correlator) -> pipeline -> start. Resolves once the pipeline runs; only a
- * configuration the servers contradict (topics not co-partitioned) rejects.
+ * configuration the servers contradict (topics not co-partitioned) rejects, or `signal` aborting the wait.
  */
-export async function startCorrelator(config: Config, logger: Logger): Promise<RunningCorrelator> {
+export async function startCorrelator(config: Config, logger: Logger, signal?: AbortSignal): Promise<RunningCorrelator> {
   const options = compileOptions(config);
   const registry = createRegistry('correlator');
   const dependencies = new Dependencies(logger);
@@ -39,7 +39,7 @@ export async function startCorrelator(config: Config, logger: Logger): Promise<R
     ],
   });
   logger.info({ event: 'HttpListening', port: http.port }, 'health and metrics server listening');
-  const wait = { initialMs: options.retryInitialMs, maxMs: options.retryMaxMs };
+  const wait = { initialMs: options.retryInitialMs, maxMs: options.retryMaxMs, ...(signal === undefined ? {} : { signal }) };
   const kafka = createKafkaClient(config.kafka, { logger, clientId: `${config.kafka.clientId}-correlator` });
   // The correlator retries on its own (with back-off and consumer pause), so the client fails fast.
   const elastic = createElasticClient(config.elasticsearch, { requestTimeoutMs: 10_000, maxRetries: 0 });
@@ -106,13 +106,30 @@ export async function main(): Promise<number> {
   });
   logger.info({ config: redactedConfig(config) }, 'configuration loaded');
   let running: RunningCorrelator;
+  // SIGTERM while the dependencies are still awaited (a pod deleted before Kafka came up) ends the wait cleanly.
+  const starting = new AbortController();
+  const onEarlySignal = (signal: NodeJS.Signals): void => starting.abort(new Error(`${signal} before the correlator was ready`));
+  process.once('SIGTERM', onEarlySignal);
+  process.once('SIGINT', onEarlySignal);
   try {
-    running = await startCorrelator(config, logger);
+    running = await startCorrelator(config, logger, starting.signal);
   } catch (error) {
+    if (starting.signal.aborted) {
+      logger.info({ event: 'CorrelatorStopped', reason: (error as Error).message }, 'stopped while waiting for its dependencies');
+      logger.flush();
+      return EXIT_OK;
+    }
     const code = error instanceof CorrelatorError ? error.code : 'KT_ERR_CORRELATOR_STARTUP';
     logger.fatal({ err: error, code }, 'correlator failed to start');
     logger.flush();
     return error instanceof CorrelatorError ? error.exitCode : EXIT_RUNTIME;
+  } finally {
+    process.off('SIGTERM', onEarlySignal);
+    process.off('SIGINT', onEarlySignal);
+  }
+  if (starting.signal.aborted) {
+    await running.close();
+    return EXIT_OK;
   }
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
