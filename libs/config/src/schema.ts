@@ -290,6 +290,34 @@ const clusterWatcherSchema = z
       env: 'KILLTRACE_CLUSTER_WATCHER_PUBLISH_RETRY_MAX_MS',
       description: 'Longest back-off between attempts to publish a backlog Kafka refuses (doubling from 500 ms, retried until accepted; `/readyz` fails meanwhile).',
     }),
+    leaderElection: setting(z.boolean().default(false), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_LEADER_ELECTION',
+      description: 'Run as one of several replicas: only the holder of the `coordination.k8s.io` Lease watches and publishes; the others stand by and take over when it stops renewing.',
+    }),
+    leaseName: setting(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a Lease name').default('killtrace-cluster-watcher'), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_LEASE_NAME',
+      description: 'Name of the Lease (the RBAC Role in deploy/kubernetes lets the watcher get and update only this one).',
+    }),
+    leaseNamespace: setting(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a namespace name').optional(), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_LEASE_NAMESPACE',
+      description: "Namespace of the Lease; when unset: `$POD_NAMESPACE`, the in-cluster service account's namespace, then `killtrace`.",
+    }),
+    leaseIdentity: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_LEASE_IDENTITY',
+      description: 'This replica\'s holder identity in the Lease; when unset: `$POD_NAME`, then the host name.',
+    }),
+    leaseDurationMs: setting(z.int().min(1_000).max(600_000).default(15_000), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_LEASE_DURATION_MS',
+      description: 'How long a standby waits, after it last saw the Lease renewed, before taking it over.',
+    }),
+    leaseRenewDeadlineMs: setting(z.int().min(500).max(600_000).default(10_000), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_LEASE_RENEW_DEADLINE_MS',
+      description: 'The leader stops watching when it could not renew the Lease for this long (shorter than the lease duration).',
+    }),
+    leaseRetryPeriodMs: setting(z.int().min(100).max(60_000).default(2_000), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_LEASE_RETRY_PERIOD_MS',
+      description: 'How often the leader renews and a standby tries to acquire the Lease.',
+    }),
   })
   .prefault({});
 
