@@ -6,3 +6,5 @@ export { displayName, type LearnedModel, type LearnedStep } from './learned-step
 export { WILDCARD } from './template-miner.js';
 export { initAllowance, initMargins, lintWorkload, type LintFinding, type LintOptions, type LintSeverity, type WorkloadProbes } from './probe-lint.js';
 export { DEFAULT_NODE_CLASS_LABELS, nodeClassOf, UNLABELLED_CLASS } from './node-class.js';
+export { WorkloadHistoryBuilder, percentiles, type WorkloadHistory, type Percentiles } from './workload-history.js';
+export type { UnmatchedOom } from './kernel-oom.js';
