@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import type { RestartRecord } from '@killtrace/schemas';
 import { runAnalysis } from '../../services/cli/src/run-analysis.js';
 import { startupProbeKill, writeScenario } from '../scenarios/catalog.js';
 import { uniqueSuffix } from './helpers.js';
