@@ -105,6 +105,12 @@ export function renderBundle(sim: Simulation): BundleFile[] {
   if (b.pods !== false) {
     files.push({ path: 'pods.json', content: `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: sim.pods, metadata: { resourceVersion: '' } }, null, 4)}\n` });
   }
+  const nodes = sim.scenario.nodes;
+  if (nodes && nodes.length > 0) {
+    // `kubectl get nodes -o json`: a List of Node objects, as the API server returns them (labels are what matters).
+    const items = nodes.map((n) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, uid: n.uid, labels: { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux', ...n.labels } }, status: { nodeInfo: { kubeletVersion: 'v1.30.4' } } }));
+    files.push({ path: 'nodes.json', content: `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } }, null, 4)}\n` });
+  }
   const jf = b.kubelet ?? 'short-precise';
   if (jf !== 'none') {
     const nodes = [...sim.journals.keys()].sort();

@@ -111,6 +111,12 @@ export function hostAgentCrashloop(): Scenario {
       hostPod('gpu-node-2', 'm9qzt', '10.0.0.6', hostAgentIncarnation({ gpus: 1, gpuId: '10de:1eb8', perGpu: [14.8] })),
       hostPod('cpu-node-1', '4hcw8', '10.0.0.7', hostAgentIncarnation({ gpus: 0, cpuModel: 'AMD EPYC 7543 32-Core Processor', storageSeconds: 7.6 })),
     ],
+    // Three hardware configurations, three node classes: 8 x V100 (10de:1db6), 1 x T4 (10de:1eb8), CPU only.
+    nodes: [
+      { name: 'gpu-node-1', uid: '5d0e1c2a-7b3f-4e8a-9c61-2f4b8d9e0a11', labels: { 'node.kubernetes.io/instance-type': 'p3dn.24xlarge', 'nvidia.com/gpu.present': 'true', 'nvidia.com/gpu.product': 'Tesla-V100-SXM2-32GB', 'feature.node.kubernetes.io/pci-10de.present': 'true' } },
+      { name: 'gpu-node-2', uid: '6e1f2d3b-8c4a-4f9b-8d72-3a5c9e0f1b22', labels: { 'node.kubernetes.io/instance-type': 'g4dn.xlarge', 'nvidia.com/gpu.present': 'true', 'nvidia.com/gpu.product': 'Tesla-T4', 'feature.node.kubernetes.io/pci-10de.present': 'true' } },
+      { name: 'cpu-node-1', uid: '7f2a3e4c-9d5b-4a0c-9e83-4b6d0f1a2c33', labels: { 'node.kubernetes.io/instance-type': 'm6a.8xlarge' } },
+    ],
     expect: [0, 1, 2, 3, 4, 5, 6].map((n) => ({ pod: 'default-host-x7k2p', container: 'host', restartCount: n, cause: 'liveness_probe' as const, confidence: 'high' as const, step: n >= 5 ? 'gpu-vfio-bind' : null })),
   };
 }

@@ -52,6 +52,7 @@ function listFiles(sim: Simulation): string[] {
   const b = sim.scenario.bundle ?? {};
   if ((b.events ?? 'core') !== 'none') out.push('events.json');
   if (b.pods !== false) out.push('pods.json');
+  if ((sim.scenario.nodes ?? []).length > 0) out.push('nodes.json');
   const nodes = [...sim.journals.keys()].sort();
   if ((b.kubelet ?? 'short-precise') !== 'none') for (const n of nodes) out.push(nodes.length === 1 ? 'kubelet.log' : `kubelet-${n}.log`);
   for (const l of sim.logs) if (l.kept) out.push(`pods/${l.dir}/${l.restartCount}.log${b.rotateBytes ? ' (+ rotated)' : ''}`);
@@ -97,6 +98,13 @@ Recommendation: a startupProbe with the liveness probe's check, \`periodSeconds:
 init never finished on gpu-node-1, so its length is unknown and Killtrace leans generous; the other nodes finished
 init in 12-24 s), which would have avoided all 7 kills; not a bigger \`initialDelaySeconds\` for every node.
 gpu-node-2 and cpu-node-1 have no restarts.
+
+\`nodes.json\` (\`kubectl get nodes -o json\`) makes three node classes: \`p3dn.24xlarge\` with 8 x Tesla V100 (gpu-node-1),
+\`g4dn.xlarge\` with one Tesla T4 (gpu-node-2) and the CPU-only \`m6a.8xlarge\` (cpu-node-1, short init). The
+recommendation lists each class (CPU ~12.7 s, T4 ~24.4 s, V100 killed during init every time) and takes the slowest
+class's budget. Without the built-in \`cloudpods-host\` profile the step is learned from the logs:
+\`bind <*> <*> to vfio-pci\`, usually ~15 s on the one T4 node that went through it. \`killtrace lint\` on this bundle as
+it was before the first kill warns that the T4 class leaves under 50 % margin of the 45 s the liveness probe allows.
 `;
 });
 

@@ -154,6 +154,8 @@ export interface Scenario {
   expect?: ExpectedRecord[];
   /** Step profiles the operator passes with `--profile` when analysing this bundle. */
   profiles?: StepProfile[];
+  /** Node objects written to `nodes.json` (`kubectl get nodes -o json`), for node classes. */
+  nodes?: Array<{ name: string; uid: string; labels: Record<string, string> }>;
 }
 
 export interface ExpectedRecord {

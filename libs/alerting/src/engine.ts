@@ -30,6 +30,8 @@ export interface KillDetail {
   explanation: string;
   recommendation: string;
   startupProbe: { periodSeconds: number; failureThreshold: number } | null;
+  /** The `kubectl patch` command that applies the recommendation (issue 13), when the record has one. */
+  patch?: string | null;
 }
 
 /** One group of one rule: a pending or firing alert. */
@@ -134,6 +136,7 @@ export function killDetail(id: string, record: RestartRecord): KillDetail {
     explanation: record.message,
     recommendation: k.recommendation.text,
     startupProbe: sp === null ? null : { periodSeconds: sp.period_seconds, failureThreshold: sp.failure_threshold },
+    patch: k.recommendation.patch?.kubectl ?? null,
   };
 }
 

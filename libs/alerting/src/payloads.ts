@@ -108,6 +108,7 @@ export function alertmanagerAlert(alert: AlertSnapshot, links: AlertLinks): Aler
   };
   const yaml = startupProbeYaml(d);
   if (yaml !== null) annotations.startup_probe = yaml;
+  if (d.patch) annotations.patch = d.patch;
   if (alert.runbookUrl !== null) annotations.runbook_url = alert.runbookUrl;
   if (links.timeline !== null) annotations.timeline_url = links.timeline;
   if (links.kibana !== null) annotations.kibana_url = links.kibana;
@@ -216,6 +217,7 @@ export function slackMessage(n: Notification, links: AlertLinks): SlackMessage {
   const yaml = startupProbeYaml(d);
   if (!resolved && yaml !== null) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fit(`*Recommended startupProbe* (the explanation above says why)\n\`\`\`\n${esc(yaml)}\n\`\`\``) } });
+    if (d.patch) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fit(`*Apply it*\n\`\`\`\n${esc(d.patch)}\n\`\`\``) } });
   }
   const buttons: { type: 'button'; text: SlackText; url: string }[] = [];
   if (links.timeline !== null) buttons.push({ type: 'button', text: { type: 'plain_text', text: 'Timeline' }, url: links.timeline });

@@ -84,7 +84,7 @@ export interface BundleStats {
   lines: number;
   /** Decoded bytes read (after decompression). */
   bytes: number;
-  signals: { pod: number; event: number; kubelet: number; app_log: number; kernel_oom: number; total: number };
+  signals: { pod: number; event: number; kubelet: number; app_log: number; kernel_oom: number; node: number; total: number };
   diagnostics: { error: number; warning: number; info: number };
   /** Kubelet journal lines that were not about restarts (counted, not diagnosed). */
   kubeletLinesIgnored: number;

@@ -34,7 +34,7 @@ describe('readBundle on a directory', () => {
     expect(kinds.slice(0, firstKubelet).every((k) => k === 'pod' || k === 'event')).toBe(true);
     expect(kinds.slice(firstKubelet, firstLog).every((k) => k === 'kubelet')).toBe(true);
     expect(kinds.slice(firstLog).every((k) => k === 'app_log')).toBe(true);
-    expect(report.stats.signals).toEqual({ pod: 1, event: 5, kubelet: 9, app_log: 17, kernel_oom: 0, total: 32 });
+    expect(report.stats.signals).toEqual({ pod: 1, event: 5, kubelet: 9, app_log: 17, kernel_oom: 0, node: 0, total: 32 });
     expect(report.stats.files).toEqual({ kubernetes: 2, kubelet: 1, kernel: 0, containerLogs: 5, skipped: 2 });
     expect(report.reference).toEqual({ year: 2027, time: Date.UTC(2027, 0, 1, 0, 0, 45), basis: 'pods-events' });
     expect(diagnostics.map((d) => [d.code, d.file?.split('/').slice(-2).join('/')])).toEqual(

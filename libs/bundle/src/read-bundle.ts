@@ -175,7 +175,7 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
     files: { kubernetes: 0, kubelet: 0, kernel: 0, containerLogs: 0, skipped: 0 },
     lines: 0,
     bytes: 0,
-    signals: { pod: 0, event: 0, kubelet: 0, app_log: 0, kernel_oom: 0, total: 0 },
+    signals: { pod: 0, event: 0, kubelet: 0, app_log: 0, kernel_oom: 0, node: 0, total: 0 },
     diagnostics: { error: 0, warning: 0, info: 0 },
     kubeletLinesIgnored: 0,
     durationMs: 0,

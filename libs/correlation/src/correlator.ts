@@ -1,7 +1,11 @@
-import type { EventSignal, KernelOomSignal, KubeletSignal, RestartRecord, Signal, StepProfile } from '@killtrace/schemas';
-import { restartRecordId } from '@killtrace/schemas';
+import type { EventSignal, KernelOomSignal, KubeletSignal, NodeSignal, RestartRecord, Signal, StepProfile } from '@killtrace/schemas';
+import { restartRecordId, signalTime } from '@killtrace/schemas';
 import { eventKey, kubeletKey, mergePodEvidence, newContainerEvidence, newerEvent, newPodEvidence, type ContainerEvidence, type PodEvidence } from './evidence.js';
 import { applyKernelOoms, kernelOomKey, type UnmatchedOom } from './kernel-oom.js';
+import { learnedLookup, type LearnedLookup, type NodeClassOf } from './learned-index.js';
+import { DEFAULT_NODE_CLASS_LABELS, nodeClassOf } from './node-class.js';
+import { collectWorkloadProbes, type WorkloadProbes } from './probe-lint.js';
+import type { LearnedModel } from './learned-steps.js';
 import { buildContainerRecords, type HistoryIndex } from './record-assembly.js';
 import { compileProfile, findProfile, mergeProfiles, type CompiledProfile } from './step-profiles.js';
 import { readStatus } from './status-convention.js';
@@ -36,6 +40,10 @@ export interface CorrelatorOptions {
   profiles?: readonly StepProfile[];
   /** Include built-in profiles (default true). */
   builtinProfiles?: boolean;
+  /** Learn init steps from the logs of workloads without a matching profile (learned-steps.ts; default true). */
+  learnSteps?: boolean;
+  /** Node labels whose values make a node class (node-class.ts; default DEFAULT_NODE_CLASS_LABELS). */
+  nodeClassLabels?: readonly string[];
 }
 
 /** A record with its document id, and whether later evidence may still change it. */
@@ -72,7 +80,7 @@ export class Correlator {
   private readonly uidsByName = new Map<string, Set<string>>();
   private readonly profiles: CompiledProfile[];
   private readonly kubeletSeen = new Set<string>();
-  private readonly counts: CorrelatorStats['signals'] = { pod: 0, event: 0, kubelet: 0, app_log: 0, kernel_oom: 0 };
+  private readonly counts: CorrelatorStats['signals'] = { pod: 0, event: 0, kubelet: 0, app_log: 0, kernel_oom: 0, node: 0 };
   /** Kernel OOM kills by pod uid (from their cgroup path), deduplicated; joined in `podRecords` (kernel-oom.ts). */
   private readonly kernelOoms = new Map<string, Map<string, KernelOomSignal>>();
   /** Kernel OOM kills outside any pod (system services): counted for the report, never a record. */
@@ -86,6 +94,13 @@ export class Correlator {
   private readonly finalizeAt = new Map<string, number>();
   /** Per workload, a digest of its init history at the last poll. */
   private readonly historyDigest = new Map<string, string>();
+  /**
+   * The latest event time of any signal ingested: how far the input reaches (a running container was alive then).
+   * A maximum over the set of signals, so independent of their order.
+   */
+  private latestAt = Number.NEGATIVE_INFINITY;
+  /** Node labels by node name (Node objects), for node classes. */
+  private readonly nodes = new Map<string, Record<string, string>>();
   private lastLog: { uid: string; podKey: string; container: string; restartCount: number; tracker: StepTracker } | undefined;
 
   constructor(private readonly options: CorrelatorOptions) {
@@ -97,6 +112,8 @@ export class Correlator {
   /** Adds one piece of evidence. */
   ingest(signal: Signal): void {
     this.counts[signal.kind] += 1;
+    const at = signalTime(signal);
+    if (at !== undefined && at > this.latestAt) this.latestAt = at;
     switch (signal.kind) {
       case 'pod':
         return this.ingestPod(signal);
@@ -106,6 +123,8 @@ export class Correlator {
         return this.ingestKubelet(signal);
       case 'app_log':
         return this.ingestAppLog(signal);
+      case 'node':
+        return this.ingestNode(signal);
       case 'kernel_oom':
         return this.ingestKernelOom(signal);
     }
@@ -118,13 +137,15 @@ export class Correlator {
   unmatchedKernelOoms(): UnmatchedOom[] {
     const out: UnmatchedOom[] = [];
     const history = this.history();
+    const learned = this.learned();
+    const nodes = this.workloadNodesIndex();
     for (const [uid, kills] of this.kernelOoms) {
       const pod = this.pods.get(uid);
       if (!pod) {
         for (const k of kills.values()) out.push({ podUid: uid, containerId: k.containerId, process: k.process, at: k.at, reason: 'pod_unknown' });
         continue;
       }
-      this.podRecords(pod, history, out);
+      this.podRecords(pod, history, learned, nodes, out);
     }
     return out.sort((a, b) => a.at - b.at);
   }
@@ -137,8 +158,10 @@ export class Correlator {
   /** Every restart record the evidence supports so far, oldest first. */
   records(): RestartRecord[] {
     const history = this.history();
+    const learned = this.learned();
+    const nodes = this.workloadNodesIndex();
     const out: RestartRecord[] = [];
-    for (const pod of this.pods.values()) out.push(...this.podRecords(pod, history));
+    for (const pod of this.pods.values()) out.push(...this.podRecords(pod, history, learned, nodes));
     return out.sort((a, b) => a['@timestamp'].localeCompare(b['@timestamp']) || a.kubernetes.pod.name.localeCompare(b.kubernetes.pod.name));
   }
 
@@ -161,11 +184,13 @@ export class Correlator {
       }
     }
     const updates: RecordUpdate[] = [];
+    const learned = this.learned();
+    const nodes = this.workloadNodesIndex();
     for (const key of candidates) {
       const pod = this.pods.get(key);
       if (!pod) continue;
       let nextFinalize = Number.POSITIVE_INFINITY;
-      for (const record of this.podRecords(pod, history)) {
+      for (const record of this.podRecords(pod, history, learned, nodes)) {
         const finalizeAt = Date.parse(record.killtrace.finished_at ?? record['@timestamp']) + latenessMs;
         const final = finalizeAt <= watermark;
         record.killtrace.status = final ? 'final' : 'provisional';
@@ -299,6 +324,18 @@ export class Correlator {
     this.dirty.add(pod.key);
   }
 
+  private ingestNode(signal: NodeSignal): void {
+    this.nodes.set(signal.node.name, signal.node.labels);
+    // Every pod on the node may get a class now; pods of the same workloads elsewhere see it through history.
+    for (const pod of this.pods.values()) if (pod.snapshot?.nodeName === signal.node.name) this.dirty.add(pod.key);
+  }
+
+  /** The node class of a node, when its Node object was given. */
+  private readonly classOf: NodeClassOf = (nodeName) => {
+    const labels = nodeName === undefined ? undefined : this.nodes.get(nodeName);
+    return labels === undefined ? undefined : nodeClassOf(labels, this.options.nodeClassLabels ?? DEFAULT_NODE_CLASS_LABELS);
+  };
+
   private ingestEvent(event: EventSignal): void {
     if (event.involved.kind !== 'Pod' || event.involved.namespace === undefined) {
       this.ignored += 1;
@@ -349,7 +386,7 @@ export class Correlator {
     if (!tracker) {
       const image = pod.snapshot?.containers.find((c) => c.name === signal.container)?.image;
       const profile = findProfile(this.profiles, { namespace: signal.pod.namespace, pod: signal.pod.name, container: signal.container, image });
-      tracker = new StepTracker(profile);
+      tracker = new StepTracker(profile, profile === undefined && this.options.learnSteps !== false);
       container.logs.set(signal.restartCount, tracker);
     }
     tracker.add(signal.at, signal.text);
@@ -454,7 +491,61 @@ export class Correlator {
     return index;
   }
 
-  private podRecords(pod: PodEvidence, history: HistoryIndex, unmatched?: UnmatchedOom[]): RestartRecord[] {
+  /** Init sequences learned per workload container (`namespace/owner/container`), for `killtrace profile suggest`. */
+  learnedModels(): Map<string, LearnedModel> {
+    const lookup = this.learned();
+    const out = new Map<string, LearnedModel>();
+    for (const pod of this.pods.values()) {
+      if (!pod.uid) continue;
+      for (const name of pod.containers.keys()) {
+        const key = workloadKey(pod.namespace, pod.name, pod.snapshot, name);
+        const model = out.has(key) ? undefined : lookup(key);
+        if (model) out.set(key, model);
+      }
+    }
+    return out;
+  }
+
+  /** Workload containers with probes, their node classes and the init durations seen: the probe linter's input. */
+  workloadProbes(): WorkloadProbes[] {
+    return collectWorkloadProbes(this.pods.values(), this.classOf, this.learned());
+  }
+
+  /**
+   * Nodes the pods of each workload container run on (for the classes its recommendation covers), indexed in one
+   * pass on first use: one index per records()/poll() call.
+   */
+  private workloadNodesIndex(): (key: string) => ReadonlySet<string> {
+    let index: Map<string, Set<string>> | undefined;
+    const none: ReadonlySet<string> = new Set();
+    return (key) => {
+      if (this.nodes.size === 0) return none;
+      if (!index) {
+        const built = new Map<string, Set<string>>();
+        for (const pod of this.pods.values()) {
+          const node = pod.snapshot?.nodeName;
+          if (!node) continue;
+          const names = new Set([...pod.containers.keys(), ...(pod.snapshot?.statuses ?? []).map((s) => s.name)]);
+          for (const name of names) {
+            const k = workloadKey(pod.namespace, pod.name, pod.snapshot, name);
+            const set = built.get(k) ?? new Set<string>();
+            set.add(node);
+            built.set(k, set);
+          }
+        }
+        index = built;
+      }
+      return index.get(key) ?? none;
+    };
+  }
+
+  /** Learned init sequences over the current evidence (undefined lookups when learning is off). */
+  private learned(): LearnedLookup {
+    if (this.options.learnSteps === false) return () => undefined;
+    return learnedLookup(this.pods.values(), this.classOf, this.latestAt);
+  }
+
+  private podRecords(pod: PodEvidence, history: HistoryIndex, learned: LearnedLookup, workloadNodes: (key: string) => ReadonlySet<string>, unmatched?: UnmatchedOom[]): RestartRecord[] {
     if (!pod.uid) return [];
     const names = new Set<string>([...pod.containers.keys()]);
     for (const status of pod.snapshot?.statuses ?? []) names.add(status.name);
@@ -463,7 +554,7 @@ export class Correlator {
     for (const event of pod.events.values()) if (event.container !== undefined && event.reason === 'Killing') names.add(event.container);
     const out: RestartRecord[] = [];
     for (const name of [...names].sort()) {
-      out.push(...buildContainerRecords({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history }));
+      out.push(...buildContainerRecords({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history, learned, nodeClassOf: this.classOf, workloadNodes }));
     }
     const kills = this.kernelOoms.get(pod.uid);
     return kills ? applyKernelOoms(out, [...kills.values()], pod, this.options.clusterName, unmatched) : out;

@@ -2,5 +2,9 @@ export { Correlator, type CorrelatorOptions, type CorrelatorStats, type Coverage
 export { builtinProfiles, mergeProfiles } from './step-profiles.js';
 export { formatSeconds } from './recommendation.js';
 export { readStatus, type CountSource, type StatusView } from './status-convention.js';
+export { displayName, type LearnedModel, type LearnedStep } from './learned-steps.js';
+export { WILDCARD } from './template-miner.js';
+export { initAllowance, initMargins, lintWorkload, type LintFinding, type LintOptions, type LintSeverity, type WorkloadProbes } from './probe-lint.js';
+export { DEFAULT_NODE_CLASS_LABELS, nodeClassOf, UNLABELLED_CLASS } from './node-class.js';
 export { WorkloadHistoryBuilder, percentiles, type WorkloadHistory, type Percentiles } from './workload-history.js';
 export type { UnmatchedOom } from './kernel-oom.js';

@@ -2,6 +2,10 @@ import type { ContainerKind, ContainerSpec, ContainerStatus, EventSignal, Kubele
 import { classifyTermination, type Classification } from './classify-termination.js';
 import type { ContainerEvidence, PodEvidence, ProbeFailure } from './evidence.js';
 import { assembleIncarnations, EVENT_SLACK_MS, type Incarnation } from './incarnations.js';
+import type { LearnedLookup, NodeClassOf } from './learned-index.js';
+import { buildProbePatch, patchTarget, type ProbeChange } from './patch.js';
+import { recommendPerClass, type PerClassRecommendation } from './per-class-recommendation.js';
+import { alignIncarnation, median, p90, type LearnedModel, type LearnedProgress } from './learned-steps.js';
 import { formatSeconds, largest, recommendStartupProbe, type StartupProbeRecommendation } from './recommendation.js';
 import type { StepTracker } from './step-tracker.js';
 import { secondsBetween, toIso, toIsoOrNull } from './time.js';
@@ -15,6 +19,12 @@ export interface ContainerRecordsInput {
   container: ContainerEvidence;
   clusterName: string;
   history: HistoryIndex;
+  /** Learned init sequences per workload (learned-index.ts); used where no step profile matched. */
+  learned?: LearnedLookup;
+  /** The node class of a node (node-class.ts), undefined without its Node object. */
+  nodeClassOf?: NodeClassOf;
+  /** The nodes the workload's pods run on. */
+  workloadNodes?: (workload: string) => ReadonlySet<string>;
 }
 
 const MAX_TIMELINE = 60;
@@ -29,6 +39,8 @@ interface Analysed {
   initializing: boolean | undefined;
   /** The journal's "PreStop hook not completed in grace period" for this incarnation's stop, if any. */
   preStopTimeout?: KubeletSignal;
+  /** Where it was in the workload's learned init sequence at the decision, when no profile matched. */
+  learned?: { model: LearnedModel; progress: LearnedProgress };
 }
 
 /** Builds the restart records of one container of one pod. */
@@ -77,6 +89,7 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
   });
   const preStopLines = kubelet.filter((l) => l.action === 'prestop_timeout');
   const oomSibling = incarnations.find((i) => i.terminated?.reason === 'OOMKilled')?.restartCount;
+  const model = input.learned?.(workloadKey(pod.namespace, pod.name, snapshot, container.name));
   const analysed: Analysed[] = [];
   let previousEnd: number | undefined;
   for (const incarnation of incarnations) {
@@ -105,7 +118,14 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
     const seenReady = readyLines.some((l) => incarnation.startedAt !== undefined && l.at >= incarnation.startedAt - EVENT_SLACK_MS && l.at <= (classification.killedAt ?? endAt ?? Number.POSITIVE_INFINITY));
     const stopAt = (incarnation.episode?.marks ?? []).find((m) => m.kind === 'killing' || m.kind === 'decision')?.at;
     const preStopTimeout = stopAt === undefined ? undefined : preStopLines.find((l) => l.at >= stopAt && l.at <= (endAt ?? stopAt) + EVENT_SLACK_MS && (l.containerId === undefined || incarnation.containerId === undefined || l.containerId === incarnation.containerId));
-    analysed.push({ incarnation, classification, endAt, failures, tracker, probe, preStopTimeout, initializing: initializing(classification, incarnation, tracker, spec, endAt, seenReady) });
+    const decisionAt = classification.killedAt ?? endAt;
+    const progress = model && tracker && !tracker.profile && decisionAt !== undefined ? alignIncarnation(model, tracker.sightings, decisionAt) : undefined;
+    const learned = model && progress?.current ? { model, progress } : undefined;
+    let init = initializing(classification, incarnation, tracker, spec, endAt, seenReady);
+    // Incarnations that reached ready went through the whole sequence: one that had not reached its last step was
+    // still initializing.
+    if (init === undefined && learned && model?.source === 'ready' && !learned.progress.reachedLast && classification.cause !== 'app_exit') init = true;
+    analysed.push({ incarnation, classification, endAt, failures, tracker, probe, preStopTimeout, learned, initializing: init });
     previousEnd = endAt ?? previousEnd;
   }
 
@@ -115,11 +135,37 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
     .filter((a) => a.initializing === true && (a.classification.cause === 'liveness_probe' || a.classification.cause === 'startup_probe'))
     .map((a) => killElapsed(a))
     .filter((s): s is number => s !== undefined);
-  const recommendation = recommendStartupProbe({ completedSeconds: completed, killedInInitSeconds: killedInInit }, spec?.liveness);
+  const classOf = input.nodeClassOf ?? ((): undefined => undefined);
+  const ownClass = classOf(snapshot?.nodeName);
+  let perClass: PerClassRecommendation | undefined;
+  if (ownClass !== undefined) {
+    // Per node class: history by the class of its node, this container's kills on its own class; every class the
+    // workload runs on is listed, observed or not.
+    const classes = new Map<string, { completedSeconds: number[]; killedInInitSeconds: number[] }>();
+    const slot = (c: string): { completedSeconds: number[]; killedInInitSeconds: number[] } => {
+      let s = classes.get(c);
+      if (!s) {
+        s = { completedSeconds: [], killedInInitSeconds: [] };
+        classes.set(c, s);
+      }
+      return s;
+    };
+    slot(ownClass).killedInInitSeconds.push(...killedInInit);
+    for (const node of input.workloadNodes?.(key) ?? []) {
+      const c = classOf(node);
+      if (c !== undefined) slot(c);
+    }
+    for (const h of input.history.get(key) ?? []) {
+      const c = classOf(h.node);
+      if (c !== undefined) slot(c).completedSeconds.push(h.seconds);
+    }
+    perClass = recommendPerClass([...classes].map(([nodeClass, o]) => ({ nodeClass, ...o })), spec?.liveness);
+  }
+  const recommendation = perClass?.recommendation ?? recommendStartupProbe({ completedSeconds: completed, killedInInitSeconds: killedInInit }, spec?.liveness);
   const probeKills = analysed.filter((a) => a.classification.cause === 'liveness_probe' || a.classification.cause === 'startup_probe');
 
   const kind = containerKind(spec, snapshot, container.name);
-  return analysed.map((a) => toRecord(input, a, { kind, spec, status, recommendation, probeKills, expected: completed }));
+  return analysed.map((a) => toRecord(input, a, { kind, spec, status, recommendation, probeKills, expected: completed, perClass, ownClass }));
 }
 
 /** `killtrace.container.kind`: an init container with restartPolicy Always is a native sidecar. */
@@ -268,6 +314,8 @@ interface Context {
   recommendation?: StartupProbeRecommendation;
   probeKills: Analysed[];
   expected: number[];
+  perClass?: PerClassRecommendation;
+  ownClass?: string;
 }
 
 function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): RestartRecord {
@@ -282,7 +330,15 @@ function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): Rest
   const run = probeInduced ? failureRun(a) : [];
   const progress = tracker && decisionAt !== undefined ? tracker.progressAt(decisionAt) : undefined;
   const lastLine = tracker ? tracker.lastLine(decisionAt) ?? tracker.lastLine() : undefined;
-  const step = progress?.current;
+  // A learned step is named unless init is known to be over, or the incarnation had reached the last step of a
+  // sequence learned from incarnations that reached ready (then it was most likely serving).
+  const learnedStep =
+    !tracker?.profile && a.learned && a.initializing !== false && (a.initializing === true || a.learned.model.source !== 'ready' || !a.learned.progress.reachedLast)
+      ? a.learned.progress.current
+      : undefined;
+  const step = progress?.current ?? (learnedStep ? { name: learnedStep.step.name, startedAt: learnedStep.startedAt } : undefined);
+  const completedSteps = learnedStep ? (a.learned?.progress.completed ?? []).map((s) => s.step.name) : (progress?.completed.map((s) => s.name) ?? []);
+  const typical = learnedStep && learnedStep.step.durations.length > 0 ? learnedStep.step.durations : undefined;
   const phase: 'initializing' | 'running' | 'unknown' = a.initializing === true ? 'initializing' : a.initializing === false ? 'running' : 'unknown';
   const timestamp = decisionAt ?? incarnation.startedAt ?? 0;
   const workload = workloadOf(snapshot?.owners ?? []);
@@ -291,7 +347,7 @@ function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): Rest
   const expected = ctx.expected.length > 0 ? largest(ctx.expected) : null;
   const budget = a.probe ? a.probe.failureThreshold * a.probe.periodSeconds : null;
 
-  const recommendation = recommend(a, ctx, phase);
+  const recommendation = recommend(a, ctx, phase, input);
   const record: RestartRecord = {
     '@timestamp': toIso(timestamp),
     message: '',
@@ -345,9 +401,13 @@ function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): Rest
         step: step?.name ?? null,
         step_started_at: toIsoOrNull(step?.startedAt),
         step_elapsed_seconds: step && decisionAt !== undefined ? secondsBetween(step.startedAt, decisionAt) : null,
-        completed_steps: progress?.completed.map((s) => s.name) ?? [],
+        completed_steps: completedSteps,
         expected_seconds: expected,
         profile: tracker?.profile?.name ?? null,
+        step_source: step ? (learnedStep ? 'learned' : 'profile') : null,
+        step_median_seconds: typical ? Math.round(median(typical) * 1000) / 1000 : null,
+        step_p90_seconds: typical ? Math.round(p90(typical) * 1000) / 1000 : null,
+        node_class: ctx.ownClass ?? null,
       },
       log: {
         last_line: lastLine?.text ?? null,
@@ -370,7 +430,19 @@ function killEventOf(incarnation: Incarnation): RestartRecord['killtrace']['kill
   return agg ? { count: agg.count, first_at: toIso(agg.firstAt), last_at: toIso(agg.lastAt) } : null;
 }
 
-function recommend(a: Analysed, ctx: Context, phase: string): RestartRecord['killtrace']['recommendation'] {
+/** The recommendation as a patch of the owning workload (patch.ts), or a note saying why there is none. */
+function patchFor(input: ContainerRecordsInput, ctx: Context, change: ProbeChange | undefined): NonNullable<RestartRecord['killtrace']['recommendation']['patch']> | null {
+  if (!change) return null;
+  const pod = input.pod;
+  const target = patchTarget(workloadOf(pod.snapshot?.owners ?? []), pod.namespace, input.container.name, ctx.kind === 'sidecar');
+  const patch = buildProbePatch(target, change);
+  const kind = 'reason' in target ? null : target.kind;
+  const name = 'reason' in target ? null : target.name;
+  if ('reason' in patch) return { kind, name, namespace: pod.namespace, container: input.container.name, strategic_merge_patch: null, kubectl: null, kustomize: null, helm_values: null, note: patch.reason };
+  return { kind, name, namespace: pod.namespace, container: input.container.name, strategic_merge_patch: JSON.stringify(patch.strategicMergePatch), kubectl: patch.kubectl, kustomize: patch.kustomize, helm_values: patch.helmValues, note: null };
+}
+
+function recommend(a: Analysed, ctx: Context, phase: string, input: ContainerRecordsInput): RestartRecord['killtrace']['recommendation'] {
   const c = a.classification;
   const rec = ctx.recommendation;
   const probeInduced = c.cause === 'liveness_probe' || c.cause === 'startup_probe';
@@ -389,10 +461,28 @@ function recommend(a: Analysed, ctx: Context, phase: string): RestartRecord['kil
       c.cause === 'startup_probe'
         ? `Raise the startupProbe's failureThreshold to ${rec.failureThreshold} (periodSeconds ${rec.periodSeconds}, ${formatSeconds(budget)} in all) so init can finish.`
         : `Add a startupProbe (same check as the liveness probe) with periodSeconds ${rec.periodSeconds} and failureThreshold ${rec.failureThreshold} (${formatSeconds(budget)}), so the liveness probe only starts once init is done; or raise the liveness failureThreshold.`;
-    return { text, startup_probe: { period_seconds: rec.periodSeconds, failure_threshold: rec.failureThreshold }, basis: rec.basis, what_if: whatIf };
+    const perClass = ctx.perClass?.classes.map((k) => ({
+      node_class: k.nodeClass,
+      completed: k.completed,
+      completed_max_seconds: k.completedMaxSeconds,
+      killed_in_init: k.killedInInit,
+      killed_max_seconds: k.killedMaxSeconds,
+      budget_seconds: k.budgetSeconds,
+      kills_observed: k.nodeClass === ctx.ownClass ? ctx.probeKills.length : 0,
+      kills_avoided: k.nodeClass === ctx.ownClass ? avoided : 0,
+    }));
+    if (perClass) whatIf.text += ` On node class ${ctx.ownClass ?? ''}: ${avoided} of ${ctx.probeKills.length} avoided; the other classes of this workload had no probe kill of this container.`;
+    return {
+      text,
+      startup_probe: { period_seconds: rec.periodSeconds, failure_threshold: rec.failureThreshold },
+      basis: rec.basis,
+      what_if: whatIf,
+      per_class: perClass ?? null,
+      patch: patchFor(input, ctx, c.cause === 'startup_probe' ? { kind: 'raise-startup', periodSeconds: rec.periodSeconds, failureThreshold: rec.failureThreshold } : ctx.spec?.liveness ? { kind: 'add-startup', liveness: ctx.spec.liveness, periodSeconds: rec.periodSeconds, failureThreshold: rec.failureThreshold } : undefined),
+    };
   }
   const text = adviceFor(c, a);
-  return { text, startup_probe: null, basis: null, what_if: null };
+  return { text, startup_probe: null, basis: null, what_if: null, per_class: null, patch: null };
 }
 
 /** Advice for a probe kill of a service that was up: about the probe's check, timeout and threshold, not init. */
@@ -442,6 +532,11 @@ function timeline(a: Analysed, run: ProbeFailure[], record: RestartRecord): Time
     if (progress.current) entries.push({ at: progress.current.startedAt, source: 'app_log', text: `step ${progress.current.name} started` });
     if (progress.readyAt !== undefined) entries.push({ at: progress.readyAt, source: 'app_log', text: 'init complete (ready line)' });
   }
+  if (a.learned && !a.tracker?.profile && record.killtrace.init.step_source === 'learned') {
+    for (const s of a.learned.progress.completed) entries.push({ at: s.startedAt, source: 'app_log', text: `learned step ${s.step.name} started${s.endedAt !== undefined ? ` (took ${formatSeconds((s.endedAt - s.startedAt) / 1000)})` : ''}` });
+    const current = a.learned.progress.current;
+    if (current) entries.push({ at: current.startedAt, source: 'app_log', text: `learned step ${current.step.name} started` });
+  }
   for (const f of run) entries.push({ at: f.at, source: f.source, text: `${f.probeType} probe failed${f.output ? `: ${f.output}` : ''}` });
   const last = record.killtrace.log.last_line_at;
   if (last && record.killtrace.log.last_line !== null) entries.push({ at: Date.parse(last), source: 'app_log', text: `last line: ${truncate(record.killtrace.log.last_line, 200)}` });
@@ -488,7 +583,11 @@ function explain(r: RestartRecord, c: Classification, a: Analysed): string {
     parts[0] += ` (${failures}, ${kt.probe.period_seconds} s apart: ${kt.probe.budget_seconds} s of tolerance)`;
   }
   let sentence = `${parts[0]}${kt.uptime_seconds !== null ? ` after ${formatSeconds(kt.uptime_seconds)} of uptime` : ''}.`;
-  if (kt.init.step && kt.init.step_elapsed_seconds !== null) {
+  if (kt.init.step && kt.init.step_elapsed_seconds !== null && kt.init.step_source === 'learned') {
+    const usual = kt.init.step_median_seconds;
+    const samples = a.learned?.progress.current?.step.durations.length ?? 0;
+    sentence += ` ${kt.init.phase === 'initializing' ? 'It was still initializing: l' : 'L'}earned from this workload's logs (no step profile), step \`${kt.init.step}\` had run ${formatSeconds(kt.init.step_elapsed_seconds)}${usual !== null && usual !== undefined ? `; it usually takes ${formatSeconds(usual)} (median of ${samples} incarnation(s) that reached ready${kt.init.step_p90_seconds !== null && kt.init.step_p90_seconds !== undefined && samples > 1 ? `, p90 ${formatSeconds(kt.init.step_p90_seconds)}` : ''})` : ''}.`;
+  } else if (kt.init.step && kt.init.step_elapsed_seconds !== null) {
     sentence += ` It was still initializing: step ${kt.init.step} had been running for ${formatSeconds(kt.init.step_elapsed_seconds)}${kt.init.completed_steps.length > 0 ? ` (done: ${kt.init.completed_steps.join(', ')})` : ''}.`;
   } else if (kt.init.phase === 'initializing' && kt.probe.type === 'liveness' && !kt.init.profile) {
     sentence += ` It had not finished initializing: the liveness probe never passed once in this incarnation (it failed from its first check, ${kt.probe.initial_delay_seconds ?? 0} s after the start).`;

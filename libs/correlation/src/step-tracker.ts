@@ -1,4 +1,6 @@
+import type { TemplateSighting } from './learned-steps.js';
 import type { CompiledProfile } from './step-profiles.js';
+import { maskHash, maskLine } from './template-miner.js';
 
 /**
  * Follows one incarnation's application log with bounded memory: it keeps the marks a step profile
@@ -21,6 +23,8 @@ interface StepMarks {
 
 const MAX_RECENT_LINES = 32;
 const MAX_END_MARKS = 8;
+/** Distinct masked lines kept per incarnation for step learning (the earliest ones: init comes first). */
+const MAX_SIGHTINGS = 96;
 
 export interface StepState {
   name: string;
@@ -44,8 +48,14 @@ export class StepTracker {
   private lineCount = 0;
   /** The latest lines, ascending by time, deduplicated by (time, text). */
   private readonly recent: Array<LogLine & { owned: boolean }> = [];
+  /** Per masked line (template-miner.ts), when it was first and last seen: what learned-steps.ts learns from. */
+  private readonly seen: Map<number, TemplateSighting & { key: string }> | undefined;
+  private latestFirst = Number.NEGATIVE_INFINITY;
+  /** `sightings` as last built; dropped by every new line. */
+  private sightingsView: Map<string, TemplateSighting> | undefined;
 
-  constructor(readonly profile: CompiledProfile | undefined) {
+  constructor(readonly profile: CompiledProfile | undefined, learn = false) {
+    this.seen = learn ? new Map() : undefined;
     this.marks = (profile?.steps ?? []).map(() => ({ ends: [] }));
   }
 
@@ -54,6 +64,10 @@ export class StepTracker {
     this.lineCount += 1;
     if (this.firstLineAt === undefined || at < this.firstLineAt) this.firstLineAt = at;
     this.remember(at, text);
+    if (this.seen) {
+      this.sightingsView = undefined;
+      this.sight(at, text);
+    }
     const profile = this.profile;
     if (!profile) return;
     if (profile.ready?.test(text) && (this.readyAt === undefined || at < this.readyAt)) this.readyAt = at;
@@ -65,6 +79,21 @@ export class StepTracker {
       if (step.start.test(text) && (marks.firstStart === undefined || at < marks.firstStart)) marks.firstStart = at;
       if (step.end?.test(text)) insertBounded(marks.ends, at, MAX_END_MARKS);
     }
+  }
+
+  /** Masked lines with their first and last sight, when learning is on (empty otherwise). */
+  get sightings(): ReadonlyMap<string, TemplateSighting> {
+    if (!this.seen) return EMPTY_SIGHTINGS;
+    if (this.sightingsView) return this.sightingsView;
+    const out = new Map<string, TemplateSighting>();
+    for (const s of this.seen.values()) {
+      const prev = out.get(s.key);
+      // Two hashes for one key cannot happen (same key, same hash); merged anyway for safety.
+      if (!prev) out.set(s.key, s);
+      else out.set(s.key, { first: Math.min(prev.first, s.first), last: Math.max(prev.last, s.last), example: prev.first <= s.first ? prev.example : s.example });
+    }
+    this.sightingsView = out;
+    return out;
   }
 
   get lines(): number {
@@ -113,6 +142,37 @@ export class StepTracker {
     return { current: running[running.length - 1], completed, readyAt };
   }
 
+  private sight(at: number, text: string): void {
+    const seen = this.seen as Map<number, TemplateSighting & { key: string }>;
+    const hash = maskHash(text);
+    const prev = seen.get(hash);
+    if (prev) {
+      if (at < prev.first) {
+        prev.first = at;
+        prev.example = ownString(text.length > 400 ? text.slice(0, 400) : text);
+      }
+      if (at > prev.last) prev.last = at;
+      return;
+    }
+    if (seen.size >= MAX_SIGHTINGS) {
+      // Keep the earliest-starting lines: evict the latest first sight when this one is earlier. In-order input
+      // (the usual case) returns here without a scan.
+      if (at >= this.latestFirst) return;
+      let latestKey: number | undefined;
+      let latestAt = Number.NEGATIVE_INFINITY;
+      for (const [k, s] of seen) if (s.first > latestAt) {
+        latestAt = s.first;
+        latestKey = k;
+      }
+      if (latestKey === undefined || at >= latestAt) return;
+      seen.delete(latestKey);
+      let next = at;
+      for (const s of seen.values()) if (s.first > next) next = s.first;
+      this.latestFirst = next;
+    } else if (at > this.latestFirst) this.latestFirst = at;
+    seen.set(hash, { key: maskLine(text), first: at, last: at, example: ownString(text.length > 400 ? text.slice(0, 400) : text) });
+  }
+
   private remember(at: number, text: string): void {
     const recent = this.recent;
     if (recent.length >= MAX_RECENT_LINES && at < (recent[0]?.at ?? -Infinity)) return;
@@ -143,6 +203,8 @@ export class StepTracker {
 function ownString(text: string): string {
   return text.length < 13 ? text : (` ${text}`).slice(1);
 }
+
+const EMPTY_SIGHTINGS: ReadonlyMap<string, TemplateSighting> = new Map();
 
 function insertBounded(sorted: number[], value: number, max: number): void {
   if (sorted.includes(value)) return;

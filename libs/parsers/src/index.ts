@@ -19,6 +19,9 @@ export type { ObjectContext } from './event-parser.js';
 /** One Pod -> PodSignal (probe defaults applied). */
 export { parsePod, stripContainerIdScheme, PROBE_DEFAULTS } from './pod-parser.js';
 
+/** One Node -> NodeSignal (name and labels). */
+export { parseNode } from './node-parser.js';
+
 /** Any parsed Kubernetes JSON value (List, Event, Pod, watch wrapper) -> Event/Pod signals. */
 export { parseKubernetesDocument, classifyKubernetesValue } from './kubernetes-document.js';
 export type { KubernetesValueKind } from './kubernetes-document.js';

@@ -1,17 +1,18 @@
-import type { EventSignal, PodSignal } from '@killtrace/schemas';
+import type { EventSignal, NodeSignal, PodSignal } from '@killtrace/schemas';
 import { makeDiagnostic } from './diagnostic-codes.js';
 import { isEventObject, parseEvent } from './event-parser.js';
 import type { ObjectContext } from './event-parser.js';
 import { asArray, asObject, asString } from './json-values.js';
 import type { JsonObject } from './json-values.js';
+import { isNodeObject, parseNode } from './node-parser.js';
 import { isPodObject, parsePod } from './pod-parser.js';
 import type { ParseOutput } from './validate.js';
 
 /** What a top-level JSON value is, as far as Killtrace cares. */
-export type KubernetesValueKind = 'list' | 'array' | 'event' | 'pod' | 'watch' | 'unknown';
+export type KubernetesValueKind = 'list' | 'array' | 'event' | 'pod' | 'node' | 'watch' | 'unknown';
 
 const WATCH_TYPES = new Set(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR']);
-const LIST_KINDS = new Set(['List', 'EventList', 'PodList']);
+const LIST_KINDS = new Set(['List', 'EventList', 'PodList', 'NodeList']);
 
 /**
  * Classifies a parsed JSON value: a List/EventList/PodList, a bare array of Events or Pods (`kubectl ... -o json |
@@ -29,6 +30,7 @@ export function classifyKubernetesValue(value: unknown): KubernetesValueKind {
   if (typeof obj.kind === 'string' && LIST_KINDS.has(obj.kind) && Array.isArray(obj.items)) return 'list';
   if (isEventObject(obj)) return 'event';
   if (isPodObject(obj)) return 'pod';
+  if (isNodeObject(obj)) return 'node';
   return 'unknown';
 }
 
@@ -36,17 +38,18 @@ function looksLikePod(obj: JsonObject): boolean {
   return asObject(obj.spec)?.containers !== undefined && asObject(obj.metadata) !== undefined;
 }
 
-function parseObject(obj: JsonObject, hint: 'event' | 'pod' | undefined, ctx: ObjectContext, out: ParseOutput<PodSignal | EventSignal>, ignored: Map<string, number>): void {
-  let kind: 'event' | 'pod' | undefined;
+function parseObject(obj: JsonObject, hint: 'event' | 'pod' | undefined, ctx: ObjectContext, out: ParseOutput<PodSignal | EventSignal | NodeSignal>, ignored: Map<string, number>): void {
+  let kind: 'event' | 'pod' | 'node' | undefined;
   if (isEventObject(obj)) kind = 'event';
   else if (isPodObject(obj)) kind = 'pod';
+  else if (isNodeObject(obj)) kind = 'node';
   else if (obj.kind === undefined) kind = hint ?? (looksLikePod(obj) ? 'pod' : obj.involvedObject !== undefined || obj.regarding !== undefined ? 'event' : undefined);
   if (kind === undefined) {
     const k = asString(obj.kind) ?? '(no kind)';
     ignored.set(k, (ignored.get(k) ?? 0) + 1);
     return;
   }
-  const result = kind === 'event' ? parseEvent(obj, ctx) : parsePod(obj, ctx);
+  const result = kind === 'event' ? parseEvent(obj, ctx) : kind === 'node' ? parseNode(obj, ctx) : parsePod(obj, ctx);
   out.diagnostics.push(...result.diagnostics);
   if (result.signal) out.signals.push(result.signal);
 }
@@ -56,8 +59,8 @@ function parseObject(obj: JsonObject, hint: 'event' | 'pod' | undefined, ctx: Ob
  * EventSignals and PodSignals. Bad items are reported with their index; the rest are still parsed. Unknown kinds
  * give one warning per value. Never throws.
  */
-export function parseKubernetesDocument(value: unknown, ctx: ObjectContext = {}): ParseOutput<PodSignal | EventSignal> {
-  const out: ParseOutput<PodSignal | EventSignal> = { signals: [], diagnostics: [] };
+export function parseKubernetesDocument(value: unknown, ctx: ObjectContext = {}): ParseOutput<PodSignal | EventSignal | NodeSignal> {
+  const out: ParseOutput<PodSignal | EventSignal | NodeSignal> = { signals: [], diagnostics: [] };
   const location = { file: ctx.file, line: ctx.line, offset: ctx.offset };
   const ignored = new Map<string, number>();
   const obj = asObject(value);
@@ -73,7 +76,7 @@ export function parseKubernetesDocument(value: unknown, ctx: ObjectContext = {})
     });
   } else if (!obj || kind === 'unknown') {
     const what = obj ? `kind ${JSON.stringify(obj.kind ?? null)}` : Array.isArray(value) ? 'a JSON array' : `a JSON ${value === null ? 'null' : typeof value}`;
-    out.diagnostics.push(makeDiagnostic('warning', 'KT_INPUT_UNKNOWN_KIND', `ignored a JSON value that is ${what}, not a List, an array of Events or Pods, an Event, a Pod or a watch entry`, location));
+    out.diagnostics.push(makeDiagnostic('warning', 'KT_INPUT_UNKNOWN_KIND', `ignored a JSON value that is ${what}, not a List, an array of Events or Pods, an Event, a Pod, a Node or a watch entry`, location));
     return out;
   } else if (kind === 'watch') {
     const type = (obj as JsonObject).type as string;
@@ -100,7 +103,7 @@ export function parseKubernetesDocument(value: unknown, ctx: ObjectContext = {})
   }
   if (ignored.size > 0) {
     const kinds = [...ignored].map(([k, n]) => `${n} ${k}`).join(', ');
-    out.diagnostics.push(makeDiagnostic('info', 'KT_INPUT_UNKNOWN_KIND', `ignored objects that are neither Events nor Pods: ${kinds}`, location));
+    out.diagnostics.push(makeDiagnostic('info', 'KT_INPUT_UNKNOWN_KIND', `ignored objects that are neither Events, Pods nor Nodes: ${kinds}`, location));
   }
   return out;
 }

@@ -42,7 +42,10 @@ describe('parsePod', () => {
       ['envoy', false],
     ]);
     expect(byName.migrate?.liveness).toBeUndefined();
-    expect(byName.ledger?.startup).toEqual({ handler: 'exec', target: 'exec /bin/ledger health --startup', periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1, initialDelaySeconds: 0 });
+    expect(byName.ledger?.startup).toEqual({ handler: 'exec', target: 'exec /bin/ledger health --startup', action: { exec: { command: ['/bin/ledger', 'health', '--startup'] } }, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1, initialDelaySeconds: 0 });
+    // The handler as written, for patches that repeat it (issue 13).
+    expect(byName.envoy?.liveness?.action).toEqual({ grpc: { port: 9901, service: 'envoy.health' } });
+    expect(byName.envoy?.readiness?.action).toEqual({ httpGet: { path: '/ready', port: 'admin' } });
     expect(byName.ledger?.liveness).toMatchObject({ handler: 'http', target: 'GET https 127.0.0.1:8443/healthz', periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3 });
     expect(byName.ledger?.readiness).toMatchObject({ handler: 'tcp', target: 'tcp :7000', initialDelaySeconds: 5, timeoutSeconds: 1 });
     expect(byName.envoy?.liveness).toMatchObject({ handler: 'grpc', target: 'grpc :9901 envoy.health', periodSeconds: 20, timeoutSeconds: 3, failureThreshold: 5 });

@@ -1,4 +1,4 @@
-import type { ContainerSpec, ContainerState, ContainerStatus, Diagnostic, PodSignal, ProbeSpec, TerminatedState } from '@killtrace/schemas';
+import { probeActionSchema, type ContainerSpec, type ContainerState, type ContainerStatus, type Diagnostic, type PodSignal, type ProbeAction, type ProbeSpec, type TerminatedState } from '@killtrace/schemas';
 import { makeDiagnostic } from './diagnostic-codes.js';
 import type { DiagnosticLocation } from './diagnostic-codes.js';
 import type { ObjectContext } from './event-parser.js';
@@ -88,7 +88,18 @@ export function parseProbe(value: unknown, reporter: Reporter): ProbeSpec | unde
     successThreshold: probeField(probe, 'successThreshold', reporter),
     initialDelaySeconds: probeField(probe, 'initialDelaySeconds', reporter),
     target,
+    action: probeAction(probe),
   });
+}
+
+/** The handler as written, when it validates as one of the four (anything else is left out, not guessed). */
+function probeAction(probe: JsonObject): ProbeAction | undefined {
+  for (const key of ['httpGet', 'tcpSocket', 'exec', 'grpc'] as const) {
+    if (probe[key] === undefined) continue;
+    const parsed = probeActionSchema.safeParse({ [key]: probe[key] });
+    return parsed.success ? parsed.data : undefined;
+  }
+  return undefined;
 }
 
 function parseContainerSpec(value: unknown, init: boolean, reporter: Reporter): ContainerSpec | undefined {

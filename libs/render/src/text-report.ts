@@ -45,7 +45,7 @@ export function renderRecordsText(records: readonly RestartRecord[], options: Te
 /** One recommendation per workload container, with how many restarts it covers. */
 export function renderRecommendations(records: readonly RestartRecord[], options: TextOptions): string {
   const p = palette(options.color);
-  const byWorkload = new Map<string, { records: RestartRecord[]; text: string; probe: string | undefined }>();
+  const byWorkload = new Map<string, { records: RestartRecord[]; text: string; probe: string | undefined; patch?: RestartRecord['killtrace']['recommendation']['patch'] }>();
   for (const r of records) {
     const rec = r.killtrace.recommendation;
     if (!r.killtrace.probe_induced || !rec.startup_probe) continue;
@@ -56,6 +56,7 @@ export function renderRecommendations(records: readonly RestartRecord[], options
     entry.records.push(r);
     entry.text = rec.text;
     entry.probe = `startupProbe: { periodSeconds: ${rec.startup_probe.period_seconds}, failureThreshold: ${rec.startup_probe.failure_threshold} }`;
+    entry.patch = rec.patch;
     byWorkload.set(key, entry);
   }
   if (byWorkload.size === 0) return '';
@@ -64,6 +65,9 @@ export function renderRecommendations(records: readonly RestartRecord[], options
     lines.push(`  ${p.bold(key)} (${entry.records.length} probe kill(s))`);
     lines.push(...wrapText(entry.text, (options.width ?? 100) - 4).map((l) => `    ${p.green(l)}`));
     if (entry.probe) lines.push(`    ${p.green(entry.probe)}`);
+    // Issue 13: the same change as a command that applies it (kustomize and Helm forms: --output json).
+    if (entry.patch?.kubectl) lines.push(`    Apply: ${entry.patch.kubectl}`, `    (a kustomize patch file and a Helm values fragment are in the record: killtrace.recommendation.patch, --output json)`);
+    else if (entry.patch?.note) lines.push(`    No patch: ${entry.patch.note}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -71,6 +71,8 @@ export function signalKey(signal: z.infer<typeof signalSchema>): string {
       return signal.pod.uid ?? `${signal.pod.namespace}/${signal.pod.name}`;
     case 'app_log':
       return signal.pod.uid;
+    case 'node':
+      return `node/${signal.node.name}`;
     case 'kernel_oom':
       // A kill outside any pod (system services) has no uid: keyed by node, it still reaches one partition.
       return signal.podUid ?? `kernel/${signal.host ?? ''}`;
@@ -88,5 +90,7 @@ export function signalTime(signal: z.infer<typeof signalSchema>): number | undef
     case 'app_log':
     case 'kernel_oom':
       return signal.at;
+    case 'node':
+      return signal.observedAt;
   }
 }

@@ -60,6 +60,16 @@ export const recordInitSchema = z.object({
   expected_seconds: z.number().nullable(),
   /** Extension: the step profile that matched this container, if any. */
   profile: z.string().nullable(),
+  /**
+   * Extension (issue 13): where `step` comes from: `profile` (a step profile matched; it always wins) or `learned`
+   * (the workload's own logs, libs/correlation/src/learned-steps.ts); null when no step is named.
+   */
+  step_source: z.enum(['profile', 'learned']).nullable().optional(),
+  /** Extension: a learned step's usual duration (median, p90; seconds) in incarnations that reached ready. */
+  step_median_seconds: z.number().nullable().optional(),
+  step_p90_seconds: z.number().nullable().optional(),
+  /** Extension (issue 13): the node class of the pod's node (configured node labels), when Node objects were given. */
+  node_class: z.string().nullable().optional(),
 });
 
 export const whatIfSchema = z.object({
@@ -80,6 +90,43 @@ export const recordRecommendationSchema = z.object({
     .nullable(),
   basis: z.string().nullable(),
   what_if: whatIfSchema.nullable(),
+  /**
+   * Extension (issue 13): init observations and the budget each node class the workload runs on would need; the
+   * startupProbe above is sized by the slowest. Kills observed/avoided count this container's kills on its class.
+   */
+  per_class: z
+    .array(
+      z.object({
+        node_class: z.string(),
+        completed: z.number().int(),
+        completed_max_seconds: z.number().nullable(),
+        killed_in_init: z.number().int(),
+        killed_max_seconds: z.number().nullable(),
+        budget_seconds: z.number().nullable(),
+        kills_observed: z.number().int(),
+        kills_avoided: z.number().int(),
+      }),
+    )
+    .nullable()
+    .optional(),
+  /**
+   * Extension (issue 13): the recommended change as a strategic merge patch of the owning workload, three ways;
+   * null when there is no probe change, or with only `note` when it cannot be patched (a Job, a bare pod).
+   */
+  patch: z
+    .object({
+      kind: z.string().nullable(),
+      name: z.string().nullable(),
+      namespace: z.string(),
+      container: z.string(),
+      strategic_merge_patch: z.string().nullable(),
+      kubectl: z.string().nullable(),
+      kustomize: z.string().nullable(),
+      helm_values: z.string().nullable(),
+      note: z.string().nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 
 /**

@@ -28,6 +28,28 @@ export const probeHandlerSchema = z.enum(['http', 'tcp', 'exec', 'grpc', 'unknow
 export type ProbeHandler = z.infer<typeof probeHandlerSchema>;
 
 /** A probe as configured, Kubernetes defaults applied (period 10, timeout 1, failureThreshold 3, successThreshold 1, delay 0). */
+const portSchema = z.union([z.number().int(), z.string().min(1)]);
+
+/**
+ * The probe's handler exactly as the pod spec has it (one of the four), so a recommended startupProbe can repeat the
+ * liveness probe's check in a patch (libs/correlation/src/patch.ts).
+ */
+export const probeActionSchema = z.union([
+  z.object({
+    httpGet: z.object({
+      path: z.string().optional(),
+      port: portSchema,
+      host: z.string().optional(),
+      scheme: z.enum(['HTTP', 'HTTPS']).optional(),
+      httpHeaders: z.array(z.object({ name: z.string(), value: z.string() })).optional(),
+    }),
+  }),
+  z.object({ tcpSocket: z.object({ port: portSchema, host: z.string().optional() }) }),
+  z.object({ exec: z.object({ command: z.array(z.string()) }) }),
+  z.object({ grpc: z.object({ port: z.number().int(), service: z.string().optional() }) }),
+]);
+export type ProbeAction = z.infer<typeof probeActionSchema>;
+
 export const probeSpecSchema = z.object({
   handler: probeHandlerSchema,
   periodSeconds: z.number().int().positive(),
@@ -37,6 +59,8 @@ export const probeSpecSchema = z.object({
   initialDelaySeconds: z.number().int().nonnegative(),
   /** Human-readable target, e.g. `GET :8080/livez`, `tcp :5432`, `exec healthcheck.sh`. */
   target: z.string().optional(),
+  /** Extension (issue 13): the handler as written in the spec, when it is one Killtrace can repeat. */
+  action: probeActionSchema.optional(),
 });
 export type ProbeSpec = z.infer<typeof probeSpecSchema>;
 
@@ -221,6 +245,18 @@ export const appLogSignalSchema = z.object({
 export type AppLogSignal = z.infer<typeof appLogSignalSchema>;
 
 /**
+ * A Node object (issue 13: `kubectl get nodes -o json`): its name and labels, which say what hardware it is (the node
+ * class of libs/correlation/src/node-class.ts groups init durations by configured labels).
+ */
+export const nodeSignalSchema = z.object({
+  kind: z.literal('node'),
+  observedAt: epochMs.optional(),
+  node: z.object({ name: z.string().min(1), labels: z.record(z.string(), z.string()).default({}) }),
+  source: sourceRefSchema.optional(),
+});
+export type NodeSignal = z.infer<typeof nodeSignalSchema>;
+
+/**
  * One kill by the kernel's OOM killer (`journalctl -k`, `dmesg -T`; mm/oom_kill.c `__oom_kill_process` and
  * `dump_oom_summary`, mm/memcontrol.c `mem_cgroup_print_oom_meminfo`). The kubelet never logs a decision for
  * these: the cgroup path is what ties the kill to a pod (uid) and container (runtime id).
@@ -258,6 +294,7 @@ export const signalSchema = z.discriminatedUnion('kind', [
   eventSignalSchema,
   kubeletSignalSchema,
   appLogSignalSchema,
+  nodeSignalSchema,
   kernelOomSignalSchema,
 ]);
 export type Signal = z.infer<typeof signalSchema>;

@@ -32,6 +32,8 @@ const killDetailSchema = z.object({
   explanation: z.string(),
   recommendation: z.string(),
   startupProbe: z.object({ periodSeconds: z.number(), failureThreshold: z.number() }).nullable(),
+  /** Issue 13; absent in state written before it. */
+  patch: z.string().nullable().optional(),
 });
 
 const groupSchema = z.object({

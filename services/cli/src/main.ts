@@ -12,6 +12,8 @@ import { renderReadSummary } from './read-summary.js';
 import { runAnalysis } from './run-analysis.js';
 import { runSetup, type SetupFlags } from './setup.js';
 import { replayCommand } from './replay-command.js';
+import { profileCommand } from './profile-suggest.js';
+import { lintCommand } from './lint-command.js';
 
 interface AnalyzeFlags {
   events?: string[];
@@ -26,6 +28,9 @@ interface AnalyzeFlags {
   year?: number;
   pipeTimeout: number;
   color: boolean;
+  nodeClassLabels?: string[];
+  learn: boolean;
+  builtinProfiles: boolean;
   alerts?: string;
 }
 
@@ -59,6 +64,9 @@ export async function main(
     .option('--year <year>', 'year of year-less journal timestamps (default: the year nearest to the newest pod/event time)', parseYear)
     .option('--pipe-timeout <seconds>', 'give up a pipe or FIFO (-, <(kubectl ...)) that sends nothing for this long', parsePipeTimeout, 60)
     .option('--no-color', 'never colour the text output')
+    .option('--node-class-labels <labels>', 'comma-separated node labels whose values make a node class (default: instance type and NVIDIA GPU labels)', parseLabelList)
+    .option('--no-learn', 'do not learn init steps from the logs of workloads without a step profile')
+    .option('--no-builtin-profiles', 'ignore the built-in step profiles (see what learning alone finds)')
     .option('--alerts <rules>', 'dry run of alert rules (the alerter\'s rules file; an empty file means the built-in rules): which alerts would have fired, and when')
     .action(async (dirs: string[], flags: AnalyzeFlags) => {
       exitCode = await analyze(dirs, flags, io);
@@ -66,6 +74,17 @@ export async function main(
 
   program.addCommand(
     replayCommand(io, (code) => {
+      exitCode = code;
+    }),
+  );
+
+  program.addCommand(
+    profileCommand(io, (code) => {
+      exitCode = code;
+    }),
+  );
+  program.addCommand(
+    lintCommand(io, (code) => {
       exitCode = code;
     }),
   );
@@ -143,6 +162,13 @@ function parseSeconds(value: string): number {
   return seconds;
 }
 
+function parseLabelList(value: string): string[] {
+  const labels = value.split(',').map((l) => l.trim()).filter((l) => l.length > 0);
+  const bad = labels.find((l) => !/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(l));
+  if (labels.length === 0 || bad !== undefined) throw new CliError('KT_ERR_CLI_BAD_OPTION', `--node-class-labels must be comma-separated label keys, got "${bad ?? value}"`);
+  return labels;
+}
+
 /** `[NS/]POD/CONTAINER[:previous]=FILE` (the `--logs-of` value). */
 function parseLogsOf(value: string): { path: string; namespace?: string; pod: string; container: string; previous: boolean } {
   const m = /^(?:([a-z0-9][-a-z0-9]*)\/)?([a-z0-9][-a-z0-9.]*)\/([a-z0-9][-a-z0-9]*)(:previous)?=(.+)$/.exec(value);
@@ -197,6 +223,9 @@ async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS
     profiles,
     clusterName: flags.clusterName,
     referenceYear: flags.year,
+    nodeClassLabels: flags.nodeClassLabels,
+    learnSteps: flags.learn,
+    builtinProfiles: flags.builtinProfiles,
     pipeIdleTimeoutMs: flags.pipeTimeout * 1000,
     onProgress: (progress) => meter.update(progress),
   });

@@ -84,6 +84,10 @@ export function orderForReplay(signals: readonly Signal[]): Timed[] {
     }
     return { signal, time: signalTime(signal) ?? podTime(signal), index };
   });
+  // Node objects carry no time and describe the nodes throughout: they go first, at the bundle's earliest event time.
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const o of out) if (o.signal.kind !== 'node' && o.time > 0 && o.time < earliest) earliest = o.time;
+  for (const o of out) if (o.signal.kind === 'node' && o.time <= 0 && Number.isFinite(earliest)) o.time = earliest;
   out.sort((a, b) => a.time - b.time || a.index - b.index);
   return out.map(({ signal, time }) => ({ signal, time }));
 }
@@ -100,7 +104,7 @@ export function replaySchedule(times: readonly number[], speed: number, maxGapMs
 }
 
 function producerOf(signal: Signal, bundle: string): ProducerRef {
-  return { component: signal.kind === 'pod' || signal.kind === 'event' ? 'cluster-watcher' : 'node-agent', instance: `replay:${bundle}` };
+  return { component: signal.kind === 'pod' || signal.kind === 'event' || signal.kind === 'node' ? 'cluster-watcher' : 'node-agent', instance: `replay:${bundle}` };
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -24,6 +24,12 @@ export interface AnalysisOptions {
   /** A pipe that sends nothing for this long is given up (default 60 s). */
   pipeIdleTimeoutMs?: number;
   onProgress?: (progress: BundleProgress) => void;
+  /** Use the built-in step profiles (default true); off to see what learning alone finds. */
+  builtinProfiles?: boolean;
+  /** Learn init steps from the logs where no profile matches (default true). */
+  learnSteps?: boolean;
+  /** Node labels that make a node class (default: libs/correlation/src/node-class.ts DEFAULT_NODE_CLASS_LABELS). */
+  nodeClassLabels?: string[];
 }
 
 export interface AnalysisResult {
@@ -43,7 +49,13 @@ export interface AnalysisResult {
 
 /** Runs the embedded pipeline: read the bundle as a stream, feed the correlation core, collect the records. */
 export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisResult> {
-  const correlator = new Correlator({ clusterName: options.clusterName ?? 'default', profiles: options.profiles ?? [] });
+  const correlator = new Correlator({
+    clusterName: options.clusterName ?? 'default',
+    profiles: options.profiles ?? [],
+    builtinProfiles: options.builtinProfiles,
+    learnSteps: options.learnSteps,
+    nodeClassLabels: options.nodeClassLabels,
+  });
   const bundle = await readBundle({
     paths: [...(options.dir !== undefined ? [options.dir] : []), ...(options.paths ?? [])],
     inputs: { events: options.events, pods: options.pods, logs: options.logs, kubelet: options.kubelet, kernel: options.kernel, kubectlLogs: options.kubectlLogs },

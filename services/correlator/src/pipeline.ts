@@ -70,6 +70,7 @@ export class Pipeline {
       maxWaitTimeInMs: 100,
     });
     deps.telemetry.stateSize(() => this.stateSize());
+    deps.telemetry.probeMargins(() => [...this.states.values()].flatMap((s) => s.correlator.workloadProbes()));
   }
 
   /** Reports sink health; the pipeline pauses the consumer while any sink fails. */

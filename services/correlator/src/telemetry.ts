@@ -1,5 +1,5 @@
 import type { Logger } from '@killtrace/logging';
-import type { RecordUpdate } from '@killtrace/correlation';
+import { initMargins, type RecordUpdate, type WorkloadProbes } from '@killtrace/correlation';
 import { recordWorkload } from '@killtrace/schemas';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -21,6 +21,8 @@ export interface Telemetry {
   watermark(partition: number, watermark: number): void;
   /** Registers a callback that reports state size at scrape time. */
   stateSize(read: () => { pods: number; incarnations: number }): void;
+  /** Registers a callback that gives the workload containers with probes at scrape time (issue 13: init margins). */
+  probeMargins(read: () => readonly WorkloadProbes[]): void;
 }
 
 export function createTelemetry(registry: Registry, logger: Logger): Telemetry {
@@ -130,7 +132,24 @@ export function createTelemetry(registry: Registry, logger: Logger): Telemetry {
     },
   });
 
+  let readProbes: () => readonly WorkloadProbes[] = () => [];
+  new Gauge({
+    name: 'killtrace_probe_init_margin_seconds',
+    help: 'What a workload container\'s probes allow for init minus its p90 init duration on a node class (negative: it will be killed while initializing).',
+    labelNames: ['namespace', 'workload', 'container', 'node_class'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const w of readProbes()) {
+        for (const m of initMargins(w)) this.set({ namespace: w.namespace, workload: w.owner, container: w.container, node_class: m.nodeClass }, m.marginSeconds);
+      }
+    },
+  });
+
   return {
+    probeMargins(read) {
+      readProbes = read;
+    },
     recordsWritten(partition, updates, rejected, ms) {
       for (const { id, record } of updates) {
         const k = record.killtrace;

@@ -1,0 +1,64 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseKubernetesDocument } from '@killtrace/parsers';
+import { restartRecordSchema } from '@killtrace/schemas';
+import { runAnalysis } from '../../services/cli/src/run-analysis.js';
+
+/**
+ * Node classes (issue 13): Node objects from `kubectl get nodes -o json` are recognised by content, and the GPU host
+ * agent example's recommendation is per class (8 x V100, 1 x T4, CPU only), sized by the slowest.
+ */
+
+const EXAMPLE = join(import.meta.dirname, '../../examples/host-agent-crashloop');
+const V100 = 'instance-type=p3dn.24xlarge,gpu.present=true,gpu.product=Tesla-V100-SXM2-32GB,pci-10de.present=true';
+const T4 = 'instance-type=g4dn.xlarge,gpu.present=true,gpu.product=Tesla-T4,pci-10de.present=true';
+const CPU = 'instance-type=m6a.8xlarge';
+
+describe('Node objects', () => {
+  it('become node signals with their labels, from a List or a NodeList', () => {
+    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'gpu-node-1', labels: { 'nvidia.com/gpu.present': 'true' } } };
+    for (const doc of [{ kind: 'List', items: [node] }, { kind: 'NodeList', items: [node] }, node]) {
+      const out = parseKubernetesDocument(doc, { file: 'nodes.json' });
+      expect(out.signals).toEqual([{ kind: 'node', node: { name: 'gpu-node-1', labels: { 'nvidia.com/gpu.present': 'true' } }, source: { file: 'nodes.json' } }]);
+      expect(out.diagnostics.filter((d) => d.severity !== 'info')).toEqual([]);
+    }
+  });
+
+  it('without a name are reported with their item index, the rest still read', () => {
+    const out = parseKubernetesDocument({ kind: 'NodeList', items: [{ kind: 'Node', metadata: {} }, { kind: 'Node', metadata: { name: 'n2' } }] }, { file: 'nodes.json' });
+    expect(out.signals.map((s) => (s.kind === 'node' ? s.node.name : s.kind))).toEqual(['n2']);
+    expect(out.diagnostics.map((d) => d.message)).toEqual(['a Node object (item 0) has no metadata.name; skipped']);
+  });
+});
+
+describe('per node class recommendation in the GPU host agent example', () => {
+  it('lists every class the DaemonSet runs on and sizes the startupProbe by the slowest (the 8-GPU nodes)', async () => {
+    const result = await runAnalysis({ dir: EXAMPLE, clusterName: 'test' });
+    expect(result.bundle.stats.signals.node).toBe(3);
+    const kills = result.records.filter((r) => r.kubernetes.pod.name === 'default-host-x7k2p');
+    expect(kills).toHaveLength(7);
+    for (const r of kills) {
+      expect(() => restartRecordSchema.parse(r)).not.toThrow();
+      expect(r.killtrace.init.node_class).toBe(V100);
+      const perClass = r.killtrace.recommendation.per_class ?? [];
+      expect(perClass.map((c) => c.node_class).sort()).toEqual([CPU, T4, V100].sort());
+      const byClass = new Map(perClass.map((c) => [c.node_class, c]));
+      // CPU nodes finish init in ~12.7 s, the T4 node in ~24.4 s: their own budgets are small.
+      expect(byClass.get(CPU)).toMatchObject({ completed: 1, killed_in_init: 0, budget_seconds: 30, kills_observed: 0 });
+      expect(byClass.get(T4)).toMatchObject({ completed: 1, killed_in_init: 0, budget_seconds: 40, kills_observed: 0 });
+      expect(byClass.get(V100)).toMatchObject({ completed: 0, killed_in_init: 7, budget_seconds: 300, kills_observed: 7, kills_avoided: 7 });
+      // The probe takes the slowest class's budget: 60 x 5 s.
+      expect(r.killtrace.recommendation.startup_probe).toEqual({ period_seconds: 5, failure_threshold: 60 });
+      expect(r.killtrace.recommendation.basis).toContain(`sized by the slowest (${V100})`);
+      expect(r.killtrace.recommendation.basis).toContain(`${CPU}: 1 finished init, longest 12.7 s`);
+    }
+  });
+
+  it('without Node objects gives one recommendation for the workload, as before', async () => {
+    const result = await runAnalysis({ pods: [join(EXAMPLE, 'pods.json')], events: [join(EXAMPLE, 'events.json')], logs: [join(EXAMPLE, 'pods')], kubelet: [join(EXAMPLE, 'kubelet-gpu-node-1.log')], clusterName: 'test' });
+    const r = result.records.find((x) => x.kubernetes.pod.name === 'default-host-x7k2p' && x.killtrace.restart.count === 6);
+    expect(r?.killtrace.init.node_class).toBeNull();
+    expect(r?.killtrace.recommendation.per_class).toBeNull();
+    expect(r?.killtrace.recommendation.startup_probe).toEqual({ period_seconds: 5, failure_threshold: 60 });
+  });
+});
