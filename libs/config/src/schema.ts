@@ -197,6 +197,17 @@ const correlatorSchema = z
   })
   .prefault({});
 
+/** How evidence is interpreted, the same for `killtrace analyze` and the correlator service. */
+const correlationSchema = z
+  .strictObject({
+    profiles: setting(z.array(z.string().trim().min(1, 'expected a file path')).default([]), {
+      env: 'KILLTRACE_CORRELATION_PROFILES',
+      description:
+        'Step-profile files (YAML or JSON, the format of `killtrace analyze --profile`), comma-separated; they override the built-in profiles by name. Checked at start; the correlator re-reads them on SIGHUP.',
+    }),
+  })
+  .prefault({});
+
 const nodeAgentSchema = z
   .strictObject({
     nodeName: setting(z.string().min(1).optional(), {
@@ -384,6 +395,7 @@ export const configSchema = z
     logging: loggingSchema,
     http: httpSchema,
     correlator: correlatorSchema,
+    correlation: correlationSchema,
     nodeAgent: nodeAgentSchema,
     collector: collectorSchema,
     clusterWatcher: clusterWatcherSchema,

@@ -1,5 +1,6 @@
 import { readBundle, type BundleProgress, type BundleReport } from '@killtrace/bundle';
 import { Correlator, type CorrelatorStats, type CoverageGap } from '@killtrace/correlation';
+import { mergeProfiles } from '@killtrace/profiles';
 import type { Diagnostic, RestartRecord, StepProfile } from '@killtrace/schemas';
 
 /** What to analyse: a directory recognised by content, and/or files of known types (CONTRACT.md section 2). */
@@ -10,7 +11,7 @@ export interface AnalysisOptions {
   pods?: string[];
   logs?: string[];
   kubelet?: string[];
-  /** User step profiles (override built-ins by name). */
+  /** User step profiles (override the built-ins of libs/profiles by name). */
   profiles?: StepProfile[];
   clusterName?: string;
   /** Year for year-less kubelet timestamps when pods and events do not tell. */
@@ -33,7 +34,7 @@ export interface AnalysisResult {
 
 /** Runs the embedded pipeline: read the bundle as a stream, feed the correlation core, collect the records. */
 export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisResult> {
-  const correlator = new Correlator({ clusterName: options.clusterName ?? 'default', profiles: options.profiles ?? [] });
+  const correlator = new Correlator({ clusterName: options.clusterName ?? 'default', profiles: mergeProfiles(options.profiles ?? []) });
   const bundle = await readBundle({
     paths: options.dir !== undefined ? [options.dir] : undefined,
     inputs: { events: options.events, pods: options.pods, logs: options.logs, kubelet: options.kubelet },

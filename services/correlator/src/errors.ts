@@ -15,6 +15,8 @@ export const correlatorErrorCodes = {
   KT_ERR_CORRELATOR_CONSUMER_CRASHED: 'Kafka consumer crashed',
   /** Startup did not finish (Kafka or Elasticsearch unreachable) within the allowed time. */
   KT_ERR_CORRELATOR_STARTUP: 'startup failed',
+  /** A file of `correlation.profiles` is missing or not a valid step-profile file (at start, or on SIGHUP). */
+  KT_ERR_CORRELATOR_PROFILE_INVALID: 'step profile file unusable',
 } as const;
 export type CorrelatorErrorCode = keyof typeof correlatorErrorCodes;
 

@@ -10,18 +10,27 @@ import { CorrelatorError, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME } from './errors.js
 import { Pipeline } from './pipeline.js';
 import { RecordSink } from './record-sink.js';
 import { prepareTopics } from './startup.js';
+import { loadStepProfiles } from './step-profiles.js';
 import { createTelemetry } from './telemetry.js';
 
 /** A running correlator: close it to shut down gracefully. */
 export interface RunningCorrelator {
   httpPort: number;
   pipeline: Pipeline;
+  /**
+   * Re-reads `correlation.profiles` (main() calls it on SIGHUP) and swaps them in without losing state. Resolves
+   * false, keeping the previous profiles, when a file cannot be used (logged with the file, line and key).
+   */
+  reloadProfiles(): Promise<boolean>;
   close(): Promise<void>;
 }
 
 /** Composition root: configuration -> adapters -> pipeline -> start. */
 export async function startCorrelator(config: Config, logger: Logger): Promise<RunningCorrelator> {
   const options = compileOptions(config);
+  // Checked before anything connects: a broken profile file is a configuration error, exit 2.
+  const profiles = await loadStepProfiles(config.correlation.profiles);
+  logger.info({ event: 'ProfilesLoaded', files: config.correlation.profiles, profiles: profiles.map((p) => p.name) }, 'step profiles loaded');
   const kafka = createKafkaClient(config.kafka, { logger, clientId: `${config.kafka.clientId}-correlator` });
   const { partitions, created } = await prepareTopics(kafka, config.kafka);
   logger.info({ event: 'TopicsReady', partitions, created }, 'topics ready and co-partitioned');
@@ -48,7 +57,7 @@ export async function startCorrelator(config: Config, logger: Logger): Promise<R
     onDegraded: (degraded, reason) => ref.pipeline?.sinkDegraded(degraded, reason),
   });
   let fatal: (error: Error) => void = () => undefined;
-  const pipeline = new Pipeline({ kafka, sink, options, logger, telemetry, onFatal: (error) => fatal(error) });
+  const pipeline = new Pipeline({ kafka, sink, options, logger, telemetry, profiles, onFatal: (error) => fatal(error) });
   ref.pipeline = pipeline;
   const running = pipeline;
   const http: HealthServer = await startHealthServer({
@@ -72,7 +81,19 @@ export async function startCorrelator(config: Config, logger: Logger): Promise<R
     logger.fatal({ err: error, code: 'KT_ERR_CORRELATOR_CONSUMER_CRASHED' }, 'consumer crashed for good');
     void close().finally(() => process.exit(EXIT_RUNTIME));
   };
-  return { httpPort: http.port, pipeline, close };
+  const reloadProfiles = async (): Promise<boolean> => {
+    const files = config.correlation.profiles;
+    try {
+      const next = await loadStepProfiles(files);
+      pipeline.setProfiles(next);
+      telemetry.profilesReloaded('ok', { files, profiles: next.map((p) => p.name) });
+      return true;
+    } catch (error) {
+      telemetry.profilesReloaded('failed', { files, err: error });
+      return false;
+    }
+  };
+  return { httpPort: http.port, pipeline, reloadProfiles, close };
 }
 
 /** The process entry: runs until SIGTERM/SIGINT, then shuts down gracefully. Returns the exit code. */
@@ -107,6 +128,8 @@ export async function main(): Promise<number> {
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
+    // SIGHUP re-reads the step profiles (README "Step profiles"); state, offsets and records are kept.
+    process.on('SIGHUP', () => void running.reloadProfiles());
   });
   await running.close();
   logger.info({ event: 'CorrelatorStopped' }, 'correlator stopped');

@@ -1,6 +1,6 @@
 import { coPartitionedAssigner, decodeMessage, type KafkaClient } from '@killtrace/kafka';
 import type { Logger } from '@killtrace/logging';
-import { logMessageSchema, signalMessageSchema, type DeadLetterMessage } from '@killtrace/schemas';
+import { logMessageSchema, signalMessageSchema, type DeadLetterMessage, type StepProfile } from '@killtrace/schemas';
 import { sleep } from './backoff.js';
 import type { CorrelatorServiceOptions } from './correlator-options.js';
 import { invalidMessageLetter } from './dead-letter.js';
@@ -33,6 +33,8 @@ export interface PipelineDeps {
   telemetry: Telemetry;
   /** Called when the consumer crashed for good (kafkajs will not restart it). */
   onFatal: (error: Error) => void;
+  /** Step profiles, in matching order (services/correlator/src/step-profiles.ts). */
+  profiles: readonly StepProfile[];
 }
 
 export class Pipeline {
@@ -52,9 +54,11 @@ export class Pipeline {
   private readonly degraded = new Set<string>();
   private paused = false;
   private replayStartedAt = new Map<number, number>();
+  private profiles: readonly StepProfile[];
 
   constructor(private readonly deps: PipelineDeps) {
     const { options } = deps;
+    this.profiles = deps.profiles;
     this.signalsTopic = options.config.kafka.topics.signals;
     this.logsTopic = options.config.kafka.topics.logs;
     this.topics = [this.signalsTopic, this.logsTopic];
@@ -70,6 +74,15 @@ export class Pipeline {
       maxWaitTimeInMs: 100,
     });
     deps.telemetry.stateSize(() => this.stateSize());
+  }
+
+  /**
+   * Swaps the step profiles of every partition's core and of those assigned later, keeping all state (evidence,
+   * offsets, what was emitted). New profiles bind to incarnations whose logs start from now on (Correlator.setProfiles).
+   */
+  setProfiles(profiles: readonly StepProfile[]): void {
+    this.profiles = profiles;
+    for (const state of this.states.values()) state.correlator.setProfiles(profiles);
   }
 
   /** Reports sink health; the pipeline pauses the consumer while any sink fails. */
@@ -148,7 +161,7 @@ export class Pipeline {
         new PartitionState({
           partition,
           topics: this.topics,
-          correlator: { clusterName: options.config.clusterName },
+          correlator: { clusterName: options.config.clusterName, profiles: this.profiles },
           stateWindowMs: options.stateWindowMs,
           allowedLatenessMs: options.allowedLatenessMs,
           evictEveryMs: options.evictEveryMs,

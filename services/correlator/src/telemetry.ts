@@ -18,6 +18,8 @@ export interface Telemetry {
   messages(topic: string, phase: 'replay' | 'live', count: number): void;
   lag(topic: string, partition: number, lag: number): void;
   watermark(partition: number, watermark: number): void;
+  /** The step profiles were re-read (SIGHUP): `failed` keeps the previous ones. */
+  profilesReloaded(result: 'ok' | 'failed', fields: Record<string, unknown>): void;
   /** Registers a callback that reports state size at scrape time. */
   stateSize(read: () => { pods: number; incarnations: number }): void;
 }
@@ -72,6 +74,12 @@ export function createTelemetry(registry: Registry, logger: Logger): Telemetry {
     name: 'killtrace_correlator_consumer_lag',
     help: 'Messages between the consumer position and the high watermark, by topic and partition.',
     labelNames: ['topic', 'partition'],
+    registers: [registry],
+  });
+  const profileReloads = new Counter({
+    name: 'killtrace_correlator_profile_reloads_total',
+    help: 'Re-reads of the step-profile files (SIGHUP), by result (ok, or failed: the previous profiles stay).',
+    labelNames: ['result'],
     registers: [registry],
   });
   const watermarks = new Map<number, number>();
@@ -145,6 +153,11 @@ export function createTelemetry(registry: Registry, logger: Logger): Telemetry {
     },
     watermark(partition, wm) {
       watermarks.set(partition, wm);
+    },
+    profilesReloaded(result, fields) {
+      profileReloads.inc({ result });
+      if (result === 'ok') logger.info({ event: 'ProfilesReloaded', ...fields }, 'step profiles reloaded');
+      else logger.error({ event: 'ProfilesReloadFailed', code: 'KT_ERR_CORRELATOR_PROFILE_INVALID', ...fields }, 'step profiles not reloaded, keeping the previous ones');
     },
     stateSize(read) {
       readState = read;
