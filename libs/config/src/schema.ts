@@ -194,6 +194,11 @@ const correlatorSchema = z
       env: 'KILLTRACE_CORRELATOR_SHUTDOWN_GRACE_MS',
       description: 'On SIGTERM, how long the in-flight batch may take to be written and committed before the correlator gives up on it (it is replayed by the next owner).',
     }),
+    maxEventTimeAheadMs: setting(z.int().min(0).max(7 * 86_400_000).default(300_000), {
+      env: 'KILLTRACE_CORRELATOR_MAX_EVENT_TIME_AHEAD_MS',
+      description:
+        'How far a message\'s event time may be ahead of the correlator\'s clock (clock skew allowance); a message dated later is dead-lettered, not ingested, and cannot advance the watermark.',
+    }),
   })
   .prefault({});
 

@@ -30,3 +30,22 @@ export function rejectedDocumentLetter(id: string, record: RestartRecord, failur
     at,
   };
 }
+
+/** A message whose event time is too far ahead of the clock (event-time-bound.ts): the reason and the original bytes. */
+export function futureEventLetter(
+  message: { topic: string; partition: number; offset: string; key: Buffer | null; raw: Buffer | null },
+  reason: string,
+  at: number,
+): DeadLetterMessage {
+  return {
+    v: MESSAGE_VERSION,
+    stage: 'correlator.event-time',
+    reason,
+    topic: message.topic,
+    partition: message.partition,
+    offset: message.offset,
+    key: message.key === null ? null : message.key.toString('utf8'),
+    original: message.raw === null ? null : message.raw.toString('base64'),
+    at,
+  };
+}

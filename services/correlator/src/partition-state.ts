@@ -16,6 +16,8 @@ export interface ReplayRange {
   from: number;
   /** The committed offset: messages before it are re-ingested without emitting. */
   until: number;
+  /** The correlator's clock at that commit (commit metadata), the reference for event times on replay. */
+  clock?: number;
 }
 
 export interface ReplayPlan {
@@ -173,6 +175,15 @@ export class PartitionState {
   /** After the records of a take were acknowledged and its offsets committed. */
   flushCommitted(take: FlushTake): void {
     for (const [topic, offset] of take.offsets) this.committed.set(topic, Math.max(this.committed.get(topic) ?? 0, offset));
+  }
+
+  /**
+   * The clock event times of `topic` are bounded against (event-time-bound.ts): the commit's clock for a replayed
+   * message when the commit recorded one, else `now`.
+   */
+  boundClock(topic: string, acceptance: 'replay' | 'live', now: number): number {
+    if (acceptance === 'live') return now;
+    return this.plan?.ranges.get(topic)?.clock ?? now;
   }
 
   /** Total consumer lag of the partition (messages). */

@@ -3,11 +3,12 @@ import type { Logger } from '@killtrace/logging';
 import { logMessageSchema, signalMessageSchema, type DeadLetterMessage, type StepProfile } from '@killtrace/schemas';
 import { sleep } from './backoff.js';
 import type { CorrelatorServiceOptions } from './correlator-options.js';
-import { invalidMessageLetter } from './dead-letter.js';
+import { futureEventLetter, invalidMessageLetter } from './dead-letter.js';
+import { checkEventTime } from './event-time-bound.js';
 import { PartitionState, type FlushTake, type ReplayPlan, type ReplayRange } from './partition-state.js';
 import { SinkAborted, type RecordSink } from './record-sink.js';
 import type { Telemetry } from './telemetry.js';
-import { decodeCommitMetadata, encodeCommitMetadata } from './watermark.js';
+import { decodeCommitClock, decodeCommitMetadata, encodeCommitMetadata } from './watermark.js';
 
 /**
  * The streaming loop: a consumer group over the co-partitioned `signals` and `logs` topics feeding one
@@ -187,6 +188,10 @@ export class Pipeline {
             this.pendingSeeks.set(partition, seeks);
             this.replayStartedAt.set(partition, Date.now());
             this.deps.telemetry.replayStarted(partition, seeks, plan.watermark);
+            // Seek now as well: a quiet partition (nothing after the committed offset) delivers no batch that
+            // could carry the seek, and would never replay nor get ready. A batch fetched before this seek took
+            // effect still finds the pending seeks in onBatch, is dropped and the seeks repeated.
+            for (const [topic, offset] of seeks) this.consumer.seek({ topic, partition, offset: String(offset) });
           }
         }
         return;
@@ -245,7 +250,8 @@ export class Pipeline {
           const until = Number(byTopic.get(topic)?.get(partition)?.offset ?? -1);
           if (until < 0) continue;
           const from = Math.min(until, offsetsAt.get(topic)?.get(partition) ?? 0);
-          ranges.set(topic, { from, until });
+          const clock = decodeCommitClock(byTopic.get(topic)?.get(partition)?.metadata);
+          ranges.set(topic, clock === undefined ? { from, until } : { from, until, clock });
         }
         const wm = starts.get(partition);
         plans.set(partition, wm === undefined ? { ranges } : { ranges, watermark: wm });
@@ -292,7 +298,20 @@ export class Pipeline {
         );
         if (!(await this.deadLetter(letter))) break;
       }
-      state.ingest(topic, offset, Number(message.timestamp), decoded.ok ? decoded.value.signal : undefined, acceptance);
+      let eventTime = Number(message.timestamp);
+      let signal = decoded.ok ? decoded.value.signal : undefined;
+      const bound = checkEventTime(eventTime, state.boundClock(topic, acceptance, Date.now()), this.deps.options.maxEventTimeAheadMs);
+      if (!bound.ok) {
+        // Neither ingested nor counted in the watermark; dead-lettered once, when read live.
+        if (decoded.ok && acceptance === 'live') {
+          const letter = futureEventLetter({ topic, partition, offset: message.offset, key: message.key, raw: message.value }, bound.reason, Date.now());
+          if (!(await this.deadLetter(letter))) break;
+          this.deps.telemetry.eventTimeOutlier(topic, partition, bound.aheadMs);
+        }
+        eventTime = Number.NaN;
+        signal = undefined;
+      }
+      state.ingest(topic, offset, eventTime, signal, acceptance);
       resolveOffset(message.offset);
       if (acceptance === 'replay') replayed += 1;
       else live += 1;
@@ -390,7 +409,7 @@ export class Pipeline {
 
   private async commit(partition: number, take: FlushTake): Promise<boolean> {
     if (take.offsets.size === 0) return true;
-    const metadata = encodeCommitMetadata(take.watermark);
+    const metadata = encodeCommitMetadata(take.watermark, Date.now());
     const offsets = [...take.offsets].map(([topic, offset]) => ({ topic, partition, offset: String(offset), metadata }));
     for (let attempt = 1; attempt <= 3; attempt += 1) {
       try {

@@ -18,6 +18,8 @@ export interface Telemetry {
   messages(topic: string, phase: 'replay' | 'live', count: number): void;
   lag(topic: string, partition: number, lag: number): void;
   watermark(partition: number, watermark: number): void;
+  /** A message dated too far ahead of the clock was refused (event-time-bound.ts). */
+  eventTimeOutlier(topic: string, partition: number, aheadMs: number): void;
   /** The step profiles were re-read (SIGHUP): `failed` keeps the previous ones. */
   profilesReloaded(result: 'ok' | 'failed', fields: Record<string, unknown>): void;
   /** Registers a callback that reports state size at scrape time. */
@@ -74,6 +76,12 @@ export function createTelemetry(registry: Registry, logger: Logger): Telemetry {
     name: 'killtrace_correlator_consumer_lag',
     help: 'Messages between the consumer position and the high watermark, by topic and partition.',
     labelNames: ['topic', 'partition'],
+    registers: [registry],
+  });
+  const outliers = new Counter({
+    name: 'killtrace_correlator_event_time_outliers_total',
+    help: 'Messages refused (dead-lettered, not ingested) because their event time was too far ahead of the clock, by topic.',
+    labelNames: ['topic'],
     registers: [registry],
   });
   const profileReloads = new Counter({
@@ -153,6 +161,10 @@ export function createTelemetry(registry: Registry, logger: Logger): Telemetry {
     },
     watermark(partition, wm) {
       watermarks.set(partition, wm);
+    },
+    eventTimeOutlier(topic, partition, aheadMs) {
+      outliers.inc({ topic });
+      logger.debug({ event: 'EventTimeOutlier', topic, partition, aheadMs }, 'event time too far ahead, refused');
     },
     profilesReloaded(result, fields) {
       profileReloads.inc({ result });
