@@ -80,6 +80,7 @@ describe('loadConfig', () => {
       retryMaxMs: 2_000,
       shutdownGraceMs: 0,
       maxEventTimeAheadMs: 60_000,
+      idleTimeoutMs: 30_000,
     });
     const defaults = loadConfig({ env: base }).correlator;
     expect(defaults).toMatchObject({ stateWindowMs: 86_400_000, flushIntervalMs: 200, maxUnflushedMessages: 50_000, readyMaxLag: 10_000, retryInitialMs: 250, retryMaxMs: 15_000, shutdownGraceMs: 25_000 });

@@ -194,6 +194,11 @@ const correlatorSchema = z
       env: 'KILLTRACE_CORRELATOR_SHUTDOWN_GRACE_MS',
       description: 'On SIGTERM, how long the in-flight batch may take to be written and committed before the correlator gives up on it (it is replayed by the next owner).',
     }),
+    idleTimeoutMs: setting(z.int().min(100).max(3_600_000).default(30_000), {
+      env: 'KILLTRACE_CORRELATOR_IDLE_TIMEOUT_MS',
+      description:
+        'After this much wall-clock time without input, a partition\'s event time follows the clock (newest event time + time idle), so records of a partition that went quiet turn final.',
+    }),
     maxEventTimeAheadMs: setting(z.int().min(0).max(7 * 86_400_000).default(300_000), {
       env: 'KILLTRACE_CORRELATOR_MAX_EVENT_TIME_AHEAD_MS',
       description:

@@ -27,6 +27,8 @@ export interface CorrelatorServiceOptions {
   /** Fetch sizes bound the memory of one in-flight batch. */
   maxBytesPerPartition: number;
   maxBytes: number;
+  /** From `correlator.idleTimeoutMs`: quiet time after which a partition's watermark follows the clock. */
+  idleTimeoutMs: number;
   /** From `correlator.maxEventTimeAheadMs`: how far ahead of the clock an event time may be (event-time-bound.ts). */
   maxEventTimeAheadMs: number;
   /** On SIGTERM, how long the in-flight batch may take to finish before the process gives up (no commit). */
@@ -59,5 +61,6 @@ export function compileOptions(config: Config): CorrelatorServiceOptions {
     maxBytes: MAX_BYTES,
     shutdownGraceMs: c.shutdownGraceMs,
     maxEventTimeAheadMs: c.maxEventTimeAheadMs,
+    idleTimeoutMs: c.idleTimeoutMs,
   };
 }

@@ -37,3 +37,38 @@ describe('event-time bound', () => {
     expect(state.boundClock('s', 'live', later)).toBe(later);
   });
 });
+
+describe('idle partitions', () => {
+  const line = (at: number): Parameters<PartitionState['ingest']>[3] => ({
+    kind: 'app_log',
+    at,
+    pod: { namespace: 'ns', name: 'p', uid: 'u1' },
+    container: 'c',
+    restartCount: 0,
+    stream: 'stdout',
+    text: 'x',
+  });
+
+  it('follow the clock once nothing was read for the idle timeout and nothing waits', () => {
+    const state = new PartitionState({ partition: 0, topics: ['s', 'l'], correlator: { clusterName: 't' }, stateWindowMs: 86_400_000, allowedLatenessMs: 0, evictEveryMs: 60_000 });
+    expect(state.planned({ ranges: new Map() }).size).toBe(0);
+    const t = Date.parse('2026-10-02T06:30:00Z');
+    state.ingest('l', 0, t, line(t), 'live');
+    state.afterBatch('l', 1);
+    state.noteInput(NOW);
+    expect(state.watermark).toBe(t);
+    expect(state.idleAdvance(NOW + 29_999, 30_000)).toBe(false);
+    expect(state.watermark).toBe(t);
+    expect(state.idleAdvance(NOW + 45_000, 30_000)).toBe(true);
+    expect(state.watermark).toBe(t + 45_000);
+    // Input again: the idle period ends; the watermark never goes back.
+    state.ingest('l', 1, t + 1_000, line(t + 1_000), 'live');
+    state.afterBatch('l', 2);
+    state.noteInput(NOW + 46_000);
+    expect(state.watermark).toBe(t + 45_000);
+    expect(state.idleAdvance(NOW + 50_000, 30_000)).toBe(false);
+    // A backlog is not idleness: the consumer is behind, not the cluster quiet.
+    state.afterBatch('l', 10);
+    expect(state.idleAdvance(NOW + 500_000, 30_000)).toBe(false);
+  });
+});

@@ -318,6 +318,7 @@ export class Pipeline {
       if (wasReplaying && state.phase === 'live') this.replayDone(state);
     }
     if (generation !== this.generation) return;
+    if (live > 0) state.noteInput(Date.now());
     state.afterBatch(topic, Number(batch.highWatermark));
     this.deps.telemetry.lag(topic, partition, state.lagOf(topic));
     this.deps.telemetry.watermark(partition, state.watermark);
@@ -333,6 +334,8 @@ export class Pipeline {
 
   private replayDone(state: PartitionState): void {
     const started = this.replayStartedAt.get(state.partition) ?? Date.now();
+    // The idle clock starts when the state is rebuilt: a partition that stays quiet after a restart still finishes.
+    state.noteInput(Date.now());
     this.deps.telemetry.replayFinished(state.partition, state.replayedMessages, Date.now() - started);
     if (state.held.size > 0 && !this.paused) {
       this.consumer.resume([...state.held].map((t) => ({ topic: t, partitions: [state.partition] })));
@@ -390,6 +393,7 @@ export class Pipeline {
   private async flushAll(): Promise<void> {
     for (const state of [...this.states.values()]) {
       if (this.sinkAbort.signal.aborted) return;
+      if (state.idleAdvance(Date.now(), this.deps.options.idleTimeoutMs)) this.deps.telemetry.watermark(state.partition, state.watermark);
       if (!state.needsFlush()) continue;
       const generation = this.generation;
       const take = state.takeFlush();
