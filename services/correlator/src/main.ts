@@ -8,7 +8,7 @@ import { createRegistry, startHealthServer, type HealthServer } from '@killtrace
 import { compileOptions } from './correlator-options.js';
 import { CorrelatorError, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME } from './errors.js';
 import { Pipeline } from './pipeline.js';
-import { RecordSink } from './record-sink.js';
+import { RecordSink, SinkFatal } from './record-sink.js';
 import { prepareTopics } from './startup.js';
 import { loadStepProfiles } from './step-profiles.js';
 import { createTelemetry } from './telemetry.js';
@@ -78,7 +78,8 @@ export async function startCorrelator(config: Config, logger: Logger): Promise<R
       await http.close().catch(() => undefined);
     })());
   fatal = (error) => {
-    logger.fatal({ err: error, code: 'KT_ERR_CORRELATOR_CONSUMER_CRASHED' }, 'consumer crashed for good');
+    if (error instanceof SinkFatal) logger.fatal({ err: error, code: error.code }, 'a sink failed for good; exiting so the orchestrator restarts the correlator');
+    else logger.fatal({ err: error, code: 'KT_ERR_CORRELATOR_CONSUMER_CRASHED' }, 'consumer crashed for good');
     void close().finally(() => process.exit(EXIT_RUNTIME));
   };
   const reloadProfiles = async (): Promise<boolean> => {

@@ -6,7 +6,7 @@ import type { CorrelatorServiceOptions } from './correlator-options.js';
 import { futureEventLetter, invalidMessageLetter } from './dead-letter.js';
 import { checkEventTime } from './event-time-bound.js';
 import { PartitionState, type FlushTake, type ReplayPlan, type ReplayRange } from './partition-state.js';
-import { SinkAborted, type RecordSink } from './record-sink.js';
+import { SinkAborted, SinkFatal, type RecordSink } from './record-sink.js';
 import type { Telemetry } from './telemetry.js';
 import { decodeCommitClock, decodeCommitMetadata, encodeCommitMetadata } from './watermark.js';
 
@@ -56,6 +56,8 @@ export class Pipeline {
   private paused = false;
   private replayStartedAt = new Map<number, number>();
   private profiles: readonly StepProfile[];
+  /** A sink failed for good (SinkFatal): nothing more is written or committed. */
+  private failed = false;
 
   constructor(private readonly deps: PipelineDeps) {
     const { options } = deps;
@@ -391,6 +393,7 @@ export class Pipeline {
   }
 
   private async flushAll(): Promise<void> {
+    if (this.failed) return;
     for (const state of [...this.states.values()]) {
       if (this.sinkAbort.signal.aborted) return;
       if (state.idleAdvance(Date.now(), this.deps.options.idleTimeoutMs)) this.deps.telemetry.watermark(state.partition, state.watermark);
@@ -403,6 +406,13 @@ export class Pipeline {
         rejected = await this.deps.sink.write(take.updates, this.sinkAbort.signal);
       } catch (error) {
         if (error instanceof SinkAborted) return;
+        if (error instanceof SinkFatal) {
+          // Nothing of this take, nor anything later, is committed: the next owner (this service after its
+          // restart) replays it. A later flush must not commit offsets whose records were never written.
+          this.failed = true;
+          this.deps.onFatal(error);
+          return;
+        }
         throw error;
       }
       if (take.updates.length > 0) this.deps.telemetry.recordsWritten(state.partition, take.updates, rejected, Date.now() - started);
