@@ -1,7 +1,7 @@
 import { coPartitionedAssigner, decodeMessage, type KafkaClient } from '@killtrace/kafka';
 import type { Logger } from '@killtrace/logging';
 import { logMessageSchema, signalMessageSchema, type DeadLetterMessage, type StepProfile } from '@killtrace/schemas';
-import { sleep } from './backoff.js';
+import { sleep } from '@killtrace/retry';
 import type { CorrelatorServiceOptions } from './correlator-options.js';
 import { futureEventLetter, invalidMessageLetter } from './dead-letter.js';
 import { checkEventTime } from './event-time-bound.js';

@@ -2,7 +2,7 @@ import type { RecordUpdate } from '@killtrace/correlation';
 import { classifyElasticError, writeDocuments, type BulkFailure, type ElasticClient } from '@killtrace/elastic';
 import { classifyKafkaError, type TypedTopicProducer } from '@killtrace/kafka';
 import { MESSAGE_VERSION, recordMessageSchema, type deadLetterMessageSchema, type DeadLetterMessage, type RestartRecord } from '@killtrace/schemas';
-import { backoffDelay, sleep } from './backoff.js';
+import { backoffDelay, sleep } from '@killtrace/retry';
 import { invalidRecordLetter, rejectedDocumentLetter } from './dead-letter.js';
 import type { Telemetry } from './telemetry.js';
 
