@@ -30,13 +30,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const T0 = Date.now() - 3_600_000;
 const PARTITIONS = 3;
 
-interface Setup {
+export interface Setup {
   suffix: string;
   env: Record<string, string>;
   config: Config;
 }
 
-function setup(name: string): Setup {
+export function setup(name: string): Setup {
   const suffix = `${name}-${Date.now().toString(36)}`;
   const env: Record<string, string> = {
     KILLTRACE_CLUSTER_NAME: 'bench',
@@ -55,10 +55,10 @@ function setup(name: string): Setup {
   return { suffix, env, config: loadConfig({ env }) };
 }
 
-const uid = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+export const uid = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 const podName = (n: number): string => `bench-${n}`;
 
-function podSignal(n: number, at: number): Signal {
+export function podSignal(n: number, at: number): Signal {
   return {
     kind: 'pod',
     observedAt: at,
@@ -79,12 +79,12 @@ function podSignal(n: number, at: number): Signal {
   };
 }
 
-function logSignal(n: number, at: number, i: number): Signal {
+export function logSignal(n: number, at: number, i: number): Signal {
   return { kind: 'app_log', at, pod: { namespace: 'bench', name: podName(n), uid: uid(n) }, container: 'app', restartCount: 0, stream: 'stdout', text: `request ${i} served in ${i % 97} ms` };
 }
 
 /** A liveness kill as the kubelet journal tells it: three failures, the decision, the kill. */
-function killSignals(n: number, at: number): Signal[] {
+export function killSignals(n: number, at: number): Signal[] {
   const pod = { namespace: 'bench', name: podName(n), uid: uid(n) };
   const failure = (t: number): Signal => ({ kind: 'kubelet', at: t, action: 'probe_failed', pod, container: 'app', probeType: 'liveness', output: 'context deadline exceeded', text: 'Probe failed' });
   return [
@@ -96,11 +96,11 @@ function killSignals(n: number, at: number): Signal[] {
   ];
 }
 
-function message(signal: Signal, at: number): { key: string; value: string; timestamp: string } {
+export function message(signal: Signal, at: number): { key: string; value: string; timestamp: string } {
   return { key: signalKey(signal), value: JSON.stringify({ v: 1, producer: { component: 'test', instance: 'bench' }, signal }), timestamp: String(Math.round(at)) };
 }
 
-async function produceAll(kafka: KafkaClient, topic: string, messages: Array<{ key: string; value: string; timestamp: string }>): Promise<void> {
+export async function produceAll(kafka: KafkaClient, topic: string, messages: Array<{ key: string; value: string; timestamp: string }>): Promise<void> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {
@@ -110,7 +110,7 @@ async function produceAll(kafka: KafkaClient, topic: string, messages: Array<{ k
   }
 }
 
-async function deleteAll(s: Setup): Promise<void> {
+export async function deleteAll(s: Setup): Promise<void> {
   const kafka = createKafkaClient(s.config.kafka, { clientId: `cleanup-${s.suffix}` });
   const admin = kafka.admin();
   await admin.connect();
@@ -166,7 +166,7 @@ async function rawProduceConsume(s: Setup, messages: Array<{ key: string; value:
   return ms;
 }
 
-function buildCorrelator(): void {
+export function buildCorrelator(): void {
   const r = spawnSync('npx', ['tsc', '-b', 'services/correlator'], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building the correlator failed: ${r.stdout}${r.stderr}`);
 }
@@ -178,7 +178,7 @@ function peakRssMb(pid: number | undefined): number {
   return kb / 1024;
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 

@@ -133,6 +133,35 @@ describe('Elasticsearch adapter against a real node', () => {
     expect(phrase.count).toBe(docs.length);
   });
 
+  it('indexes a kernel OOM record: killtrace.oom and the kernel_log timeline source fit the strict mapping', async () => {
+    const base = record('uid-oom', 0);
+    const oomRecord = restartRecordSchema.parse({
+      ...base,
+      killtrace: {
+        ...base.killtrace,
+        cause: 'oom_killed',
+        decided_by: 'kernel',
+        probe_induced: false,
+        timeline: [{ at: '2024-05-01T10:00:30.500Z', source: 'kernel_log', text: 'kernel OOM killer: Memory cgroup out of memory: Killed process 4242 (java)' }],
+        oom: {
+          process: 'java',
+          pid: 4242,
+          killed_at: '2024-05-01T10:00:30.500Z',
+          memory_limit_bytes: 536870912,
+          memory_usage_bytes: 536870912,
+          anon_rss_bytes: 533000000,
+          constraint: 'CONSTRAINT_MEMCG',
+          cgroup: '/kubepods/burstable/poduid-oom/abc123',
+          matched_by: 'container_id',
+        },
+      },
+    });
+    const report = await writeDocuments(client, [{ id: restartRecordId('uid-oom', 'host', 0), document: oomRecord }], { index: alias, refresh: true });
+    expect(report.failures).toEqual([]);
+    const byLimit = await client.count({ index: alias, query: { bool: { must: [{ term: { 'killtrace.oom.process': 'java' } }, { range: { 'killtrace.oom.memory_limit_bytes': { gte: 536870912 } } }] } } });
+    expect(byLimit.count).toBe(1);
+  });
+
   it('reports per-document failures under the strict mapping and indexes the rest', async () => {
     const good = record('uid-9', 0);
     const unknownField = { ...good, killtrace: { ...good.killtrace, bogus: 'not in the contract' } };

@@ -1,4 +1,4 @@
-import type { ContainerSpec, ContainerStatus, EventSignal, KubeletSignal, ProbeSpec, RestartRecord, TimelineEntry } from '@killtrace/schemas';
+import type { ContainerKind, ContainerSpec, ContainerStatus, EventSignal, KubeletSignal, PodSnapshot, ProbeSpec, RestartRecord, TimelineEntry } from '@killtrace/schemas';
 import { classifyTermination, type Classification } from './classify-termination.js';
 import type { ContainerEvidence, PodEvidence, ProbeFailure } from './evidence.js';
 import { assembleIncarnations, EVENT_SLACK_MS, type Incarnation } from './incarnations.js';
@@ -118,9 +118,14 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
   const recommendation = recommendStartupProbe({ completedSeconds: completed, killedInInitSeconds: killedInInit }, spec?.liveness);
   const probeKills = analysed.filter((a) => a.classification.cause === 'liveness_probe' || a.classification.cause === 'startup_probe');
 
-  const isInit = spec ? spec.init : snapshot?.initStatuses.some((st) => st.name === container.name) === true;
-  const kind = isInit ? (spec?.sidecar === true ? 'sidecar' : 'init') : 'main';
+  const kind = containerKind(spec, snapshot, container.name);
   return analysed.map((a) => toRecord(input, a, { kind, spec, status, recommendation, probeKills, expected: completed }));
+}
+
+/** `killtrace.container.kind`: an init container with restartPolicy Always is a native sidecar. */
+export function containerKind(spec: ContainerSpec | undefined, snapshot: PodSnapshot | undefined, name: string): ContainerKind {
+  const isInit = spec ? spec.init : snapshot?.initStatuses.some((st) => st.name === name) === true;
+  return isInit ? (spec?.sidecar === true ? 'sidecar' : 'init') : 'main';
 }
 
 /**

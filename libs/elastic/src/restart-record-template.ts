@@ -103,6 +103,17 @@ export const restartRecordMappings: estypes.MappingTypeMapping = {
         basis: text,
         what_if: object({ kills_observed: long, kills_avoided: long, text }),
       }),
+      oom: object({
+        process: keyword,
+        pid: long,
+        killed_at: date,
+        memory_limit_bytes: long,
+        memory_usage_bytes: long,
+        anon_rss_bytes: long,
+        constraint: keyword,
+        cgroup: keyword,
+        matched_by: keyword,
+      }),
       // nested: "a failed probe followed by a kill" must match within one entry, not across entries.
       timeline: { type: 'nested', properties: { at: date, source: keyword, text } },
     }),

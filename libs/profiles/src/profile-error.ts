@@ -1,5 +1,5 @@
 /** Why a step-profile file was refused. */
-export type ProfileErrorCode = 'KT_ERR_PROFILE_UNREADABLE' | 'KT_ERR_PROFILE_INVALID';
+export type ProfileErrorCode = 'KT_ERR_PROFILE_UNREADABLE' | 'KT_ERR_PROFILE_INVALID' | 'KT_ERR_PROFILE_UNSAFE_REGEX';
 
 /**
  * A step-profile file that cannot be used, with the file, and where known the line and the key (dotted path, e.g.

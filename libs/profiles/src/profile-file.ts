@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { profileFileSchema, type StepProfile } from '@killtrace/schemas';
 import { LineCounter, parseDocument } from 'yaml';
 import { ProfileError } from './profile-error.js';
+import { findUnsafePatterns } from './regex-safety.js';
 
 /**
  * Parses and validates the text of a step-profile file (YAML or JSON; YAML is a superset of JSON, so one parser
@@ -56,6 +57,15 @@ export function parseProfileFile(text: string, file: string): StepProfile[] {
     }
     names.set(profile.name, index);
   });
+  const unsafe = findUnsafePatterns(parsed.data.profiles);
+  if (unsafe.length > 0) {
+    const lines = unsafe.map((u) => `  - profile "${u.profile}", ${u.where}: /${u.pattern}/ can take ${u.complexity} time${u.attack ? ` (for example on ${u.attack})` : ''}`).join('\n');
+    throw new ProfileError(
+      'KT_ERR_PROFILE_UNSAFE_REGEX',
+      `profile file ${file} has patterns that could hang the analysis on one log line:\n${lines}\n  Rewrite them without nested or overlapping repetition (e.g. (a+)+ -> a+, (\\w+\\s?)+ -> [\\w\\s]+).`,
+      file,
+    );
+  }
   return parsed.data.profiles;
 }
 

@@ -27,7 +27,8 @@ export type DecidedBy = z.infer<typeof decidedBySchema>;
 export const confidenceSchema = z.enum(['high', 'medium', 'low']);
 export type Confidence = z.infer<typeof confidenceSchema>;
 
-export const timelineSourceSchema = z.enum(['event', 'pod_status', 'kubelet_log', 'app_log', 'inference']);
+/** `kernel_log` (extension): the kernel's OOM-killer lines. */
+export const timelineSourceSchema = z.enum(['event', 'pod_status', 'kubelet_log', 'app_log', 'inference', 'kernel_log']);
 export type TimelineSource = z.infer<typeof timelineSourceSchema>;
 
 export const timelineEntrySchema = z.object({
@@ -105,6 +106,27 @@ export const killEventSchema = z.object({
   last_at: isoDate,
 });
 
+/** Extension: what the kernel's OOM-killer lines say about this termination (present only when they were read). */
+export const recordOomSchema = z.object({
+  /** The killed process's command name (`comm`). */
+  process: z.string(),
+  pid: z.number().int().nullable(),
+  /** When the kernel killed it. */
+  killed_at: isoDate,
+  /** The cgroup limit that was hit, in bytes (from `memory: usage ..kB, limit ..kB`). */
+  memory_limit_bytes: z.number().nullable(),
+  memory_usage_bytes: z.number().nullable(),
+  /** The killed process's `anon-rss`, in bytes. */
+  anon_rss_bytes: z.number().nullable(),
+  /** `CONSTRAINT_MEMCG` (a cgroup limit) or `CONSTRAINT_NONE` (the node ran out of memory). */
+  constraint: z.string().nullable(),
+  /** `task_memcg`: the cgroup of the killed task. */
+  cgroup: z.string().nullable(),
+  /** How the kill was tied to this record: the runtime container id in the cgroup path, or the incarnation's time span. */
+  matched_by: z.enum(['container_id', 'time']),
+});
+export type RecordOom = z.infer<typeof recordOomSchema>;
+
 export const restartRecordSchema = z.object({
   '@timestamp': isoDate,
   message: z.string(),
@@ -164,6 +186,7 @@ export const restartRecordSchema = z.object({
     }),
     recommendation: recordRecommendationSchema,
     timeline: z.array(timelineEntrySchema),
+    oom: recordOomSchema.optional(),
   }),
 });
 export type RestartRecord = z.infer<typeof restartRecordSchema>;
