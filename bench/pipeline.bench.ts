@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Correlator } from '../libs/correlation/src/index.js';
+import { builtinProfiles } from '../libs/profiles/src/index.js';
 import { loadConfig, type Config } from '../libs/config/src/index.js';
 import { createElasticClient, installIndexTemplate, writeDocuments } from '../libs/elastic/src/index.js';
 import { createKafkaClient, createProducer, ensureTopics, type KafkaClient } from '../libs/kafka/src/index.js';
@@ -183,7 +184,7 @@ export function percentile(sorted: number[], p: number): number {
 
 /** Records of `count` killed pods, built by the pure core (the documents both writers index). */
 function kills(count: number): Array<{ id: string; record: RestartRecord }> {
-  const core = new Correlator({ clusterName: 'bench' });
+  const core = new Correlator({ clusterName: 'bench', profiles: builtinProfiles() });
   for (let n = 0; n < count; n += 1) {
     core.ingest(podSignal(n, T0 + 1_000));
     for (const s of killSignals(n, T0 + 60_000 + n)) core.ingest(s);

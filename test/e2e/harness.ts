@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { readBundle } from '@killtrace/bundle';
 import { Correlator } from '@killtrace/correlation';
+import { builtinProfiles } from '@killtrace/profiles';
 import { createElasticClient, type ElasticClient } from '@killtrace/elastic';
 import { createKafkaClient, type KafkaClient } from '@killtrace/kafka';
 import { loadConfig, type Config } from '@killtrace/config';
@@ -116,7 +117,7 @@ export function partitionedExpectation(items: ReadonlyArray<{ signal: Signal }>,
     const p = partitionOf(signalKey(signal), partitions);
     let core = cores.get(p);
     if (!core) {
-      core = new Correlator({ clusterName: CLUSTER });
+      core = new Correlator({ clusterName: CLUSTER, profiles: builtinProfiles() });
       cores.set(p, core);
     }
     core.ingest(signal);

@@ -1175,7 +1175,7 @@ class Sim {
   }
 }
 
-/** The confidence a correct analyser reaches from what the bundle shows (CONTRACT.md `killtrace.confidence`). */
+/** The confidence a correct analyser reaches from what the bundle shows (docs/record.md `killtrace.confidence`). */
 export function confidenceFor(cause: Cause, ev: TerminationTruth['evidence'], journalFailures: boolean, reason?: TerminationTruth['reason']): Confidence {
   switch (cause) {
     case 'liveness_probe':

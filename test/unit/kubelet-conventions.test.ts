@@ -84,9 +84,9 @@ function event(reason: string, message: string, count: number, first: number, la
 
 /** The records, checked to be the same whatever the order of the signals (decision 0002). */
 function analyse(signals: Signal[]): RestartRecord[] {
-  const forward = new Correlator({ clusterName: 'test', builtinProfiles: false });
+  const forward = new Correlator({ clusterName: 'test' });
   for (const s of signals) forward.ingest(s);
-  const backward = new Correlator({ clusterName: 'test', builtinProfiles: false });
+  const backward = new Correlator({ clusterName: 'test' });
   for (const s of [...signals].reverse()) backward.ingest(s);
   const records = forward.records();
   expect(backward.records()).toEqual(records);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { builtinProfiles, mergeProfiles } from '@killtrace/correlation';
+import { builtinProfiles, mergeProfiles } from '@killtrace/profiles';
 import { restartRecordSchema, type RestartRecord, type StepProfile } from '@killtrace/schemas';
 import { templateRegex } from '../../services/cli/src/profile-suggest.js';
 import { runAnalysis } from '../../services/cli/src/run-analysis.js';
@@ -42,7 +42,7 @@ describe('learned init steps', () => {
       const dir = mkdtempSync(join(tmpdir(), `killtrace-learn-${name}-`));
       dirs.push(dir);
       writeScenario(dir, scenario);
-      const profiles = mergeProfiles(scenario.profiles ?? [], builtinProfiles);
+      const profiles = mergeProfiles(scenario.profiles ?? [], builtinProfiles());
       const withProfile = await runAnalysis({ dir, clusterName: 'test', profiles: scenario.profiles ?? [] });
       const profiled = withProfile.records.filter((r) => r.killtrace.init.step_source === 'profile' && r.killtrace.init.step !== null);
       if (profiled.length === 0) continue;

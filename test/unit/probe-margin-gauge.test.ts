@@ -5,6 +5,7 @@ import { Correlator } from '@killtrace/correlation';
 import { createLogger } from '@killtrace/logging';
 import { createRegistry } from '@killtrace/service-http';
 import { createTelemetry } from '../../services/correlator/src/telemetry.js';
+import { builtinProfiles } from '@killtrace/profiles';
 
 /**
  * `killtrace_probe_init_margin_seconds` (issue 13): the correlator's /metrics gives, per workload container and node
@@ -12,7 +13,7 @@ import { createTelemetry } from '../../services/correlator/src/telemetry.js';
  */
 describe('killtrace_probe_init_margin_seconds', () => {
   it('reports the margin per workload and node class of the host agent', async () => {
-    const correlator = new Correlator({ clusterName: 'test' });
+    const correlator = new Correlator({ clusterName: 'test', profiles: builtinProfiles() });
     await readBundle({ paths: [join(import.meta.dirname, '../../examples/host-agent-crashloop')], onSignal: (s) => correlator.ingest(s) });
     const registry = createRegistry('correlator');
     const telemetry = createTelemetry(registry, createLogger({ name: 'gauge-test', level: 'warn', format: 'json' }));

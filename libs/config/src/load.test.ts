@@ -66,6 +66,7 @@ describe('loadConfig', () => {
         KILLTRACE_CORRELATOR_RETRY_INITIAL_MS: '50',
         KILLTRACE_CORRELATOR_RETRY_MAX_MS: '2000',
         KILLTRACE_CORRELATOR_SHUTDOWN_GRACE_MS: '0',
+        KILLTRACE_CORRELATOR_MAX_EVENT_TIME_AHEAD_MS: '60000',
       },
     });
     expect(config.correlator).toEqual({
@@ -78,6 +79,8 @@ describe('loadConfig', () => {
       retryInitialMs: 50,
       retryMaxMs: 2_000,
       shutdownGraceMs: 0,
+      maxEventTimeAheadMs: 60_000,
+      idleTimeoutMs: 30_000,
     });
     const defaults = loadConfig({ env: base }).correlator;
     expect(defaults).toMatchObject({ stateWindowMs: 86_400_000, flushIntervalMs: 200, maxUnflushedMessages: 50_000, readyMaxLag: 10_000, retryInitialMs: 250, retryMaxMs: 15_000, shutdownGraceMs: 25_000 });

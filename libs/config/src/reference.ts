@@ -21,6 +21,7 @@ function typeLabel(s: SettingInfo): string {
 function defaultLabel(s: SettingInfo): string {
   if (s.required) return '**required**';
   if (s.defaultValue === undefined) return '(unset)';
+  if (Array.isArray(s.defaultValue) && s.defaultValue.length === 0) return '(none)';
   const value = Array.isArray(s.defaultValue) ? s.defaultValue.join(',') : String(s.defaultValue);
   return `\`${value}\``;
 }

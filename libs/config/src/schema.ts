@@ -194,6 +194,27 @@ const correlatorSchema = z
       env: 'KILLTRACE_CORRELATOR_SHUTDOWN_GRACE_MS',
       description: 'On SIGTERM, how long the in-flight batch may take to be written and committed before the correlator gives up on it (it is replayed by the next owner).',
     }),
+    idleTimeoutMs: setting(z.int().min(100).max(3_600_000).default(30_000), {
+      env: 'KILLTRACE_CORRELATOR_IDLE_TIMEOUT_MS',
+      description:
+        'After this much wall-clock time without input, a partition\'s event time follows the clock (newest event time + time idle), so records of a partition that went quiet turn final.',
+    }),
+    maxEventTimeAheadMs: setting(z.int().min(0).max(7 * 86_400_000).default(300_000), {
+      env: 'KILLTRACE_CORRELATOR_MAX_EVENT_TIME_AHEAD_MS',
+      description:
+        'How far a message\'s event time may be ahead of the correlator\'s clock (clock skew allowance); a message dated later is dead-lettered, not ingested, and cannot advance the watermark.',
+    }),
+  })
+  .prefault({});
+
+/** How evidence is interpreted, the same for `killtrace analyze` and the correlator service. */
+const correlationSchema = z
+  .strictObject({
+    profiles: setting(z.array(z.string().trim().min(1, 'expected a file path')).default([]), {
+      env: 'KILLTRACE_CORRELATION_PROFILES',
+      description:
+        'Step-profile files (YAML or JSON, the format of `killtrace analyze --profile`), comma-separated; they override the built-in profiles by name. Checked at start; the correlator re-reads them on SIGHUP.',
+    }),
   })
   .prefault({});
 
@@ -510,6 +531,7 @@ export const configSchema = z
     logging: loggingSchema,
     http: httpSchema,
     correlator: correlatorSchema,
+    correlation: correlationSchema,
     nodeAgent: nodeAgentSchema,
     collector: collectorSchema,
     clusterWatcher: clusterWatcherSchema,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { restartRecordSchema, type KubeletSignal, type PodSnapshot, type Signal } from '@killtrace/schemas';
+import { builtinProfiles } from '@killtrace/profiles';
 import { Correlator } from './correlator.js';
 
 const T0 = Date.parse('2026-10-02T06:30:00Z');
@@ -76,7 +77,7 @@ function crashLoop(): Signal[] {
 
 describe('Correlator', () => {
   it('explains liveness kills during a GPU bind step, numbering incarnations from ids and status', () => {
-    const c = new Correlator({ clusterName: 'test' });
+    const c = new Correlator({ clusterName: 'test', profiles: builtinProfiles() });
     for (const signal of crashLoop()) c.ingest(signal);
     const records = c.records();
     expect(records).toHaveLength(2);
@@ -101,11 +102,28 @@ describe('Correlator', () => {
     expect(second?.killtrace.recommendation.startup_probe?.period_seconds).toBe(5);
   });
 
+  it('swaps step profiles without losing evidence: new profiles bind to incarnations whose logs start later', () => {
+    // Learned steps off: this is about profiles alone (without one, learning would name a step).
+    const c = new Correlator({ clusterName: 'test', learnSteps: false });
+    const [podSignal, ...rest] = crashLoop();
+    const first = killedIncarnation(0, 0);
+    for (const signal of [podSignal, ...first]) if (signal) c.ingest(signal);
+    expect(c.records()[0]?.killtrace.init.step).toBeNull();
+    c.setProfiles(builtinProfiles());
+    for (const signal of rest.slice(first.length)) c.ingest(signal);
+    const [before, after] = c.records();
+    // Incarnation 0 was followed without a profile and keeps it; its kill evidence is still there.
+    expect(before?.killtrace.init.step).toBeNull();
+    expect(before?.killtrace.cause).toBe('liveness_probe');
+    expect(after?.killtrace.init.step).toBe('gpu-vfio-bind');
+    expect(after?.killtrace.probe.failures).toBe(3);
+  });
+
   it('gives the same records whatever the order of the signals', () => {
     const all = crashLoop();
-    const forward = new Correlator({ clusterName: 'test' });
+    const forward = new Correlator({ clusterName: 'test', profiles: builtinProfiles() });
     for (const signal of all) forward.ingest(signal);
-    const backward = new Correlator({ clusterName: 'test' });
+    const backward = new Correlator({ clusterName: 'test', profiles: builtinProfiles() });
     for (const signal of [...all].reverse()) backward.ingest(signal);
     expect(backward.records()).toEqual(forward.records());
   });
@@ -117,9 +135,9 @@ describe('Correlator', () => {
       { kind: 'app_log', at: s(-7200), pod: { namespace: 'onecloud', name: 'old-pod', uid: OTHER }, container: 'host', restartCount: 0, stream: 'stdout', text: 'hello' },
       { kind: 'kubelet', at: s(-7100), action: 'container_died', pod: { namespace: 'onecloud', name: 'old-pod', uid: OTHER }, text: 'died' },
     ];
-    const forward = new Correlator({ clusterName: 'test' });
+    const forward = new Correlator({ clusterName: 'test', profiles: builtinProfiles() });
     for (const signal of [...early, ...late]) forward.ingest(signal);
-    const backward = new Correlator({ clusterName: 'test' });
+    const backward = new Correlator({ clusterName: 'test', profiles: builtinProfiles() });
     for (const signal of [...early, ...late].reverse()) backward.ingest(signal);
     expect(forward.stats().pods).toBe(2);
     expect(forward.evictBefore(s(-3600))).toBe(1);
@@ -137,7 +155,7 @@ describe('Correlator', () => {
 
 describe('Correlator.poll', () => {
   it('emits a provisional record at the kill, the final one once the watermark passes the end plus lateness, and nothing unchanged', () => {
-    const c = new Correlator({ clusterName: 'test' });
+    const c = new Correlator({ clusterName: 'test', profiles: builtinProfiles() });
     const signals = crashLoop();
     // Up to the kill of incarnation 1: no pod status yet, and its death not seen.
     const killAt = s(80 + 40.5);
@@ -162,7 +180,7 @@ describe('Correlator.poll', () => {
 
 describe('Correlator.poll rebuilds only what changed', () => {
   it('sees a log line that arrives after a poll for an incarnation already being followed', () => {
-    const c = new Correlator({ clusterName: 'test' });
+    const c = new Correlator({ clusterName: 'test', profiles: builtinProfiles() });
     for (const signal of crashLoop()) c.ingest(signal);
     c.poll(s(1000), 30_000);
     // A late line of incarnation 1, before its kill: it becomes the last line.
@@ -173,7 +191,7 @@ describe('Correlator.poll rebuilds only what changed', () => {
   });
 
   it('turns provisional records final when only the watermark moves', () => {
-    const c = new Correlator({ clusterName: 'test' });
+    const c = new Correlator({ clusterName: 'test', profiles: builtinProfiles() });
     for (const signal of crashLoop()) c.ingest(signal);
     const first = c.poll(s(121), 30_000);
     expect(first.find((u) => u.id === `${UID}:host:1`)?.record.killtrace.status).toBe('provisional');
@@ -182,7 +200,7 @@ describe('Correlator.poll rebuilds only what changed', () => {
   });
 
   it('rebuilds other pods of a workload when its init history changes', () => {
-    const c = new Correlator({ clusterName: 'test' });
+    const c = new Correlator({ clusterName: 'test', profiles: builtinProfiles() });
     for (const signal of crashLoop()) c.ingest(signal);
     c.poll(s(1000), 30_000);
     const otherUid = '99999999-2222-3333-4444-555555555555';

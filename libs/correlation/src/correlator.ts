@@ -7,7 +7,7 @@ import { DEFAULT_NODE_CLASS_LABELS, nodeClassOf } from './node-class.js';
 import { collectWorkloadProbes, type WorkloadProbes } from './probe-lint.js';
 import type { LearnedModel } from './learned-steps.js';
 import { buildContainerRecords, type HistoryIndex } from './record-assembly.js';
-import { compileProfile, findProfile, mergeProfiles, type CompiledProfile } from './step-profiles.js';
+import { compileProfile, findProfile, type CompiledProfile } from './step-profiles.js';
 import { readStatus } from './status-convention.js';
 import { StepTracker } from './step-tracker.js';
 import { workloadKey } from './workload.js';
@@ -36,10 +36,11 @@ function fingerprintOf(record: RestartRecord): number {
 export interface CorrelatorOptions {
   /** `orchestrator.cluster.name` of every record. */
   clusterName: string;
-  /** User step profiles; they override built-ins of the same name. */
+  /**
+   * Every step profile, in matching order (the first whose `match` fits wins). The core ships none: the built-in
+   * ones are data files that the caller loads and merges (libs/profiles, `resolveProfiles`).
+   */
   profiles?: readonly StepProfile[];
-  /** Include built-in profiles (default true). */
-  builtinProfiles?: boolean;
   /** Learn init steps from the logs of workloads without a matching profile (learned-steps.ts; default true). */
   learnSteps?: boolean;
   /** Node labels whose values make a node class (node-class.ts; default DEFAULT_NODE_CLASS_LABELS). */
@@ -78,7 +79,7 @@ export interface CorrelatorStats {
 export class Correlator {
   private readonly pods = new Map<string, PodEvidence>();
   private readonly uidsByName = new Map<string, Set<string>>();
-  private readonly profiles: CompiledProfile[];
+  private profiles: CompiledProfile[];
   private readonly kubeletSeen = new Set<string>();
   private readonly counts: CorrelatorStats['signals'] = { pod: 0, event: 0, kubelet: 0, app_log: 0, kernel_oom: 0, node: 0 };
   /** Kernel OOM kills by pod uid (from their cgroup path), deduplicated; joined in `podRecords` (kernel-oom.ts). */
@@ -104,9 +105,16 @@ export class Correlator {
   private lastLog: { uid: string; podKey: string; container: string; restartCount: number; tracker: StepTracker } | undefined;
 
   constructor(private readonly options: CorrelatorOptions) {
-    const user = options.profiles ?? [];
-    const merged = options.builtinProfiles === false ? [...user] : mergeProfiles(user);
-    this.profiles = merged.map(compileProfile);
+    this.profiles = (options.profiles ?? []).map(compileProfile);
+  }
+
+  /**
+   * Replaces the step profiles, keeping every piece of evidence. A profile is bound to an incarnation when its first
+   * log line arrives (the tracker keeps only the marks its profile asks for, not the lines), so the new profiles
+   * apply to incarnations whose logs start from now on; those already followed keep the profile they started with.
+   */
+  setProfiles(profiles: readonly StepProfile[]): void {
+    this.profiles = profiles.map(compileProfile);
   }
 
   /** Adds one piece of evidence. */

@@ -1,21 +1,4 @@
-import { stepProfileSchema, type StepProfile } from '@killtrace/schemas';
-
-/**
- * Profiles that ship with Killtrace. The `cloudpods-host` profile covers the motivating case: the host agent
- * DaemonSet whose GPU passthrough setup (binding every GPU to vfio-pci) outlasts a liveness probe's budget.
- */
-export const builtinProfiles: readonly StepProfile[] = [
-  stepProfileSchema.parse({
-    name: 'cloudpods-host',
-    match: { namespace: '^onecloud$', pod: '^default-host-', container: '^host$' },
-    ready: 'Start host service|host is ready',
-    steps: [
-      { name: 'host-info', start: 'Start probe host info' },
-      { name: 'gpu-vfio-bind', start: 'bind .* to vfio-pci', end: 'vfio-pci bind done' },
-      { name: 'storage-init', start: 'init storage manager' },
-    ],
-  }),
-];
+import type { StepProfile } from '@killtrace/schemas';
 
 /** A profile with its regular expressions compiled once. */
 export interface CompiledProfile {
@@ -44,12 +27,6 @@ export function compileProfile(profile: StepProfile): CompiledProfile {
     ready: re(profile.ready),
     steps: profile.steps.map((step) => ({ name: step.name, start: new RegExp(step.start), end: re(step.end) })),
   };
-}
-
-/** User profiles first (they override built-ins of the same name), then the remaining built-ins. */
-export function mergeProfiles(user: readonly StepProfile[], builtin: readonly StepProfile[] = builtinProfiles): StepProfile[] {
-  const names = new Set(user.map((profile) => profile.name));
-  return [...user, ...builtin.filter((profile) => !names.has(profile.name))];
 }
 
 export interface ProfileTarget {

@@ -1,5 +1,6 @@
 import { readBundle } from '@killtrace/bundle';
 import { describe, expect, it } from 'vitest';
+import { builtinProfiles } from '@killtrace/profiles';
 import { Correlator } from './correlator.js';
 import { percentiles, WorkloadHistoryBuilder } from './workload-history.js';
 
@@ -12,7 +13,7 @@ describe('percentiles', () => {
 
 describe('WorkloadHistoryBuilder', () => {
   it('recommends from the crash loop: every kill during init, a 5 min startupProbe that avoids all 7', async () => {
-    const correlator = new Correlator({ clusterName: 'test', profiles: [] });
+    const correlator = new Correlator({ clusterName: 'test', profiles: builtinProfiles() });
     await readBundle({ paths: [new URL('../../../examples/host-agent-crashloop', import.meta.url).pathname], onSignal: (s) => correlator.ingest(s) });
     const builder = new WorkloadHistoryBuilder();
     // Any order: history is a set of records.

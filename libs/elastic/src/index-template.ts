@@ -36,7 +36,7 @@ export async function installIndexTemplate(client: ElasticClient, options: Index
     await client.cluster.putComponentTemplate({
       name: componentTemplate,
       template: { mappings: restartRecordMappings },
-      _meta: { managed_by: 'killtrace', description: 'restart record mappings (CONTRACT.md section 1)' },
+      _meta: { managed_by: 'killtrace', description: 'restart record mappings (docs/record.md)' },
     });
     await client.indices.putIndexTemplate({
       name: indexTemplate,

@@ -1,5 +1,5 @@
 /**
- * Elasticsearch mapping of the restart record (CONTRACT.md section 1, libs/schemas/src/restart-record.ts).
+ * Elasticsearch mapping of the restart record (docs/record.md, libs/schemas/src/restart-record.ts).
  * Pure data: the index-template code installs it. Strict everywhere except pod labels, so a misspelt field
  * fails loudly at write time instead of silently creating a mapping that dashboards never query.
  */

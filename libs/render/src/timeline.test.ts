@@ -1,5 +1,6 @@
 import { readBundle } from '@killtrace/bundle';
 import { Correlator } from '@killtrace/correlation';
+import { builtinProfiles } from '@killtrace/profiles';
 import type { RestartRecord } from '@killtrace/schemas';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { csvField } from './timeline-csv.js';
@@ -11,7 +12,7 @@ import { renderTimeline, summarize, timelineFormats } from './timeline-writer.js
 
 // Records of the example bundles, from the same core the CLI and the correlator run.
 async function analyse(example: string): Promise<RestartRecord[]> {
-  const correlator = new Correlator({ clusterName: 'test', profiles: [] });
+  const correlator = new Correlator({ clusterName: 'test', profiles: builtinProfiles() });
   await readBundle({ paths: [new URL(`../../../examples/${example}`, import.meta.url).pathname], onSignal: (s) => correlator.ingest(s) });
   return correlator.records();
 }

@@ -21,7 +21,7 @@ export const profileStepSchema = z.object({
 });
 export type ProfileStep = z.infer<typeof profileStepSchema>;
 
-/** Step profile (CONTRACT.md section 3): how one workload's init steps are recognised in its logs. */
+/** Step profile (README "Step profiles"): how one workload's init steps are recognised in its logs. */
 export const stepProfileSchema = z.object({
   name: z.string().min(1),
   match: z

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * The restart record (CONTRACT.md section 1): one per container termination. Field names are fixed by the
- * contract and follow ECS; Killtrace's own fields live under `killtrace`. Dates are ISO-8601 strings with
+ * The restart record: one per container termination; its field reference is docs/record.md, generated from this
+ * schema (`npm run docs:record`). Field names follow ECS; Killtrace's own fields live under `killtrace`. Dates are ISO-8601 strings with
  * millisecond precision (what Elasticsearch's `date` type keeps).
  */
 

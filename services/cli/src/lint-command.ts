@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { readBundle } from '@killtrace/bundle';
 import { Correlator, initAllowance, lintWorkload, UNLABELLED_CLASS, type LintFinding } from '@killtrace/correlation';
+import { builtinProfiles } from '@killtrace/profiles';
 import { CliError, EXIT_OK } from './errors.js';
 
 /** `killtrace lint` found something to fix (warnings or errors; info findings alone exit 0). */
@@ -58,7 +59,7 @@ export function lintCommand(io: { stdout: NodeJS.WriteStream; stderr: NodeJS.Wri
           throw new CliError('KT_ERR_CLI_INPUT_NOT_FOUND', `cannot read ${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`);
         });
       }
-      const correlator = new Correlator({ clusterName: 'default', nodeClassLabels: flags.nodeClassLabels });
+      const correlator = new Correlator({ clusterName: 'default', profiles: builtinProfiles(), nodeClassLabels: flags.nodeClassLabels });
       const read = await readBundle({ paths: bundle, onSignal: (signal) => correlator.ingest(signal) });
       const files = read.stats.files;
       if (files.kubernetes + files.kubelet + files.containerLogs === 0) {

@@ -94,7 +94,7 @@ export function profileCommand(io: { stdout: NodeJS.WriteStream; stderr: NodeJS.
     .requiredOption('--workload <workload>', 'namespace/owner/container, namespace/owner, or the owner\'s name (DaemonSet, Deployment, StatefulSet, Job)')
     .option('-o, --output <file>', 'write the YAML here instead of stdout')
     .action(async (bundle: string[], flags: SuggestFlags) => {
-      const correlator = new Correlator({ clusterName: 'default', builtinProfiles: false });
+      const correlator = new Correlator({ clusterName: 'default', profiles: [] });
       await readBundle({ paths: bundle, onSignal: (signal) => correlator.ingest(signal) });
       const models = correlator.learnedModels();
       const chosen = selectWorkloads(models, flags.workload);

@@ -1,5 +1,6 @@
 import { readBundle, type BundleProgress, type BundleReport } from '@killtrace/bundle';
 import { Correlator, type CorrelatorStats, type CoverageGap, type UnmatchedOom } from '@killtrace/correlation';
+import { mergeProfiles } from '@killtrace/profiles';
 import type { Diagnostic, RestartRecord, StepProfile } from '@killtrace/schemas';
 
 /** What to analyse: a directory recognised by content, and/or files of known types (CONTRACT.md section 2). */
@@ -16,7 +17,7 @@ export interface AnalysisOptions {
   kernel?: string[];
   /** `kubectl logs [--previous] --timestamps` output, with whose it is. */
   kubectlLogs?: Array<{ path: string; namespace?: string; pod: string; container: string; previous: boolean }>;
-  /** User step profiles (override built-ins by name). */
+  /** User step profiles (override the built-ins of libs/profiles by name). */
   profiles?: StepProfile[];
   clusterName?: string;
   /** Year for year-less kubelet timestamps when pods and events do not tell. */
@@ -51,8 +52,7 @@ export interface AnalysisResult {
 export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisResult> {
   const correlator = new Correlator({
     clusterName: options.clusterName ?? 'default',
-    profiles: options.profiles ?? [],
-    builtinProfiles: options.builtinProfiles,
+    profiles: options.builtinProfiles === false ? [...(options.profiles ?? [])] : mergeProfiles(options.profiles ?? []),
     learnSteps: options.learnSteps,
     nodeClassLabels: options.nodeClassLabels,
   });

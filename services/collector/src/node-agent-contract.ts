@@ -23,6 +23,8 @@ export interface NodeAgentHandle {
   close(): Promise<void>;
   /** True once the node agent is tailing its inputs (readiness). */
   ready(): boolean;
+  /** `ready()` with the reason when not ready (e.g. the kubelet journal cannot be read). */
+  readiness?(): { ok: boolean; detail?: string };
 }
 
 /** Exported as `startNodeAgent` from `services/collector/src/node-agent/index.ts`. */

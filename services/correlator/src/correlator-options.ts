@@ -27,6 +27,10 @@ export interface CorrelatorServiceOptions {
   /** Fetch sizes bound the memory of one in-flight batch. */
   maxBytesPerPartition: number;
   maxBytes: number;
+  /** From `correlator.idleTimeoutMs`: quiet time after which a partition's watermark follows the clock. */
+  idleTimeoutMs: number;
+  /** From `correlator.maxEventTimeAheadMs`: how far ahead of the clock an event time may be (event-time-bound.ts). */
+  maxEventTimeAheadMs: number;
   /** On SIGTERM, how long the in-flight batch may take to finish before the process gives up (no commit). */
   shutdownGraceMs: number;
 }
@@ -56,5 +60,7 @@ export function compileOptions(config: Config): CorrelatorServiceOptions {
     maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
     maxBytes: MAX_BYTES,
     shutdownGraceMs: c.shutdownGraceMs,
+    maxEventTimeAheadMs: c.maxEventTimeAheadMs,
+    idleTimeoutMs: c.idleTimeoutMs,
   };
 }

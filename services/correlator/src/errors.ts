@@ -15,6 +15,10 @@ export const correlatorErrorCodes = {
   KT_ERR_CORRELATOR_CONSUMER_CRASHED: 'Kafka consumer crashed',
   /** Startup did not finish (Kafka or Elasticsearch unreachable) within the allowed time. */
   KT_ERR_CORRELATOR_STARTUP: 'startup failed',
+  /** A sink (Elasticsearch, records topic) failed repeatedly with an error retrying does not fix; the process exits. */
+  KT_ERR_CORRELATOR_SINK_FATAL: 'sink failed for good',
+  /** A file of `correlation.profiles` is missing or not a valid step-profile file (at start, or on SIGHUP). */
+  KT_ERR_CORRELATOR_PROFILE_INVALID: 'step profile file unusable',
 } as const;
 export type CorrelatorErrorCode = keyof typeof correlatorErrorCodes;
 

@@ -8,14 +8,20 @@ import { createRegistry, Dependencies, startHealthServer, type HealthServer } fr
 import { compileOptions } from './correlator-options.js';
 import { CorrelatorError, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME } from './errors.js';
 import { Pipeline } from './pipeline.js';
-import { RecordSink } from './record-sink.js';
+import { RecordSink, SinkFatal } from './record-sink.js';
 import { prepareTopics } from './startup.js';
+import { loadStepProfiles } from './step-profiles.js';
 import { createTelemetry } from './telemetry.js';
 
 /** A running correlator: close it to shut down gracefully. */
 export interface RunningCorrelator {
   httpPort: number;
   pipeline: Pipeline;
+  /**
+   * Re-reads `correlation.profiles` (main() calls it on SIGHUP) and swaps them in without losing state. Resolves
+   * false, keeping the previous profiles, when a file cannot be used (logged with the file, line and key).
+   */
+  reloadProfiles(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -26,6 +32,9 @@ export interface RunningCorrelator {
  */
 export async function startCorrelator(config: Config, logger: Logger, signal?: AbortSignal): Promise<RunningCorrelator> {
   const options = compileOptions(config);
+  // Checked before anything connects or waits: a broken profile file is a configuration error, exit 2.
+  const profiles = await loadStepProfiles(config.correlation.profiles);
+  logger.info({ event: 'ProfilesLoaded', files: config.correlation.profiles, profiles: profiles.map((p) => p.name) }, 'step profiles loaded');
   const registry = createRegistry('correlator');
   const dependencies = new Dependencies(logger);
   const ref: { pipeline?: Pipeline } = {};
@@ -68,7 +77,7 @@ export async function startCorrelator(config: Config, logger: Logger, signal?: A
     onDegraded: (degraded, reason) => ref.pipeline?.sinkDegraded(degraded, reason),
   });
   let fatal: (error: Error) => void = () => undefined;
-  const pipeline = new Pipeline({ kafka, sink, options, logger, telemetry, onFatal: (error) => fatal(error) });
+  const pipeline = new Pipeline({ kafka, sink, options, logger, telemetry, profiles, onFatal: (error) => fatal(error) });
   ref.pipeline = pipeline;
   const running = pipeline;
   await pipeline.start();
@@ -83,10 +92,23 @@ export async function startCorrelator(config: Config, logger: Logger, signal?: A
       await http.close().catch(() => undefined);
     })());
   fatal = (error) => {
-    logger.fatal({ err: error, code: 'KT_ERR_CORRELATOR_CONSUMER_CRASHED' }, 'consumer crashed for good');
+    if (error instanceof SinkFatal) logger.fatal({ err: error, code: error.code }, 'a sink failed for good; exiting so the orchestrator restarts the correlator');
+    else logger.fatal({ err: error, code: 'KT_ERR_CORRELATOR_CONSUMER_CRASHED' }, 'consumer crashed for good');
     void close().finally(() => process.exit(EXIT_RUNTIME));
   };
-  return { httpPort: http.port, pipeline, close };
+  const reloadProfiles = async (): Promise<boolean> => {
+    const files = config.correlation.profiles;
+    try {
+      const next = await loadStepProfiles(files);
+      pipeline.setProfiles(next);
+      telemetry.profilesReloaded('ok', { files, profiles: next.map((p) => p.name) });
+      return true;
+    } catch (error) {
+      telemetry.profilesReloaded('failed', { files, err: error });
+      return false;
+    }
+  };
+  return { httpPort: http.port, pipeline, reloadProfiles, close };
 }
 
 /** The process entry: runs until SIGTERM/SIGINT, then shuts down gracefully. Returns the exit code. */
@@ -111,6 +133,10 @@ export async function main(): Promise<number> {
   const onEarlySignal = (signal: NodeJS.Signals): void => starting.abort(new Error(`${signal} before the correlator was ready`));
   process.once('SIGTERM', onEarlySignal);
   process.once('SIGINT', onEarlySignal);
+  // SIGHUP re-reads the step profiles (README "Step profiles"); state, offsets and records are kept. Handled from
+  // the start, so a SIGHUP while the dependencies are awaited does not end the process (its default action).
+  let reload: () => void = () => logger.warn({ event: 'ProfilesReloadIgnored' }, 'SIGHUP ignored: the correlator is still starting; send it again once it is ready');
+  process.on('SIGHUP', () => reload());
   try {
     running = await startCorrelator(config, logger, starting.signal);
   } catch (error) {
@@ -138,6 +164,7 @@ export async function main(): Promise<number> {
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
+    reload = () => void running.reloadProfiles();
   });
   await running.close();
   logger.info({ event: 'CorrelatorStopped' }, 'correlator stopped');

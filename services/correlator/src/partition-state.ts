@@ -16,6 +16,8 @@ export interface ReplayRange {
   from: number;
   /** The committed offset: messages before it are re-ingested without emitting. */
   until: number;
+  /** The correlator's clock at that commit (commit metadata), the reference for event times on replay. */
+  clock?: number;
 }
 
 export interface ReplayPlan {
@@ -73,6 +75,8 @@ export class PartitionState {
   private readonly pending = new Map<string, number>();
   private readonly committed = new Map<string, number>();
   private lastEvictWatermark = Number.NEGATIVE_INFINITY;
+  /** Wall-clock time of the last message read live (or of the end of replay); undefined before. */
+  private lastInputAt: number | undefined;
   private polledWatermark = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: PartitionStateOptions) {
@@ -173,6 +177,35 @@ export class PartitionState {
   /** After the records of a take were acknowledged and its offsets committed. */
   flushCommitted(take: FlushTake): void {
     for (const [topic, offset] of take.offsets) this.committed.set(topic, Math.max(this.committed.get(topic) ?? 0, offset));
+  }
+
+  /**
+   * The clock event times of `topic` are bounded against (event-time-bound.ts): the commit's clock for a replayed
+   * message when the commit recorded one, else `now`.
+   */
+  boundClock(topic: string, acceptance: 'replay' | 'live', now: number): number {
+    if (acceptance === 'live') return now;
+    return this.plan?.ranges.get(topic)?.clock ?? now;
+  }
+
+  /** Notes that input was read at wall-clock time `now` (the start of an idle period, see `idleAdvance`). */
+  noteInput(now: number): void {
+    this.lastInputAt = now;
+  }
+
+  /**
+   * Event time of a quiet partition keeps pace with the clock: once nothing has been read for `idleTimeoutMs` and
+   * nothing waits to be read, the watermark is the newest event time plus the time spent idle, so the records of a
+   * partition that went quiet after a kill (the usual case at night) still turn final. Returns whether it moved.
+   */
+  idleAdvance(now: number, idleTimeoutMs: number): boolean {
+    if (this.phase !== 'live' || this.lastInputAt === undefined || this.lag() > 0) return false;
+    const idleFor = now - this.lastInputAt;
+    if (idleFor < idleTimeoutMs) return false;
+    const newest = Math.max(...[...this.topics.values()].map((t) => t.maxEventTime));
+    if (!Number.isFinite(newest) || newest + idleFor <= this.watermark) return false;
+    this.watermark = newest + idleFor;
+    return true;
   }
 
   /** Total consumer lag of the partition (messages). */

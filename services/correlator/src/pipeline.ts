@@ -1,13 +1,14 @@
 import { coPartitionedAssigner, decodeMessage, type KafkaClient } from '@killtrace/kafka';
 import type { Logger } from '@killtrace/logging';
-import { logMessageSchema, signalMessageSchema, type DeadLetterMessage } from '@killtrace/schemas';
-import { sleep } from './backoff.js';
+import { logMessageSchema, signalMessageSchema, type DeadLetterMessage, type StepProfile } from '@killtrace/schemas';
+import { sleep } from '@killtrace/retry';
 import type { CorrelatorServiceOptions } from './correlator-options.js';
-import { invalidMessageLetter } from './dead-letter.js';
+import { futureEventLetter, invalidMessageLetter } from './dead-letter.js';
+import { checkEventTime } from './event-time-bound.js';
 import { PartitionState, type FlushTake, type ReplayPlan, type ReplayRange } from './partition-state.js';
-import { SinkAborted, type RecordSink } from './record-sink.js';
+import { SinkAborted, SinkFatal, type RecordSink } from './record-sink.js';
 import type { Telemetry } from './telemetry.js';
-import { decodeCommitMetadata, encodeCommitMetadata } from './watermark.js';
+import { decodeCommitClock, decodeCommitMetadata, encodeCommitMetadata } from './watermark.js';
 
 /**
  * The streaming loop: a consumer group over the co-partitioned `signals` and `logs` topics feeding one
@@ -33,6 +34,8 @@ export interface PipelineDeps {
   telemetry: Telemetry;
   /** Called when the consumer crashed for good (kafkajs will not restart it). */
   onFatal: (error: Error) => void;
+  /** Step profiles, in matching order (services/correlator/src/step-profiles.ts). */
+  profiles: readonly StepProfile[];
 }
 
 export class Pipeline {
@@ -52,9 +55,13 @@ export class Pipeline {
   private readonly degraded = new Set<string>();
   private paused = false;
   private replayStartedAt = new Map<number, number>();
+  private profiles: readonly StepProfile[];
+  /** A sink failed for good (SinkFatal): nothing more is written or committed. */
+  private failed = false;
 
   constructor(private readonly deps: PipelineDeps) {
     const { options } = deps;
+    this.profiles = deps.profiles;
     this.signalsTopic = options.config.kafka.topics.signals;
     this.logsTopic = options.config.kafka.topics.logs;
     this.topics = [this.signalsTopic, this.logsTopic];
@@ -71,6 +78,15 @@ export class Pipeline {
     });
     deps.telemetry.stateSize(() => this.stateSize());
     deps.telemetry.probeMargins(() => [...this.states.values()].flatMap((s) => s.correlator.workloadProbes()));
+  }
+
+  /**
+   * Swaps the step profiles of every partition's core and of those assigned later, keeping all state (evidence,
+   * offsets, what was emitted). New profiles bind to incarnations whose logs start from now on (Correlator.setProfiles).
+   */
+  setProfiles(profiles: readonly StepProfile[]): void {
+    this.profiles = profiles;
+    for (const state of this.states.values()) state.correlator.setProfiles(profiles);
   }
 
   /** Reports sink health; the pipeline pauses the consumer while any sink fails. */
@@ -149,7 +165,7 @@ export class Pipeline {
         new PartitionState({
           partition,
           topics: this.topics,
-          correlator: { clusterName: options.config.clusterName },
+          correlator: { clusterName: options.config.clusterName, profiles: this.profiles },
           stateWindowMs: options.stateWindowMs,
           allowedLatenessMs: options.allowedLatenessMs,
           evictEveryMs: options.evictEveryMs,
@@ -175,6 +191,10 @@ export class Pipeline {
             this.pendingSeeks.set(partition, seeks);
             this.replayStartedAt.set(partition, Date.now());
             this.deps.telemetry.replayStarted(partition, seeks, plan.watermark);
+            // Seek now as well: a quiet partition (nothing after the committed offset) delivers no batch that
+            // could carry the seek, and would never replay nor get ready. A batch fetched before this seek took
+            // effect still finds the pending seeks in onBatch, is dropped and the seeks repeated.
+            for (const [topic, offset] of seeks) this.consumer.seek({ topic, partition, offset: String(offset) });
           }
         }
         return;
@@ -233,7 +253,8 @@ export class Pipeline {
           const until = Number(byTopic.get(topic)?.get(partition)?.offset ?? -1);
           if (until < 0) continue;
           const from = Math.min(until, offsetsAt.get(topic)?.get(partition) ?? 0);
-          ranges.set(topic, { from, until });
+          const clock = decodeCommitClock(byTopic.get(topic)?.get(partition)?.metadata);
+          ranges.set(topic, clock === undefined ? { from, until } : { from, until, clock });
         }
         const wm = starts.get(partition);
         plans.set(partition, wm === undefined ? { ranges } : { ranges, watermark: wm });
@@ -280,13 +301,27 @@ export class Pipeline {
         );
         if (!(await this.deadLetter(letter))) break;
       }
-      state.ingest(topic, offset, Number(message.timestamp), decoded.ok ? decoded.value.signal : undefined, acceptance);
+      let eventTime = Number(message.timestamp);
+      let signal = decoded.ok ? decoded.value.signal : undefined;
+      const bound = checkEventTime(eventTime, state.boundClock(topic, acceptance, Date.now()), this.deps.options.maxEventTimeAheadMs);
+      if (!bound.ok) {
+        // Neither ingested nor counted in the watermark; dead-lettered once, when read live.
+        if (decoded.ok && acceptance === 'live') {
+          const letter = futureEventLetter({ topic, partition, offset: message.offset, key: message.key, raw: message.value }, bound.reason, Date.now());
+          if (!(await this.deadLetter(letter))) break;
+          this.deps.telemetry.eventTimeOutlier(topic, partition, bound.aheadMs);
+        }
+        eventTime = Number.NaN;
+        signal = undefined;
+      }
+      state.ingest(topic, offset, eventTime, signal, acceptance);
       resolveOffset(message.offset);
       if (acceptance === 'replay') replayed += 1;
       else live += 1;
       if (wasReplaying && state.phase === 'live') this.replayDone(state);
     }
     if (generation !== this.generation) return;
+    if (live > 0) state.noteInput(Date.now());
     state.afterBatch(topic, Number(batch.highWatermark));
     this.deps.telemetry.lag(topic, partition, state.lagOf(topic));
     this.deps.telemetry.watermark(partition, state.watermark);
@@ -302,6 +337,8 @@ export class Pipeline {
 
   private replayDone(state: PartitionState): void {
     const started = this.replayStartedAt.get(state.partition) ?? Date.now();
+    // The idle clock starts when the state is rebuilt: a partition that stays quiet after a restart still finishes.
+    state.noteInput(Date.now());
     this.deps.telemetry.replayFinished(state.partition, state.replayedMessages, Date.now() - started);
     if (state.held.size > 0 && !this.paused) {
       this.consumer.resume([...state.held].map((t) => ({ topic: t, partitions: [state.partition] })));
@@ -357,8 +394,10 @@ export class Pipeline {
   }
 
   private async flushAll(): Promise<void> {
+    if (this.failed) return;
     for (const state of [...this.states.values()]) {
       if (this.sinkAbort.signal.aborted) return;
+      if (state.idleAdvance(Date.now(), this.deps.options.idleTimeoutMs)) this.deps.telemetry.watermark(state.partition, state.watermark);
       if (!state.needsFlush()) continue;
       const generation = this.generation;
       const take = state.takeFlush();
@@ -368,6 +407,13 @@ export class Pipeline {
         rejected = await this.deps.sink.write(take.updates, this.sinkAbort.signal);
       } catch (error) {
         if (error instanceof SinkAborted) return;
+        if (error instanceof SinkFatal) {
+          // Nothing of this take, nor anything later, is committed: the next owner (this service after its
+          // restart) replays it. A later flush must not commit offsets whose records were never written.
+          this.failed = true;
+          this.deps.onFatal(error);
+          return;
+        }
         throw error;
       }
       if (take.updates.length > 0) this.deps.telemetry.recordsWritten(state.partition, take.updates, rejected, Date.now() - started);
@@ -378,7 +424,7 @@ export class Pipeline {
 
   private async commit(partition: number, take: FlushTake): Promise<boolean> {
     if (take.offsets.size === 0) return true;
-    const metadata = encodeCommitMetadata(take.watermark);
+    const metadata = encodeCommitMetadata(take.watermark, Date.now());
     const offsets = [...take.offsets].map(([topic, offset]) => ({ topic, partition, offset: String(offset), metadata }));
     for (let attempt = 1; attempt <= 3; attempt += 1) {
       try {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordUpdate } from '@killtrace/correlation';
 import type { RestartRecord } from '@killtrace/schemas';
-import { backoffDelay } from './backoff.js';
 import { byEncodedSize } from './record-sink.js';
 
 const update = (id: string, size: number): RecordUpdate => ({ id, record: { message: 'x'.repeat(size) } as unknown as RestartRecord });
@@ -13,12 +12,5 @@ describe('record sink helpers', () => {
     expect(chunks.map((c) => c.map((u) => u.id))).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
     expect(byEncodedSize([update('big', 5_000)], 1_000)).toHaveLength(1);
     expect(byEncodedSize([], 1_000)).toEqual([]);
-  });
-
-  it('backs off exponentially up to the cap, with jitter in the upper half', () => {
-    expect(backoffDelay(1, 100, 1_000, () => 0)).toBe(50);
-    expect(backoffDelay(1, 100, 1_000, () => 1)).toBe(100);
-    expect(backoffDelay(4, 100, 1_000, () => 1)).toBe(800);
-    expect(backoffDelay(10, 100, 1_000, () => 1)).toBe(1_000);
   });
 });

@@ -1,16 +1,20 @@
 import type { RecordUpdate } from '@killtrace/correlation';
 import { classifyElasticError, writeDocuments, type BulkFailure, type ElasticClient } from '@killtrace/elastic';
 import { classifyKafkaError, type TypedTopicProducer } from '@killtrace/kafka';
-import { MESSAGE_VERSION, type deadLetterMessageSchema, type DeadLetterMessage, type recordMessageSchema, type RestartRecord } from '@killtrace/schemas';
-import { backoffDelay, sleep } from './backoff.js';
-import { rejectedDocumentLetter } from './dead-letter.js';
+import { MESSAGE_VERSION, recordMessageSchema, type deadLetterMessageSchema, type DeadLetterMessage, type RestartRecord } from '@killtrace/schemas';
+import { backoffDelay, sleep } from '@killtrace/retry';
+import { invalidRecordLetter, rejectedDocumentLetter } from './dead-letter.js';
 import type { Telemetry } from './telemetry.js';
 
 /**
  * Writes restart records to both sinks (Elasticsearch by `_id`, and the records topic keyed by pod uid) and
  * resolves only once both acknowledged them, retrying retriable failures with exponential back-off for as long
- * as it takes. A document Elasticsearch refuses for good (mapping conflict, field limits) goes to the dead-letter
- * topic with the error. Throws only when `signal` aborts (shutdown): nothing is committed then, replay covers it.
+ * as it takes. One bad record never stalls the others: a record that fails the records-topic schema, a document
+ * Elasticsearch refuses for good (mapping conflict, field limits) and a message the broker refuses for good (too
+ * large) each go to the dead-letter topic alone, with the error. A failure of the whole request that retrying
+ * cannot fix (permissions, an unknown error) is tried `FATAL_ATTEMPTS` times, then `SinkFatal` is thrown: the
+ * service exits and its orchestrator restarts it, nothing committed, so the input is replayed after a fix.
+ * Throws `SinkAborted` when `signal` aborts (shutdown): nothing is committed then, replay covers it.
  */
 
 export interface RecordSinkOptions {
@@ -27,6 +31,32 @@ export interface RecordSinkOptions {
 
 export class SinkAborted extends Error {
   override readonly name = 'SinkAborted';
+}
+
+/** A sink failed with an error that retrying does not fix (record-sink.ts header); the service exits. */
+export class SinkFatal extends Error {
+  override readonly name = 'SinkFatal';
+  readonly code = 'KT_ERR_CORRELATOR_SINK_FATAL';
+}
+
+/** The broker refused one message for what it is, not for the state of the cluster: retrying cannot help. */
+class MessageRefused extends Error {
+  override readonly name = 'MessageRefused';
+}
+
+/** Fatal failures in a row before a sink gives up (each after the usual back-off). */
+export const FATAL_ATTEMPTS = 5;
+
+/** Broker error types that are about the message itself (Kafka protocol error codes). */
+const MESSAGE_ERRORS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TIMESTAMP']);
+
+function refusesMessage(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; typeof e === 'object' && e !== null && depth < 4; depth += 1) {
+    const shape = e as { type?: unknown; originalError?: unknown; cause?: unknown };
+    if (typeof shape.type === 'string' && MESSAGE_ERRORS.has(shape.type)) return true;
+    e = shape.originalError ?? shape.cause;
+  }
+  return false;
 }
 
 const PUBLISH_CHUNK_BYTES = 512 * 1024;
@@ -59,8 +89,24 @@ export class RecordSink {
   /** Writes the records; returns how many Elasticsearch rejected for good (dead-lettered). */
   async write(updates: readonly RecordUpdate[], signal: AbortSignal): Promise<number> {
     if (updates.length === 0) return 0;
-    const [rejected] = await Promise.all([this.writeElastic(updates, signal), this.publish(updates, signal)]);
-    return rejected;
+    // A record the records topic would refuse goes to neither sink: both must show the same records.
+    const valid: RecordUpdate[] = [];
+    const invalid: DeadLetterMessage[] = [];
+    for (const update of updates) {
+      const checked = recordMessageSchema.safeParse({ v: MESSAGE_VERSION, id: update.id, record: update.record });
+      if (checked.success) {
+        valid.push(update);
+        continue;
+      }
+      const issues = checked.error.issues.slice(0, 10).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      const reason = `record fails the records-topic schema: ${issues.join('; ')}`;
+      invalid.push(invalidRecordLetter('correlator.records-schema', update.id, update.record, reason, Date.now()));
+      this.options.telemetry.deadLettered('correlator.records-schema', reason, { id: update.id });
+    }
+    await this.deadLetters(invalid, signal);
+    if (valid.length === 0) return invalid.length;
+    const [rejected, refused] = await Promise.all([this.writeElastic(valid, signal), this.publish(valid, signal)]);
+    return invalid.length + rejected + refused;
   }
 
   /** Produces dead letters, retrying until the broker acknowledges them. */
@@ -105,23 +151,50 @@ export class RecordSink {
     return letters.length;
   }
 
-  private async publish(updates: readonly RecordUpdate[], signal: AbortSignal): Promise<void> {
+  /** Publishes to the records topic; returns how many records the broker refused for good (dead-lettered). */
+  private async publish(updates: readonly RecordUpdate[], signal: AbortSignal): Promise<number> {
+    const letters: DeadLetterMessage[] = [];
     // One produce request must stay under the broker's message.max.bytes (1 MiB by default), whatever the flush size.
-    for (const chunk of byEncodedSize(updates, PUBLISH_CHUNK_BYTES)) {
+    for (const chunk of byEncodedSize(updates, PUBLISH_CHUNK_BYTES)) await this.publishChunk(chunk, letters, signal);
+    await this.deadLetters(letters, signal);
+    return letters.length;
+  }
+
+  /** Sends one chunk; a refused chunk is halved until the refused record stands alone, which is dead-lettered. */
+  private async publishChunk(chunk: readonly RecordUpdate[], letters: DeadLetterMessage[], signal: AbortSignal): Promise<void> {
+    try {
       await this.retrying('kafka-records', signal, async () => {
         await this.options.records.send(
           chunk.map(({ id, record }) => ({ key: record.kubernetes.pod.uid, value: { v: MESSAGE_VERSION, id, record } })),
         );
-      });
+      }, refusesMessage);
+    } catch (error) {
+      if (!(error instanceof MessageRefused)) throw error;
+      const [only] = chunk;
+      if (chunk.length === 1 && only !== undefined) {
+        letters.push(invalidRecordLetter('correlator.records-topic', only.id, only.record, `the broker refused the record: ${error.message}`, Date.now()));
+        this.options.telemetry.deadLettered('correlator.records-topic', error.message, { id: only.id });
+        return;
+      }
+      const half = Math.ceil(chunk.length / 2);
+      await this.publishChunk(chunk.slice(0, half), letters, signal);
+      await this.publishChunk(chunk.slice(half), letters, signal);
     }
   }
 
   /**
-   * Runs `attempt` until it succeeds. Retriable and fatal failures are both retried (a fatal one is logged as
-   * such and keeps the service unready): dropping records would break at-least-once, and the committed offsets
-   * stay where they are, so a restart after a fix replays the same input.
+   * Runs `attempt` until it succeeds. Retriable failures are retried for as long as it takes (the service is
+   * unready meanwhile); a failure `refuses` says is about the message is thrown at once as `MessageRefused`; fatal
+   * failures are retried `FATAL_ATTEMPTS` times in a row, then thrown as `SinkFatal`. Nothing is committed
+   * until the sinks succeed, so a restart after a fix replays the same input.
    */
-  private async retrying(sink: Parameters<Telemetry['sinkRetry']>[0], signal: AbortSignal, attempt: () => Promise<void>): Promise<void> {
+  private async retrying(
+    sink: Parameters<Telemetry['sinkRetry']>[0],
+    signal: AbortSignal,
+    attempt: () => Promise<void>,
+    refuses: (error: unknown) => boolean = () => false,
+  ): Promise<void> {
+    let fatal = 0;
     for (let n = 1; ; n += 1) {
       if (signal.aborted) throw new SinkAborted(`${sink}: aborted`);
       try {
@@ -133,6 +206,11 @@ export class RecordSink {
         return;
       } catch (error) {
         const classified = sink === 'elasticsearch' ? classifyElasticError(error) : classifyKafkaError(error);
+        if (refuses(error)) throw new MessageRefused(classified.reason);
+        fatal = classified.kind === 'fatal' ? fatal + 1 : 0;
+        if (fatal >= FATAL_ATTEMPTS) {
+          throw new SinkFatal(`${sink} failed ${fatal} times in a row with an error retrying does not fix: ${classified.reason}`, { cause: error });
+        }
         const delay = backoffDelay(n, this.options.retryInitialMs, this.options.retryMaxMs);
         this.options.telemetry.sinkRetry(sink, `${classified.kind}: ${classified.reason}`, n, delay);
         this.options.onDegraded(true, `${sink}: ${classified.reason}`);

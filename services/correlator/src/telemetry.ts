@@ -19,6 +19,10 @@ export interface Telemetry {
   messages(topic: string, phase: 'replay' | 'live', count: number): void;
   lag(topic: string, partition: number, lag: number): void;
   watermark(partition: number, watermark: number): void;
+  /** A message dated too far ahead of the clock was refused (event-time-bound.ts). */
+  eventTimeOutlier(topic: string, partition: number, aheadMs: number): void;
+  /** The step profiles were re-read (SIGHUP): `failed` keeps the previous ones. */
+  profilesReloaded(result: 'ok' | 'failed', fields: Record<string, unknown>): void;
   /** Registers a callback that reports state size at scrape time. */
   stateSize(read: () => { pods: number; incarnations: number }): void;
   /** Registers a callback that gives the workload containers with probes at scrape time (issue 13: init margins). */
@@ -75,6 +79,18 @@ export function createTelemetry(registry: Registry, logger: Logger): Telemetry {
     name: 'killtrace_correlator_consumer_lag',
     help: 'Messages between the consumer position and the high watermark, by topic and partition.',
     labelNames: ['topic', 'partition'],
+    registers: [registry],
+  });
+  const outliers = new Counter({
+    name: 'killtrace_correlator_event_time_outliers_total',
+    help: 'Messages refused (dead-lettered, not ingested) because their event time was too far ahead of the clock, by topic.',
+    labelNames: ['topic'],
+    registers: [registry],
+  });
+  const profileReloads = new Counter({
+    name: 'killtrace_correlator_profile_reloads_total',
+    help: 'Re-reads of the step-profile files (SIGHUP), by result (ok, or failed: the previous profiles stay).',
+    labelNames: ['result'],
     registers: [registry],
   });
   const restarts = new Counter({
@@ -199,6 +215,15 @@ export function createTelemetry(registry: Registry, logger: Logger): Telemetry {
     },
     watermark(partition, wm) {
       watermarks.set(partition, wm);
+    },
+    eventTimeOutlier(topic, partition, aheadMs) {
+      outliers.inc({ topic });
+      logger.debug({ event: 'EventTimeOutlier', topic, partition, aheadMs }, 'event time too far ahead, refused');
+    },
+    profilesReloaded(result, fields) {
+      profileReloads.inc({ result });
+      if (result === 'ok') logger.info({ event: 'ProfilesReloaded', ...fields }, 'step profiles reloaded');
+      else logger.error({ event: 'ProfilesReloadFailed', code: 'KT_ERR_CORRELATOR_PROFILE_INVALID', ...fields }, 'step profiles not reloaded, keeping the previous ones');
     },
     stateSize(read) {
       readState = read;

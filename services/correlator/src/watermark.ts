@@ -28,9 +28,23 @@ export function advanceWatermark(previous: number, topics: readonly TopicProgres
   return Math.max(previous, partitionWatermark(topics));
 }
 
-/** Commit metadata: the partition watermark at the time of the commit, so a restart knows where replay starts. */
-export function encodeCommitMetadata(watermark: number): string {
-  return JSON.stringify({ v: 1, wm: Number.isFinite(watermark) ? watermark : null });
+/**
+ * Commit metadata: the partition watermark at the time of the commit, so a restart knows where replay starts, and
+ * (`at`) the correlator's clock when it committed, against which replay re-checks event times (event-time-bound.ts).
+ */
+export function encodeCommitMetadata(watermark: number, at?: number): string {
+  return JSON.stringify({ v: 1, wm: Number.isFinite(watermark) ? watermark : null, ...(at === undefined ? {} : { at }) });
+}
+
+/** The clock stored by `encodeCommitMetadata`, or undefined when absent (older commits) or not ours. */
+export function decodeCommitClock(metadata: string | null | undefined): number | undefined {
+  if (metadata == null || metadata === '') return undefined;
+  try {
+    const parsed = JSON.parse(metadata) as { v?: unknown; at?: unknown };
+    return parsed.v === 1 && typeof parsed.at === 'number' && Number.isFinite(parsed.at) ? parsed.at : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The watermark stored by `encodeCommitMetadata`, or undefined when absent or not ours. */

@@ -161,6 +161,13 @@ export async function startNodeAgent(deps: NodeAgentDeps, tuning: NodeAgentTunin
 
   return {
     ready: () => tailer.ready && (journal?.ready ?? true) && (kernel?.ready ?? true) && deps.publisher.connected(),
+    readiness: () => {
+      // The journal first: its reason (a missing file, a failing journalctl) is what an operator must fix.
+      const fromJournal = journal?.readiness() ?? { ok: true };
+      if (!fromJournal.ok) return fromJournal;
+      if (!tailer.ready || !(kernel?.ready ?? true)) return { ok: false, detail: 'not tailing yet' };
+      return deps.publisher.connected() ? { ok: true } : { ok: false, detail: 'producer not connected' };
+    },
     async close() {
       if (stopping) return running;
       stopping = true;

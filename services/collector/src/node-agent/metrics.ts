@@ -17,6 +17,8 @@ export interface NodeAgentMetrics {
   redactions: Counter;
   checkpointWrites: Counter;
   checkpointAge: Gauge;
+  journalFailures: Counter;
+  journalHealthy: Gauge;
 }
 
 export function createNodeAgentMetrics(registry: Registry, checkpointAgeSeconds: () => number): NodeAgentMetrics {
@@ -36,6 +38,12 @@ export function createNodeAgentMetrics(registry: Registry, checkpointAgeSeconds:
     lostFiles: counter('lost_files_total', 'Checkpointed files that could not be found again (their unread lines are lost).'),
     redactions: counter('redactions_total', 'Secrets masked in log text before publishing.'),
     checkpointWrites: counter('checkpoint_writes_total', 'Checkpoints written.'),
+    journalFailures: counter('journal_failures_total', 'Times the kubelet journal could not be read: journalctl ended or failed to start, or the journal file was missing.'),
+    journalHealthy: new Gauge({
+      name: 'killtrace_node_agent_journal_healthy',
+      help: '1 while the kubelet journal is being read, 0 while it cannot be (missing file, journalctl failing): kill decisions are not collected then.',
+      registers,
+    }),
     checkpointAge: new Gauge({
       name: 'killtrace_node_agent_checkpoint_age_seconds',
       help: 'Seconds since the last checkpoint write.',

@@ -1,0 +1,1 @@
+export { Backoff, backoffDelay, sleep } from './backoff.js';
