@@ -61,7 +61,7 @@ export function renderReadSummary(result: AnalysisResult, color: boolean): strin
     const hidden = result.diagnostics.filter((x) => x.severity !== 'info').length - SHOWN_DIAGNOSTICS + result.diagnosticsDropped;
     if (hidden > 0) lines.push(p.dim(`  … and ${hidden} more (use --output json to see them all)`));
   } else if (total > 0) {
-    lines.push(p.dim(`${d.info} note(s) about the input (use --output json to see them).`));
+    lines.push(p.dim(`${d.info} informational message(s) from the readers, e.g. skipped files (use --output json to see them).`));
   }
   return lines.join('\n');
 }
