@@ -125,6 +125,13 @@ export function buildValuesSchema(): JsonSchema {
         }),
         correlator: object({
           replicas: replicas('Replicas of the correlator, up to the topics\' partition count.'),
+          profiles: {
+            type: 'object',
+            description: 'Step profiles (setting correlation.profiles): file name -> YAML or JSON content, mounted at /etc/killtrace/profiles/<name>.',
+            // A ConfigMap key, and no comma: the paths are joined with commas into KILLTRACE_CORRELATION_PROFILES.
+            propertyNames: { pattern: '^[-._a-zA-Z0-9]+$', maxLength: 253 },
+            additionalProperties: { type: 'string', minLength: 1 },
+          },
           resources,
         }),
         networkPolicy: object({

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHART_DIR, ROOT, lintHelm, objectKey, overlayValuesFile, renderHelm, renderHelmNotes, renderKustomize, renderKustomizeDir, toolPath, type KubeObject } from '../deploy/render.js';
 import { valuesSchemaText } from '../deploy/values-schema.js';
+import { loadConfig } from '@killtrace/config';
+import { parseProfileFile } from '@killtrace/profiles';
 
 /**
  * The install manifests (deploy/helm/killtrace, deploy/kubernetes), rendered by the real Helm and kustomize:
@@ -286,5 +288,53 @@ describe('chart values', () => {
       const env = (podSpec(w).containers[0] as unknown as { env: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[] }).env;
       expect(env.find((e) => e.name === 'KILLTRACE_KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef, w.metadata.name).toEqual({ name: 'my-kafka-user', key: 'password' });
     }
+  });
+});
+
+describe('step profiles (correlator.profiles)', () => {
+  interface Mounted { env: { name: string; value?: string }[]; volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] }
+  /** What the correlator would load: the files the env var names, read from the ConfigMap its volume mounts. */
+  function mountedProfiles(objects: KubeObject[]): { paths: string[]; files: Record<string, string> } {
+    const spec = podSpec(find(objects, 'Deployment', 'killtrace-correlator'));
+    const container = spec.containers[0] as unknown as Mounted;
+    const mount = container.volumeMounts.find((m) => m.name === 'profiles');
+    expect(mount?.readOnly).toBe(true);
+    const volume = (spec.volumes as unknown as { name: string; configMap?: { name: string } }[]).find((v) => v.name === 'profiles');
+    expect(volume?.configMap?.name).toBe('killtrace-correlator-profiles');
+    const data = (find(objects, 'ConfigMap', 'killtrace-correlator-profiles') as unknown as { data: Record<string, string> }).data;
+    const env = container.env.find((e) => e.name === 'KILLTRACE_CORRELATION_PROFILES')?.value ?? '';
+    const config = loadConfig({ env: { KILLTRACE_CLUSTER_NAME: 't', KILLTRACE_CORRELATION_PROFILES: env } });
+    const files: Record<string, string> = {};
+    for (const path of config.correlation.profiles) {
+      expect(path.startsWith(`${mount?.mountPath ?? '?'}/`), path).toBe(true);
+      const key = path.slice((mount?.mountPath ?? '').length + 1);
+      expect(Object.keys(data), path).toContain(key);
+      files[key] = data[key] ?? '';
+    }
+    expect(Object.keys(files).sort()).toEqual(Object.keys(data).sort());
+    return { paths: config.correlation.profiles, files };
+  }
+
+  it('mounts each profile read-only and names every one in KILLTRACE_CORRELATION_PROFILES, in name order', () => {
+    const objects = renderHelm({ correlator: { profiles: { 'b-api.yaml': 'profiles:\n  - name: api\n    ready: listening\n', 'a-web.json': '{"profiles": [{"name": "web"}]}' } } });
+    const { paths, files } = mountedProfiles(objects);
+    expect(paths).toEqual(['/etc/killtrace/profiles/a-web.json', '/etc/killtrace/profiles/b-api.yaml']);
+    expect(parseProfileFile(files['b-api.yaml'] ?? '', 'b-api.yaml').map((p) => p.name)).toEqual(['api']);
+  });
+
+  it('the demo ships a valid profile on both paths; without profiles there is no ConfigMap, volume or setting', () => {
+    for (const objects of [renderKustomize('demo'), renderHelm({}, { valueFiles: [overlayValuesFile('demo')] })]) {
+      const { files } = mountedProfiles(objects);
+      expect(parseProfileFile(files['shop-inventory.yaml'] ?? '', 'shop-inventory.yaml').map((p) => [p.name, p.steps.map((s) => s.name)])).toEqual([['shop-inventory', ['warm-cache']]]);
+    }
+    for (const objects of [renderHelm(), renderKustomize('production')]) {
+      expect(objects.some((o) => o.metadata.name === 'killtrace-correlator-profiles')).toBe(false);
+      expect(JSON.stringify(find(objects, 'Deployment', 'killtrace-correlator'))).not.toContain('PROFILES');
+    }
+  });
+
+  it('rejects a file name that cannot be a ConfigMap key or would split the path list', () => {
+    expect(() => renderHelm({ correlator: { profiles: { 'a,b.yaml': 'profiles: []' } } })).toThrow(/'a,b\.yaml' does not match pattern/);
+    expect(() => renderHelm({ correlator: { profiles: { 'ok.yaml': '' } } })).toThrow(/correlator\/profiles\/ok\.yaml/);
   });
 });
