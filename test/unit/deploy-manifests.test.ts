@@ -272,6 +272,9 @@ describe('chart values', () => {
     expect(notes).toContain("curl -s 'https://elasticsearch-es-http.elastic-system.svc:9200/killtrace-restarts/_search?q=kubernetes.pod.name:killtrace-check'");
     expect(notes).toContain('Secret killtrace-kafka-sasl');
     expect(renderHelmNotes()).not.toContain('SASL');
+    expect(notes).toContain('kubectl -n observability rollout status statefulset/killtrace-alerter');
+    expect(notes).toContain('from the Secret killtrace-alerter');
+    expect(renderHelmNotes()).not.toContain('alerter');
   });
 
   it('refuses a latest or empty image tag', () => {
