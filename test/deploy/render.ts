@@ -83,8 +83,8 @@ export interface HelmOptions {
   namespace?: string;
 }
 
-/** `helm template` of the chart with the given values (merged over values.yaml), parsed. */
-export function renderHelm(values: Record<string, unknown> = {}, options: HelmOptions = {}): KubeObject[] {
+/** `helm template` of the chart with the given values (merged over values.yaml): Helm's own multi-document text. */
+export function renderHelmText(values: Record<string, unknown> = {}, options: HelmOptions = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'killtrace-helm-'));
   try {
     const file = join(dir, 'values.json');
@@ -92,10 +92,15 @@ export function renderHelm(values: Record<string, unknown> = {}, options: HelmOp
     const args = ['template', options.releaseName ?? 'killtrace', CHART_DIR, '--namespace', options.namespace ?? NAMESPACE];
     for (const f of options.valueFiles ?? []) args.push('-f', f);
     args.push('-f', file);
-    return parseManifests(run('helm', args), `helm template ${CHART_DIR}`);
+    return run('helm', args);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** `helm template` of the chart with the given values (merged over values.yaml), parsed. */
+export function renderHelm(values: Record<string, unknown> = {}, options: HelmOptions = {}): KubeObject[] {
+  return parseManifests(renderHelmText(values, options), `helm template ${CHART_DIR}`);
 }
 
 /**
@@ -139,6 +144,11 @@ export function overlayValuesFile(overlay: string): string {
 /** `kustomize build` of deploy/kubernetes/overlays/<overlay>, parsed. */
 export function renderKustomize(overlay: string): KubeObject[] {
   return renderKustomizeDir(join(OVERLAYS_DIR, overlay));
+}
+
+/** `kustomize build` of deploy/kubernetes/overlays/<overlay>: kustomize's own multi-document text. */
+export function renderKustomizeText(overlay: string): string {
+  return run('kustomize', ['build', join(OVERLAYS_DIR, overlay)]);
 }
 
 /** `kustomize build` of any kustomization directory (e.g. a user's copy of an overlay), parsed. */

@@ -69,6 +69,9 @@ const resources: JsonSchema = {
   },
 };
 
+/** An http(s) URL setting: JSON Schema's `uri` format alone would take any scheme (`alertmanager:9093`). */
+const httpUrl = (key: string, description: string): JsonSchema => ({ ...fromSetting(key, description), pattern: '^https?://' });
+
 const replicas = (description: string): JsonSchema => ({ type: 'integer', minimum: 1, description });
 
 /** The whole values.schema.json document. */
@@ -84,6 +87,7 @@ export function buildValuesSchema(): JsonSchema {
           {
             collector: image('collector (cluster watcher and node agent)'),
             correlator: image('correlator'),
+            alerter: image('alerter'),
             pullPolicy: { type: 'string', enum: ['IfNotPresent', 'Always', 'Never'] },
           },
           ['collector', 'correlator'],
@@ -125,6 +129,29 @@ export function buildValuesSchema(): JsonSchema {
         }),
         correlator: object({
           replicas: replicas('Replicas of the correlator, up to the topics\' partition count.'),
+          profiles: {
+            type: 'object',
+            description: 'Step profiles (setting correlation.profiles): file name -> YAML or JSON content, mounted at /etc/killtrace/profiles/<name>.',
+            // A ConfigMap key, and no comma: the paths are joined with commas into KILLTRACE_CORRELATION_PROFILES.
+            propertyNames: { pattern: '^[-._a-zA-Z0-9]+$', maxLength: 253 },
+            additionalProperties: { type: 'string', minLength: 1 },
+          },
+          resources,
+        }),
+        alerter: object({
+          enabled: { type: 'boolean', description: 'Install the alerter (a StatefulSet of one with a state volume).' },
+          alertmanagerUrl: { anyOf: [{ const: '' }, httpUrl('alerter.alertmanagerUrl', 'Alertmanager base URL; empty: none')] },
+          rules: { type: 'string', description: 'The rules file\'s YAML content (setting alerter.rulesFile); empty: the built-in rules.' },
+          secret: secretName('Secret whose keys become the alerter\'s environment (receivers\' urlEnv / secretEnv); empty: none.'),
+          kibanaUrl: { anyOf: [{ const: '' }, httpUrl('alerter.kibanaUrl', 'Kibana base URL for links in alerts; empty: none')] },
+          timelineUrl: { anyOf: [{ const: '' }, httpUrl('alerter.timelineUrl', 'Timeline link with {id}; empty: none')] },
+          storage: object(
+            {
+              size: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$', description: 'Size of the state volume.' },
+              storageClassName: { type: 'string', description: 'StorageClass of the state volume; empty: the default.' },
+            },
+            ['size'],
+          ),
           resources,
         }),
         networkPolicy: object({

@@ -1,6 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { applyManifests, KubeApiError, kubeApiServer, kubeRequest } from './kube-api.js';
 import { uniqueSuffix } from './helpers.js';
@@ -8,28 +6,18 @@ import { overlayValuesFile, renderHelm, renderKustomize } from '../deploy/render
 
 /**
  * test/integration/kube-api.ts against the stack's real kube-apiserver: every rendered manifest (the Helm chart,
- * both kustomize overlays, the plain deploy/kubernetes files) is validated by the API server's own schemas and
- * admission (server-side dry run), then applied for real.
+ * both kustomize overlays, the alerter of the chart and of the kustomize component) is validated by the API
+ * server's own schemas and admission (server-side dry run), then applied for real.
  */
-
-const deployDir = fileURLToPath(new URL('../../deploy/kubernetes/', import.meta.url));
-
-/** Plain manifests kept beside the kustomize tree (deploy/kubernetes/*.yaml, e.g. the alerter's). */
-function plainManifests(): KubernetesObject[] {
-  return readdirSync(deployDir)
-    .filter((file) => file.endsWith('.yaml'))
-    .sort()
-    .flatMap((file) => (loadAllYaml(readFileSync(`${deployDir}${file}`, 'utf8')) as KubernetesObject[]).filter((o) => o !== null));
-}
 
 /** Everything a user can install: the Helm chart (defaults and the production values), both kustomize overlays. */
 const INSTALL_KINDS = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ConfigMap', 'Deployment', 'DaemonSet', 'PodDisruptionBudget', 'NetworkPolicy'];
 const renderings: Array<[string, () => KubernetesObject[], string[]]> = [
   ['helm template (defaults)', () => renderHelm({ clusterName: 'apply-test' }), INSTALL_KINDS],
-  ['helm template (production values)', () => renderHelm({}, { valueFiles: [overlayValuesFile('production')] }), INSTALL_KINDS],
+  // With the alerter (a StatefulSet with a volume claim template, a headless Service, its rules ConfigMap).
+  ['helm template (production values)', () => renderHelm({}, { valueFiles: [overlayValuesFile('production')] }), [...INSTALL_KINDS, 'StatefulSet']],
   ['kustomize build overlays/demo', () => renderKustomize('demo'), INSTALL_KINDS],
-  ['kustomize build overlays/production', () => renderKustomize('production'), INSTALL_KINDS],
-  ['deploy/kubernetes/*.yaml', plainManifests, ['StatefulSet']],
+  ['kustomize build overlays/production', () => renderKustomize('production'), [...INSTALL_KINDS, 'StatefulSet']],
 ];
 
 const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);

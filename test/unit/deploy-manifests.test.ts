@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHART_DIR, ROOT, lintHelm, objectKey, overlayValuesFile, renderHelm, renderHelmNotes, renderKustomize, renderKustomizeDir, toolPath, type KubeObject } from '../deploy/render.js';
 import { valuesSchemaText } from '../deploy/values-schema.js';
+import { loadConfig } from '@killtrace/config';
+import { parseProfileFile } from '@killtrace/profiles';
+import { loadRuleSet } from '../../services/alerter/src/load-rules.js';
 
 /**
  * The install manifests (deploy/helm/killtrace, deploy/kubernetes), rendered by the real Helm and kustomize:
@@ -269,6 +272,9 @@ describe('chart values', () => {
     expect(notes).toContain("curl -s 'https://elasticsearch-es-http.elastic-system.svc:9200/killtrace-restarts/_search?q=kubernetes.pod.name:killtrace-check'");
     expect(notes).toContain('Secret killtrace-kafka-sasl');
     expect(renderHelmNotes()).not.toContain('SASL');
+    expect(notes).toContain('kubectl -n observability rollout status statefulset/killtrace-alerter');
+    expect(notes).toContain('from the Secret killtrace-alerter');
+    expect(renderHelmNotes()).not.toContain('alerter');
   });
 
   it('refuses a latest or empty image tag', () => {
@@ -286,5 +292,116 @@ describe('chart values', () => {
       const env = (podSpec(w).containers[0] as unknown as { env: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[] }).env;
       expect(env.find((e) => e.name === 'KILLTRACE_KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef, w.metadata.name).toEqual({ name: 'my-kafka-user', key: 'password' });
     }
+  });
+});
+
+describe('step profiles (correlator.profiles)', () => {
+  interface Mounted { env: { name: string; value?: string }[]; volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] }
+  /** What the correlator would load: the files the env var names, read from the ConfigMap its volume mounts. */
+  function mountedProfiles(objects: KubeObject[]): { paths: string[]; files: Record<string, string> } {
+    const spec = podSpec(find(objects, 'Deployment', 'killtrace-correlator'));
+    const container = spec.containers[0] as unknown as Mounted;
+    const mount = container.volumeMounts.find((m) => m.name === 'profiles');
+    expect(mount?.readOnly).toBe(true);
+    const volume = (spec.volumes as unknown as { name: string; configMap?: { name: string } }[]).find((v) => v.name === 'profiles');
+    expect(volume?.configMap?.name).toBe('killtrace-correlator-profiles');
+    const data = (find(objects, 'ConfigMap', 'killtrace-correlator-profiles') as unknown as { data: Record<string, string> }).data;
+    const env = container.env.find((e) => e.name === 'KILLTRACE_CORRELATION_PROFILES')?.value ?? '';
+    const config = loadConfig({ env: { KILLTRACE_CLUSTER_NAME: 't', KILLTRACE_CORRELATION_PROFILES: env } });
+    const files: Record<string, string> = {};
+    for (const path of config.correlation.profiles) {
+      expect(path.startsWith(`${mount?.mountPath ?? '?'}/`), path).toBe(true);
+      const key = path.slice((mount?.mountPath ?? '').length + 1);
+      expect(Object.keys(data), path).toContain(key);
+      files[key] = data[key] ?? '';
+    }
+    expect(Object.keys(files).sort()).toEqual(Object.keys(data).sort());
+    return { paths: config.correlation.profiles, files };
+  }
+
+  it('mounts each profile read-only and names every one in KILLTRACE_CORRELATION_PROFILES, in name order', () => {
+    const objects = renderHelm({ correlator: { profiles: { 'b-api.yaml': 'profiles:\n  - name: api\n    ready: listening\n', 'a-web.json': '{"profiles": [{"name": "web"}]}' } } });
+    const { paths, files } = mountedProfiles(objects);
+    expect(paths).toEqual(['/etc/killtrace/profiles/a-web.json', '/etc/killtrace/profiles/b-api.yaml']);
+    expect(parseProfileFile(files['b-api.yaml'] ?? '', 'b-api.yaml').map((p) => p.name)).toEqual(['api']);
+  });
+
+  it('the demo ships a valid profile on both paths; without profiles there is no ConfigMap, volume or setting', () => {
+    for (const objects of [renderKustomize('demo'), renderHelm({}, { valueFiles: [overlayValuesFile('demo')] })]) {
+      const { files } = mountedProfiles(objects);
+      expect(parseProfileFile(files['shop-inventory.yaml'] ?? '', 'shop-inventory.yaml').map((p) => [p.name, p.steps.map((s) => s.name)])).toEqual([['shop-inventory', ['warm-cache']]]);
+    }
+    for (const objects of [renderHelm(), renderKustomize('production')]) {
+      expect(objects.some((o) => o.metadata.name === 'killtrace-correlator-profiles')).toBe(false);
+      expect(JSON.stringify(find(objects, 'Deployment', 'killtrace-correlator'))).not.toContain('PROFILES');
+    }
+  });
+
+  it('rejects a file name that cannot be a ConfigMap key or would split the path list', () => {
+    expect(() => renderHelm({ correlator: { profiles: { 'a,b.yaml': 'profiles: []' } } })).toThrow(/'a,b\.yaml' does not match pattern/);
+    expect(() => renderHelm({ correlator: { profiles: { 'ok.yaml': '' } } })).toThrow(/correlator\/profiles\/ok\.yaml/);
+  });
+});
+
+describe('alerter (alerter.enabled, components/alerter)', () => {
+  interface AlerterContainer {
+    env: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+    envFrom: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+    volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
+  }
+  const production = [
+    ['helm (ci/production-values.yaml)', () => renderHelm({}, { valueFiles: [overlayValuesFile('production')] })],
+    ['kustomize (overlays/production)', () => renderKustomize('production')],
+  ] as const;
+
+  it('is not installed unless asked for', () => {
+    for (const objects of [renderHelm(), renderKustomize('demo'), renderHelm({}, { valueFiles: [overlayValuesFile('demo')] })]) {
+      expect(objects.filter((o) => o.metadata.name.startsWith('killtrace-alerter')).map(objectKey)).toEqual([]);
+    }
+  });
+
+  it.each(production)('%s: one replica with a state volume, its rules and receivers\' secrets, no API token', async (_name, render) => {
+    const objects = render();
+    const set = find(objects, 'StatefulSet', 'killtrace-alerter') as unknown as {
+      spec: { replicas: number; serviceName: string; volumeClaimTemplates: { metadata: { name: string }; spec: { accessModes: string[] } }[]; template: { spec: PodSpec & { securityContext: { fsGroup?: number } } } };
+    };
+    expect(set.spec.replicas).toBe(1);
+    expect((find(objects, 'Service', set.spec.serviceName) as unknown as { spec: { clusterIP: string } }).spec.clusterIP).toBe('None');
+    expect(set.spec.volumeClaimTemplates.map((t) => [t.metadata.name, t.spec.accessModes])).toEqual([['state', ['ReadWriteOnce']]]);
+    const pod = set.spec.template.spec;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect((find(objects, 'ServiceAccount', 'killtrace-alerter') as unknown as { automountServiceAccountToken: boolean }).automountServiceAccountToken).toBe(false);
+    expect(pod.securityContext.fsGroup).toBe(1000);
+    const container = pod.containers[0] as unknown as AlerterContainer;
+    const env = Object.fromEntries(container.env.map((e) => [e.name, e.value ?? e.valueFrom?.secretKeyRef]));
+    expect(container.envFrom).toEqual([{ configMapRef: { name: 'killtrace-config' } }, { secretRef: { name: 'killtrace-alerter' } }]);
+    expect(env.KILLTRACE_KAFKA_SASL_PASSWORD).toEqual({ name: 'killtrace-kafka-sasl', key: 'password' });
+    const mounts = Object.fromEntries(container.volumeMounts.map((m) => [m.name, m]));
+    expect(mounts.state?.mountPath).toBe(env.KILLTRACE_ALERTER_STATE_DIR);
+    expect(mounts.state?.readOnly ?? false).toBe(false);
+    expect(mounts.rules?.readOnly).toBe(true);
+    expect(`${mounts.rules?.mountPath ?? ''}/rules.yaml`).toBe(env.KILLTRACE_ALERTER_RULES_FILE);
+    // The rules the alerter would load: the mounted file, with the Alertmanager URL, through its own loader.
+    const rules = (find(objects, 'ConfigMap', 'killtrace-alerter-rules') as unknown as { data: Record<string, string> }).data['rules.yaml'] ?? '';
+    const dir = mkdtempSync(join(tmpdir(), 'killtrace-alerter-rules-'));
+    try {
+      writeFileSync(join(dir, 'rules.yaml'), rules);
+      const ruleSet = await loadRuleSet({ rulesFile: join(dir, 'rules.yaml'), alertmanagerUrl: String(env.KILLTRACE_ALERTER_ALERTMANAGER_URL) } as Parameters<typeof loadRuleSet>[0]);
+      expect(ruleSet.receivers.map((r) => r.name).sort()).toEqual(['alertmanager', 'slack']);
+      expect(ruleSet.rules.find((r) => r.name === 'probe-kill-during-init')?.receivers.sort()).toEqual(['alertmanager', 'slack']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('renders only the settings given, and rejects what the alerter would reject', () => {
+    const objects = renderHelm({ alerter: { enabled: true, alertmanagerUrl: 'http://am.monitoring:9093' } });
+    const container = podSpec(find(objects, 'StatefulSet', 'killtrace-alerter')).containers[0] as unknown as AlerterContainer;
+    expect(container.env.map((e) => e.name).sort()).toEqual(['KILLTRACE_ALERTER_ALERTMANAGER_URL', 'KILLTRACE_ALERTER_STATE_DIR']);
+    expect(container.envFrom).toEqual([{ configMapRef: { name: 'killtrace-config' } }]);
+    expect(container.volumeMounts.map((m) => m.name)).toEqual(['state']);
+    expect(objects.some((o) => o.metadata.name === 'killtrace-alerter-rules')).toBe(false);
+    expect(() => renderHelm({ alerter: { enabled: true, alertmanagerUrl: 'alertmanager:9093' } })).toThrow(/alerter\/alertmanagerUrl/);
+    expect(() => renderHelm({ alerter: { enabled: true, storage: { size: 'big' } } })).toThrow(/alerter\/storage\/size/);
   });
 });

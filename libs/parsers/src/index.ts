@@ -17,7 +17,7 @@ export { parseEvent, containerFromFieldPath } from './event-parser.js';
 export type { ObjectContext } from './event-parser.js';
 
 /** One Pod -> PodSignal (probe defaults applied). */
-export { parsePod, stripContainerIdScheme, PROBE_DEFAULTS } from './pod-parser.js';
+export { parsePod, parsePodSpecContainers, stripContainerIdScheme, PROBE_DEFAULTS } from './pod-parser.js';
 
 /** One Node -> NodeSignal (name and labels). */
 export { parseNode } from './node-parser.js';

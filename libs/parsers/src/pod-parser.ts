@@ -121,6 +121,21 @@ function parseContainerSpec(value: unknown, init: boolean, reporter: Reporter): 
   });
 }
 
+/**
+ * The container specs of a pod spec (a Pod's or a workload template's), probe defaults applied; `what` names it in
+ * the diagnostics (e.g. `Deployment shop/orders`).
+ */
+export function parsePodSpecContainers(podSpec: unknown, what: string, location: DiagnosticLocation = {}): { containers: ContainerSpec[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const reporter: Reporter = { location, diagnostics, what };
+  const spec = asObject(podSpec) ?? {};
+  const containers = [
+    ...asArray(spec.initContainers).map((c) => parseContainerSpec(c, true, reporter)),
+    ...asArray(spec.containers).map((c) => parseContainerSpec(c, false, reporter)),
+  ].filter((c): c is ContainerSpec => c !== undefined);
+  return { containers, diagnostics };
+}
+
 function parseTerminated(value: unknown): TerminatedState | undefined {
   const t = asObject(value);
   if (!t) return undefined;

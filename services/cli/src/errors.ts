@@ -15,7 +15,8 @@ export type CliErrorCode =
   | 'KT_ERR_CLI_REPLAY_KAFKA'
   | 'KT_ERR_CLI_PROFILE_UNSAFE_REGEX'
 
-  | 'KT_ERR_CLI_ALERTS_INVALID';
+  | 'KT_ERR_CLI_ALERTS_INVALID'
+  | 'KT_ERR_CLI_MANIFEST_INVALID';
 
 /** An error the user can fix; printed as one message, never with a stack trace. */
 export class CliError extends Error {

@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { readBundle } from '@killtrace/bundle';
-import { Correlator, initAllowance, lintWorkload, UNLABELLED_CLASS, type LintFinding } from '@killtrace/correlation';
+import { Correlator, initAllowance, lintWorkload, UNLABELLED_CLASS, type LintFinding, type WorkloadProbes } from '@killtrace/correlation';
 import { builtinProfiles } from '@killtrace/profiles';
 import { CliError, EXIT_OK } from './errors.js';
+import { readIfWorkloadManifest, readStdinManifests } from './workload-manifests.js';
 
 /** `killtrace lint` found something to fix (warnings or errors; info findings alone exit 0). */
 export const EXIT_FINDINGS = 3;
@@ -48,24 +49,35 @@ export function renderLintText(findings: readonly LintFinding[], checked: number
 /** `killtrace lint BUNDLE...`: probe findings before the first kill. */
 export function lintCommand(io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }, setExitCode: (code: number) => void): Command {
   return new Command('lint')
-    .description('Check the probes of every workload in a bundle against the init durations seen per node class, and the static rules (exit 0 clean, 3 findings).')
-    .argument('<bundle...>', 'bundle directories or files, recognised by content as for analyze')
+    .description('Check the probes of every workload in a bundle against the init durations seen per node class, and the static rules; workload manifests (helm template, kustomize build output) get the static rules (exit 0 clean, 3 findings).')
+    .argument('<input...>', 'bundle directories or files, recognised by content as for analyze, or workload manifests (YAML/JSON, - for standard input)')
     .addOption(new Option('-o, --output <format>', 'report format').choices(['text', 'json']).default('text'))
     .option('--margin <fraction>', 'warn when the p90 init leaves less than this fraction of what the probes allow', parseMargin, 0.5)
     .option('--node-class-labels <labels>', 'comma-separated node labels whose values make a node class', parseLabels)
     .action(async (bundle: string[], flags: LintFlags) => {
+      const bundlePaths: string[] = [];
+      const fromManifests: WorkloadProbes[] = [];
       for (const path of bundle) {
-        await stat(path).catch((error: NodeJS.ErrnoException) => {
+        if (path === '-') {
+          fromManifests.push(...(await readStdinManifests()));
+          continue;
+        }
+        const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
           throw new CliError('KT_ERR_CLI_INPUT_NOT_FOUND', `cannot read ${path}: ${error.code === 'ENOENT' ? 'no such file or directory' : error.message}`);
         });
+        const manifest = info.isFile() ? await readIfWorkloadManifest(path) : undefined;
+        if (manifest === undefined) bundlePaths.push(path);
+        else fromManifests.push(...manifest);
       }
       const correlator = new Correlator({ clusterName: 'default', profiles: builtinProfiles(), nodeClassLabels: flags.nodeClassLabels });
-      const read = await readBundle({ paths: bundle, onSignal: (signal) => correlator.ingest(signal) });
-      const files = read.stats.files;
-      if (files.kubernetes + files.kubelet + files.containerLogs === 0) {
-        throw new CliError('KT_ERR_CLI_NO_INPUT', `no readable Kubernetes, kubelet or container log file in ${bundle.join(', ')}`);
+      if (bundlePaths.length > 0) {
+        const read = await readBundle({ paths: bundlePaths, onSignal: (signal) => correlator.ingest(signal) });
+        const files = read.stats.files;
+        if (files.kubernetes + files.kubelet + files.containerLogs === 0) {
+          throw new CliError('KT_ERR_CLI_NO_INPUT', `no readable Kubernetes, kubelet or container log file in ${bundlePaths.join(', ')}`);
+        }
       }
-      const workloads = correlator.workloadProbes();
+      const workloads = [...correlator.workloadProbes(), ...fromManifests];
       // Kills that already happened, per workload container and node class (the key of workload.ts workloadKey).
       const kills = new Map<string, Map<string, number>>();
       for (const r of correlator.records()) {
@@ -105,7 +117,7 @@ export function lintCommand(io: { stdout: NodeJS.WriteStream; stderr: NodeJS.Wri
         io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       } else {
         io.stdout.write(renderLintText(findings, workloads.length));
-        if (workloads.length === 0) io.stderr.write('killtrace lint: no pod with a liveness or startup probe in the input (is pods.json in the bundle?)\n');
+        if (workloads.length === 0) io.stderr.write('killtrace lint: no pod or workload with a liveness or startup probe in the input (is pods.json in the bundle?)\n');
       }
       setExitCode(findings.some((f) => f.severity !== 'info') ? EXIT_FINDINGS : EXIT_OK);
     });

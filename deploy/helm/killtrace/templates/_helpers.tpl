@@ -105,3 +105,12 @@ readinessProbe:
     secretName: {{ .Values.kafka.tls.caSecret }}
 {{- end }}
 {{- end }}
+
+{{/* KILLTRACE_CORRELATION_PROFILES: the mounted profile files, in name order (the order they are matched in). */}}
+{{- define "killtrace.profilePaths" -}}
+{{- $paths := list }}
+{{- range $name, $_ := .Values.correlator.profiles }}
+{{- $paths = append $paths (printf "/etc/killtrace/profiles/%s" $name) }}
+{{- end }}
+{{- join "," $paths }}
+{{- end }}
