@@ -1,6 +1,6 @@
 import { coPartitionedAssigner, decodeMessage, type KafkaClient } from '@killtrace/kafka';
 import type { Logger } from '@killtrace/logging';
-import { logMessageSchema, signalMessageSchema, type DeadLetterMessage } from '@killtrace/schemas';
+import { logMessageSignals, logsTopicMessageSchema, signalMessageSchema, type DeadLetterMessage, type Signal } from '@killtrace/schemas';
 import { sleep } from './backoff.js';
 import type { CorrelatorServiceOptions } from './correlator-options.js';
 import { invalidMessageLetter } from './dead-letter.js';
@@ -259,7 +259,7 @@ export class Pipeline {
       for (const [t, offset] of seeks) this.consumer.seek({ topic: t, partition, offset: String(offset) });
       return;
     }
-    const schema = topic === this.signalsTopic ? signalMessageSchema : logMessageSchema;
+    const signalsTopic = topic === this.signalsTopic;
     let replayed = 0;
     let live = 0;
     for (const message of batch.messages) {
@@ -271,7 +271,8 @@ export class Pipeline {
         this.consumer.pause([{ topic, partitions: [partition] }]);
         break;
       }
-      const decoded = decodeMessage(schema, message.value);
+      // The logs topic carries version 1 (one line) and version 2 (several lines of one incarnation) alike.
+      const decoded = signalsTopic ? decodeMessage(signalMessageSchema, message.value) : decodeMessage(logsTopicMessageSchema, message.value);
       if (!decoded.ok && acceptance === 'live') {
         const letter = invalidMessageLetter(
           { topic, partition, offset: message.offset, key: message.key, raw: message.value, reason: decoded.reason, issues: decoded.issues },
@@ -279,7 +280,8 @@ export class Pipeline {
         );
         if (!(await this.deadLetter(letter))) break;
       }
-      state.ingest(topic, offset, Number(message.timestamp), decoded.ok ? decoded.value.signal : undefined, acceptance);
+      const signals: readonly Signal[] = !decoded.ok ? [] : 'signal' in decoded.value ? [decoded.value.signal] : logMessageSignals(decoded.value);
+      state.ingest(topic, offset, Number(message.timestamp), signals, acceptance);
       resolveOffset(message.offset);
       if (acceptance === 'replay') replayed += 1;
       else live += 1;

@@ -4,6 +4,7 @@ import {
   deadLetterMessageSchema,
   MESSAGE_VERSION,
   logMessageSchema,
+  logBatchMessageSchema,
   signalMessageSchema,
   type DeadLetterMessage,
   type LogMessage,
@@ -14,7 +15,8 @@ import {
 import { CollectorError } from '../errors.js';
 import { toOutgoing, type Outgoing } from './outgoing.js';
 import type { PublisherMetrics } from './metrics.js';
-import type { DeadLetterEntry, PublishResult, SignalPublisher } from './types.js';
+import { sendSlices, toLogBatchMessages } from './log-batches.js';
+import type { AppLogBatch, DeadLetterEntry, LogBatchPublisher, PublishResult, SignalPublisher } from './types.js';
 
 export interface PublisherOptions {
   producer: KillProducer;
@@ -30,7 +32,7 @@ export interface PublisherOptions {
 }
 
 /** The publisher main.ts owns: connect before use, close (flush + disconnect) at shutdown. */
-export interface ManagedPublisher extends SignalPublisher {
+export interface ManagedPublisher extends SignalPublisher, LogBatchPublisher {
   connect(): Promise<void>;
   /** Waits for every send in flight. */
   flush(): Promise<void>;
@@ -51,6 +53,7 @@ export function createSignalPublisher(options: PublisherOptions): ManagedPublish
   const backoffMs = options.backoffMs ?? 200;
   const signalsTopic = producer.topic(topics.signals, signalMessageSchema);
   const logsTopic = producer.topic(topics.logs, logMessageSchema);
+  const logBatchesTopic = producer.topic(topics.logs, logBatchMessageSchema);
   const deadLetterTopic = producer.topic(topics.deadLetter, deadLetterMessageSchema);
   const inFlight = new Set<Promise<unknown>>();
   let isConnected = false;
@@ -119,6 +122,17 @@ export function createSignalPublisher(options: PublisherOptions): ManagedPublish
     return { published: toSignals.length + toLogs.length, deadLettered: rejected.length };
   }
 
+  async function publishLogBatches(batches: readonly AppLogBatch[], publishOptions: { stage?: string } = {}): Promise<PublishResult> {
+    const stage = publishOptions.stage ?? `collector.${producerRef.component}.validate`;
+    const { messages, rejected, lines } = toLogBatchMessages(batches, producerRef, stage);
+    for (const entry of rejected) await deadLetter(entry);
+    for (const slice of sendSlices(messages)) {
+      await withRetries('producing log lines', { topic: topics.logs, count: slice.length }, () => logBatchesTopic.send(slice));
+    }
+    if (lines > 0) metrics.published.inc({ topic: topics.logs, kind: 'app_log' }, lines);
+    return { published: lines, deadLettered: rejected.length };
+  }
+
   return {
     async connect() {
       try {
@@ -129,6 +143,7 @@ export function createSignalPublisher(options: PublisherOptions): ManagedPublish
       isConnected = true;
     },
     publish: (signals, publishOptions) => track(publish(signals, publishOptions)),
+    publishLogBatches: (batches, publishOptions) => track(publishLogBatches(batches, publishOptions)),
     deadLetter: (entry) => track(deadLetter(entry)),
     connected: () => isConnected,
     async flush() {
