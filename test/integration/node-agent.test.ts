@@ -58,6 +58,8 @@ interface Env {
   config: Config;
   topics: { signals: string; logs: string; deadLetter: string };
   logs: LogLine[];
+  /** The `v` of every logs message consumed. */
+  versions: number[];
   signals: IncomingMessage<SignalMessage>[];
   publisher: ManagedPublisher;
 }
@@ -88,8 +90,10 @@ async function setup(nodeAgent: Partial<Config['nodeAgent']> = {}): Promise<Env>
     },
   };
   const logs: LogLine[] = [];
+  const versions: number[] = [];
   const signals: IncomingMessage<SignalMessage>[] = [];
   await consume(topics.logs, logsTopicMessageSchema, suffix, (m) => {
+    versions.push(m.value.v);
     const lines = logMessageSignals(m.value);
     const newestInMessage = Math.max(...lines.map((l) => l.at));
     for (const signal of lines) logs.push({ ...m, value: { v: 1, producer: m.value.producer, signal }, linesInMessage: lines.length, newestInMessage });
@@ -98,7 +102,7 @@ async function setup(nodeAgent: Partial<Config['nodeAgent']> = {}): Promise<Env>
   const publisher = newPublisher(config);
   await publisher.connect();
   cleanups.push(() => publisher.close());
-  return { dir, logRoot, checkpointDir, config, topics, logs, signals, publisher };
+  return { dir, logRoot, checkpointDir, config, topics, logs, versions, signals, publisher };
 }
 
 function newPublisher(config: Config): ManagedPublisher {
@@ -447,5 +451,18 @@ describe('node agent (real files, real Kafka)', () => {
     }
     // Each pass is in order.
     expect(all.slice(0, firstRepeat < 0 ? all.length : firstRepeat)).toEqual(Array.from({ length: firstRepeat < 0 ? all.length : firstRepeat }, (_, i) => `line ${i + 1}`));
+  });
+  it('with nodeAgent.logMessageVersion 1, sends one line per message in the version-1 format (for correlators not yet upgraded)', async () => {
+    const env = await setup({ logMessageVersion: 1 });
+    const dir = await containerDir(env);
+    await writeFile(join(dir, '0.log'), cri(1, 'one') + cri(2, 'two') + cri(3, 'three'));
+    const { agent } = await start(env);
+    await waitFor('3 lines', () => env.logs.length >= 3);
+    await sleep(300);
+    expect(texts(env)).toEqual(['one', 'two', 'three']);
+    expect(env.logs.map((m) => m.linesInMessage)).toEqual([1, 1, 1]);
+    expect(env.logs.map((m) => m.timestamp)).toEqual([T0 + 1, T0 + 2, T0 + 3]);
+    expect(env.versions).toEqual([1, 1, 1]);
+    await agent.close();
   });
 });

@@ -247,6 +247,10 @@ const nodeAgentSchema = z
       env: 'KILLTRACE_NODE_AGENT_REDACT_DEFAULTS',
       description: 'Also mask `password=`, `token=`, `Authorization: Bearer`, and AWS-style access keys.',
     }),
+    logMessageVersion: setting(z.int().min(1).max(2).default(2), {
+      env: 'KILLTRACE_NODE_AGENT_LOG_MESSAGE_VERSION',
+      description: '`logs` topic message version the agent produces: 2 (several lines of one container per message; correlators since this version read it) or 1 (one line per message, for correlators not yet upgraded).',
+    }),
   })
   .prefault({});
 

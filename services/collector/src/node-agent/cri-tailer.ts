@@ -49,6 +49,8 @@ export interface CriTailerOptions {
   /** Bytes read from one incarnation per poll before moving to the next (fairness). */
   maxBytesPerPoll: number;
   redaction: CompiledRedaction;
+  /** `logs` message version: 2 (a batch of one incarnation's lines per message) or 1 (one line per message). */
+  logMessageVersion: 1 | 2;
   publisher: SignalPublisher & LogBatchPublisher;
   metrics: NodeAgentMetrics;
   logger: Logger;
@@ -324,10 +326,17 @@ export class CriTailer {
         metrics.malformedLines.inc({ input: 'cri' });
         metrics.deadLetters.inc({ input: 'cri' });
       }
-      if (logs.lines.length > 0) {
+      if (logs.lines.length > 0 && this.options.logMessageVersion === 2) {
         const result = await publisher.publishLogBatches([logs], { stage: CRI_STAGE });
         metrics.signalsPublished.inc({ input: 'cri' }, result.published);
         if (result.deadLettered > 0) metrics.deadLetters.inc({ input: 'cri' }, result.deadLettered);
+      } else if (logs.lines.length > 0) {
+        const signals: AppLogSignal[] = logs.lines.map((line) => ({ kind: 'app_log', ...line, pod: logs.pod, container: logs.container, restartCount: logs.restartCount, ...(logs.source === undefined ? {} : { source: logs.source }) }));
+        for (const slice of publishSlices(signals)) {
+          const result = await publisher.publish(slice, { stage: CRI_STAGE });
+          metrics.signalsPublished.inc({ input: 'cri' }, result.published);
+          if (result.deadLettered > 0) metrics.deadLetters.inc({ input: 'cri' }, result.deadLettered);
+        }
       }
       return true;
     } catch (error) {

@@ -66,6 +66,7 @@ export async function startNodeAgent(deps: NodeAgentDeps, tuning: NodeAgentTunin
       readChunkBytes: tuning.readChunkBytes ?? 256 * 1024,
       maxBytesPerPoll: tuning.maxBytesPerPoll ?? 8 * 1024 * 1024,
       redaction,
+      logMessageVersion: settings.logMessageVersion === 1 ? 1 : 2,
       publisher: deps.publisher,
       metrics,
       logger,
