@@ -22,17 +22,18 @@ export interface LogBatchMessages {
 const chars = (m: Outgoing<LogBatchMessage>): number => m.value.batch.lines.reduce((n, l) => n + l.text.length, 0);
 
 /**
- * Pure: batches of one incarnation's lines -> `logs` messages of version 2, validated with the shared schema, cut at
- * LINES_PER_MESSAGE / CHARS_PER_MESSAGE, keyed by pod uid, stamped with the newest line's time.
+ * Pure: batches of one incarnation's lines -> `logs` messages of version 2, validated with the shared schema (unless
+ * `validate: false`, when the producer's own check at the edge is the only one), cut at LINES_PER_MESSAGE /
+ * CHARS_PER_MESSAGE, keyed by pod uid, stamped with the newest line's time.
  */
-export function toLogBatchMessages(batches: readonly AppLogBatch[], producer: ProducerRef, stage: string): LogBatchMessages {
+export function toLogBatchMessages(batches: readonly AppLogBatch[], producer: ProducerRef, stage: string, options: { validate?: boolean } = {}): LogBatchMessages {
+  const validate = options.validate ?? true;
   const out: LogBatchMessages = { messages: [], rejected: [], lines: 0 };
   for (const batch of batches) {
     if (batch.lines.length === 0) continue;
     const { lines: all, ...identity } = batch;
-    const whole = logBatchMessageSchema.safeParse({ v: LOG_BATCH_MESSAGE_VERSION, producer, batch });
     let lines: readonly LogBatchLine[] = all;
-    if (!whole.success) {
+    if (validate && !logBatchMessageSchema.safeParse({ v: LOG_BATCH_MESSAGE_VERSION, producer, batch }).success) {
       // Keep the valid lines; dead-letter the invalid ones (or everything when the identity itself is invalid).
       const head = logBatchMessageSchema.safeParse({ v: LOG_BATCH_MESSAGE_VERSION, producer, batch: { ...identity, lines: [{ at: 0, stream: 'stdout', text: '' }] } });
       const good: LogBatchLine[] = [];

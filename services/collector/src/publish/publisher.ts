@@ -1,5 +1,5 @@
 import type { Logger } from '@killtrace/logging';
-import { classifyKafkaError, type KillProducer } from '@killtrace/kafka';
+import { classifyKafkaError, KafkaAdapterError, type KillProducer } from '@killtrace/kafka';
 import {
   deadLetterMessageSchema,
   MESSAGE_VERSION,
@@ -7,6 +7,7 @@ import {
   logBatchMessageSchema,
   signalMessageSchema,
   type DeadLetterMessage,
+  type LogBatchMessage,
   type LogMessage,
   type SignalMessage,
   type ProducerRef,
@@ -124,13 +125,33 @@ export function createSignalPublisher(options: PublisherOptions): ManagedPublish
 
   async function publishLogBatches(batches: readonly AppLogBatch[], publishOptions: { stage?: string } = {}): Promise<PublishResult> {
     const stage = publishOptions.stage ?? `collector.${producerRef.component}.validate`;
-    const { messages, rejected, lines } = toLogBatchMessages(batches, producerRef, stage);
-    for (const entry of rejected) await deadLetter(entry);
-    for (const slice of sendSlices(messages)) {
-      await withRetries('producing log lines', { topic: topics.logs, count: slice.length }, () => logBatchesTopic.send(slice));
+    // One validation per line: the producer's schema check at the edge. Only a slice it refuses is checked line by
+    // line here, so the invalid lines are dead-lettered and the rest of the slice is still sent.
+    const sendOrRefuse = async (slice: Outgoing<LogBatchMessage>[]): Promise<boolean> => {
+      try {
+        await logBatchesTopic.send(slice);
+        return true;
+      } catch (error) {
+        if (error instanceof KafkaAdapterError && error.code === 'KT_ERR_KAFKA_INVALID_MESSAGE') return false;
+        throw error;
+      }
+    };
+    let published = 0;
+    let deadLettered = 0;
+    for (const slice of sendSlices(toLogBatchMessages(batches, producerRef, stage, { validate: false }).messages)) {
+      const lines = slice.reduce((n, m) => n + m.value.batch.lines.length, 0);
+      if (await withRetries('producing log lines', { topic: topics.logs, count: slice.length }, () => sendOrRefuse(slice))) {
+        published += lines;
+        continue;
+      }
+      const checked = toLogBatchMessages(slice.map((m) => m.value.batch), producerRef, stage);
+      for (const entry of checked.rejected) await deadLetter(entry);
+      for (const valid of sendSlices(checked.messages)) await withRetries('producing log lines', { topic: topics.logs, count: valid.length }, () => logBatchesTopic.send(valid));
+      published += checked.lines;
+      deadLettered += checked.rejected.length;
     }
-    if (lines > 0) metrics.published.inc({ topic: topics.logs, kind: 'app_log' }, lines);
-    return { published: lines, deadLettered: rejected.length };
+    if (published > 0) metrics.published.inc({ topic: topics.logs, kind: 'app_log' }, published);
+    return { published, deadLettered };
   }
 
   return {
