@@ -9,6 +9,8 @@
  * while the others grow by the rest. Every shipper produces with acks=all and idempotence and is done when every
  * line is acknowledged. Figures: lines/s from spawn to the last acknowledgement, lines per CPU-second (user+system of
  * the shipper process), peak RSS (VmHWM), bytes the broker stored for the topic.
+ * The agent runs twice: as shipped (env KILLTRACE_BENCH_AGENT_NODE_OPTIONS, if set, goes to its NODE_OPTIONS) and with
+ * a small V8 young generation (`--max-semi-space-size=2`).
  * Sizes: env KILLTRACE_BENCH_AGENT_PODS (200) x KILLTRACE_BENCH_AGENT_LINES (10,000); `--smoke`: 6 x 300.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -116,6 +118,7 @@ function topicBytes(topic: string): number {
   return sum;
 }
 
+const SMALL_HEAP = '--max-semi-space-size=2';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Shipped {
@@ -248,9 +251,10 @@ async function runRsyslog(dir: string, pods: number, linesPerPod: number, suffix
   });
 }
 
-async function runAgent(dir: string, pods: number, linesPerPod: number, suffix: string, stallMs: number): Promise<Shipped & { checkpoints: number }> {
+async function runAgent(dir: string, pods: number, linesPerPod: number, suffix: string, stallMs: number, nodeOptions?: string): Promise<Shipped & { checkpoints: number }> {
   const tree = writeTree(dir, pods, linesPerPod);
-  const topics = { signals: `kt-bench-agent-signals-${suffix}`, logs: `kt-bench-agent-logs-${suffix}`, deadLetter: `kt-bench-agent-dl-${suffix}` };
+  const tag = nodeOptions === undefined ? suffix : `${suffix}-opt`;
+  const topics = { signals: `kt-bench-agent-signals-${tag}`, logs: `kt-bench-agent-logs-${tag}`, deadLetter: `kt-bench-agent-dl-${tag}` };
   return withTopics(Object.values(topics), async () => {
     const env = {
       KILLTRACE_CLUSTER_NAME: 'bench',
@@ -259,7 +263,7 @@ async function runAgent(dir: string, pods: number, linesPerPod: number, suffix: 
       KILLTRACE_KAFKA_TOPIC_SIGNALS: topics.signals,
       KILLTRACE_KAFKA_TOPIC_LOGS: topics.logs,
       KILLTRACE_KAFKA_TOPIC_DEAD_LETTER: topics.deadLetter,
-      KILLTRACE_KAFKA_TOPIC_RECORDS: `kt-bench-agent-records-${suffix}`,
+      KILLTRACE_KAFKA_TOPIC_RECORDS: `kt-bench-agent-records-${tag}`,
       KILLTRACE_NODE_AGENT_LOG_ROOT: tree.root,
       KILLTRACE_NODE_AGENT_CHECKPOINT_DIR: join(dir, 'checkpoints'),
       KILLTRACE_NODE_AGENT_JOURNAL_MODE: 'off',
@@ -267,7 +271,7 @@ async function runAgent(dir: string, pods: number, linesPerPod: number, suffix: 
       KILLTRACE_LOG_LEVEL: 'warn',
       KILLTRACE_LOG_FORMAT: 'json',
       // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where the agent's time goes.
-      ...(process.env.KILLTRACE_BENCH_AGENT_NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.KILLTRACE_BENCH_AGENT_NODE_OPTIONS }),
+      ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }),
     };
     const agent = new CorrelatorProcess(env, 'services/collector/bin/killtrace-collector.js', ['node-agent']);
     const started = performance.now();
@@ -282,7 +286,7 @@ async function runAgent(dir: string, pods: number, linesPerPod: number, suffix: 
       const stat = procStat(agent.pid);
       const lines = await published();
       const checkpoints = await agent.metric('killtrace_node_agent_checkpoint_writes_total');
-      return { name: 'node agent', lines, seconds, ...stat, bytes: topicBytes(topics.logs), complete, checkpoints };
+      return { name: nodeOptions === undefined ? 'node agent' : `node agent, NODE_OPTIONS=${nodeOptions}`, lines, seconds, ...stat, bytes: topicBytes(topics.logs), complete, checkpoints };
     } finally {
       await agent.stop();
     }
@@ -317,22 +321,26 @@ const agentBench: BenchCase = {
       results.push(await runRsyslog(dirOf('rsyslog'), pods, linesPerPod, suffix, stallMs));
       rmSync(join(base, 'rsyslog'), { recursive: true, force: true });
       console.error('bench: node-agent: the node agent...');
-      const agent = await runAgent(dirOf('agent'), pods, linesPerPod, suffix, stallMs);
+      const agent = await runAgent(dirOf('agent'), pods, linesPerPod, suffix, stallMs, process.env.KILLTRACE_BENCH_AGENT_NODE_OPTIONS);
       checkpoints = agent.checkpoints;
       results.push(agent);
+      rmSync(join(base, 'agent'), { recursive: true, force: true });
+      // The same agent with a small V8 young generation: what a memory-tight DaemonSet can set in NODE_OPTIONS.
+      console.error(`bench: node-agent: the node agent with NODE_OPTIONS=${SMALL_HEAP}...`);
+      results.push(await runAgent(dirOf('agent-small-heap'), pods, linesPerPod, suffix, stallMs, SMALL_HEAP));
     } finally {
       if (!keep) rmSync(base, { recursive: true, force: true });
     }
     const total = pods * linesPerPod;
     const rate = (r: Shipped): number => r.lines / r.seconds;
     const perCpu = (r: Shipped): number => r.lines / r.cpuSeconds;
-    const [kcat, rsyslog, agent] = results as [Shipped, Shipped, Shipped];
+    const [kcat, rsyslog, agent, small] = results as [Shipped, Shipped, Shipped, Shipped];
     report({
       title: `node agent vs peers: ${pods} pods x ${linesPerPod.toLocaleString('en-US')} CRI lines (${total.toLocaleString('en-US')} lines), rotation during the run, acks=all`,
       columns: ['lines/s', 'lines per CPU-second', 'peak RSS MB', 'bytes produced MB', 'lines acked', 'lines/CPU-s vs rsyslog'],
       rows: results.map((r) => ({
         metric: r.name,
-        cells: [fmt(rate(r)), fmt(perCpu(r)), fmt(r.peakRssMb), fmt(r.bytes / 1e6, 1), `${fmt(r.lines)}${r.complete ? '' : ' INCOMPLETE'}`, `${fmt(perCpu(r) / perCpu(rsyslog), 2)}x`],
+        cells: [fmt(rate(r)), fmt(perCpu(r)), fmt(r.peakRssMb), fmt(r.bytes / 1e6, 1), `${fmt(r.lines)}${r.complete ? '' : ' INCOMPLETE'}`, Number.isFinite(perCpu(r) / perCpu(rsyslog)) ? `${fmt(perCpu(r) / perCpu(rsyslog), 2)}x` : 'n/a'],
       })),
       notes: [`node agent checkpoint writes during the run: ${fmt(checkpoints)} in ${fmt(agent.seconds, 1)} s`],
     });
@@ -342,6 +350,7 @@ const agentBench: BenchCase = {
       { metric: 'node agent lines per CPU-second', value: fmt(perCpu(agent)), target: '>= 50,000', ok: perCpu(agent) >= 50_000 },
       { metric: 'node agent peak RSS (VmHWM)', value: fmt(agent.peakRssMb), unit: 'MB', target: '<= 104.9 (100 MiB)', ok: agent.peakRssMb <= 104.9 },
       { metric: 'node agent lines/s / kcat', value: fmt(rate(agent) / rate(kcat), 2) },
+      { metric: `node agent with ${SMALL_HEAP}: lines per CPU-second, peak RSS`, value: `${fmt(perCpu(small))}, ${fmt(small.peakRssMb)} MB`, target: '>= 50,000, <= 104.9 MB', ok: perCpu(small) >= 50_000 && small.peakRssMb <= 104.9 },
       { metric: 'every shipper delivered every line', value: results.every((r) => r.complete) ? 'yes' : results.filter((r) => !r.complete).map((r) => r.name).join(', '), target: 'yes', ok: results.every((r) => r.complete) },
     ];
     return rows;
