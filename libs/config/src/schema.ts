@@ -51,6 +51,10 @@ const kafkaSchema = z
       env: 'KILLTRACE_KAFKA_CLIENT_ID',
       description: 'Kafka client id (appears in broker logs and quotas).',
     }),
+    compression: setting(z.enum(['none', 'gzip']).default('none'), {
+      env: 'KILLTRACE_KAFKA_COMPRESSION',
+      description: 'Compression of produced batches. `gzip` cut the node agent\'s bytes on the broker 7x and cost it about 30 % more CPU per line (README, performance); `none` keeps the CPU on every node low.',
+    }),
     tls: z
       .strictObject({
         enabled: setting(z.boolean().default(false), {

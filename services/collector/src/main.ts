@@ -65,7 +65,7 @@ export async function startCollector(mode: CollectorMode, config: Config, logger
   }
   const instance = mode === 'cluster-watcher' ? config.clusterName : (config.nodeAgent.nodeName ?? hostname());
   const publisher = createSignalPublisher({
-    producer: createProducer(kafka),
+    producer: createProducer(kafka, { compression: config.kafka.compression }),
     topics: config.kafka.topics,
     producerRef: { component: mode, instance },
     logger,

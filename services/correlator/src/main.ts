@@ -32,7 +32,7 @@ export async function startCorrelator(config: Config, logger: Logger): Promise<R
   const template = await installIndexTemplate(elastic, { alias });
   logger.info({ event: 'IndexTemplateReady', ...template }, 'index template installed');
 
-  const producer = createProducer(kafka);
+  const producer = createProducer(kafka, { compression: config.kafka.compression });
   await producer.connect();
   const registry = createRegistry('correlator');
   const telemetry = createTelemetry(registry, logger);
