@@ -12,6 +12,8 @@ import { CorrelatorProcess } from '../test/e2e/process.js';
 import type { BenchCase, BenchRow } from './lib/bench-case.js';
 import { buildCorrelator, deleteAll, killSignals, message, peakRssMb, podSignal, produceAll, setup, T0, uid, until, type Setup } from './pipeline.bench.js';
 
+/** Version-2 messages per produce call: one partition's record batch must stay under the broker's 1 MiB. */
+const BATCHES_PER_SEND = 200;
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
 
 /** One version-2 `logs` message with `count` lines of pod `n`. */
@@ -56,7 +58,7 @@ async function memoryAt(pods: number, linesPerPod: number): Promise<MemoryFigure
     }
     const started = Date.now();
     await produceAll(kafka, s.config.kafka.topics.signals, signals);
-    await produceAll(kafka, s.config.kafka.topics.logs, logs);
+    await produceAll(kafka, s.config.kafka.topics.logs, logs, BATCHES_PER_SEND);
     const total = signals.length + logs.length;
     await until('the correlator to consume every message', async () => (await p.metric('killtrace_correlator_messages_total', { phase: 'live' })) >= total, 600_000);
     const seconds = (Date.now() - started) / 1000;
@@ -92,7 +94,7 @@ async function linesPerSecond(partitions: number, lines: number): Promise<number
       return sum;
     };
     const started = Date.now();
-    await produceAll(kafka, s.config.kafka.topics.logs, messages);
+    await produceAll(kafka, s.config.kafka.topics.logs, messages, BATCHES_PER_SEND);
     await until('the correlators to consume every line', async () => (await consumed()) >= messages.length, 600_000);
     return (messages.length * perMessage) / ((Date.now() - started) / 1000);
   } finally {

@@ -99,11 +99,11 @@ export function message(signal: Signal, at: number): { key: string; value: strin
   return { key: signalKey(signal), value: JSON.stringify({ v: 1, producer: { component: 'test', instance: 'bench' }, signal }), timestamp: String(Math.round(at)) };
 }
 
-export async function produceAll(kafka: KafkaClient, topic: string, messages: Array<{ key: string; value: string; timestamp: string }>): Promise<void> {
+export async function produceAll(kafka: KafkaClient, topic: string, messages: Array<{ key: string; value: string; timestamp: string }>, perSend = 2_000): Promise<void> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {
-    for (let i = 0; i < messages.length; i += 2_000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 2_000) });
+    for (let i = 0; i < messages.length; i += perSend) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + perSend) });
   } finally {
     await producer.disconnect();
   }
