@@ -39,7 +39,7 @@ export function publishSlices<T extends { text: string }>(signals: readonly T[])
 }
 
 /** Incarnations read, parsed and published at once: while one batch waits for Kafka, others are parsed. */
-export const PUMP_CONCURRENCY = 4;
+export const PUMP_CONCURRENCY = 2;
 
 export interface CriTailerOptions {
   root: string;
