@@ -465,4 +465,21 @@ describe('node agent (real files, real Kafka)', () => {
     expect(env.versions).toEqual([1, 1, 1]);
     await agent.close();
   });
+  it('writes checkpoints while it catches up over many files, not only once the whole backlog is published', async () => {
+    const env = await setup({ checkpointIntervalMs: 0 });
+    const files = 12;
+    for (let f = 0; f < files; f++) {
+      const uid = `5b9f3c1e-7a2d-4e8b-9c41-${String(f).padStart(12, '0')}`;
+      const dir = await containerDir(env, `shop_inventory-${f}_${uid}`);
+      await writeFile(join(dir, '0.log'), Array.from({ length: 200 }, (_, i) => cri(i, `file ${f} line ${i}`)).join(''));
+    }
+    const { agent, registry } = await start(env);
+    await waitFor('every line', () => env.logs.length >= files * 200, 30_000);
+    const writes = Number(/killtrace_node_agent_checkpoint_writes_total (\d+)/.exec(await registry.metrics())?.[1]);
+    await agent.close();
+    // One poll cycle read the whole backlog: a checkpoint once per cycle would have been written once.
+    expect(writes).toBeGreaterThanOrEqual(files / 3);
+    const saved = JSON.parse(await readFile(join(env.checkpointDir, 'node-agent-checkpoint.json'), 'utf8')) as { files: unknown[] };
+    expect(saved.files).toHaveLength(files);
+  });
 });
