@@ -10,7 +10,7 @@
  * line is acknowledged. Figures: lines/s from spawn to the last acknowledgement, lines per CPU-second (user+system of
  * the shipper process), peak RSS (VmHWM), bytes the broker stored for the topic.
  * The agent runs twice: as shipped (env KILLTRACE_BENCH_AGENT_NODE_OPTIONS, if set, goes to its NODE_OPTIONS) and with
- * a small V8 young generation (`--max-semi-space-size=2`).
+ * a small V8 heap (`--max-old-space-size=64 --max-semi-space-size=1`), what a memory-tight DaemonSet can set.
  * Sizes: env KILLTRACE_BENCH_AGENT_PODS (200) x KILLTRACE_BENCH_AGENT_LINES (10,000); `--smoke`: 6 x 300.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -118,7 +118,7 @@ function topicBytes(topic: string): number {
   return sum;
 }
 
-const SMALL_HEAP = '--max-semi-space-size=2';
+const SMALL_HEAP = '--max-old-space-size=64 --max-semi-space-size=1';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Shipped {
@@ -325,7 +325,7 @@ const agentBench: BenchCase = {
       checkpoints = agent.checkpoints;
       results.push(agent);
       rmSync(join(base, 'agent'), { recursive: true, force: true });
-      // The same agent with a small V8 young generation: what a memory-tight DaemonSet can set in NODE_OPTIONS.
+      // The same agent with a small V8 heap: what a memory-tight DaemonSet can set in NODE_OPTIONS.
       console.error(`bench: node-agent: the node agent with NODE_OPTIONS=${SMALL_HEAP}...`);
       results.push(await runAgent(dirOf('agent-small-heap'), pods, linesPerPod, suffix, stallMs, SMALL_HEAP));
     } finally {
