@@ -327,7 +327,13 @@ const agentBench: BenchCase = {
       rmSync(join(base, 'agent'), { recursive: true, force: true });
       // The same agent with a small V8 heap: what a memory-tight DaemonSet can set in NODE_OPTIONS.
       console.error(`bench: node-agent: the node agent with NODE_OPTIONS=${SMALL_HEAP}...`);
-      results.push(await runAgent(dirOf('agent-small-heap'), pods, linesPerPod, suffix, stallMs, SMALL_HEAP));
+      results.push(
+        await runAgent(dirOf('agent-small-heap'), pods, linesPerPod, suffix, stallMs, SMALL_HEAP).catch((error: unknown) => {
+          // A heap too small for the load is a finding, not a reason to lose the other figures.
+          console.error(`bench: node-agent: the small-heap agent failed: ${String(error).slice(0, 2000)}`);
+          return { name: `node agent, NODE_OPTIONS=${SMALL_HEAP} (FAILED)`, lines: 0, seconds: Number.NaN, cpuSeconds: Number.NaN, peakRssMb: Number.NaN, bytes: Number.NaN, complete: false };
+        }),
+      );
     } finally {
       if (!keep) rmSync(base, { recursive: true, force: true });
     }
