@@ -6,6 +6,7 @@
  *  - consume: messages/s for a fresh group from the earliest offset (first message to last, so the group join is
  *    not counted), each message JSON-parsed and validated;
  *  - latency: one-message sends awaited in turn, p50/p99.
+ * Runs kafkajs, platformatic, platformatic, kafkajs and keeps the best figure of each client.
  * Sizes: env KILLTRACE_BENCH_CLIENT_MESSAGES (100,000); `--smoke`: 2,000.
  */
 import { createConsumer, createKafkaClient, createProducer, ensureTopics } from '../libs/kafka/src/index.js';
@@ -100,22 +101,38 @@ const clientBench: BenchCase = {
   description: 'kafkajs (libs/kafka) vs @platformatic/kafka behind the same port: produce, consume, latency',
   async run({ smoke, report }) {
     const count = smoke ? 2_000 : Number(process.env.KILLTRACE_BENCH_CLIENT_MESSAGES ?? 100_000);
-    const kafkajs = await measure(
-      'kafkajs',
-      createProducer(kafka),
-      (topic) => {
-        const consumer = createConsumer(kafka, { groupId: `kt-bench-client-kafkajs-${topic}`, topic, schema: logMessageSchema, fromBeginning: true, onInvalid: () => undefined });
-        return {
-          run: async (handler) => {
-            void consumer.run(async (m) => handler(m.value));
-            await consumer.joined();
-          },
-          disconnect: () => consumer.disconnect(),
-        };
-      },
-      count,
-    );
-    const platformatic = await measure('platformatic', platformaticProducer(BROKERS, 'kt-bench-client-platformatic'), (topic) => platformaticConsumer(BROKERS, `kt-bench-client-platformatic-${topic}`, topic, logMessageSchema), count);
+    const viaKafkajs = (): Promise<ClientFigures> =>
+      measure(
+        'kafkajs',
+        createProducer(kafka),
+        (topic) => {
+          const consumer = createConsumer(kafka, { groupId: `kt-bench-client-kafkajs-${topic}`, topic, schema: logMessageSchema, fromBeginning: true, onInvalid: () => undefined });
+          return {
+            run: async (handler) => {
+              void consumer.run(async (m) => handler(m.value));
+              await consumer.joined();
+            },
+            disconnect: () => consumer.disconnect(),
+          };
+        },
+        count,
+      );
+    const viaPlatformatic = (): Promise<ClientFigures> =>
+      measure('platformatic', platformaticProducer(BROKERS, 'kt-bench-client-platformatic'), (topic) => platformaticConsumer(BROKERS, `kt-bench-client-platformatic-${topic}`, topic, logMessageSchema), count);
+    // A B B A, the best of each: neither client gains from running first or last on a busy machine.
+    const a1 = await viaKafkajs();
+    const b1 = await viaPlatformatic();
+    const b2 = await viaPlatformatic();
+    const a2 = await viaKafkajs();
+    const bestOf = (x: ClientFigures, y: ClientFigures): ClientFigures => ({
+      produceRate: Math.max(x.produceRate, y.produceRate),
+      consumeRate: Math.max(x.consumeRate, y.consumeRate),
+      p50: Math.min(x.p50, y.p50),
+      p99: Math.min(x.p99, y.p99),
+      complete: x.complete && y.complete,
+    });
+    const kafkajs = bestOf(a1, a2);
+    const platformatic = bestOf(b1, b2);
     // The pipeline moves every line through one produce and one consume: its client-bound figure.
     const pipeline = (f: ClientFigures): number => 1 / (1 / f.produceRate + 1 / f.consumeRate);
     const ratio = (a: number, b: number): string => `${fmt(a / b, 2)}x`;
