@@ -191,7 +191,7 @@ export function peakRssMb(pid: number | undefined): number {
   return kb / 1024;
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 

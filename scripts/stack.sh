@@ -3,7 +3,9 @@
 # Elasticsearch), without Docker: artifacts come from Maven Central through Maven, run under the local Java.
 # See docs/stack.md and docs/decisions/0001-servers-without-docker.md.
 #
-#   bash scripts/stack.sh up|down|status|logs [kafka|elasticsearch]|es-pause|es-resume
+#   bash scripts/stack.sh up|down|status|logs [kafka|elasticsearch|etcd|kube-apiserver]|es-pause|es-resume
+#   kube-up starts only etcd and kube-apiserver; kube-env prints where they are (for the tests).
+#   kube-apiserver-stop [hard] / kube-apiserver-start restart only the API server (the watcher's resumption tests).
 #   es-pause/es-resume freeze and thaw the Elasticsearch process (SIGSTOP/SIGCONT) to simulate an outage without
 #   losing its data or paying a restart; used by the correlator's outage test.
 set -euo pipefail
@@ -447,6 +449,11 @@ wait_elasticsearch() {
   fail_server elasticsearch "not healthy (yellow or green) after ${START_TIMEOUT_S}s" "$(es_log)"
 }
 
+# --- etcd and kube-apiserver (scripts/stack-kube.sh)
+
+# shellcheck source=scripts/stack-kube.sh
+source "$(dirname "${BASH_SOURCE[0]}")/stack-kube.sh"
+
 # --- Commands
 
 cmd_up() {
@@ -457,6 +464,8 @@ cmd_up() {
   local started=$SECONDS
   start_kafka
   start_elasticsearch
+  # Built (first time only) and started while the JVMs boot.
+  cmd_kube_up
   wait_kafka
   wait_elasticsearch
   log "ready in $((SECONDS - started))s"
@@ -469,6 +478,7 @@ print_versions() {
   ev="$(es_running_version)"
   printf 'Kafka %s at %s:%s (pinned %s)\n' "${kv:-unknown}" "$KAFKA_HOST" "$KAFKA_PORT" "$KAFKA_VERSION"
   printf 'Elasticsearch %s at %s (pinned %s)\n' "${ev:-unknown}" "$(es_url)" "$ES_VERSION"
+  kube_print_versions
   printf 'export KAFKA_BROKERS=%s:%s ELASTICSEARCH_URL=%s\n' "$KAFKA_HOST" "$KAFKA_PORT" "$(es_url)"
 }
 
@@ -500,6 +510,7 @@ stop_pid() {
 cmd_down() {
   stop_pid kafka "$KAFKA_PID" 30
   stop_pid elasticsearch "$(es_pidfile)" 30
+  kube_down
 }
 
 cmd_status() {
@@ -518,6 +529,7 @@ cmd_status() {
     printf 'elasticsearch: not running or unhealthy on %s (pinned %s), log %s\n' "$(es_url)" "$ES_VERSION" "$(es_log)"
     rc=1
   fi
+  kube_status || rc=1
   return $rc
 }
 
@@ -526,8 +538,10 @@ cmd_logs() {
   case "$which" in
     kafka) tail_log kafka "$KAFKA_LOG"; tail_log "kafka stdout" "$KAFKA_STDOUT" ;;
     elasticsearch | es) tail_log elasticsearch "$(es_log)"; tail_log "elasticsearch stdout" "$(es_stdout)" ;;
-    all) cmd_logs kafka; cmd_logs elasticsearch ;;
-    *) die "unknown server '$which' (expected kafka or elasticsearch)" ;;
+    etcd) tail_log etcd "$ETCD_LOG" ;;
+    kube-apiserver | kube) tail_log kube-apiserver "$KUBE_APISERVER_LOG" ;;
+    all) cmd_logs kafka; cmd_logs elasticsearch; cmd_logs etcd; cmd_logs kube-apiserver ;;
+    *) die "unknown server '$which' (expected kafka, elasticsearch, etcd or kube-apiserver)" ;;
   esac
 }
 
@@ -549,8 +563,12 @@ main() {
     logs) cmd_logs "$@" ;;
     es-pause) cmd_es_signal STOP ;;
     es-resume) cmd_es_signal CONT ;;
+    kube-up) cmd_kube_up ;;
+    kube-env) cmd_kube_env ;;
+    kube-apiserver-stop) cmd_kube_apiserver_stop "$@" ;;
+    kube-apiserver-start) cmd_kube_apiserver_start ;;
     *)
-      echo "usage: bash scripts/stack.sh up|down|status|logs [kafka|elasticsearch]|es-pause|es-resume" >&2
+      echo "usage: bash scripts/stack.sh up|down|status|logs [kafka|elasticsearch|etcd|kube-apiserver]|es-pause|es-resume|kube-up|kube-env|kube-apiserver-stop [hard]|kube-apiserver-start" >&2
       exit 2
       ;;
   esac

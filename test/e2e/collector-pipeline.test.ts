@@ -106,6 +106,8 @@ function nodeAgentEnv(setup: PipelineSetup, layout: Layout, node: string): Recor
     KILLTRACE_NODE_NAME: node,
     KILLTRACE_NODE_AGENT_LOG_ROOT: layout.logRoot(node),
     KILLTRACE_NODE_AGENT_JOURNAL_MODE: 'file',
+    // The simulated nodes have no kernel of their own: the host's journalctl -k is not their evidence.
+    KILLTRACE_NODE_AGENT_KERNEL_JOURNAL: 'false',
     KILLTRACE_NODE_AGENT_JOURNAL_PATH: layout.journal(node),
     KILLTRACE_NODE_AGENT_CHECKPOINT_DIR: layout.checkpoint(node),
     KILLTRACE_NODE_AGENT_POLL_INTERVAL_MS: '100',

@@ -10,6 +10,7 @@ import { waitFor } from './helpers.js';
 /** The correlator in-process against the real servers: dead letters and startup checks. */
 
 const EXAMPLE = join(root, 'examples', 'host-agent-crashloop');
+const KERNEL_OOM = join(root, 'test', 'fixtures', 'inputs', 'kernel-oom');
 const running: RunningCorrelator[] = [];
 const setups: PipelineSetup[] = [];
 const logger = createLogger({ name: 'correlator-it', level: 'warn', format: 'json' });
@@ -104,6 +105,20 @@ describe('correlator against real Kafka and Elasticsearch', () => {
     expect(original.id).toBe(letters[0]?.key);
     const { docs } = await waitForDocs(elasticFor(setup), setup.alias, expected, 60_000);
     expect([...docs.keys()].sort()).toEqual([...expected.keys()].sort());
+  });
+
+  it('joins a kernel OOM kill that crossed Kafka as a kernel_oom signal: the same oom_killed record as killtrace analyze, killtrace.oom indexed', async () => {
+    const setup = setupFor('kernel-oom');
+    await start(setup);
+    const items = await bundleSignals(KERNEL_OOM);
+    expect(items.some((i) => i.signal.kind === 'kernel_oom')).toBe(true);
+    await produceSignals(kafkaFor(setup), setup.topics, items);
+    const expected = await expectedRecords(KERNEL_OOM);
+    expect([...expected.values()].map((r) => [r.killtrace.cause, r.killtrace.decided_by, r.killtrace.confidence, r.killtrace.oom?.process])).toEqual([['oom_killed', 'kernel', 'high', 'redis-server']]);
+    const { docs } = await waitForDocs(elasticFor(setup), setup.alias, expected, 60_000);
+    expect([...docs.keys()]).toEqual([...expected.keys()]);
+    const hits = await elasticFor(setup).count({ index: setup.alias, query: { term: { 'killtrace.oom.memory_limit_bytes': 268435456 } } });
+    expect(hits.count).toBe(1);
   });
 
   it('refuses to run when signals and logs are not co-partitioned', async () => {

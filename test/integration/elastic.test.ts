@@ -25,7 +25,10 @@ function record(podUid: string, restartCount: number): RestartRecord {
     container: { id: 'abc123', image: { name: 'registry/host:v3' } },
     killtrace: {
       status: 'final',
-      restart: { count: restartCount },
+      restart: { count: restartCount, count_source: 'log_file' },
+      container: { kind: 'main' },
+      kill_event: null,
+      prestop_outlived_grace: false,
       cause: 'liveness_probe',
       decided_by: 'kubelet',
       confidence: 'high',
@@ -128,6 +131,35 @@ describe('Elasticsearch adapter against a real node', () => {
     expect(nested.count).toBe(docs.length);
     const phrase = await client.count({ index: alias, query: { term: { 'killtrace.probe.last_failure_message.keyword': 'Get "http://10.0.0.5:8885/ping": context deadline exceeded' } } });
     expect(phrase.count).toBe(docs.length);
+  });
+
+  it('indexes a kernel OOM record: killtrace.oom and the kernel_log timeline source fit the strict mapping', async () => {
+    const base = record('uid-oom', 0);
+    const oomRecord = restartRecordSchema.parse({
+      ...base,
+      killtrace: {
+        ...base.killtrace,
+        cause: 'oom_killed',
+        decided_by: 'kernel',
+        probe_induced: false,
+        timeline: [{ at: '2024-05-01T10:00:30.500Z', source: 'kernel_log', text: 'kernel OOM killer: Memory cgroup out of memory: Killed process 4242 (java)' }],
+        oom: {
+          process: 'java',
+          pid: 4242,
+          killed_at: '2024-05-01T10:00:30.500Z',
+          memory_limit_bytes: 536870912,
+          memory_usage_bytes: 536870912,
+          anon_rss_bytes: 533000000,
+          constraint: 'CONSTRAINT_MEMCG',
+          cgroup: '/kubepods/burstable/poduid-oom/abc123',
+          matched_by: 'container_id',
+        },
+      },
+    });
+    const report = await writeDocuments(client, [{ id: restartRecordId('uid-oom', 'host', 0), document: oomRecord }], { index: alias, refresh: true });
+    expect(report.failures).toEqual([]);
+    const byLimit = await client.count({ index: alias, query: { bool: { must: [{ term: { 'killtrace.oom.process': 'java' } }, { range: { 'killtrace.oom.memory_limit_bytes': { gte: 536870912 } } }] } } });
+    expect(byLimit.count).toBe(1);
   });
 
   it('reports per-document failures under the strict mapping and indexes the rest', async () => {

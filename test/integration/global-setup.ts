@@ -4,11 +4,14 @@ import type { TestProject } from 'vitest/node';
 import { createElasticClient } from '../../libs/elastic/src/index.js';
 import { createKafkaClient } from '../../libs/kafka/src/index.js';
 import { loadConfig } from '../../libs/config/src/index.js';
+import { kubeRequest, stackKubeEnv, type KubeApiServer } from './kube-api.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBrokers: string;
     elasticsearchUrl: string;
+    /** The stack's real kube-apiserver (scripts/stack-kube.sh): URL, CA, admin token. */
+    kubeApiServer: KubeApiServer;
   }
 }
 
@@ -66,6 +69,33 @@ async function verify(kafkaBrokers: string, elasticsearchUrl: string): Promise<v
   }
 }
 
+/** True when the stack's API server answers /readyz as its admin. */
+async function kubeReady(): Promise<boolean> {
+  try {
+    return String(await kubeRequest(stackKubeEnv(), '/readyz', { timeoutMs: 5_000 })).startsWith('ok');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The real kube-apiserver every Kubernetes-facing test uses: started (built the first time) by
+ * `bash scripts/stack.sh kube-up` when it does not answer; throws (never skips) when it still does not.
+ */
+async function ensureKubeApiServer(): Promise<KubeApiServer> {
+  if (!(await kubeReady())) {
+    console.log('[integration] the stack kube-apiserver does not answer: running `bash scripts/stack.sh kube-up`');
+    const result = spawnSync('bash', ['scripts/stack.sh', 'kube-up'], { cwd: root, stdio: 'inherit', timeout: 1_800_000 });
+    if (result.status !== 0) {
+      throw new Error(`[integration] \`bash scripts/stack.sh kube-up\` failed (exit ${result.status ?? result.signal}); its output above names the build or server log. Tests need the real kube-apiserver.`);
+    }
+  }
+  const server = stackKubeEnv();
+  const readyz = await kubeRequest(server, '/readyz', { timeoutMs: 10_000 }).catch((error: Error) => error.message);
+  if (!String(readyz).startsWith('ok')) throw new Error(`[integration] the kube-apiserver at ${server.url} is not ready: ${String(readyz)}`);
+  return server;
+}
+
 export default async function setup(project: TestProject): Promise<void> {
   if (process.env.KAFKA_BROKERS === undefined || process.env.ELASTICSEARCH_URL === undefined) stackUp();
   const kafkaBrokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -74,4 +104,7 @@ export default async function setup(project: TestProject): Promise<void> {
   console.log(`[integration] using Kafka ${kafkaBrokers} and Elasticsearch ${elasticsearchUrl}`);
   project.provide('kafkaBrokers', kafkaBrokers);
   project.provide('elasticsearchUrl', elasticsearchUrl);
+  const kube = await ensureKubeApiServer();
+  console.log(`[integration] using kube-apiserver ${kube.url}`);
+  project.provide('kubeApiServer', kube);
 }

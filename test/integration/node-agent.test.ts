@@ -86,6 +86,7 @@ async function setup(nodeAgent: Partial<Config['nodeAgent']> = {}): Promise<Env>
       rotateWaitMs: 300,
       checkpointIntervalMs: 0,
       journalMode: 'off',
+      kernelJournal: false,
       ...nodeAgent,
     },
   };
@@ -380,6 +381,58 @@ describe('node agent (real files, real Kafka)', () => {
     expect(env.signals).toHaveLength(1);
   });
 
+  it('kernel journal: follows journalctl -k -o json, publishes the OOM kill keyed by the pod uid of its cgroup, and resumes after the acknowledged cursor', async () => {
+    const env = await setup({ kernelJournal: true });
+    const argsLog = join(env.dir, 'args.log');
+    const script = join(env.dir, 'fake-journalctl.sh');
+    const id = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+    const cgroup = `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${UID.replace(/-/g, '_')}.slice/cri-containerd-${id}.scope`;
+    const entry = (cursor: string, usec: number, msg: string): string =>
+      JSON.stringify({ __CURSOR: cursor, __REALTIME_TIMESTAMP: String(usec), _HOSTNAME: 'worker-3', _TRANSPORT: 'kernel', MESSAGE: msg });
+    // One memcg OOM report in mm/oom_kill.c's order: dump_header, mem_cgroup_print_oom_meminfo, dump_oom_summary, __oom_kill_process.
+    const lines = [
+      entry('k=1', (T0 + 1000) * 1000, 'inventory invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=985'),
+      entry('k=2', (T0 + 1001) * 1000, 'memory: usage 131072kB, limit 131072kB, failcnt 77'),
+      entry('k=3', (T0 + 1002) * 1000, `oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=cri-containerd-${id}.scope,mems_allowed=0,oom_memcg=${cgroup},task_memcg=${cgroup},task=inventory,pid=3141,uid=1000`),
+      entry('k=4', (T0 + 1003) * 1000, 'Memory cgroup out of memory: Killed process 3141 (inventory) total-vm:400000kB, anon-rss:130000kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:400kB oom_score_adj:985'),
+      entry('k=5', (T0 + 2000) * 1000, 'e1000e: eth0 NIC Link is Up'),
+    ];
+    await writeFile(join(env.dir, 'kernel.json'), `${lines.join('\n')}\n`);
+    await writeFile(script, `#!/bin/sh\necho "$@" >> '${argsLog}'\ncase "$*" in *after-cursor*) ;; *) cat '${join(env.dir, 'kernel.json')}' ;; esac\nexec sleep 600\n`);
+    await chmod(script, 0o755);
+    env.config.nodeAgent.journalctlCommand = script;
+    const first = await start(env);
+    await waitFor('kernel OOM kill', () => env.signals.length >= 1);
+    expect(env.signals[0]?.key).toBe(UID);
+    expect(env.signals[0]?.value.signal).toEqual({
+      kind: 'kernel_oom',
+      at: T0 + 1003,
+      host: 'worker-3',
+      podUid: UID,
+      containerId: id,
+      cgroup,
+      limitCgroup: cgroup,
+      constraint: 'CONSTRAINT_MEMCG',
+      process: 'inventory',
+      pid: 3141,
+      memoryLimitBytes: 131072 * 1024,
+      memoryUsageBytes: 131072 * 1024,
+      anonRssBytes: 130000 * 1024,
+      text: 'Memory cgroup out of memory: Killed process 3141 (inventory) total-vm:400000kB, anon-rss:130000kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:400kB oom_score_adj:985',
+      source: { file: 'journalctl -k', line: 4 },
+    });
+    await sleep(200);
+    await first.agent.close();
+    const second = await start(env);
+    await waitFor('second journalctl -k run', () => second.agent.ready());
+    await sleep(300);
+    await second.agent.close();
+    const runs = (await readFile(argsLog, 'utf8')).trim().split('\n');
+    expect(runs[0]).toBe('-k -f -o json --no-pager --since=-1h');
+    expect(runs[1]).toBe('-k -f -o json --no-pager --after-cursor=k=5');
+    expect(env.signals).toHaveLength(1);
+  });
+
   it('as a real process killed with SIGKILL mid-stream: a restart loses no line and repeats at most the unacknowledged tail', async () => {
     const env = await setup();
     const dir = await containerDir(env);
@@ -403,6 +456,7 @@ describe('node agent (real files, real Kafka)', () => {
       KILLTRACE_NODE_AGENT_POLL_INTERVAL_MS: '50',
       KILLTRACE_NODE_AGENT_CHECKPOINT_INTERVAL_MS: '0',
       KILLTRACE_NODE_AGENT_JOURNAL_MODE: 'off',
+      KILLTRACE_NODE_AGENT_KERNEL_JOURNAL: 'false',
     };
     const child: ChildProcess = spawn(
       process.execPath,

@@ -347,9 +347,10 @@ export function appExit(): Scenario {
     durationSeconds: 80,
     pods: [{ ...p, node: 'worker-1', containers: [{ name: 'orders', image: 'ghcr.io/acme/orders:2.3.1', livenessProbe: { httpGet: { path: '/livez', port: 8080 }, initialDelaySeconds: 30 }, incarnations: [inc] }] }],
     bundle: { kubelet: 'cat' },
-    // #0: only BackOff events remain (no status, log deleted): low; #1: its log: medium; #2: lastState: high.
+    // #0: log deleted, no status, but the journal (PLEG death + back-off line, no kill decision): medium;
+    // #1: its log: medium; #2: lastState: high.
     expect: [
-      { pod: p.name, container: 'orders', restartCount: 0, cause: 'unknown', confidence: 'low' },
+      { pod: p.name, container: 'orders', restartCount: 0, cause: 'app_exit', confidence: 'medium' },
       { pod: p.name, container: 'orders', restartCount: 1, cause: 'app_exit', confidence: 'medium', step: 'db-connect' },
       { pod: p.name, container: 'orders', restartCount: 2, cause: 'app_exit', confidence: 'high', step: 'db-connect' },
     ],

@@ -77,7 +77,8 @@ While it starts, the agent probes the host (\`Start probe host info\`), binds ev
   ~45 s after start, so the kubelet kills the agent (\`Container host failed liveness probe, will be restarted\`, SIGTERM,
   \`received signal terminated, exiting\`, exit 143) while it is binding the third GPU, every time. Back-off grows
   10 s, 20 s, 40 s, 80 s, 160 s, 300 s; at collection the pod is in \`CrashLoopBackOff\` ("back-off 5m0s") with
-  restartCount ${kills.length}. The first kill: started ${first?.startedAt ?? '?'}, killed ${first?.killedAt ?? '?'} in step \`${first?.step ?? '?'}\`.
+  restartCount ${kills.length - 1} and, in \`lastState\`, the termination of that same incarnation ${kills.length - 1}
+  (the kubelet's convention while a container waits in back-off). The first kill: started ${first?.startedAt ?? '?'}, killed ${first?.killedAt ?? '?'} in step \`${first?.step ?? '?'}\`.
 - **gpu-node-2** (1 GPU, bound in ~15 s): init finishes ~24 s after start, before probing begins; runs fine.
 - **cpu-node-1** (no GPU, slower local storage scan): ready ~12 s after start; runs fine.
 
@@ -108,7 +109,8 @@ Four pods in namespace \`shop\`, none killed by a probe:
   (\`0.log.<date>.gz\`, \`0.log.<date>\`, \`0.log\`).
 - \`orders-6d5c4b3a2-n4f7d\` (worker-4) cannot reach its database and **exits 1** by itself a few seconds after every start
   (\`panic: database unavailable\`): a crash loop of application exits with no kill decision; only the last two
-  incarnations' logs exist.
+  incarnations' logs exist. It waits in \`CrashLoopBackOff\` with \`restartCount: 4\` and, in \`lastState\`, the exit of
+  that same incarnation 4 (the kubelet's convention while a container waits in back-off).
 - \`report-builder-59c8d7f6b-w2v8c\` (worker-4) is **evicted** when worker-4 runs low on memory: pod \`Failed\`/\`Evicted\`,
   an \`Evicted\` event, \`Stopping container builder\`, exit 143.
 - \`inventory-7d5f8b9c6-a1s2d\` (worker-5) is healthy and must produce no record.
@@ -116,5 +118,7 @@ Four pods in namespace \`shop\`, none killed by a probe:
 ## What Killtrace should conclude
 
 \`oom_killed\` (kernel, high) for inventory, \`app_exit\` (application) for every orders restart (high for the one in
-\`lastState\`, lower for older ones), \`evicted\` (kubelet, high) for report-builder; \`probe_induced\` false everywhere.
+\`lastState\`, medium for the older ones: the kubelet journal covers them and records no kill decision; the three
+whose logs are gone are tied to \`orders\` by their PLEG \`ContainerDied\` line and the back-off line after it),
+\`evicted\` (kubelet, high) for report-builder; \`probe_induced\` false everywhere.
 `);

@@ -132,12 +132,13 @@ describe('simulator', () => {
     expect(gaps.slice(0, 4)).toEqual([10, 20, 40, 10]);
   });
 
-  it('keeps only the last termination in lastState, restartCount = terminations, CrashLoopBackOff while waiting', () => {
+  it('waits in CrashLoopBackOff with restartCount N and lastState = N\'s own termination (convertToAPIContainerStatuses)', () => {
     const pods = sim.pods as unknown as PodJson[];
     const pod = pods.find((p) => p.metadata.name === 'default-host-x7k2p')!;
     const cs = pod.status.containerStatuses[0]!;
     const last = kills[kills.length - 1]!;
-    expect(cs.restartCount).toBe(kills.length);
+    expect(cs.restartCount).toBe(last.restartCount);
+    expect(cs.restartCount).toBe(kills.length - 1);
     expect(cs.state.waiting?.reason).toBe('CrashLoopBackOff');
     expect(cs.state.waiting?.message).toMatch(/^back-off 5m0s restarting failed container=host pod=default-host-x7k2p_onecloud\(/);
     expect(cs.lastState.terminated?.exitCode).toBe(143);

@@ -106,6 +106,8 @@ interface Termination {
   killEmission?: EventEmission;
   unhealthyEmissions: EventEmission[];
   kubeletKill: boolean;
+  /** The PLEG death line was followed by a back-off line naming the container (before collection). */
+  backOffLogged?: boolean;
 }
 
 interface ContainerRun {
@@ -311,7 +313,7 @@ class Sim {
       uid: pod.uid,
       resourceVersion: pod.rv,
     };
-    if (container) o.fieldPath = `spec.containers{${container}}`;
+    if (container) o.fieldPath = pod.desc.containers.find((c) => c.name === container)?.sidecar === true ? `spec.initContainers{${container}}` : `spec.containers{${container}}`;
     return o;
   }
 
@@ -536,13 +538,15 @@ class Sim {
       let kubeletKill = false;
       const tag = `${pod.uid}/${c.name}/${n}`;
       let sigtermAt: number | null = null;
+      let stopGrace = grace;
 
       if (probes.kill && probes.kill.at < Math.min(selfEnd, limit)) {
         killAt = probes.kill.at;
         probeType = probes.kill.type;
         cause = probeType === 'liveness' ? 'liveness_probe' : 'startup_probe';
         decidedBy = 'kubelet';
-        const message = `Container ${c.name} failed ${probeType} probe, will be restarted`;
+        // computeInitContainerActions words a sidecar's kill without ", will be restarted".
+        const message = c.sidecar ? `Init container ${c.name} failed ${probeType} probe` : `Container ${c.name} failed ${probeType} probe, will be restarted`;
         this.journal(node, { at: killAt, severity: 'I', site: 'kubelet.go:2542', msg: 'SyncLoop (probe)', kv: [['probe', probeType], ['status', 'unhealthy'], ['pod', ref]] });
         this.journal(node, {
           at: killAt + 300,
@@ -555,7 +559,7 @@ class Sim {
         kubeletKill = this.endUs >= killAt;
         killEmission = this.kubeletEvent(pod, killAt + 350, 'Killing', message, 'Normal', c.name);
         this.killLine(pod, c.name, containerId, killAt + 360, grace);
-        sigtermAt = killAt + 5_000;
+        ({ sigtermAt, stopGrace } = this.preStop(pod, c, containerId, killAt + 5_000, grace));
       } else if (selfEnd < limit) {
         finish = selfEnd;
         if (d.end?.kind === 'oom') {
@@ -572,8 +576,14 @@ class Sim {
             reason: 'SystemOOM',
             message: `System OOM encountered, victim process: ${c.image.replace(/^.*\//, '').replace(/:.*$/, '')}, pid: ${4000 + Math.floor(this.random() * 60000)}`,
           });
+        } else if (d.end?.kind === 'sigkill') {
+          exitCode = 137;
+          reason = 'Error';
+          cause = 'oom_killed';
+          decidedBy = 'kernel';
+          killAt = selfEnd;
         } else {
-          exitCode = d.end?.exitCode ?? 0;
+          exitCode = d.end?.kind === 'exit' ? d.end.exitCode : 0;
           reason = exitCode === 0 ? 'Completed' : 'Error';
         }
       } else if (podEndAt !== undefined && podEndAt <= this.endUs) {
@@ -590,7 +600,7 @@ class Sim {
         }
         this.killLine(pod, c.name, containerId, k.killAt + 200, grace);
         kubeletKill = true;
-        sigtermAt = k.killAt + 5_000;
+        ({ sigtermAt, stopGrace } = this.preStop(pod, c, containerId, k.killAt + 5_000, grace));
       } else {
         // Still running at collection.
         const lines = this.appLines(d, start, this.endUs, null);
@@ -602,7 +612,7 @@ class Sim {
       if (sigtermAt !== null) {
         const st = d.sigterm ?? { exitAfter: 0.2 };
         if ('ignore' in st) {
-          finish = sigtermAt + grace * S + 20_000;
+          finish = sigtermAt + stopGrace * S + 20_000;
           exitCode = 137;
         } else {
           finish = sigtermAt + Math.round(st.exitAfter * S);
@@ -611,7 +621,7 @@ class Sim {
         reason = exitCode === 0 ? 'Completed' : 'Error';
         if (selfEnd < finish) {
           finish = selfEnd;
-          exitCode = d.end?.kind === 'oom' ? 137 : d.end?.exitCode ?? 0;
+          exitCode = d.end?.kind === 'exit' ? d.end.exitCode : 137;
         }
       }
       const lines = this.appLines(d, start, finish, sigtermAt);
@@ -653,6 +663,8 @@ class Sim {
       while (sync < Math.min(nextStart - 100_000, limit)) {
         this.kubeletEvent(pod, sync, 'BackOff', `Back-off restarting failed container ${c.name} in pod ${pod.desc.name}_${pod.desc.namespace}(${pod.uid})`, 'Warning', c.name);
         const msg = `back-off ${goDuration(backoffS)} restarting failed container=${c.name} pod=${pod.desc.name}_${pod.desc.namespace}(${pod.uid})`;
+        const latest = run.terminations[run.terminations.length - 1];
+        if (latest && sync + 200 - died <= 5 * S) latest.backOffLogged = true;
         this.journal(node, {
           at: sync + 200,
           severity: 'E',
@@ -679,6 +691,25 @@ class Sim {
       if (i < mine.length - 2 || c.missingLogs?.includes(l.restartCount)) l.kept = false;
     });
     return run;
+  }
+
+  /**
+   * killContainer runs the preStop hook first and waits for it up to the grace period (executePreStopHook), then
+   * sends SIGTERM with what is left of the grace, at least minimumGracePeriodInSeconds (2 s).
+   */
+  preStop(pod: PodRun, c: ContainerDesc, containerId: string, at: number, grace: number): { sigtermAt: number; stopGrace: number } {
+    if (c.preStopSeconds === undefined) return { sigtermAt: at, stopGrace: grace };
+    const waited = Math.min(c.preStopSeconds, grace);
+    if (c.preStopSeconds >= grace) {
+      this.journal(pod.desc.node, {
+        at: at + grace * S,
+        severity: 'I',
+        site: 'kuberuntime_container.go:691',
+        msg: 'PreStop hook not completed in grace period',
+        kv: [['pod', this.podRef(pod)], ['podUID', pod.uid], ['containerName', c.name], ['containerID', `containerd://${containerId}`], ['gracePeriod', grace]],
+      });
+    }
+    return { sigtermAt: at + Math.round(waited * S), stopGrace: Math.max(grace - Math.floor(waited), 2) };
   }
 
   killLine(pod: PodRun, container: string, containerId: string, at: number, grace: number): void {
@@ -755,6 +786,7 @@ class Sim {
       if (ok) {
         if (tk.kind === 'startup') {
           startedAt = tk.at + 3_000;
+          this.journal(node, { at: startedAt, severity: 'I', site: 'kubelet.go:2553', msg: 'SyncLoop (probe)', kv: [['probe', 'startup'], ['status', 'started'], ['pod', ref]] });
           if (!c.readinessProbe) {
             ready = true;
             run.readyTransitions.push({ at: startedAt, ready: true });
@@ -768,6 +800,7 @@ class Sim {
           if (!ready && runs.readinessOk >= nums.successThreshold) {
             ready = true;
             run.readyTransitions.push({ at: tk.at + 3_000, ready: true });
+            this.journal(node, { at: tk.at + 3_000, severity: 'I', site: 'kubelet.go:2544', msg: 'SyncLoop (probe)', kv: [['probe', 'readiness'], ['status', 'ready'], ['pod', ref]] });
           }
         }
         continue;
@@ -845,7 +878,8 @@ class Sim {
 
   podJson(pod: PodRun): Record<string, unknown> {
     const d = pod.desc;
-    const statuses = pod.containers.map((run) => this.containerStatus(pod, run));
+    const statuses = pod.containers.filter((run) => !run.desc.sidecar).map((run) => this.containerStatus(pod, run));
+    const initStatuses = pod.containers.filter((run) => run.desc.sidecar).map((run) => this.containerStatus(pod, run));
     const terminal = pod.endedAt !== undefined;
     const allReadyNow = !terminal && pod.containers.every((r) => r.running?.ready === true);
     const transitions = pod.containers.flatMap((r) => r.readyTransitions.map((t) => t.at)).sort((a, b) => a - b);
@@ -936,6 +970,7 @@ class Sim {
       podIPs: [{ ip: pod.ip }],
       startTime: isoSeconds(pod.startTime),
       containerStatuses: statuses,
+      ...(initStatuses.length > 0 ? { initContainerStatuses: initStatuses } : {}),
       qosClass: 'Burstable',
     };
     if (pod.endKind === 'evicted') {
@@ -950,7 +985,8 @@ class Sim {
       kind: 'Pod',
       metadata,
       spec: {
-        containers: d.containers.map((c) => ({
+        ...(d.containers.some((c) => c.sidecar) ? { initContainers: d.containers.filter((c) => c.sidecar).map((c) => ({ ...this.containerSpecJson(c), restartPolicy: 'Always' })) } : {}),
+        containers: d.containers.filter((c) => !c.sidecar).map((c) => ({
           name: c.name,
           image: c.image,
           imagePullPolicy: 'IfNotPresent',
@@ -976,6 +1012,20 @@ class Sim {
         priority: 0,
       },
       status,
+    };
+  }
+
+  containerSpecJson(c: ContainerDesc): Record<string, unknown> {
+    return {
+      name: c.name,
+      image: c.image,
+      imagePullPolicy: 'IfNotPresent',
+      ...(c.livenessProbe ? { livenessProbe: probeAsApi(c.livenessProbe) } : {}),
+      ...(c.readinessProbe ? { readinessProbe: probeAsApi(c.readinessProbe) } : {}),
+      ...(c.startupProbe ? { startupProbe: probeAsApi(c.startupProbe) } : {}),
+      resources: {},
+      terminationMessagePath: '/dev/termination-log',
+      terminationMessagePolicy: 'File',
     };
   }
 
@@ -1029,7 +1079,8 @@ class Sim {
       },
       lastState: termJson(last),
       ready: false,
-      restartCount: terms.length,
+      // convertToAPIContainerStatuses: the status is the newest (dead) container's, restartCount N, lastState N's own.
+      restartCount: last.restartCount,
       started: false,
       containerID: `containerd://${last.containerId}`,
     };
@@ -1057,6 +1108,7 @@ class Sim {
             killEvent: visible(t.killEmission),
             unhealthyEvents: eventsOn ? t.unhealthyEmissions.filter((e) => e.written && e.object && keptEvents.has(e.object)).length : 0,
             kubeletKill: journalOn && t.kubeletKill,
+            kubeletDeath: journalOn && !t.kubeletKill && t.backOffLogged === true,
             podStatus,
             logFile,
           };
@@ -1086,7 +1138,7 @@ class Sim {
           }
           const respondsAfter = t.desc.respondsAfter === undefined ? 0 : t.desc.respondsAfter;
           const duringInit = tagged ? !readySeen : respondsAfter === null || ref < t.startedAt + respondsAfter * S;
-          const expectedConfidence = confidenceFor(t.cause, evidence, t.failures.length > 0 && journalOn);
+          const expectedConfidence = confidenceFor(t.cause, evidence, t.failures.length > 0 && journalOn, t.reason);
           out.push({
             namespace: pod.desc.namespace,
             pod: pod.desc.name,
@@ -1124,21 +1176,23 @@ class Sim {
 }
 
 /** The confidence a correct analyser reaches from what the bundle shows (CONTRACT.md `killtrace.confidence`). */
-export function confidenceFor(cause: Cause, ev: TerminationTruth['evidence'], journalFailures: boolean): Confidence {
+export function confidenceFor(cause: Cause, ev: TerminationTruth['evidence'], journalFailures: boolean, reason?: TerminationTruth['reason']): Confidence {
   switch (cause) {
     case 'liveness_probe':
     case 'startup_probe':
       if (ev.killEvent || ev.kubeletKill) return 'high';
       return ev.unhealthyEvents > 0 || journalFailures ? 'medium' : 'low';
     case 'oom_killed':
-      return ev.podStatus !== 'none' ? 'high' : 'low';
+      // Only the status' reason OOMKilled states it; a bare 137 only points at the OOM killer.
+      return ev.podStatus !== 'none' && reason !== 'Error' ? 'high' : 'low';
     case 'evicted':
     case 'preempted':
     case 'node_shutdown':
     case 'stopped':
       return ev.killEvent || ev.kubeletKill || (ev.podStatus !== 'none' && cause !== 'stopped') ? 'high' : 'low';
     case 'app_exit':
-      return ev.podStatus !== 'none' ? 'high' : ev.logFile ? 'medium' : 'low';
+      // A journal that covers the run and records no kill decision says the process ended by itself.
+      return ev.podStatus !== 'none' ? 'high' : ev.logFile || ev.kubeletDeath ? 'medium' : 'low';
     default:
       return 'low';
   }

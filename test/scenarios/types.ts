@@ -4,7 +4,7 @@
  * simulator decides everything the kubelet, the API server and the runtime would have done and writes the bundle.
  * All offsets are in seconds; fractions are allowed.
  */
-import type { Cause, Confidence, DecidedBy } from '@killtrace/schemas';
+import type { Cause, Confidence, DecidedBy, StepProfile } from '@killtrace/schemas';
 
 /** A probe exactly as written in a pod spec; the simulator fills in the API server's defaults. */
 export interface ProbeDesc {
@@ -44,7 +44,11 @@ export type SigtermDesc =
   | { ignore: true; log?: LogLineDesc[] };
 
 /** How an incarnation ends by itself (without the kubelet or the API deciding). */
-export type SelfEndDesc = { kind: 'exit'; at: number; exitCode: number } | { kind: 'oom'; at: number };
+export type SelfEndDesc =
+  | { kind: 'exit'; at: number; exitCode: number }
+  | { kind: 'oom'; at: number }
+  /** The kernel OOM killer SIGKILLs a child the runtime does not report as OOMKilled: exit 137 `Error`, no kubelet line. */
+  | { kind: 'sigkill'; at: number };
 
 /** What one incarnation of a container does. */
 export interface IncarnationDesc {
@@ -72,6 +76,10 @@ export interface IncarnationDesc {
 export interface ContainerDesc {
   name: string;
   image: string;
+  /** A native sidecar: an init container with `restartPolicy: Always` (Kubernetes 1.29+). */
+  sidecar?: boolean;
+  /** Seconds its `preStop` hook runs before it returns (the kubelet waits for it up to the grace period). */
+  preStopSeconds?: number;
   livenessProbe?: ProbeDesc;
   readinessProbe?: ProbeDesc;
   startupProbe?: ProbeDesc;
@@ -144,6 +152,8 @@ export interface Scenario {
   bundle?: BundleDesc;
   /** What a correct analyser must conclude for the terminations this scenario is about (documentation for tests). */
   expect?: ExpectedRecord[];
+  /** Step profiles the operator passes with `--profile` when analysing this bundle. */
+  profiles?: StepProfile[];
 }
 
 export interface ExpectedRecord {
@@ -154,6 +164,19 @@ export interface ExpectedRecord {
   confidence: Confidence;
   /** The init step in progress, when the bundle lets an analyser know it. */
   step?: string | null;
+  /** The record's `killtrace.exit_code` (null when no status keeps it). */
+  exitCode?: number | null;
+  duringInit?: boolean;
+  decidedBy?: DecidedBy;
+  phase?: 'initializing' | 'running' | 'unknown';
+  countSource?: string;
+  kind?: 'main' | 'init' | 'sidecar';
+  /** `killtrace.kill_event.count`. */
+  killEventCount?: number;
+  messageIncludes?: string;
+  messageExcludes?: string;
+  /** `killtrace.prestop_outlived_grace`. */
+  preStopOutlivedGrace?: boolean;
 }
 
 /** What really happened to one container incarnation that ended (the answer the analyser should find). */
@@ -194,6 +217,11 @@ export interface TerminationTruth {
     unhealthyEvents: number;
     /** The kubelet journal holds the kill decision (or the eviction/shutdown line). */
     kubeletKill: boolean;
+    /**
+     * The journal holds this death's PLEG `ContainerDied` line followed by the back-off line naming the container
+     * (what ties a dead container to its name when its log file is gone), and no kill decision.
+     */
+    kubeletDeath: boolean;
     /** Where pods.json shows this termination: `state` (final), `lastState` (the last one), or nowhere. */
     podStatus: 'state' | 'lastState' | 'none';
     /** The incarnation's log file is in the bundle. */

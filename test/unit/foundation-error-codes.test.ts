@@ -1,6 +1,7 @@
 import { configErrorCodes } from '@killtrace/config';
 import { elasticErrorCodes } from '@killtrace/elastic';
 import { kafkaErrorCodes } from '@killtrace/kafka';
+import { kibanaErrorCodes } from '@killtrace/kibana';
 import { describe, expect, it } from 'vitest';
 
 // Operators and alert rules match on these codes: each must be unique, well-formed and described.
@@ -8,6 +9,7 @@ const catalogues: Record<string, Record<string, string>> = {
   CONFIG: configErrorCodes,
   KAFKA: kafkaErrorCodes,
   ELASTIC: elasticErrorCodes,
+  KIBANA: kibanaErrorCodes,
 };
 
 describe('foundation error codes', () => {

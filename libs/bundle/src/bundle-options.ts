@@ -10,6 +10,13 @@ export interface BundleInputs {
   logs?: string[];
   /** `journalctl -u kubelet` output (short, short-iso, short-precise, cat, json). */
   kubelet?: string[];
+  /** `journalctl -k` (short, short-iso, short-precise, json) or `dmesg -T` output: the kernel's OOM kills. */
+  kernel?: string[];
+  /**
+   * `kubectl logs [--previous] --timestamps` output of one container (`--logs-of`); the pod status in the pods
+   * input tells its pod uid and incarnation.
+   */
+  kubectlLogs?: Array<{ path: string; namespace?: string; pod: string; container: string; previous: boolean }>;
 }
 
 /** Progress of a bundle read, throttled. */
@@ -20,7 +27,7 @@ export interface BundleProgress {
   bytesTotal: number;
   /** The file being read. */
   file: string;
-  phase: 'kubernetes' | 'kubelet' | 'container-logs' | 'done';
+  phase: 'kubernetes' | 'kubelet' | 'kernel' | 'container-logs' | 'done';
 }
 
 /**
@@ -59,6 +66,11 @@ export interface ReadBundleOptions {
   referenceTime?: number;
   /** Longest line (and joined CRI line) kept, in characters (default 1 Mi); longer ones are cut with a marker. */
   maxLineChars?: number;
+  /**
+   * A pipe (`-`, a FIFO, `<(kubectl ...)`) that sends nothing for this long is given up, with a warning (default
+   * 60 s: a slow `kubectl get` against a large cluster still fits).
+   */
+  pipeIdleTimeoutMs?: number;
   /** Largest single JSON value (default 256 Mi characters). */
   maxJsonValueChars?: number;
   /** Diagnostics kept in the report (default 1000; all are counted and passed to `onDiagnostic`). */
@@ -67,21 +79,31 @@ export interface ReadBundleOptions {
 
 /** Counters for one bundle read. */
 export interface BundleStats {
-  files: { kubernetes: number; kubelet: number; containerLogs: number; skipped: number };
+  files: { kubernetes: number; kubelet: number; kernel: number; containerLogs: number; skipped: number };
   /** Lines read (JSON files count their line breaks). */
   lines: number;
   /** Decoded bytes read (after decompression). */
   bytes: number;
-  signals: { pod: number; event: number; kubelet: number; app_log: number; total: number };
+  signals: { pod: number; event: number; kubelet: number; app_log: number; kernel_oom: number; total: number };
   diagnostics: { error: number; warning: number; info: number };
   /** Kubelet journal lines that were not about restarts (counted, not diagnosed). */
   kubeletLinesIgnored: number;
   durationMs: number;
 }
 
+/** A fact about the input that changed how it was read (shown in the text output's "Notes about the input"). */
+export interface InputNote {
+  code: 'year' | 'event_time_outlier' | 'event_dropped' | 'pod_time_dropped' | 'cri_time_outlier' | 'cri_out_of_order' | 'journal_skew' | 'journal_timezone';
+  /** How many timestamps, lines or pairs it concerns. */
+  count: number;
+  text: string;
+}
+
 export interface BundleReport {
   stats: BundleStats;
   reference: ReferenceClock;
+  /** How timestamps were bounded, placed in a year or shifted, with counts. */
+  notes: InputNote[];
   /** The first `maxDiagnostics` diagnostics. */
   diagnostics: Diagnostic[];
   /** Diagnostics not kept in `diagnostics` (still counted and passed to `onDiagnostic`). */

@@ -6,7 +6,7 @@ export { readBundle } from './read-bundle.js';
 export { iterateBundle } from './iterate-bundle.js';
 export type { BundleItem, IterateBundleOptions } from './iterate-bundle.js';
 /** Options, progress, reference clock, stats and report types. */
-export type { BundleInputs, BundleProgress, BundleReport, BundleStats, ReadBundleOptions, ReferenceClock } from './bundle-options.js';
+export type { BundleInputs, BundleProgress, BundleReport, BundleStats, InputNote, ReadBundleOptions, ReferenceClock } from './bundle-options.js';
 /** Content sniffing of one file's first bytes (exposed for the CLI's `--explain-inputs`-style tooling and tests). */
 export { sniffContent } from './sniff.js';
 export type { SniffedType } from './sniff.js';

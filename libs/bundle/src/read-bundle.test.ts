@@ -34,8 +34,8 @@ describe('readBundle on a directory', () => {
     expect(kinds.slice(0, firstKubelet).every((k) => k === 'pod' || k === 'event')).toBe(true);
     expect(kinds.slice(firstKubelet, firstLog).every((k) => k === 'kubelet')).toBe(true);
     expect(kinds.slice(firstLog).every((k) => k === 'app_log')).toBe(true);
-    expect(report.stats.signals).toEqual({ pod: 1, event: 5, kubelet: 9, app_log: 17, total: 32 });
-    expect(report.stats.files).toEqual({ kubernetes: 2, kubelet: 1, containerLogs: 5, skipped: 2 });
+    expect(report.stats.signals).toEqual({ pod: 1, event: 5, kubelet: 9, app_log: 17, kernel_oom: 0, total: 32 });
+    expect(report.stats.files).toEqual({ kubernetes: 2, kubelet: 1, kernel: 0, containerLogs: 5, skipped: 2 });
     expect(report.reference).toEqual({ year: 2027, time: Date.UTC(2027, 0, 1, 0, 0, 45), basis: 'pods-events' });
     expect(diagnostics.map((d) => [d.code, d.file?.split('/').slice(-2).join('/')])).toEqual(
       expect.arrayContaining([
@@ -100,7 +100,8 @@ describe('readBundle with explicit inputs', () => {
         logs: [join(BUNDLE, 'var/log/pods')],
       },
     });
-    expect(report.stats.signals).toMatchObject({ pod: 1, event: 9, kubelet: 11, app_log: 17 });
+    // 11 kill-related lines and one "SyncLoop (probe)" readiness ready line.
+    expect(report.stats.signals).toMatchObject({ pod: 1, event: 9, kubelet: 12, app_log: 17 });
     expect(report.stats.files).toMatchObject({ kubernetes: 3, kubelet: 1, containerLogs: 5 });
   });
 
@@ -205,5 +206,75 @@ describe('iterateBundle', () => {
       if (seen === 3) break;
     }
     expect(seen).toBe(3);
+  });
+});
+
+describe('readBundle: kernel logs', () => {
+  const KERNEL = new URL('../../../test/fixtures/inputs/kernel-oom', import.meta.url).pathname;
+  it('recognises journalctl -k and dmesg -T by content and reads their OOM kills with pod uid and container id', async () => {
+    const { signals, report } = await collect({ paths: [KERNEL] });
+    expect(report.stats.files).toMatchObject({ kernel: 2, containerLogs: 2, skipped: 0 });
+    const kills = signals.filter((s) => s.kind === 'kernel_oom');
+    expect(kills).toHaveLength(2);
+    for (const k of kills) {
+      expect(k).toMatchObject({ podUid: '6a1e2c3d-4b5f-4a6b-8c7d-9e0f1a2b3c4d', containerId: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', process: 'redis-server', memoryLimitBytes: 262144 * 1024 });
+    }
+  });
+  it('reads a file given with --kernel whatever it looks like, and the kernel lines of a mixed node journal', async () => {
+    const { signals } = await collect({ inputs: { kernel: [`${KERNEL}/dmesg-T.txt`] } });
+    expect(signals.map((s) => s.kind)).toEqual(['kernel_oom']);
+    const dir = mkdtempSync(join(tmpdir(), 'killtrace-kernel-'));
+    const journal = readFileSync(`${KERNEL}/kernel-journal.txt`, 'utf8');
+    const kubeletLine = 'Dec 01 08:01:00.000001 node-a kubelet[811]: I1201 08:01:00.000001     811 prober.go:107] "Probe failed" probeType="Liveness" pod="shop/cache-0" podUID="6a1e2c3d-4b5f-4a6b-8c7d-9e0f1a2b3c4d" containerName="cache" probeResult="failure" output="timeout"\n';
+    writeFileSync(join(dir, 'node.log'), kubeletLine + journal);
+    const mixed = await collect({ paths: [dir] });
+    expect(mixed.report.stats.files).toMatchObject({ kubelet: 1, kernel: 0 });
+    expect(mixed.signals.map((s) => s.kind).sort()).toEqual(['kernel_oom', 'kubelet']);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('readBundle: container logs named without uid or incarnation', () => {
+  const MIXED = fileURLToPath(new URL('../../../examples/shop-inventory-mixed', import.meta.url));
+  const POD = 'shop_inventory-7d5f8b9c6-r5m2j_7d09ff4c-6872-41be-bc43-ec446f34187d';
+  // From pods.json: restartCount 1, running; containerID is incarnation 1, lastState's is incarnation 0.
+  const CURRENT = 'ee402ac5527984a3e';
+  const PREVIOUS = '6136b996b33e10c5e';
+  const fullId = (prefix: string): string => {
+    const pods = JSON.parse(readFileSync(join(MIXED, 'pods.json'), 'utf8')) as { items: Array<{ status: { containerStatuses?: Array<{ containerID?: string; lastState?: { terminated?: { containerID?: string } } }> } }> };
+    const ids = pods.items.flatMap((p) => (p.status.containerStatuses ?? []).flatMap((s) => [s.containerID, s.lastState?.terminated?.containerID]));
+    return (ids.find((id) => id?.startsWith(`containerd://${prefix}`)) as string).slice('containerd://'.length);
+  };
+  const appLogs = (signals: Signal[]): Array<[number, string, string, number]> =>
+    signals.filter((s): s is AppLogSignal => s.kind === 'app_log' && s.pod.name === 'inventory-7d5f8b9c6-r5m2j').map((s) => [s.restartCount, s.pod.uid, s.text, s.at]);
+
+  it('places /var/log/containers/<pod>_<ns>_<container>-<id>.log copies by the container ids of the pod status (convertToAPIContainerStatuses)', async () => {
+    const dir = mkdtempSync(join(scratch, 'containers-'));
+    cpSync(join(MIXED, 'pods.json'), join(dir, 'pods.json'));
+    mkdirSync(join(dir, 'containers'));
+    cpSync(join(MIXED, 'pods', POD, 'inventory', '1.log'), join(dir, 'containers', `inventory-7d5f8b9c6-r5m2j_shop_inventory-${fullId(CURRENT)}.log`));
+    cpSync(join(MIXED, 'pods', POD, 'inventory', '0.log'), join(dir, 'containers', `inventory-7d5f8b9c6-r5m2j_shop_inventory-${fullId(PREVIOUS)}.log`));
+    const named = await collect({ paths: [dir] });
+    const layout = await collect({ paths: [join(MIXED, 'pods.json')], inputs: { logs: [join(MIXED, 'pods', POD, 'inventory', '1.log'), join(MIXED, 'pods', POD, 'inventory', '0.log')] } });
+    expect(appLogs(named.signals).length).toBeGreaterThan(2);
+    expect(appLogs(named.signals)).toEqual(appLogs(layout.signals));
+  });
+
+  it('reads kubectl logs --previous --timestamps output given with --logs-of as the incarnation lastState describes', async () => {
+    const dir = mkdtempSync(join(scratch, 'kubectl-'));
+    const cri = readFileSync(join(MIXED, 'pods', POD, 'inventory', '0.log'), 'utf8');
+    // kubectl logs --timestamps prints `<RFC3339Nano> <text>`, P chunks already joined by the kubelet.
+    const kubectl = cri.replace(/^(\S+) (?:stdout|stderr) F /gm, '$1 ');
+    writeFileSync(join(dir, 'previous.txt'), kubectl);
+    const viaKubectl = await collect({ paths: [join(MIXED, 'pods.json')], inputs: { kubectlLogs: [{ path: join(dir, 'previous.txt'), namespace: 'shop', pod: 'inventory-7d5f8b9c6-r5m2j', container: 'inventory', previous: true }] } });
+    const layout = await collect({ paths: [join(MIXED, 'pods.json')], inputs: { logs: [join(MIXED, 'pods', POD, 'inventory', '0.log')] } });
+    expect(appLogs(viaKubectl.signals).every(([k]) => k === 0)).toBe(true);
+    expect(appLogs(viaKubectl.signals).map(([, , text]) => text)).toEqual(appLogs(layout.signals).map(([, , text]) => text).filter((t) => kubectl.includes(t)));
+    // Recognised by content when the file name says whose it is.
+    writeFileSync(join(dir, 'shop_inventory-7d5f8b9c6-r5m2j_inventory_previous.log'), kubectl);
+    const byName = await collect({ paths: [join(MIXED, 'pods.json'), join(dir, 'shop_inventory-7d5f8b9c6-r5m2j_inventory_previous.log')] });
+    expect(appLogs(byName.signals)).toEqual(appLogs(viaKubectl.signals));
+    const unknown = await collect({ inputs: { kubectlLogs: [{ path: join(dir, 'previous.txt'), pod: 'nope', container: 'x', previous: true }] } });
+    expect(unknown.diagnostics).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'KT_INPUT_BAD_LOG_PATH', message: expect.stringContaining('no pod nope in the pods input') })]));
   });
 });

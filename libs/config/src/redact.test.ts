@@ -3,7 +3,7 @@ import { loadConfig, redactedConfig, REDACTED, secretPaths } from './index.js';
 
 describe('redactedConfig', () => {
   it('lists every secret setting', () => {
-    expect(secretPaths()).toEqual(['kafka.sasl.password', 'elasticsearch.apiKey', 'elasticsearch.password']);
+    expect(secretPaths()).toEqual(['kafka.sasl.password', 'elasticsearch.apiKey', 'elasticsearch.password', 'kibana.apiKey', 'kibana.password', 'api.tokens']);
   });
 
   it('hides secrets that are set and leaves the original untouched', () => {

@@ -243,6 +243,10 @@ const nodeAgentSchema = z
       env: 'KILLTRACE_NODE_AGENT_JOURNAL_UNIT',
       description: 'Systemd unit whose journal is followed.',
     }),
+    kernelJournal: setting(z.boolean().default(true), {
+      env: 'KILLTRACE_NODE_AGENT_KERNEL_JOURNAL',
+      description: 'Also follow the kernel\'s messages (`journalctl -k -f -o json`, with `journalctlCommand` and, in `journalctl` mode, `journalPath`) and publish its OOM kills.',
+    }),
     redactPatterns: setting(z.array(z.string().min(1)).default([]), {
       env: 'KILLTRACE_NODE_AGENT_REDACT_PATTERNS',
       description: 'Extra JavaScript regexes (comma-separated in the environment) whose matches are masked in log text before it leaves the node; a capture group masks only that group.',
@@ -294,6 +298,160 @@ const clusterWatcherSchema = z
       env: 'KILLTRACE_CLUSTER_WATCHER_PUBLISH_RETRY_MAX_MS',
       description: 'Longest back-off between attempts to publish a backlog Kafka refuses (doubling from 500 ms, retried until accepted; `/readyz` fails meanwhile).',
     }),
+    leaderElection: setting(z.boolean().default(false), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_LEADER_ELECTION',
+      description: 'Run as one of several replicas: only the holder of the `coordination.k8s.io` Lease watches and publishes; the others stand by and take over when it stops renewing.',
+    }),
+    leaseName: setting(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a Lease name').default('killtrace-cluster-watcher'), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_LEASE_NAME',
+      description: 'Name of the Lease (the RBAC Role in deploy/kubernetes lets the watcher get and update only this one).',
+    }),
+    leaseNamespace: setting(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a namespace name').optional(), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_LEASE_NAMESPACE',
+      description: "Namespace of the Lease; when unset: `$POD_NAMESPACE`, the in-cluster service account's namespace, then `killtrace`.",
+    }),
+    leaseIdentity: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_LEASE_IDENTITY',
+      description: 'This replica\'s holder identity in the Lease; when unset: `$POD_NAME`, then the host name.',
+    }),
+    leaseDurationMs: setting(z.int().min(1_000).max(600_000).default(15_000), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_LEASE_DURATION_MS',
+      description: 'How long a standby waits, after it last saw the Lease renewed, before taking it over.',
+    }),
+    leaseRenewDeadlineMs: setting(z.int().min(500).max(600_000).default(10_000), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_LEASE_RENEW_DEADLINE_MS',
+      description: 'The leader stops watching when it could not renew the Lease for this long (shorter than the lease duration).',
+    }),
+    leaseRetryPeriodMs: setting(z.int().min(100).max(60_000).default(2_000), {
+      env: 'KILLTRACE_CLUSTER_WATCHER_LEASE_RETRY_PERIOD_MS',
+      description: 'How often the leader renews and a standby tries to acquire the Lease.',
+    }),
+  })
+  .prefault({});
+
+const kibanaSchema = z
+  .strictObject({
+    url: setting(z.url({ protocol: /^https?$/ }).optional(), {
+      env: 'KIBANA_URL',
+      description: 'Kibana base URL (`http://` or `https://`, with its `server.basePath` if any); when set, `killtrace setup` imports the saved objects there.',
+    }),
+    space: setting(
+      z
+        .string()
+        .regex(/^[a-z0-9_-]+$/, 'expected a Kibana space id ([a-z0-9_-])')
+        .optional(),
+      {
+        env: 'KILLTRACE_KIBANA_SPACE',
+        description: 'Kibana space the saved objects are imported into (`/s/<space>`); when unset, the default space.',
+      },
+    ),
+    apiKey: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_KIBANA_API_KEY',
+      description: 'Kibana API key (base64 `id:key`); exclusive with username/password.',
+      secret: true,
+    }),
+    username: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_KIBANA_USERNAME',
+      description: 'Kibana basic-auth username; needs a password.',
+    }),
+    password: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_KIBANA_PASSWORD',
+      description: 'Kibana basic-auth password.',
+      secret: true,
+    }),
+    caFile: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_KIBANA_CA_FILE',
+      description: 'PEM file of the CA that signed Kibana\'s certificate.',
+    }),
+  })
+  .prefault({});
+
+const apiSchema = z
+  .strictObject({
+    host: setting(z.string().min(1).default('127.0.0.1'), {
+      env: 'KILLTRACE_API_HOST',
+      description: 'Address the read-only API and web page listen on; loopback by default, set `0.0.0.0` only behind TLS termination.',
+    }),
+    port: setting(z.int().min(0).max(65_535).default(9480), {
+      env: 'KILLTRACE_API_PORT',
+      description: 'Port of the API and web page (`0` picks a free port).',
+    }),
+    tokens: setting(z.array(z.string().min(16, 'API tokens must be at least 16 characters')).default([]), {
+      env: 'KILLTRACE_API_TOKENS',
+      description: 'Bearer tokens accepted by the API (comma-separated in the environment), at least 16 characters each. Secret: never logged.',
+      secret: true,
+    }),
+    tokensFile: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_API_TOKENS_FILE',
+      description: 'File of accepted bearer tokens, one per line (`#` comments); read at start. The API refuses to start with no token at all.',
+    }),
+    rateLimitPerMinute: setting(z.int().min(1).max(100_000).default(60), {
+      env: 'KILLTRACE_API_RATE_LIMIT_PER_MINUTE',
+      description: 'Requests per minute and token to the expensive routes (timeline export, workload recommendation); more get `429` with `Retry-After`.',
+    }),
+    maxPageSize: setting(z.int().min(1).max(10_000).default(200), {
+      env: 'KILLTRACE_API_MAX_PAGE_SIZE',
+      description: 'Largest `limit` of a page of records.',
+    }),
+  })
+  .prefault({});
+
+const httpUrlSetting = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+
+const alerterSchema = z
+  .strictObject({
+    rulesFile: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_ALERTER_RULES_FILE',
+      description: 'Alert rules and receivers (YAML or JSON, see the README section on alerting); when unset, the built-in rules alone.',
+    }),
+    alertmanagerUrl: setting(httpUrlSetting.optional(), {
+      env: 'KILLTRACE_ALERTER_ALERTMANAGER_URL',
+      description: 'Alertmanager base URL, added as the receiver `alertmanager` of every rule, so the built-in rules need no rules file.',
+    }),
+    groupId: setting(z.string().trim().min(1).optional(), {
+      env: 'KILLTRACE_ALERTER_GROUP_ID',
+      description: 'Kafka consumer group of the alerter on the records topic; when unset, `<kafka.clientId>.alerter`.',
+    }),
+    stateDir: setting(z.string().min(1).default('/var/lib/killtrace/alerter'), {
+      env: 'KILLTRACE_ALERTER_STATE_DIR',
+      description: 'Directory of the durable alert state and the queue of notifications not yet delivered (a persistent volume; decision 0008).',
+    }),
+    maxKillAgeMs: setting(z.int().min(1).default(3_600_000), {
+      env: 'KILLTRACE_ALERTER_MAX_KILL_AGE_MS',
+      description: 'Records whose kill is older than this (wall clock) are not alerted on: a new consumer group reads the records topic from the beginning without paging for old history.',
+    }),
+    tickIntervalMs: setting(z.int().min(10).max(60_000).default(1_000), {
+      env: 'KILLTRACE_ALERTER_TICK_INTERVAL_MS',
+      description: 'How often quiet periods (resolve) and repeat intervals are checked.',
+    }),
+    retryInitialMs: setting(z.int().min(1).max(600_000).default(500), {
+      env: 'KILLTRACE_ALERTER_RETRY_INITIAL_MS',
+      description: 'First back-off before retrying a failed delivery to a receiver (doubling, with jitter).',
+    }),
+    retryMaxMs: setting(z.int().min(1).max(3_600_000).default(60_000), {
+      env: 'KILLTRACE_ALERTER_RETRY_MAX_MS',
+      description: 'Longest back-off between delivery retries; deliveries are retried until they succeed or the receiver refuses them for good (4xx).',
+    }),
+    deliveryTimeoutMs: setting(z.int().min(100).max(120_000).default(10_000), {
+      env: 'KILLTRACE_ALERTER_DELIVERY_TIMEOUT_MS',
+      description: 'Timeout of one HTTP delivery to a receiver.',
+    }),
+    maxQueued: setting(z.int().min(1).default(10_000), {
+      env: 'KILLTRACE_ALERTER_MAX_QUEUED',
+      description: 'Notifications waiting for delivery (all receivers); above this the consumer waits and `/readyz` fails.',
+    }),
+    timelineUrl: setting(httpUrlSetting.optional(), {
+      env: 'KILLTRACE_ALERTER_TIMELINE_URL',
+      description: 'Link to the postmortem timeline of a restart; `{id}` is replaced by the record id (e.g. `https://killtrace.example.com/api/v1/timeline?id={id}`).',
+    }),
+    kibanaUrl: setting(httpUrlSetting.optional(), {
+      env: 'KILLTRACE_ALERTER_KIBANA_URL',
+      description: 'Kibana base URL; alerts link to Discover filtered on the workload and container around the kills.',
+    }),
+    kibanaDataView: setting(z.string().min(1).optional(), {
+      env: 'KILLTRACE_ALERTER_KIBANA_DATA_VIEW',
+      description: 'Kibana data view id of the restart records for the Discover link; when unset, Kibana\'s default data view.',
+    }),
   })
   .prefault({});
 
@@ -326,10 +484,24 @@ export function crossFieldIssues(tree: unknown): { path: string[]; message: stri
       message: 'username and password must be given together',
     });
   }
+  const kibanaApiKey = field(tree, 'kibana', 'apiKey');
+  const kibanaUsername = field(tree, 'kibana', 'username');
+  const kibanaPassword = field(tree, 'kibana', 'password');
+  if (kibanaApiKey !== undefined && (kibanaUsername !== undefined || kibanaPassword !== undefined)) {
+    issues.push({ path: ['kibana', 'apiKey'], message: 'give either an API key or a username/password, not both' });
+  }
+  if ((kibanaUsername === undefined) !== (kibanaPassword === undefined)) {
+    issues.push({ path: ['kibana', kibanaUsername === undefined ? 'username' : 'password'], message: 'username and password must be given together' });
+  }
   const retryInitialMs = field(tree, 'correlator', 'retryInitialMs');
   const retryMaxMs = field(tree, 'correlator', 'retryMaxMs');
   if (typeof retryInitialMs === 'number' && typeof retryMaxMs === 'number' && retryMaxMs < retryInitialMs) {
     issues.push({ path: ['correlator', 'retryMaxMs'], message: `must be at least correlator.retryInitialMs (${retryInitialMs})` });
+  }
+  const alerterInitialMs = field(tree, 'alerter', 'retryInitialMs');
+  const alerterMaxMs = field(tree, 'alerter', 'retryMaxMs');
+  if (typeof alerterInitialMs === 'number' && typeof alerterMaxMs === 'number' && alerterMaxMs < alerterInitialMs) {
+    issues.push({ path: ['alerter', 'retryMaxMs'], message: `must be at least alerter.retryInitialMs (${alerterInitialMs})` });
   }
   return issues;
 }
@@ -349,6 +521,9 @@ export const configSchema = z
     nodeAgent: nodeAgentSchema,
     collector: collectorSchema,
     clusterWatcher: clusterWatcherSchema,
+    kibana: kibanaSchema,
+    api: apiSchema,
+    alerter: alerterSchema,
   })
   .superRefine((config, ctx) => {
     for (const issue of crossFieldIssues(config)) ctx.addIssue({ code: 'custom', ...issue });

@@ -34,6 +34,8 @@ export interface ClassificationInput {
   isNewest: boolean;
   /** True when the pod's kubelet journal spans this incarnation's life: then a missing kill line means no kill. */
   journalCovers: boolean;
+  /** Restart count of another incarnation of this container the status shows OOMKilled, if any. */
+  oomSibling?: number;
 }
 
 const KILL_EXIT_CODES = new Set([137, 143]);
@@ -88,15 +90,42 @@ export function classifyTermination(input: ClassificationInput): Classification 
   }
 
   if (!terminated && input.journalCovers) {
-    return { cause: 'app_exit', decidedBy: 'application', confidence: 'medium', reasoning: 'the kubelet journal covering this run records no kill decision and a later incarnation exists, so the process ended by itself (exit status not kept)' };
+    // The kubelet never logs a kernel OOM kill: when this container's status shows one, "no kill decision" no
+    // longer means the process ended by itself.
+    if (input.oomSibling !== undefined) {
+      return { cause: 'unknown', decidedBy: 'unknown', confidence: 'low', reasoning: `the kubelet journal covering this run records no kill decision, so the process ended by itself or the kernel OOM killer ended it, as it did restart ${input.oomSibling} (OOMKilled); its exit status is not kept` };
+    }
+    return { cause: 'app_exit', decidedBy: 'application', confidence: 'medium', reasoning: 'the kubelet journal covering this run records no kill decision and the container was restarted, so the process ended by itself (its exit status is not kept; a kernel OOM kill would leave no kubelet line either, only a kernel log line)' };
   }
   if (terminated && !KILL_EXIT_CODES.has(terminated.exitCode)) {
     return { cause: 'app_exit', decidedBy: 'application', confidence: 'high', reasoning: `the process exited by itself with code ${terminated.exitCode} (${terminated.reason ?? 'no reason'}) and no kill decision was recorded` };
   }
+  if (terminated?.exitCode === 137) {
+    // SIGKILL (128 + 9) without a kill decision: not the kubelet (whose kills leave a decision when the journal
+    // covers the run); the kernel OOM killer is the usual sender when the runtime did not report OOMKilled (e.g. it
+    // killed a child process, or the cgroup event was missed).
+    const why = input.journalCovers ? 'the kubelet journal covering this run records no kill decision, so the SIGKILL came from outside the kubelet' : 'no kill decision was collected';
+    return { cause: 'unknown', decidedBy: 'unknown', confidence: 'low', reasoning: `exit 137 is a SIGKILL and ${why}: the kernel OOM killer is the likely source (check the node's kernel log, journalctl -k, for "Memory cgroup out of memory"), unless the kubelet killed it after the grace period and its decision is missing${probeTimingHint(input)}` };
+  }
   if (terminated) {
-    return { cause: 'unknown', decidedBy: 'unknown', confidence: 'low', reasoning: `exit ${terminated.exitCode} means a signal ended it, but no evidence says who sent it` };
+    return { cause: 'unknown', decidedBy: 'unknown', confidence: 'low', reasoning: `exit ${terminated.exitCode} means a signal ended it, but no evidence says who sent it${probeTimingHint(input)}` };
   }
   return { cause: 'unknown', decidedBy: 'unknown', confidence: 'low', reasoning: incarnation.endInferred ? 'a later incarnation exists, but nothing records how this one ended' : 'no evidence says how it ended' };
+}
+
+/**
+ * When a signal ended a run as long as the liveness probe allows before its first possible kill, say so: in a long
+ * crash loop the kubelet's event rate limit drops the Unhealthy and Killing events of most kills.
+ */
+function probeTimingHint(input: ClassificationInput): string {
+  const probe = input.liveness;
+  const start = input.incarnation.startedAt;
+  if (!probe || start === undefined || input.endAt === undefined || input.journalCovers) return '';
+  const uptime = (input.endAt - start) / 1000;
+  const earliest = probe.initialDelaySeconds + (probe.failureThreshold - 1) * probe.periodSeconds;
+  const latest = earliest + probe.periodSeconds + probe.timeoutSeconds + 30 + EVENT_SLACK_MS / 1000;
+  if (uptime < earliest || uptime > latest) return '';
+  return `; its uptime (${Math.round(uptime)} s) matches the earliest moment its liveness probe can kill (${earliest} s after the start), so a liveness kill whose events were lost to the event rate limit is likely (a kubelet journal would state it)`;
 }
 
 function decisionTime(marks: TerminationMark[], stated: TerminationMark): number {

@@ -67,9 +67,9 @@ function killedIncarnation(k: number, start: number): Signal[] {
   ];
 }
 
-/** Two incarnations killed 40.5 s in; the pod waits in CrashLoopBackOff with restartCount 2. */
+/** Two incarnations killed 40.5 s in; the pod waits in CrashLoopBackOff with restartCount 1 (the dead newest one's). */
 function crashLoop(): Signal[] {
-  const status = { name: 'host', restartCount: 2, containerId: ID(1), ready: false, state: { kind: 'waiting' as const, reason: 'CrashLoopBackOff' } };
+  const status = { name: 'host', restartCount: 1, containerId: ID(1), ready: false, state: { kind: 'waiting' as const, reason: 'CrashLoopBackOff' } };
   const lastTerminated = { exitCode: 143, reason: 'Error', startedAt: s(80), finishedAt: s(121), containerId: ID(1) };
   return [pod({ statuses: [{ ...status, lastTerminated }] }), ...killedIncarnation(0, 0), ...killedIncarnation(1, 80)];
 }
@@ -84,6 +84,8 @@ describe('Correlator', () => {
     const [first, second] = records;
     expect(first?.killtrace.restart.count).toBe(0);
     expect(second?.killtrace.restart.count).toBe(1);
+    expect(second?.killtrace.restart.count_source).toBe('container_id');
+    expect(second?.killtrace.container.kind).toBe('main');
     expect(second?.killtrace.cause).toBe('liveness_probe');
     expect(second?.killtrace.confidence).toBe('high');
     expect(second?.killtrace.probe.failures).toBe(3);

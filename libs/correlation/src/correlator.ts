@@ -1,8 +1,10 @@
-import type { EventSignal, KubeletSignal, RestartRecord, Signal, StepProfile } from '@killtrace/schemas';
+import type { EventSignal, KernelOomSignal, KubeletSignal, RestartRecord, Signal, StepProfile } from '@killtrace/schemas';
 import { restartRecordId } from '@killtrace/schemas';
 import { eventKey, kubeletKey, mergePodEvidence, newContainerEvidence, newerEvent, newPodEvidence, type ContainerEvidence, type PodEvidence } from './evidence.js';
+import { applyKernelOoms, kernelOomKey, type UnmatchedOom } from './kernel-oom.js';
 import { buildContainerRecords, type HistoryIndex } from './record-assembly.js';
 import { compileProfile, findProfile, mergeProfiles, type CompiledProfile } from './step-profiles.js';
+import { readStatus } from './status-convention.js';
 import { StepTracker } from './step-tracker.js';
 import { workloadKey } from './workload.js';
 
@@ -48,10 +50,12 @@ export interface CoverageGap {
   pod: string;
   uid: string;
   container: string;
-  /** Terminations the pod status counts (restartCount, plus one when the container is terminated now). */
+  /** Terminations the pod status counts (status-convention.ts: restartCount, plus one when the newest incarnation has ended). */
   terminations: number;
   /** Of those, how many have a record. */
   explained: number;
+  /** What counts them: the pod status' restartCount, or (no status) the counts of aggregated Killing events. */
+  countedBy: 'pod_status' | 'kill_events';
 }
 
 export interface CorrelatorStats {
@@ -68,7 +72,11 @@ export class Correlator {
   private readonly uidsByName = new Map<string, Set<string>>();
   private readonly profiles: CompiledProfile[];
   private readonly kubeletSeen = new Set<string>();
-  private readonly counts: CorrelatorStats['signals'] = { pod: 0, event: 0, kubelet: 0, app_log: 0 };
+  private readonly counts: CorrelatorStats['signals'] = { pod: 0, event: 0, kubelet: 0, app_log: 0, kernel_oom: 0 };
+  /** Kernel OOM kills by pod uid (from their cgroup path), deduplicated; joined in `podRecords` (kernel-oom.ts). */
+  private readonly kernelOoms = new Map<string, Map<string, KernelOomSignal>>();
+  /** Kernel OOM kills outside any pod (system services): counted for the report, never a record. */
+  private kernelOomsOutsidePods = 0;
   private ignored = 0;
   /** Pods whose records may have changed since the last `poll`. */
   private readonly dirty = new Set<string>();
@@ -98,7 +106,32 @@ export class Correlator {
         return this.ingestKubelet(signal);
       case 'app_log':
         return this.ingestAppLog(signal);
+      case 'kernel_oom':
+        return this.ingestKernelOom(signal);
     }
+  }
+
+  /**
+   * Kernel OOM kills no record explains, and why (pod unknown, container or incarnation not identifiable, not in a
+   * pod at all), so a report can list them instead of dropping them.
+   */
+  unmatchedKernelOoms(): UnmatchedOom[] {
+    const out: UnmatchedOom[] = [];
+    const history = this.history();
+    for (const [uid, kills] of this.kernelOoms) {
+      const pod = this.pods.get(uid);
+      if (!pod) {
+        for (const k of kills.values()) out.push({ podUid: uid, containerId: k.containerId, process: k.process, at: k.at, reason: 'pod_unknown' });
+        continue;
+      }
+      this.podRecords(pod, history, out);
+    }
+    return out.sort((a, b) => a.at - b.at);
+  }
+
+  /** Kernel OOM kills read that were outside any pod's cgroup. */
+  kernelOomsOutsidePodCount(): number {
+    return this.kernelOomsOutsidePods;
   }
 
   /** Every restart record the evidence supports so far, oldest first. */
@@ -179,6 +212,9 @@ export class Correlator {
    */
   evictBefore(cutoff: number): number {
     let evicted = 0;
+    for (const [uid, kills] of [...this.kernelOoms]) {
+      if (!this.pods.has(uid) && [...kills.values()].every((k) => k.at < cutoff)) this.kernelOoms.delete(uid);
+    }
     for (const [key, pod] of [...this.pods]) {
       if (podLatest(pod) >= cutoff) continue;
       this.pods.delete(key);
@@ -188,6 +224,7 @@ export class Correlator {
       for (const container of pod.containers.values()) for (const signal of container.kubelet) this.kubeletSeen.delete(kubeletKey(signal));
       for (const signal of pod.podKubelet) this.kubeletSeen.delete(kubeletKey(signal));
       const nameKey = `${pod.namespace}/${pod.name}`;
+      if (pod.uid) this.kernelOoms.delete(pod.uid);
       if (pod.uid) {
         const uids = this.uidsByName.get(nameKey);
         uids?.delete(pod.uid);
@@ -212,13 +249,25 @@ export class Correlator {
     }
     const gaps: CoverageGap[] = [];
     for (const pod of this.pods.values()) {
-      if (!pod.uid || !pod.snapshot) continue;
-      for (const status of [...pod.snapshot.statuses, ...pod.snapshot.initStatuses]) {
-        const terminations = status.restartCount + (status.state.kind === 'terminated' ? 1 : 0);
+      if (!pod.uid) continue;
+      const statuses = pod.snapshot ? [...pod.snapshot.statuses, ...pod.snapshot.initStatuses] : [];
+      for (const status of statuses) {
+        const terminations = readStatus(status).terminationCount;
         const found = explained.get(`${pod.uid}/${status.name}`) ?? 0;
         if (terminations > found) {
-          gaps.push({ namespace: pod.namespace, pod: pod.name, uid: pod.uid, container: status.name, terminations, explained: found });
+          gaps.push({ namespace: pod.namespace, pod: pod.name, uid: pod.uid, container: status.name, terminations, explained: found, countedBy: 'pod_status' });
         }
+      }
+      // Without a status, an aggregated Killing event still counts its kills (client-go eventObserve): those
+      // between its first and last occurrence have no time of their own, so no record.
+      const killCounts = new Map<string, number>();
+      for (const event of pod.events.values()) {
+        if (event.reason !== 'Killing' || event.container === undefined || statuses.some((st) => st.name === event.container)) continue;
+        killCounts.set(event.container, (killCounts.get(event.container) ?? 0) + event.count);
+      }
+      for (const [container, terminations] of killCounts) {
+        const found = explained.get(`${pod.uid}/${container}`) ?? 0;
+        if (terminations > found) gaps.push({ namespace: pod.namespace, pod: pod.name, uid: pod.uid, container, terminations, explained: found, countedBy: 'kill_events' });
       }
     }
     return gaps.sort((a, b) => b.terminations - b.explained - (a.terminations - a.explained));
@@ -270,6 +319,20 @@ export class Correlator {
     if (signal.container) this.container(pod, signal.container).kubelet.push(signal);
     else pod.podKubelet.push(signal);
     this.dirty.add(pod.key);
+  }
+
+  private ingestKernelOom(signal: KernelOomSignal): void {
+    if (signal.podUid === undefined) {
+      this.kernelOomsOutsidePods += 1;
+      return;
+    }
+    let kills = this.kernelOoms.get(signal.podUid);
+    if (!kills) {
+      kills = new Map();
+      this.kernelOoms.set(signal.podUid, kills);
+    }
+    kills.set(kernelOomKey(signal), signal);
+    if (this.pods.has(signal.podUid)) this.dirty.add(signal.podUid);
   }
 
   private ingestAppLog(signal: Extract<Signal, { kind: 'app_log' }>): void {
@@ -391,16 +454,19 @@ export class Correlator {
     return index;
   }
 
-  private podRecords(pod: PodEvidence, history: HistoryIndex): RestartRecord[] {
+  private podRecords(pod: PodEvidence, history: HistoryIndex, unmatched?: UnmatchedOom[]): RestartRecord[] {
     if (!pod.uid) return [];
     const names = new Set<string>([...pod.containers.keys()]);
     for (const status of pod.snapshot?.statuses ?? []) names.add(status.name);
     for (const status of pod.snapshot?.initStatuses ?? []) names.add(status.name);
+    // Events alone (no node access) still state kill decisions: their containers get records too.
+    for (const event of pod.events.values()) if (event.container !== undefined && event.reason === 'Killing') names.add(event.container);
     const out: RestartRecord[] = [];
     for (const name of [...names].sort()) {
       out.push(...buildContainerRecords({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history }));
     }
-    return out;
+    const kills = this.kernelOoms.get(pod.uid);
+    return kills ? applyKernelOoms(out, [...kills.values()], pod, this.options.clusterName, unmatched) : out;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { ContainerStatus, EventSignal, KubeletSignal, TerminatedState } from '@killtrace/schemas';
 import type { ContainerEvidence } from './evidence.js';
+import { readStatus, type CountSource, type StatusTermination } from './status-convention.js';
 
 /**
  * Places termination evidence into incarnations (restartCount values). Journal lines and events carry
@@ -19,6 +20,8 @@ export interface TerminationMark {
   gracePeriodSeconds?: number;
   text: string;
   source: 'kubelet_log' | 'event' | 'pod_status';
+  /** For a mark from an aggregated Event: the kills that one object counts, and when the first and last were. */
+  aggregate?: { count: number; firstAt: number; lastAt: number; key: string };
 }
 
 export interface Episode {
@@ -33,7 +36,9 @@ export interface Incarnation {
   containerId?: string;
   startedAt?: number;
   /** How `startedAt` is known. */
-  startSource?: 'kubelet_log' | 'pod_status' | 'app_log';
+  startSource?: 'kubelet_log' | 'pod_status' | 'app_log' | 'event';
+  /** How `restartCount` was established. */
+  countSource: CountSource;
   terminated?: TerminatedState;
   episode?: Episode;
   /** True when the only evidence that it ended is that a later incarnation exists. */
@@ -82,7 +87,9 @@ export function collectMarks(container: ContainerEvidence, events: EventSignal[]
   for (const event of events) {
     if (event.reason !== 'Killing' || event.container !== container.name) continue;
     const kind = /failed (liveness|startup) probe/i.exec(event.message);
-    const times = event.count > 1 && event.firstAt !== undefined && event.firstAt < event.lastAt - 500 ? [event.firstAt, event.lastAt] : [event.lastAt];
+    const aggregated = event.count > 1 && event.firstAt !== undefined && event.firstAt < event.lastAt - 500;
+    const times = aggregated ? [event.firstAt as number, event.lastAt] : [event.lastAt];
+    const aggregate = event.count > 1 && event.firstAt !== undefined ? { count: event.count, firstAt: event.firstAt, lastAt: event.lastAt, key: `${event.uid ?? ''}|${event.message}|${event.firstAt}` } : undefined;
     for (const at of times) {
       marks.push({
         at,
@@ -90,6 +97,7 @@ export function collectMarks(container: ContainerEvidence, events: EventSignal[]
         probeType: kind ? (kind[1]?.toLowerCase() as 'liveness' | 'startup') : undefined,
         text: event.message,
         source: 'event',
+        ...(aggregate ? { aggregate } : {}),
       });
     }
   }
@@ -116,16 +124,9 @@ function kubeletMark(signal: KubeletSignal): TerminationMark | undefined {
   }
 }
 
-/** The terminations the pod status knows, with their restart counts (only the last two at most). */
-export function statusTerminations(status: ContainerStatus | undefined): Array<{ restartCount: number; state: TerminatedState }> {
-  if (!status) return [];
-  const out: Array<{ restartCount: number; state: TerminatedState }> = [];
-  if (status.lastTerminated && status.restartCount > 0) out.push({ restartCount: status.restartCount - 1, state: status.lastTerminated });
-  if (status.state.kind === 'terminated') {
-    const { kind: _kind, ...state } = status.state;
-    out.push({ restartCount: status.restartCount, state });
-  }
-  return out;
+/** The terminations the pod status knows, with their restart counts (the kubelet's convention, status-convention.ts). */
+export function statusTerminations(status: ContainerStatus | undefined): StatusTermination[] {
+  return readStatus(status).terminations;
 }
 
 interface Anchor {
@@ -134,36 +135,64 @@ interface Anchor {
   startSource?: Incarnation['startSource'];
   containerId?: string;
   terminated?: TerminatedState;
+  source: CountSource;
 }
 
-/** Restart counts that evidence names explicitly: pod status, log files, container ids. */
-function collectAnchors(container: ContainerEvidence, status: ContainerStatus | undefined): Map<number, Anchor> {
+const SOURCE_RANK: CountSource[] = ['container_id', 'log_file', 'start_time', 'pod_status', 'event_counts', 'episode_order', 'fallback'];
+const better = (a: CountSource, b: CountSource): CountSource => (SOURCE_RANK.indexOf(a) <= SOURCE_RANK.indexOf(b) ? a : b);
+
+/** How long after the pod's startTime its first container start can come (image pull, init containers). */
+const FIRST_START_WINDOW_MS = 10 * 60_000;
+
+/** Restart counts that evidence names explicitly: pod status, log files, container ids, Started event counts. */
+function collectAnchors(container: ContainerEvidence, status: ContainerStatus | undefined, events: EventSignal[], podStart: number | undefined): Map<number, Anchor> {
   const anchors = new Map<number, Anchor>();
-  const anchor = (k: number): Anchor => {
+  const anchor = (k: number, source: CountSource): Anchor => {
     let a = anchors.get(k);
     if (!a) {
-      a = { restartCount: k };
+      a = { restartCount: k, source };
       anchors.set(k, a);
     }
+    a.source = better(a.source, source);
     return a;
   };
   for (const [k, tracker] of container.logs) {
     if (tracker.firstLine !== undefined) {
-      const a = anchor(k);
+      const a = anchor(k, 'log_file');
       a.start = tracker.firstLine;
       a.startSource = 'app_log';
     }
   }
-  for (const { restartCount, state } of statusTerminations(status)) {
-    const a = anchor(restartCount);
+  const view = readStatus(status);
+  for (const { restartCount, state, via } of view.terminations) {
+    // Identity before arithmetic: a log file whose first line follows this startedAt is this incarnation's.
+    const byStart = via === 'pod_status' ? logFileStartingAt(container, state.startedAt) : undefined;
+    const a = byStart !== undefined ? anchor(byStart, 'start_time') : anchor(restartCount, via);
     a.terminated = state;
     a.containerId = state.containerId ?? a.containerId;
     if (state.startedAt !== undefined) setStart(a, state.startedAt, 'pod_status');
   }
-  if (status?.state.kind === 'running') {
-    const a = anchor(status.restartCount);
-    a.containerId = status.containerId ?? a.containerId;
-    if (status.state.startedAt !== undefined) setStart(a, status.state.startedAt, 'pod_status');
+  if (view.running) {
+    const a = anchor(view.running.restartCount, 'pod_status');
+    a.containerId = view.running.containerId ?? a.containerId;
+    if (view.running.startedAt !== undefined) setStart(a, view.running.startedAt, 'pod_status');
+  }
+  // Aggregated Started events: firstTimestamp is the first start, lastTimestamp the latest, count the starts
+  // (client-go's event aggregation). They name incarnations only when they agree with the status (or there is none).
+  const started = events.filter((e) => e.reason === 'Started' && e.container === container.name).sort((x, y) => y.count - x.count || y.lastAt - x.lastAt || (x.uid ?? '').localeCompare(y.uid ?? ''))[0];
+  const consistent = started !== undefined && (status === undefined || started.count === view.terminationCount + (view.running ? 1 : 0));
+  // Even when rate limiting lost some starts, the object's firstTimestamp is the first start if the pod is young
+  // enough for that object to be the first one (minutes after the pod's startTime: image pull, init containers).
+  const firstIsZero = started?.firstAt !== undefined && (consistent || (podStart !== undefined && started.firstAt >= podStart - EVENT_SLACK_MS && started.firstAt - podStart <= FIRST_START_WINDOW_MS));
+  if (started && firstIsZero) {
+    const first = anchor(0, 'event_counts');
+    if (first.start === undefined && started.firstAt !== undefined) setStart(first, started.firstAt, 'event');
+  }
+  if (started && consistent) {
+    if (started.count > 1) {
+      const latest = anchor(started.count - 1, 'event_counts');
+      if (latest.start === undefined) setStart(latest, started.lastAt, 'event');
+    }
   }
   // PLEG ContainerStarted is precise; it names an incarnation once its container id is known.
   const byId = new Map<string, Anchor>();
@@ -184,9 +213,19 @@ function setStart(a: Anchor, at: number, source: NonNullable<Anchor['startSource
   }
 }
 
+/**
+ * The log file whose first line comes just after `startedAt` (second precision in the status; back-off keeps
+ * incarnations at least 10 s apart), when exactly one does.
+ */
+function logFileStartingAt(container: ContainerEvidence, startedAt: number | undefined): number | undefined {
+  if (startedAt === undefined) return undefined;
+  const matches = [...container.logs].filter(([, t]) => t.firstLine !== undefined && t.firstLine >= startedAt - 1000 && t.firstLine <= startedAt + 10_000);
+  return matches.length === 1 ? matches[0]?.[0] : undefined;
+}
+
 /** Reconstructs the incarnations of one container that ended, each with its termination episode. */
-export function assembleIncarnations(container: ContainerEvidence, events: EventSignal[], status: ContainerStatus | undefined, graceSeconds = DEFAULT_GRACE_SECONDS): Incarnation[] {
-  const anchors = collectAnchors(container, status);
+export function assembleIncarnations(container: ContainerEvidence, events: EventSignal[], status: ContainerStatus | undefined, podStart?: number, graceSeconds = DEFAULT_GRACE_SECONDS): Incarnation[] {
+  const anchors = collectAnchors(container, status, events, podStart);
   const episodes = buildEpisodes(collectMarks(container, events, status), graceSeconds);
   const idToK = new Map<string, number>();
   for (const a of anchors.values()) if (a.containerId) idToK.set(a.containerId, a.restartCount);
@@ -202,7 +241,7 @@ export function assembleIncarnations(container: ContainerEvidence, events: Event
 
   const starts = [...anchors.values()].filter((a) => a.start !== undefined).sort((a, b) => a.restartCount - b.restartCount);
   // The newest incarnation that can have ended: the status knows how many restarts there were.
-  const newestEnded = status ? (status.state.kind === 'terminated' ? status.restartCount : status.restartCount - 1) : undefined;
+  const newestEnded = status ? (readStatus(status).newestEnded ?? -1) : undefined;
   const bounds = episodes.map((episode) => {
     const fixed = assigned.get(episode);
     if (fixed !== undefined) return { lb: fixed, ub: fixed };
@@ -216,12 +255,17 @@ export function assembleIncarnations(container: ContainerEvidence, events: Event
     return { lb, ub };
   });
 
+  // An aggregated Killing event's first and last occurrence are `count - 1` kills apart.
+  const gaps = aggregateGaps(episodes);
   const ks: number[] = new Array<number>(episodes.length).fill(0);
-  if (bounds.every((b) => Number.isFinite(b.ub))) {
+  const backwards = bounds.every((b) => Number.isFinite(b.ub));
+  if (backwards) {
     let next = Number.POSITIVE_INFINITY;
     for (let i = episodes.length - 1; i >= 0; i -= 1) {
       const b = bounds[i] as { lb: number; ub: number };
-      const k = Math.max(b.lb, Math.min(b.ub, next - 1));
+      let cap = Math.min(b.ub, next - 1);
+      for (const g of gaps) if (g.first === i) cap = Math.min(cap, (ks[g.last] as number) - g.distance);
+      const k = Math.max(b.lb, cap);
       ks[i] = k;
       next = k;
     }
@@ -229,18 +273,21 @@ export function assembleIncarnations(container: ContainerEvidence, events: Event
     let previous = -1;
     for (let i = 0; i < episodes.length; i += 1) {
       const b = bounds[i] as { lb: number; ub: number };
-      const k = Math.min(b.ub, Math.max(b.lb, previous + 1));
+      let floor = Math.max(b.lb, previous + 1);
+      for (const g of gaps) if (g.last === i) floor = Math.max(floor, (ks[g.first] as number) + g.distance);
+      const k = Math.min(b.ub, floor);
       ks[i] = k;
       previous = k;
     }
   }
+  const anyAnchor = anchors.size > 0 || newestEnded !== undefined;
 
   const incarnations = new Map<number, Incarnation>();
   const get = (k: number): Incarnation => {
     let inc = incarnations.get(k);
     if (!inc) {
       const a = anchors.get(k);
-      inc = { restartCount: k, containerId: a?.containerId, startedAt: a?.start, startSource: a?.startSource, terminated: a?.terminated, endInferred: false };
+      inc = { restartCount: k, containerId: a?.containerId, startedAt: a?.start, startSource: a?.startSource, terminated: a?.terminated, endInferred: false, countSource: a?.source ?? (anyAnchor ? 'episode_order' : 'fallback') };
       incarnations.set(k, inc);
     }
     return inc;
@@ -255,6 +302,9 @@ export function assembleIncarnations(container: ContainerEvidence, events: Event
       inc.episode = episode;
     }
     if (!inc.containerId && episode.containerIds.size === 1) inc.containerId = [...episode.containerIds][0];
+    // Identity: a journal line names this incarnation's container id (the status' own id only restates the status).
+    const journalIds = episode.marks.filter((m) => m.source === 'kubelet_log' && m.containerId !== undefined).map((m) => m.containerId as string);
+    if (journalIds.some((cid) => idToK.get(cid) === k)) inc.countSource = 'container_id';
   });
   for (const a of anchors.values()) if (a.terminated) get(a.restartCount);
 
@@ -282,6 +332,21 @@ export function assembleIncarnations(container: ContainerEvidence, events: Event
     }
   }
   return [...incarnations.values()].sort((a, b) => a.restartCount - b.restartCount);
+}
+
+/** Pairs of episodes holding the first and the last occurrence of one aggregated Event, and the kills between. */
+function aggregateGaps(episodes: Episode[]): Array<{ first: number; last: number; distance: number }> {
+  const byKey = new Map<string, { count: number; first: number; last: number }>();
+  episodes.forEach((episode, i) => {
+    for (const mark of episode.marks) {
+      if (!mark.aggregate) continue;
+      const entry = byKey.get(mark.aggregate.key) ?? { count: mark.aggregate.count, first: i, last: i };
+      entry.first = Math.min(entry.first, i);
+      entry.last = Math.max(entry.last, i);
+      byKey.set(mark.aggregate.key, entry);
+    }
+  });
+  return [...byKey.values()].filter((e) => e.last > e.first).map((e) => ({ first: e.first, last: e.last, distance: e.count - 1 }));
 }
 
 function episodeTime(episode: Episode): number {

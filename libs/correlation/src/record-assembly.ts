@@ -1,4 +1,4 @@
-import type { ContainerSpec, ContainerStatus, EventSignal, KubeletSignal, ProbeSpec, RestartRecord, TimelineEntry } from '@killtrace/schemas';
+import type { ContainerKind, ContainerSpec, ContainerStatus, EventSignal, KubeletSignal, PodSnapshot, ProbeSpec, RestartRecord, TimelineEntry } from '@killtrace/schemas';
 import { classifyTermination, type Classification } from './classify-termination.js';
 import type { ContainerEvidence, PodEvidence, ProbeFailure } from './evidence.js';
 import { assembleIncarnations, EVENT_SLACK_MS, type Incarnation } from './incarnations.js';
@@ -27,6 +27,8 @@ interface Analysed {
   tracker?: StepTracker;
   probe?: ProbeSpec;
   initializing: boolean | undefined;
+  /** The journal's "PreStop hook not completed in grace period" for this incarnation's stop, if any. */
+  preStopTimeout?: KubeletSignal;
 }
 
 /** Builds the restart records of one container of one pod. */
@@ -46,11 +48,12 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
   if (status?.containerId) knownIds.add(status.containerId);
   if (status?.lastTerminated?.containerId) knownIds.add(status.lastTerminated.containerId);
   if (status?.state.kind === 'terminated' && status.state.containerId) knownIds.add(status.state.containerId);
+  for (const id of idsTiedByBackOff(pod, container.name)) knownIds.add(id);
   const pleg = pod.podKubelet.filter((s) => (s.action === 'container_died' || s.action === 'container_started') && s.containerId && knownIds.has(s.containerId));
   const kubelet = [...container.kubelet, ...pleg].sort((a, b) => a.at - b.at);
   const view: ContainerEvidence = { name: container.name, kubelet, logs: container.logs };
 
-  const incarnations = assembleIncarnations(view, containerEvents, status);
+  const incarnations = assembleIncarnations(view, containerEvents, status, snapshot?.startTime);
   if (incarnations.length === 0) return [];
   const newest = Math.max(...incarnations.map((i) => i.restartCount));
 
@@ -63,6 +66,17 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
     if (journalTo === undefined || line.at > journalTo) journalTo = line.at;
   }
 
+  // "SyncLoop (probe)" ready/started lines name the pod, not the container: they are this container's when it is
+  // the pod's only container with a probe of that type.
+  const readyLines = [...kubelet, ...pod.podKubelet].filter((l) => {
+    if (l.action !== 'probe_ready') return false;
+    if (l.container !== undefined) return l.container === container.name;
+    const type = l.probeType === 'startup' ? 'startup' : 'readiness';
+    const withProbe = (snapshot?.containers ?? []).filter((c) => c[type] !== undefined);
+    return withProbe.length === 1 && withProbe[0]?.name === container.name;
+  });
+  const preStopLines = kubelet.filter((l) => l.action === 'prestop_timeout');
+  const oomSibling = incarnations.find((i) => i.terminated?.reason === 'OOMKilled')?.restartCount;
   const analysed: Analysed[] = [];
   let previousEnd: number | undefined;
   for (const incarnation of incarnations) {
@@ -70,6 +84,8 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
     const endAt = endOf(incarnation, tracker);
     const from = incarnation.startedAt !== undefined ? incarnation.startedAt - EVENT_SLACK_MS : previousEnd;
     const failures = probeFailures(kubelet, containerEvents, from, endAt);
+    // A start the journal itself records (PLEG ContainerStarted) is inside the journal's span by definition.
+    const coverFrom = incarnation.startSource === 'kubelet_log' ? incarnation.startedAt : from;
     const classification = classifyTermination({
       incarnation,
       pod: snapshot,
@@ -81,10 +97,15 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
       startup: spec?.startup,
       endAt,
       isNewest: incarnation.restartCount === newest,
-      journalCovers: journalFrom !== undefined && journalTo !== undefined && from !== undefined && endAt !== undefined && journalFrom <= from && journalTo >= endAt,
+      oomSibling: oomSibling !== incarnation.restartCount ? oomSibling : undefined,
+      journalCovers: journalFrom !== undefined && journalTo !== undefined && coverFrom !== undefined && endAt !== undefined && journalFrom <= coverFrom && journalTo >= endAt,
     });
     const probe = classification.probeType === 'startup' ? spec?.startup : classification.probeType === 'liveness' ? spec?.liveness : undefined;
-    analysed.push({ incarnation, classification, endAt, failures, tracker, probe, initializing: initializing(classification, incarnation, tracker, spec, endAt) });
+    // A PLEG start lags the real start by up to a relist period (1 s), so a fast readiness success can precede it.
+    const seenReady = readyLines.some((l) => incarnation.startedAt !== undefined && l.at >= incarnation.startedAt - EVENT_SLACK_MS && l.at <= (classification.killedAt ?? endAt ?? Number.POSITIVE_INFINITY));
+    const stopAt = (incarnation.episode?.marks ?? []).find((m) => m.kind === 'killing' || m.kind === 'decision')?.at;
+    const preStopTimeout = stopAt === undefined ? undefined : preStopLines.find((l) => l.at >= stopAt && l.at <= (endAt ?? stopAt) + EVENT_SLACK_MS && (l.containerId === undefined || incarnation.containerId === undefined || l.containerId === incarnation.containerId));
+    analysed.push({ incarnation, classification, endAt, failures, tracker, probe, preStopTimeout, initializing: initializing(classification, incarnation, tracker, spec, endAt, seenReady) });
     previousEnd = endAt ?? previousEnd;
   }
 
@@ -97,8 +118,56 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
   const recommendation = recommendStartupProbe({ completedSeconds: completed, killedInInitSeconds: killedInInit }, spec?.liveness);
   const probeKills = analysed.filter((a) => a.classification.cause === 'liveness_probe' || a.classification.cause === 'startup_probe');
 
-  return analysed.map((a) => toRecord(input, a, { spec, status, recommendation, probeKills, expected: completed }));
+  const kind = containerKind(spec, snapshot, container.name);
+  return analysed.map((a) => toRecord(input, a, { kind, spec, status, recommendation, probeKills, expected: completed }));
 }
+
+/** `killtrace.container.kind`: an init container with restartPolicy Always is a native sidecar. */
+export function containerKind(spec: ContainerSpec | undefined, snapshot: PodSnapshot | undefined, name: string): ContainerKind {
+  const isInit = spec ? spec.init : snapshot?.initStatuses.some((st) => st.name === name) === true;
+  return isInit ? (spec?.sidecar === true ? 'sidecar' : 'init') : 'main';
+}
+
+/**
+ * Ids of dead containers whose PLEG `ContainerDied` line names no container (PLEG events carry only ids) but is
+ * followed within seconds by the kubelet's back-off line naming this container alone: the pod worker's next sync
+ * after a death is the one that refuses to restart it (`back-off 20s restarting failed container=X`). Ties a
+ * death to its container when its log file is gone.
+ */
+function idsTiedByBackOff(pod: PodEvidence, name: string): string[] {
+  const owned = new Set<string>();
+  for (const c of pod.containers.values()) for (const s of c.kubelet) if (s.containerId) owned.add(s.containerId);
+  for (const st of [...(pod.snapshot?.statuses ?? []), ...(pod.snapshot?.initStatuses ?? [])]) {
+    if (st.containerId) owned.add(st.containerId);
+    if (st.lastTerminated?.containerId) owned.add(st.lastTerminated.containerId);
+  }
+  const backOffs: Array<{ at: number; container: string }> = [];
+  for (const c of pod.containers.values()) for (const s of c.kubelet) if (s.action === 'crash_loop_back_off') backOffs.push({ at: s.at, container: c.name });
+  backOffs.sort((a, b) => a.at - b.at);
+  const out: string[] = [];
+  for (const died of pod.podKubelet) {
+    if (died.action !== 'container_died' || !died.containerId || owned.has(died.containerId)) continue;
+    const names = new Set<string>();
+    for (let i = firstAtOrAfter(backOffs, died.at); i < backOffs.length && (backOffs[i] as { at: number }).at <= died.at + BACK_OFF_SYNC_MS; i += 1) names.add((backOffs[i] as { container: string }).container);
+    if (names.size === 1 && names.has(name)) out.push(died.containerId);
+  }
+  return out;
+}
+
+/** Index of the first entry at or after `at` in a list sorted by time (binary search: long crash loops). */
+function firstAtOrAfter(sorted: ReadonlyArray<{ at: number }>, at: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as { at: number }).at < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** How soon after a PLEG death the pod worker's sync logs the back-off (it is woken by the PLEG event). */
+const BACK_OFF_SYNC_MS = 5000;
 
 function endOf(incarnation: Incarnation, tracker: StepTracker | undefined): number | undefined {
   const marks = incarnation.episode?.marks ?? [];
@@ -128,7 +197,7 @@ function probeFailures(kubelet: KubeletSignal[], events: EventSignal[], from: nu
   return out.sort((a, b) => a.at - b.at);
 }
 
-function initializing(c: Classification, incarnation: Incarnation, tracker: StepTracker | undefined, spec: ContainerSpec | undefined, endAt: number | undefined): boolean | undefined {
+function initializing(c: Classification, incarnation: Incarnation, tracker: StepTracker | undefined, spec: ContainerSpec | undefined, endAt: number | undefined, seenReady: boolean): boolean | undefined {
   if (c.cause === 'startup_probe') return true;
   const at = c.killedAt ?? endAt;
   if (tracker?.profile && at !== undefined && tracker.lines > 0) {
@@ -136,10 +205,24 @@ function initializing(c: Classification, incarnation: Incarnation, tracker: Step
     const progress = tracker.progressAt(at);
     if (progress.current) return true;
   }
+  // Seen ready (readiness success) or started (startupProbe success) before the end: init was over.
+  if (seenReady) return false;
   // Liveness probes only run once a startupProbe has succeeded: a liveness kill came after init.
   if (c.cause === 'liveness_probe' && spec?.startup) return false;
   if (c.cause === 'liveness_probe' && neverPassed(incarnation, spec?.liveness, at)) return true;
+  if (c.cause === 'liveness_probe' && ranPastInit(incarnation, spec?.liveness, at)) return false;
   return undefined;
+}
+
+/**
+ * True when a liveness kill came long after the earliest moment the probe allows: the kill follows
+ * failureThreshold consecutive failures, so a kill later than two full failure runs after the initial delay means
+ * the probe passed before; the app was up and serving, and the kill is a running-service failure.
+ */
+export function ranPastInit(incarnation: Incarnation, probe: ProbeSpec | undefined, killAt: number | undefined): boolean {
+  if (!probe || incarnation.startedAt === undefined || killAt === undefined) return false;
+  const uptime = (killAt - incarnation.startedAt) / 1000;
+  return uptime > probe.initialDelaySeconds + 2 * probe.failureThreshold * probe.periodSeconds + probe.timeoutSeconds + EVENT_SLACK_MS / 1000;
 }
 
 /**
@@ -179,6 +262,7 @@ function failureRun(a: Analysed): ProbeFailure[] {
 }
 
 interface Context {
+  kind: 'main' | 'init' | 'sidecar';
   spec?: ContainerSpec;
   status?: ContainerStatus;
   recommendation?: StartupProbeRecommendation;
@@ -228,7 +312,10 @@ function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): Rest
     container: { id: incarnation.containerId ?? null, image: { name: image } },
     killtrace: {
       status: 'final',
-      restart: { count: k },
+      restart: { count: k, count_source: incarnation.countSource },
+      container: { kind: ctx.kind },
+      kill_event: killEventOf(incarnation),
+      prestop_outlived_grace: a.preStopTimeout !== undefined,
       cause: c.cause,
       decided_by: c.decidedBy,
       confidence: c.confidence,
@@ -272,8 +359,15 @@ function toRecord(input: ContainerRecordsInput, a: Analysed, ctx: Context): Rest
     },
   };
   record.killtrace.timeline = timeline(a, run, record);
-  record.message = explain(record, c);
+  record.message = explain(record, c, a);
   return record;
+}
+
+/** The aggregated Event behind this kill, when one object counts several kills. */
+function killEventOf(incarnation: Incarnation): RestartRecord['killtrace']['kill_event'] {
+  const mark = (incarnation.episode?.marks ?? []).find((m) => m.aggregate !== undefined);
+  const agg = mark?.aggregate;
+  return agg ? { count: agg.count, first_at: toIso(agg.firstAt), last_at: toIso(agg.lastAt) } : null;
 }
 
 function recommend(a: Analysed, ctx: Context, phase: string): RestartRecord['killtrace']['recommendation'] {
@@ -301,12 +395,23 @@ function recommend(a: Analysed, ctx: Context, phase: string): RestartRecord['kil
   return { text, startup_probe: null, basis: null, what_if: null };
 }
 
+/** Advice for a probe kill of a service that was up: about the probe's check, timeout and threshold, not init. */
+function runningAdvice(c: Classification, a: Analysed): string {
+  const p = a.probe;
+  const start = a.incarnation.startedAt;
+  const at = c.killedAt ?? a.endAt;
+  const ran = start !== undefined && at !== undefined ? ` after ${formatSeconds(secondsBetween(start, at))} of service` : '';
+  const check = p?.target ? ` (${p.target})` : '';
+  const tolerance = p ? ` timeoutSeconds (${p.timeoutSeconds} s) and failureThreshold x periodSeconds (${p.failureThreshold} x ${p.periodSeconds} s)` : ' timeoutSeconds and failureThreshold';
+  return `The ${c.probeType ?? 'liveness'} probe killed a service that was up${ran}: a running-service failure (deadlock, overload, a dependency it waits on), not a slow start. Find out why its check${check} stopped answering (see its last lines); check that the probe tests the process itself rather than its dependencies, and whether${tolerance} fit the pauses it can have. A startupProbe would not change this.`;
+}
+
 function adviceFor(c: Classification, a: Analysed): string {
   switch (c.cause) {
     case 'liveness_probe':
     case 'startup_probe':
       return a.initializing === false
-        ? `The ${c.probeType ?? 'liveness'} probe failed while the app was running: find out why it stopped answering (see its last lines); if such pauses are expected, raise timeoutSeconds or failureThreshold.`
+        ? runningAdvice(c, a)
         : `The ${c.probeType ?? 'liveness'} probe killed it; without a step profile or history Killtrace cannot tell whether init was still running. Compare the uptime with the probe's budget, and add a startupProbe if init can take longer.`;
     case 'oom_killed':
       return 'The kernel OOM killer ended it: raise the memory limit or reduce the memory the app needs; no probe change will help.';
@@ -328,7 +433,7 @@ function adviceFor(c: Classification, a: Analysed): string {
 function timeline(a: Analysed, run: ProbeFailure[], record: RestartRecord): TimelineEntry[] {
   const entries: Array<{ at: number; source: TimelineEntry['source']; text: string }> = [];
   const inc = a.incarnation;
-  const sourceOfStart = inc.startSource === 'app_log' ? 'app_log' : inc.startSource === 'kubelet_log' ? 'kubelet_log' : 'pod_status';
+  const sourceOfStart = inc.startSource === 'app_log' ? 'app_log' : inc.startSource === 'kubelet_log' ? 'kubelet_log' : inc.startSource === 'event' ? 'event' : 'pod_status';
   if (inc.startedAt !== undefined) entries.push({ at: inc.startedAt, source: sourceOfStart, text: `incarnation ${inc.restartCount} started` });
   const decisionAt = a.classification.killedAt ?? a.endAt;
   if (a.tracker && decisionAt !== undefined) {
@@ -343,6 +448,7 @@ function timeline(a: Analysed, run: ProbeFailure[], record: RestartRecord): Time
   for (const mark of inc.episode?.marks ?? []) {
     entries.push({ at: mark.at, source: mark.source, text: mark.kind === 'died' ? 'container died' : mark.text });
   }
+  if (a.preStopTimeout) entries.push({ at: a.preStopTimeout.at, source: 'kubelet_log', text: a.preStopTimeout.text });
   if (inc.terminated && !(inc.episode?.marks ?? []).some((m) => m.kind === 'status_end') && inc.terminated.finishedAt !== undefined) {
     entries.push({ at: inc.terminated.finishedAt, source: 'pod_status', text: `terminated: ${inc.terminated.reason ?? 'exit'} (exit ${inc.terminated.exitCode})` });
   }
@@ -372,9 +478,10 @@ const CAUSE_PHRASE: Record<string, string> = {
   unknown: 'ended for a reason the evidence does not show',
 };
 
-function explain(r: RestartRecord, c: Classification): string {
+function explain(r: RestartRecord, c: Classification, a: Analysed): string {
   const kt = r.killtrace;
-  const where = `Container ${r.kubernetes.container.name} of pod ${r.kubernetes.namespace}/${r.kubernetes.pod.name}${r.kubernetes.node.name ? ` on ${r.kubernetes.node.name}` : ''} (restart ${kt.restart.count})`;
+  const kindWord = kt.container.kind === 'sidecar' ? 'Sidecar container' : kt.container.kind === 'init' ? 'Init container' : 'Container';
+  const where = `${kindWord} ${r.kubernetes.container.name} of pod ${r.kubernetes.namespace}/${r.kubernetes.pod.name}${r.kubernetes.node.name ? ` on ${r.kubernetes.node.name}` : ''} (restart ${kt.restart.count})`;
   const parts = [`${where} was ${CAUSE_PHRASE[c.cause] ?? c.cause}`];
   if (kt.probe_induced && kt.probe.budget_seconds !== null) {
     const failures = kt.probe.failures !== null ? `${kt.probe.failures} failed ${kt.probe.type} probes` : `failed ${kt.probe.type} probes`;
@@ -394,6 +501,21 @@ function explain(r: RestartRecord, c: Classification): string {
     sentence += ` Its last log line ("${truncate(kt.log.last_line, 100)}") came ${formatSeconds(kt.log.silence_seconds)} before the ${kt.killed_at ? 'kill' : 'end'}.`;
   }
   if (kt.exit_code !== null) sentence += ` Exit code ${kt.exit_code}${kt.reason ? ` (${kt.reason})` : ''}.`;
+  if (kt.exit_code === 137 && kt.killed_at !== null && c.decidedBy === 'kubelet' && kt.reason !== 'OOMKilled') {
+    sentence += ' Exit 137 after the kill decision: it did not stop within the grace period after SIGTERM, so the runtime sent SIGKILL.';
+  }
+  if (kt.prestop_outlived_grace) {
+    const grace = a.preStopTimeout?.gracePeriodSeconds;
+    sentence += ` Its preStop hook outlived the grace period${grace !== undefined ? ` (${grace} s)` : ''}: the kubelet journal says "PreStop hook not completed in grace period", so the kubelet stopped waiting for the hook and sent SIGTERM with only the 2 s minimum left before SIGKILL. Shorten the hook or raise terminationGracePeriodSeconds.`;
+  }
+  if (kt.kill_event) {
+    sentence += ` This kill is one of ${kt.kill_event.count} that one aggregated Killing event counts (the first at ${kt.kill_event.first_at}, the last at ${kt.kill_event.last_at}).`;
+  }
+  if (kt.restart.count_source === 'fallback') {
+    sentence += ' No evidence names its restart count (no pod status, log file or Started event counts): the kills shown are numbered from 0 in time order.';
+  } else if (kt.restart.count_source === 'event_counts') {
+    sentence += ' Its restart count is inferred from the Started/Killing event counts.';
+  }
   sentence += ` Confidence ${kt.confidence}: ${c.reasoning}.`;
   if (kt.recommendation.text) sentence += ` ${kt.recommendation.text}`;
   return sentence;

@@ -6,6 +6,12 @@ export const elasticErrorCodes = {
   KT_ERR_ELASTIC_BULK: 'bulk request failed',
   /** A CA file named in the configuration could not be read. */
   KT_ERR_ELASTIC_TLS_CA: 'TLS CA file unreadable',
+  /** A search failed (cluster unreachable, bad request). */
+  KT_ERR_ELASTIC_SEARCH: 'search failed',
+  /** A pagination cursor is not one the search returned. */
+  KT_ERR_ELASTIC_CURSOR: 'invalid pagination cursor',
+  /** A stored document does not validate as a restart record. */
+  KT_ERR_ELASTIC_DOCUMENT: 'stored document is not a restart record',
 } as const;
 export type ElasticErrorCode = keyof typeof elasticErrorCodes;
 

@@ -7,3 +7,16 @@ export { installIndexTemplate, type IndexTemplateOptions, type IndexTemplateRepo
 export { writeDocuments, type BulkDocument, type BulkFailure, type BulkReport, type BulkWriteOptions } from './bulk-writer.js';
 export { restartRecordMappings, restartRecordSettings } from './restart-record-template.js';
 export { ElasticAdapterError, elasticErrorCodes, classifyElasticError, type ElasticErrorCode } from './errors.js';
+export { recordQuery, recordSort, type RecordFilter, type SortOrder } from './record-query.js';
+export {
+  searchRecords,
+  getRecord,
+  encodeCursor,
+  decodeCursor,
+  RecordSnapshot,
+  EmptySnapshot,
+  type RecordPage,
+  type SearchCursor,
+  type SearchRecordsOptions,
+  type StreamProgress,
+} from './record-search.js';

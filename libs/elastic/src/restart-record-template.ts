@@ -18,6 +18,12 @@ const text: Mapping = { type: 'text', fields: { keyword: { type: 'keyword', igno
 
 const object = (properties: Record<string, Mapping>): Mapping => ({ type: 'object', properties });
 const named: Mapping = object({ name: keyword });
+/**
+ * An owning workload's name, also copied into `killtrace.workload` (indexed, not in `_source`): one field for
+ * Kibana's workload control and charts whatever the owner kind (libs/kibana/src/data-view.ts). ReplicaSets are
+ * left out so a Deployment's pods carry one workload, not two.
+ */
+const owner: Mapping = object({ name: { type: 'keyword', ignore_above: 1024, copy_to: 'killtrace.workload' } });
 
 /** The `mappings` section of the restart-record index template. */
 export const restartRecordMappings: estypes.MappingTypeMapping = {
@@ -42,16 +48,21 @@ export const restartRecordMappings: estypes.MappingTypeMapping = {
       node: named,
       container: named,
       labels: { type: 'object', dynamic: true },
-      daemonset: named,
-      deployment: named,
-      statefulset: named,
+      daemonset: owner,
+      deployment: owner,
+      statefulset: owner,
       replicaset: named,
-      job: named,
+      job: owner,
     }),
     container: object({ id: keyword, image: named }),
     killtrace: object({
       status: keyword,
-      restart: object({ count: long }),
+      // Filled by copy_to from the owner names above, never written by Killtrace itself.
+      workload: keyword,
+      restart: object({ count: long, count_source: keyword }),
+      container: object({ kind: keyword }),
+      kill_event: object({ count: long, first_at: date, last_at: date }),
+      prestop_outlived_grace: boolean,
       cause: keyword,
       decided_by: keyword,
       confidence: keyword,
@@ -91,6 +102,17 @@ export const restartRecordMappings: estypes.MappingTypeMapping = {
         startup_probe: object({ period_seconds: long, failure_threshold: long }),
         basis: text,
         what_if: object({ kills_observed: long, kills_avoided: long, text }),
+      }),
+      oom: object({
+        process: keyword,
+        pid: long,
+        killed_at: date,
+        memory_limit_bytes: long,
+        memory_usage_bytes: long,
+        anon_rss_bytes: long,
+        constraint: keyword,
+        cgroup: keyword,
+        matched_by: keyword,
       }),
       // nested: "a failed probe followed by a kill" must match within one entry, not across entries.
       timeline: { type: 'nested', properties: { at: date, source: keyword, text } },

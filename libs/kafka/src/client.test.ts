@@ -14,6 +14,22 @@ describe('kafkaClientConfig', () => {
     expect(kafka.sasl).toBeUndefined();
   });
 
+  it('logs kafkajs per-attempt connection failures at debug (services report the dependency state once)', () => {
+    const lines: [string, string][] = [];
+    const at = (level: string) => (_obj: object, msg: string) => void lines.push([level, msg]);
+    const config = loadConfig({ env: { KILLTRACE_CLUSTER_NAME: 'c' } });
+    const log = kafkaClientConfig(config.kafka, { logger: { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') } }).logCreator?.(0);
+    const entry = (namespace: string, message: string) => ({ namespace, level: 1, label: 'ERROR', log: { message, timestamp: '' } });
+    log?.(entry('Connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:1'));
+    log?.(entry('BrokerPool', 'Failed to connect to seed broker, trying another broker from the list'));
+    log?.(entry('Consumer', 'Crash: KafkaJSNumberOfRetriesExceeded'));
+    expect(lines).toEqual([
+      ['debug', 'Connection error: connect ECONNREFUSED 127.0.0.1:1'],
+      ['debug', 'Failed to connect to seed broker, trying another broker from the list'],
+      ['error', 'Crash: KafkaJSNumberOfRetriesExceeded'],
+    ]);
+  });
+
   it('reads the CA file for TLS and passes SCRAM credentials', () => {
     const ca = join(mkdtempSync(join(tmpdir(), 'kt-kafka-')), 'ca.pem');
     writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');

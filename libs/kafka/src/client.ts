@@ -43,12 +43,19 @@ function ssl(config: Config['kafka']): KafkaConfig['ssl'] {
   }
 }
 
+function isConnectionRetry(namespace: string, message: string): boolean {
+  return namespace === 'Connection' || (namespace === 'BrokerPool' && /connect/i.test(message));
+}
+
 function logCreator(logger: AdapterLogger) {
   return (_level: LogLevel) =>
     ({ namespace, level, log }: LogEntry): void => {
       const { message, ...extra } = log;
       const fields = { component: 'kafkajs', namespace, ...extra };
-      if (level === logLevel.ERROR) logger.error(fields, message);
+      // kafkajs logs every failed connection attempt; the services say once that Kafka is unavailable and once that
+      // it is back (libs/service-http Dependencies, the publish queue), so these per-retry lines are debug only.
+      if (isConnectionRetry(namespace, message)) logger.debug(fields, message);
+      else if (level === logLevel.ERROR) logger.error(fields, message);
       else if (level === logLevel.WARN) logger.warn(fields, message);
       else if (level === logLevel.INFO) logger.info(fields, message);
       else logger.debug(fields, message);

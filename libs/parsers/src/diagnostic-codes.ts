@@ -28,6 +28,10 @@ export const INPUT_DIAGNOSTIC_CODES = {
   KT_INPUT_UNRECOGNIZED_FILE: 'A file is none of the bundle formats (Kubernetes JSON, kubelet journal, CRI log) and was skipped.',
   KT_INPUT_OUT_OF_ORDER: 'Timestamps in a file go backwards; signals keep their own times.',
   KT_INPUT_GZIP_ERROR: 'A gzip file is corrupt or truncated; lines before the damage were used.',
+  KT_INPUT_KERNEL_NO_TIME: 'A kernel OOM kill has no wall-clock time (`journalctl -o cat`, plain `dmesg`), so it cannot be tied to a restart.',
+  KT_INPUT_TIME_OUTLIER: 'A timestamp lies far outside the time span the rest of the bundle covers; it was bounded to that span.',
+  KT_INPUT_CLOCK_SKEW: 'The kubelet journal and the events disagree on the time of the same kills; the estimated offset is reported.',
+  KT_INPUT_STDIN: 'An input was read from a pipe or standard input (copied to a temporary file first, so it is read once).',
   KT_INPUT_NO_POD_DATA: 'Container logs or kubelet lines were read without any pod or event input.',
 } as const;
 

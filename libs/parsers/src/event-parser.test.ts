@@ -119,11 +119,17 @@ describe('single objects and odd values', () => {
     expect(classifyKubernetesValue([1])).toBe('unknown');
   });
   it('warns on unknown kinds and never throws', () => {
-    for (const v of [null, 1, 'x', [], { kind: 'Node' }, { kind: 'List', items: [1, null, { kind: 'Event' }] }, { type: 'ADDED', object: { kind: 'Secret' } }]) {
+    for (const v of [null, 1, 'x', [1, 2], [{ kind: 'Node' }], { kind: 'Node' }, { kind: 'List', items: [1, null, { kind: 'Event' }] }, { type: 'ADDED', object: { kind: 'Secret' } }]) {
       const r = parseKubernetesDocument(v, { file: 'f' });
       expect(r.signals).toEqual([]);
       expect(r.diagnostics.length).toBeGreaterThan(0);
     }
+  });
+  it('reads a bare array of Events or Pods (kubectl ... -o json | jq .items); an empty array is an empty list', () => {
+    const event = { kind: 'Event', involvedObject: { kind: 'Pod', namespace: 'shop', name: 'p', uid: 'u' }, reason: 'Killing', message: 'Stopping container c', lastTimestamp: '2026-12-01T08:00:00Z' };
+    expect(classifyKubernetesValue([event])).toBe('array');
+    expect(parseKubernetesDocument([event, 7], { file: 'f' })).toMatchObject({ signals: [{ kind: 'event', reason: 'Killing' }], diagnostics: [{ code: 'KT_INPUT_BAD_ITEM' }] });
+    expect(parseKubernetesDocument([], { file: 'f' })).toEqual({ signals: [], diagnostics: [] });
   });
   it('skips events without a usable time', () => {
     const r = parseEvent({ kind: 'Event', involvedObject: { kind: 'Pod', name: 'p' }, reason: 'X', lastTimestamp: 'yesterday' });

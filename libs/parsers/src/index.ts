@@ -42,3 +42,15 @@ export type { KlogHeader, KlogPairs } from './klog.js';
 /** Incremental `journalctl -u kubelet` parser (short, short-iso, short-precise, cat, json) -> KubeletSignals. */
 export { KubeletJournalParser } from './kubelet-journal-parser.js';
 export type { KubeletJournalParserOptions, KubeletJournalStats } from './kubelet-journal-parser.js';
+
+/** Kernel OOM-killer lines (`journalctl -k`, `dmesg -T`) -> KernelOomSignals; kubepods cgroup paths -> pod uid + container id. */
+export { KernelOomParser, parseKubepodsCgroup } from './kernel-oom-parser.js';
+export type { KernelOomParserOptions, KernelOomParserStats, CgroupIdentity } from './kernel-oom-parser.js';
+
+/** The bundle's own time span (outlier bounds), the journal's offset from the events, CRI time guarding. */
+export { evidenceSpan, isOutlier, estimateJournalSkew, CriTimeGuard } from './evidence-clock.js';
+export type { EvidenceSpan, SharedMoment, SkewEstimate, GuardedTime } from './evidence-clock.js';
+
+/** `/var/log/containers/<pod>_<ns>_<container>-<id>.log` names; which incarnation a container id or `kubectl logs [--previous]` is. */
+export { parseContainerLogName, parseKubectlLogName, incarnationOfContainerId, incarnationOfKubectlLogs } from './container-log-name.js';
+export type { ContainerLogName, KubectlLogName } from './container-log-name.js';

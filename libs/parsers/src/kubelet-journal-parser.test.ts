@@ -25,8 +25,14 @@ describe('KubeletJournalParser: every journalctl format', () => {
   const formats = ['kubelet-short.txt', 'kubelet-short-iso.txt', 'kubelet-short-precise.txt', 'kubelet-cat.txt', 'kubelet-json.ndjson'];
   for (const name of formats) {
     it(`${name}: recognises every action with klog-precise times`, () => {
-      const { signals, diagnostics, parser } = run(readFileSync(`${FIXTURES}journal/${name}`, 'utf8'), { referenceYear: 2026, file: name });
-      for (const s of signals) expect(kubeletSignalSchema.safeParse(s).success).toBe(true);
+      const { signals: all, diagnostics, parser } = run(readFileSync(`${FIXTURES}journal/${name}`, 'utf8'), { referenceYear: 2026, file: name });
+      for (const s of all) expect(kubeletSignalSchema.safeParse(s).success).toBe(true);
+      // "SyncLoop (probe)" probe="readiness" status="ready" (kubelet.go syncLoopIteration): pod-level, no container.
+      const ready = all.filter((s) => s.action === 'probe_ready');
+      expect(ready).toHaveLength(1);
+      expect(ready[0]).toMatchObject({ pod: { namespace: 'batch', name: 'report-worker-6b7c8d9f5-q8r2t' }, probeType: 'readiness' });
+      expect(ready[0]?.container).toBeUndefined();
+      const signals = all.filter((s) => s.action !== 'probe_ready');
       expect(signals.map((s) => s.action)).toEqual([
         'probe_errored',
         'probe_failed',

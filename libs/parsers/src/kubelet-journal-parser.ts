@@ -71,6 +71,7 @@ const INTERESTING_EXACT = new Set([
   'SyncLoop (probe)',
   'Message for Container of pod',
   'Killing container with a grace period',
+  'PreStop hook not completed in grace period',
   'SyncLoop (PLEG): event for pod',
   'Error syncing pod, skipping',
 ]);
@@ -355,6 +356,7 @@ export class KubeletJournalParser {
         break;
       case 'SyncLoop (probe)':
         if (pairs.status === 'unhealthy') action = 'probe_unhealthy';
+        else if (pairs.status === 'ready' || pairs.status === 'started') action = 'probe_ready';
         probeType = probeTypeOf(pairs.probe);
         break;
       case 'Message for Container of pod': {
@@ -365,6 +367,11 @@ export class KubeletJournalParser {
         containerId = this.statusId(pairs.containerStatusID);
         break;
       }
+      case 'PreStop hook not completed in grace period':
+        action = 'prestop_timeout';
+        containerId = stripContainerIdScheme(pairs.containerID);
+        gracePeriodSeconds = this.number(pairs.gracePeriod);
+        break;
       case 'Killing container with a grace period':
         action = 'killing';
         containerId = stripContainerIdScheme(pairs.containerID);

@@ -8,13 +8,21 @@ import { isPodObject, parsePod } from './pod-parser.js';
 import type { ParseOutput } from './validate.js';
 
 /** What a top-level JSON value is, as far as Killtrace cares. */
-export type KubernetesValueKind = 'list' | 'event' | 'pod' | 'watch' | 'unknown';
+export type KubernetesValueKind = 'list' | 'array' | 'event' | 'pod' | 'watch' | 'unknown';
 
 const WATCH_TYPES = new Set(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR']);
 const LIST_KINDS = new Set(['List', 'EventList', 'PodList']);
 
-/** Classifies a parsed JSON value: a List/EventList/PodList, an Event, a Pod, a watch wrapper `{type, object}`. */
+/**
+ * Classifies a parsed JSON value: a List/EventList/PodList, a bare array of Events or Pods (`kubectl ... -o json |
+ * jq .items`), an Event, a Pod, a watch wrapper `{type, object}`.
+ */
 export function classifyKubernetesValue(value: unknown): KubernetesValueKind {
+  if (Array.isArray(value)) {
+    const first = value.find((item) => asObject(item) !== undefined);
+    const firstObj = asObject(first);
+    return value.length === 0 || (firstObj !== undefined && (isEventObject(firstObj) || isPodObject(firstObj) || looksLikePod(firstObj) || firstObj.involvedObject !== undefined || firstObj.regarding !== undefined)) ? 'array' : 'unknown';
+  }
   const obj = asObject(value);
   if (!obj) return 'unknown';
   if (typeof obj.type === 'string' && WATCH_TYPES.has(obj.type) && asObject(obj.object) && obj.kind === undefined) return 'watch';
@@ -54,14 +62,22 @@ export function parseKubernetesDocument(value: unknown, ctx: ObjectContext = {})
   const ignored = new Map<string, number>();
   const obj = asObject(value);
   const kind = classifyKubernetesValue(value);
-  if (!obj || kind === 'unknown') {
+  if (kind === 'array') {
+    asArray(value).forEach((item, index) => {
+      const itemObj = asObject(item);
+      if (!itemObj) {
+        out.diagnostics.push(makeDiagnostic('warning', 'KT_INPUT_BAD_ITEM', `item ${index} of the array is not an object; skipped`, location));
+        return;
+      }
+      parseObject(itemObj, undefined, { ...ctx, index }, out, ignored);
+    });
+  } else if (!obj || kind === 'unknown') {
     const what = obj ? `kind ${JSON.stringify(obj.kind ?? null)}` : Array.isArray(value) ? 'a JSON array' : `a JSON ${value === null ? 'null' : typeof value}`;
-    out.diagnostics.push(makeDiagnostic('warning', 'KT_INPUT_UNKNOWN_KIND', `ignored a JSON value that is ${what}, not a List, Event, Pod or watch entry`, location));
+    out.diagnostics.push(makeDiagnostic('warning', 'KT_INPUT_UNKNOWN_KIND', `ignored a JSON value that is ${what}, not a List, an array of Events or Pods, an Event, a Pod or a watch entry`, location));
     return out;
-  }
-  if (kind === 'watch') {
-    const type = obj.type as string;
-    const inner = asObject(obj.object) ?? {};
+  } else if (kind === 'watch') {
+    const type = (obj as JsonObject).type as string;
+    const inner = asObject((obj as JsonObject).object) ?? {};
     if (type === 'BOOKMARK') return out;
     if (type === 'ERROR') {
       const message = asString(inner.message) ?? JSON.stringify(inner).slice(0, 200);
@@ -69,7 +85,7 @@ export function parseKubernetesDocument(value: unknown, ctx: ObjectContext = {})
       return out;
     }
     parseObject(inner, undefined, ctx, out, ignored);
-  } else if (kind === 'list') {
+  } else if (kind === 'list' && obj) {
     const hint = obj.kind === 'EventList' ? 'event' : obj.kind === 'PodList' ? 'pod' : undefined;
     asArray(obj.items).forEach((item, index) => {
       const itemObj = asObject(item);
@@ -79,7 +95,7 @@ export function parseKubernetesDocument(value: unknown, ctx: ObjectContext = {})
       }
       parseObject(itemObj, hint, { ...ctx, index }, out, ignored);
     });
-  } else {
+  } else if (obj) {
     parseObject(obj, undefined, ctx, out, ignored);
   }
   if (ignored.size > 0) {

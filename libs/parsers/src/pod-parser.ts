@@ -103,6 +103,7 @@ function parseContainerSpec(value: unknown, init: boolean, reporter: Reporter): 
     name,
     image: asString(c.image),
     init,
+    sidecar: init && asString(c.restartPolicy) === 'Always' ? true : undefined,
     liveness: parseProbe(c.livenessProbe, { ...sub, what: `${sub.what} livenessProbe` }),
     startup: parseProbe(c.startupProbe, { ...sub, what: `${sub.what} startupProbe` }),
     readiness: parseProbe(c.readinessProbe, { ...sub, what: `${sub.what} readinessProbe` }),

@@ -80,6 +80,8 @@ function renderRecord(r: RestartRecord, p: Palette, width: number): string {
     kt.during_init ? 'during init' : kt.init.phase === 'running' ? 'after init' : undefined,
     kt.exit_code !== null ? `exit ${kt.exit_code}${kt.reason ? ` (${kt.reason})` : ''}` : undefined,
     r.kubernetes.node.name ? `node ${r.kubernetes.node.name}` : undefined,
+    kt.container.kind !== 'main' ? `${kt.container.kind} container` : undefined,
+    kt.restart.count_source === 'fallback' ? 'restart count not known (numbered in time order)' : undefined,
   ].filter(Boolean);
   lines.push(`${tone(p.bold(CAUSE_TITLE[kt.cause]))}  ${p.dim(facts.join(' · '))}`);
   lines.push('');

@@ -4,3 +4,4 @@ export * from './profile.js';
 export * from './restart-record.js';
 export { restartRecordId } from './record-id.js';
 export * from './messages.js';
+export { recordWorkload, type RecordWorkload } from './record-workload.js';

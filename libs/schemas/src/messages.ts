@@ -119,6 +119,9 @@ export function signalKey(signal: z.infer<typeof signalSchema>): string {
       return signal.pod.uid ?? `${signal.pod.namespace}/${signal.pod.name}`;
     case 'app_log':
       return signal.pod.uid;
+    case 'kernel_oom':
+      // A kill outside any pod (system services) has no uid: keyed by node, it still reaches one partition.
+      return signal.podUid ?? `kernel/${signal.host ?? ''}`;
   }
 }
 
@@ -131,6 +134,7 @@ export function signalTime(signal: z.infer<typeof signalSchema>): number | undef
       return signal.lastAt;
     case 'kubelet':
     case 'app_log':
+    case 'kernel_oom':
       return signal.at;
   }
 }

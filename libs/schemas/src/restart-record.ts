@@ -27,7 +27,8 @@ export type DecidedBy = z.infer<typeof decidedBySchema>;
 export const confidenceSchema = z.enum(['high', 'medium', 'low']);
 export type Confidence = z.infer<typeof confidenceSchema>;
 
-export const timelineSourceSchema = z.enum(['event', 'pod_status', 'kubelet_log', 'app_log', 'inference']);
+/** `kernel_log` (extension): the kernel's OOM-killer lines. */
+export const timelineSourceSchema = z.enum(['event', 'pod_status', 'kubelet_log', 'app_log', 'inference', 'kernel_log']);
 export type TimelineSource = z.infer<typeof timelineSourceSchema>;
 
 export const timelineEntrySchema = z.object({
@@ -81,6 +82,51 @@ export const recordRecommendationSchema = z.object({
   what_if: whatIfSchema.nullable(),
 });
 
+/**
+ * Extension: how `killtrace.restart.count` (and so the document id) was established, most reliable first.
+ * `container_id`: a container id in the journal or the status ties the termination to a status entry;
+ * `log_file`: its `<N>.log`; `start_time`: the status' `startedAt` matched the first line of a log file;
+ * `pod_status`: the kubelet's restartCount/state convention (libs/correlation/src/status-convention.ts);
+ * `event_counts`: the counts of aggregated Started/Killing events; `episode_order`: counted from the nearest of
+ * those anchors by the order of the kills; `fallback`: nothing names a restart count, so the kills the evidence
+ * shows are numbered from 0 in time order (the first one shown is 0): the id is stable for the same evidence but
+ * may not match the kubelet's restartCount.
+ */
+export const countSourceSchema = z.enum(['container_id', 'log_file', 'start_time', 'pod_status', 'event_counts', 'episode_order', 'fallback']);
+export type RecordCountSource = z.infer<typeof countSourceSchema>;
+
+/** Extension: `main` (spec.containers), `init` (an init container), `sidecar` (an init container with restartPolicy Always). */
+export const containerKindSchema = z.enum(['main', 'init', 'sidecar']);
+export type ContainerKind = z.infer<typeof containerKindSchema>;
+
+/** Extension: the aggregated Event that states this kill, when it counts several (client-go event aggregation). */
+export const killEventSchema = z.object({
+  count: z.number().int().positive(),
+  first_at: isoDate,
+  last_at: isoDate,
+});
+
+/** Extension: what the kernel's OOM-killer lines say about this termination (present only when they were read). */
+export const recordOomSchema = z.object({
+  /** The killed process's command name (`comm`). */
+  process: z.string(),
+  pid: z.number().int().nullable(),
+  /** When the kernel killed it. */
+  killed_at: isoDate,
+  /** The cgroup limit that was hit, in bytes (from `memory: usage ..kB, limit ..kB`). */
+  memory_limit_bytes: z.number().nullable(),
+  memory_usage_bytes: z.number().nullable(),
+  /** The killed process's `anon-rss`, in bytes. */
+  anon_rss_bytes: z.number().nullable(),
+  /** `CONSTRAINT_MEMCG` (a cgroup limit) or `CONSTRAINT_NONE` (the node ran out of memory). */
+  constraint: z.string().nullable(),
+  /** `task_memcg`: the cgroup of the killed task. */
+  cgroup: z.string().nullable(),
+  /** How the kill was tied to this record: the runtime container id in the cgroup path, or the incarnation's time span. */
+  matched_by: z.enum(['container_id', 'time']),
+});
+export type RecordOom = z.infer<typeof recordOomSchema>;
+
 export const restartRecordSchema = z.object({
   '@timestamp': isoDate,
   message: z.string(),
@@ -114,7 +160,11 @@ export const restartRecordSchema = z.object({
   killtrace: z.object({
     /** Extension: `provisional` while late evidence may still arrive, `final` after. */
     status: z.enum(['provisional', 'final']),
-    restart: z.object({ count: z.number().int().nonnegative() }),
+    restart: z.object({ count: z.number().int().nonnegative(), count_source: countSourceSchema }),
+    container: z.object({ kind: containerKindSchema }),
+    kill_event: killEventSchema.nullable(),
+    /** Extension: the kubelet journal says the container's preStop hook had not completed when the grace period ran out. */
+    prestop_outlived_grace: z.boolean(),
     cause: causeSchema,
     decided_by: decidedBySchema,
     confidence: confidenceSchema,
@@ -136,6 +186,7 @@ export const restartRecordSchema = z.object({
     }),
     recommendation: recordRecommendationSchema,
     timeline: z.array(timelineEntrySchema),
+    oom: recordOomSchema.optional(),
   }),
 });
 export type RestartRecord = z.infer<typeof restartRecordSchema>;

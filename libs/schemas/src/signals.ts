@@ -45,6 +45,8 @@ export const containerSpecSchema = z.object({
   image: z.string().optional(),
   /** True for `initContainers` (they have no probes and run before the app containers). */
   init: z.boolean().default(false),
+  /** An init container with `restartPolicy: Always` (a native sidecar, Kubernetes 1.29+): it runs beside the app containers. */
+  sidecar: z.boolean().optional(),
   liveness: probeSpecSchema.optional(),
   startup: probeSpecSchema.optional(),
   readiness: probeSpecSchema.optional(),
@@ -162,6 +164,10 @@ export const kubeletActionSchema = z.enum([
   'probe_errored',
   /** `"SyncLoop (probe)" ... status="unhealthy"`. */
   'probe_unhealthy',
+  /** `"SyncLoop (probe)" probe="readiness" status="ready"` or `probe="startup" status="started"` (pod-level: no container). */
+  'probe_ready',
+  /** `"PreStop hook not completed in grace period"` (kuberuntime_container.go `executePreStopHook`). */
+  'prestop_timeout',
   /** `"Message for Container of pod" containerMessage="Container X failed liveness probe, will be restarted"`. */
   'kill_decision',
   /** `"Killing container with a grace period"`. */
@@ -214,10 +220,44 @@ export const appLogSignalSchema = z.object({
 });
 export type AppLogSignal = z.infer<typeof appLogSignalSchema>;
 
+/**
+ * One kill by the kernel's OOM killer (`journalctl -k`, `dmesg -T`; mm/oom_kill.c `__oom_kill_process` and
+ * `dump_oom_summary`, mm/memcontrol.c `mem_cgroup_print_oom_meminfo`). The kubelet never logs a decision for
+ * these: the cgroup path is what ties the kill to a pod (uid) and container (runtime id).
+ */
+export const kernelOomSignalSchema = z.object({
+  kind: z.literal('kernel_oom'),
+  at: epochMs,
+  host: z.string().optional(),
+  /** Pod uid from the cgroup path (dashes restored when the systemd driver wrote underscores). */
+  podUid: z.string().optional(),
+  /** Runtime container id from the cgroup path (`cri-containerd-<id>.scope`, `crio-<id>.scope`, `<id>`). */
+  containerId: z.string().optional(),
+  /** `task_memcg`: the cgroup of the killed task. */
+  cgroup: z.string().optional(),
+  /** `oom_memcg`: the cgroup whose limit was hit (a pod's or a container's). */
+  limitCgroup: z.string().optional(),
+  /** `CONSTRAINT_MEMCG` (a cgroup limit) or `CONSTRAINT_NONE` (the node ran out of memory), ... */
+  constraint: z.string().optional(),
+  /** The killed process's command name (`comm`, at most 15 characters). */
+  process: z.string(),
+  pid: z.number().int().nonnegative(),
+  /** `limit` of the `memory: usage ..kB, limit ..kB` line printed with the kill, in bytes. */
+  memoryLimitBytes: z.number().nonnegative().optional(),
+  memoryUsageBytes: z.number().nonnegative().optional(),
+  /** `anon-rss` of the killed process, in bytes. */
+  anonRssBytes: z.number().nonnegative().optional(),
+  /** The kernel's kill line, for the timeline. */
+  text: z.string(),
+  source: sourceRefSchema.optional(),
+});
+export type KernelOomSignal = z.infer<typeof kernelOomSignalSchema>;
+
 export const signalSchema = z.discriminatedUnion('kind', [
   podSignalSchema,
   eventSignalSchema,
   kubeletSignalSchema,
   appLogSignalSchema,
+  kernelOomSignalSchema,
 ]);
 export type Signal = z.infer<typeof signalSchema>;

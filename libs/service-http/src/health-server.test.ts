@@ -24,4 +24,34 @@ describe('health server', () => {
       await server.close();
     }
   });
+
+  it('fails liveness while the event loop stalls, and recovers once it runs again', async () => {
+    const registry = createRegistry('test');
+    const server = await startHealthServer({ port: 0, host: '127.0.0.1', registry, readiness: [], stallThresholdMs: 100, heartbeatMs: 10 });
+    try {
+      const url = `http://127.0.0.1:${server.port}/healthz`;
+      const healthy = await fetch(url);
+      expect(healthy.status).toBe(200);
+      expect(await healthy.json()).toMatchObject({ status: 'ok', stallThresholdMs: 100 });
+      // The probe's request is under way while synchronous work holds the loop: the heartbeat fires late.
+      const during = fetch(url);
+      const until = Date.now() + 400;
+      while (Date.now() < until) {
+        // busy: what a stuck parser or an endless loop does to a service
+      }
+      const stalled = await during;
+      expect(stalled.status).toBe(503);
+      const body = (await stalled.json()) as { status: string; eventLoopLagMs: number };
+      expect(body.status).toBe('stalled');
+      expect(body.eventLoopLagMs).toBeGreaterThan(100);
+      let status = 503;
+      for (let attempt = 0; attempt < 100 && status !== 200; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        status = (await fetch(url)).status;
+      }
+      expect(status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -1,1 +1,2 @@
 export { createRegistry, startHealthServer, type HealthServer, type HealthServerOptions, type ReadinessCheck } from './health-server.js';
+export { Dependencies, type DependencyLogger, type DependencyWaitOptions } from './dependencies.js';

@@ -64,8 +64,10 @@ describe('killtrace analyze', () => {
     expect(code).toBe(0);
     const parsed = JSON.parse(stdout) as { records: unknown[]; summary: { records: number }; unexplained: Array<{ container: string; terminations: number; explained: number }>; diagnostics: unknown[] };
     expect(parsed.records.length).toBe(parsed.summary.records);
-    // orders exited 5 times; only the last two incarnations left logs or status behind.
-    expect(parsed.unexplained).toEqual([expect.objectContaining({ container: 'orders', terminations: 5, explained: 2 })]);
+    // orders exited 5 times; the journal's PLEG deaths and back-off lines tie the three whose logs are gone.
+    expect(parsed.unexplained).toEqual([]);
+    const orders = parsed.records.map((r) => restartRecordSchema.parse(r)).filter((r) => r.kubernetes.container.name === 'orders');
+    expect(orders.map((r) => r.killtrace.restart.count).sort()).toEqual([0, 1, 2, 3, 4]);
     const causes = new Set(parsed.records.map((r) => restartRecordSchema.parse(r).killtrace.cause));
     expect(causes).toContain('oom_killed');
     expect(causes).toContain('app_exit');
@@ -73,11 +75,31 @@ describe('killtrace analyze', () => {
   });
 
   it('says which restarts counted by the pod status it could not explain', async () => {
-    const { stdout } = await run('analyze', MIXED);
+    // Without the kubelet journal, nothing is left of the three older exits of orders but the restart count.
+    const dir = tempDir();
+    cpSync(MIXED, dir, { recursive: true, filter: (src) => !/kubelet-[^/]*\.log$/.test(src) });
+    const { stdout } = await run('analyze', dir);
     expect(stdout).toContain('Not explained: 3 older restart(s)');
     expect(stdout).toContain('orders: 2 of 5 restart(s) explained');
     const example = await run('analyze', EXAMPLE);
     expect(example.stdout).not.toContain('Not explained');
+  });
+
+  it('explains the kills that events alone state (no node access), saying how many an aggregated Killing event counts', async () => {
+    const dir = tempDir();
+    cpSync(join(EXAMPLE, 'events.json'), join(dir, 'events.json'));
+    const { code, stdout } = await run('analyze', dir, '-o', 'json');
+    expect(code).toBe(0);
+    const parsed = JSON.parse(stdout) as { records: unknown[]; unexplained: Array<{ container: string; terminations: number; explained: number; countedBy: string }> };
+    const records = parsed.records.map((r) => restartRecordSchema.parse(r));
+    expect(records.map((r) => [r.killtrace.restart.count, r.killtrace.cause, r.killtrace.confidence, r.killtrace.restart.count_source, r.killtrace.kill_event?.count])).toEqual([
+      [0, 'liveness_probe', 'high', 'event_counts', 3],
+      [2, 'liveness_probe', 'high', 'event_counts', 3],
+    ]);
+    expect(parsed.unexplained).toEqual([expect.objectContaining({ container: 'host', terminations: 3, explained: 2, countedBy: 'kill_events' })]);
+    const text = await run('analyze', dir);
+    expect(text.stdout).toContain('Not explained: 1 kill(s) counted by aggregated Killing events');
+    expect(text.stdout).not.toContain('No container restarts found');
   });
 
   it('accepts explicit --events/--pods/--logs/--kubelet files', async () => {

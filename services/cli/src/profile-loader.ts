@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { profileFileSchema, type StepProfile } from '@killtrace/schemas';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { CliError } from './errors.js';
+import { findUnsafePatterns } from './regex-safety.js';
 
 /** Reads a step-profile file (YAML or JSON, CONTRACT.md section 3), validating every profile. */
 export async function loadProfileFile(path: string): Promise<StepProfile[]> {
@@ -28,6 +29,14 @@ export async function loadProfileFile(path: string): Promise<StepProfile[]> {
   for (const profile of parsed.data.profiles) {
     if (names.has(profile.name)) throw new CliError('KT_ERR_CLI_PROFILE_INVALID', `profile file ${path}: profile name "${profile.name}" is used twice`);
     names.add(profile.name);
+  }
+  const unsafe = findUnsafePatterns(parsed.data.profiles);
+  if (unsafe.length > 0) {
+    const lines = unsafe.map((u) => `  - profile "${u.profile}", ${u.where}: /${u.pattern}/ can take ${u.complexity} time${u.attack ? ` (for example on ${u.attack})` : ''}`).join('\n');
+    throw new CliError(
+      'KT_ERR_CLI_PROFILE_UNSAFE_REGEX',
+      `profile file ${path} has patterns that could hang the analysis on one log line:\n${lines}\n  Rewrite them without nested or overlapping repetition (e.g. (a+)+ -> a+, (\\w+\\s?)+ -> [\\w\\s]+).`,
+    );
   }
   return parsed.data.profiles;
 }

@@ -1,20 +1,28 @@
 import { readBundle, type BundleProgress, type BundleReport } from '@killtrace/bundle';
-import { Correlator, type CorrelatorStats, type CoverageGap } from '@killtrace/correlation';
+import { Correlator, type CorrelatorStats, type CoverageGap, type UnmatchedOom } from '@killtrace/correlation';
 import type { Diagnostic, RestartRecord, StepProfile } from '@killtrace/schemas';
 
 /** What to analyse: a directory recognised by content, and/or files of known types (CONTRACT.md section 2). */
 export interface AnalysisOptions {
-  /** A bundle directory (or file) whose files are recognised by content. */
+  /** A bundle directory (or file) whose files are recognised by content (same as one entry of `paths`). */
   dir?: string;
+  /** Bundle directories and files (several per-node directories at once), each file recognised by content; `-` is stdin. */
+  paths?: string[];
   events?: string[];
   pods?: string[];
   logs?: string[];
   kubelet?: string[];
+  /** `journalctl -k` / `dmesg -T` output (kernel OOM kills). */
+  kernel?: string[];
+  /** `kubectl logs [--previous] --timestamps` output, with whose it is. */
+  kubectlLogs?: Array<{ path: string; namespace?: string; pod: string; container: string; previous: boolean }>;
   /** User step profiles (override built-ins by name). */
   profiles?: StepProfile[];
   clusterName?: string;
   /** Year for year-less kubelet timestamps when pods and events do not tell. */
   referenceYear?: number;
+  /** A pipe that sends nothing for this long is given up (default 60 s). */
+  pipeIdleTimeoutMs?: number;
   onProgress?: (progress: BundleProgress) => void;
 }
 
@@ -29,17 +37,20 @@ export interface AnalysisResult {
   correlation: CorrelatorStats;
   /** Containers with restarts the evidence no longer explains. */
   gaps: CoverageGap[];
+  /** Kernel OOM kills no record explains (and kills outside any pod). */
+  kernelOoms: { unmatched: UnmatchedOom[]; outsidePods: number };
 }
 
 /** Runs the embedded pipeline: read the bundle as a stream, feed the correlation core, collect the records. */
 export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisResult> {
   const correlator = new Correlator({ clusterName: options.clusterName ?? 'default', profiles: options.profiles ?? [] });
   const bundle = await readBundle({
-    paths: options.dir !== undefined ? [options.dir] : undefined,
-    inputs: { events: options.events, pods: options.pods, logs: options.logs, kubelet: options.kubelet },
+    paths: [...(options.dir !== undefined ? [options.dir] : []), ...(options.paths ?? [])],
+    inputs: { events: options.events, pods: options.pods, logs: options.logs, kubelet: options.kubelet, kernel: options.kernel, kubectlLogs: options.kubectlLogs },
     onSignal: (signal) => correlator.ingest(signal),
     onProgress: options.onProgress,
     referenceYear: options.referenceYear,
+    pipeIdleTimeoutMs: options.pipeIdleTimeoutMs,
   });
   const records = correlator.records();
   const files = bundle.stats.files;
@@ -48,7 +59,7 @@ export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisRes
     diagnostics: bundle.diagnostics,
     diagnosticsDropped: bundle.diagnosticsDropped,
     stats: {
-      files: files.kubernetes + files.kubelet + files.containerLogs,
+      files: files.kubernetes + files.kubelet + files.kernel + files.containerLogs,
       lines: bundle.stats.lines,
       bytes: bundle.stats.bytes,
       records: records.length,
@@ -56,5 +67,6 @@ export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisRes
     bundle,
     correlation: correlator.stats(),
     gaps: correlator.coverage(records),
+    kernelOoms: { unmatched: correlator.unmatchedKernelOoms(), outsidePods: correlator.kernelOomsOutsidePodCount() },
   };
 }

@@ -11,10 +11,14 @@ export const collectorErrorCodes = {
   KT_ERR_COLLECTOR_LIST: { message: 'listing from the Kubernetes API failed', exitCode: 1 },
   /** A watch failed for another reason than a clean end or 410 Gone. */
   KT_ERR_COLLECTOR_WATCH: { message: 'watching the Kubernetes API failed', exitCode: 1 },
+  /** The API server denied a LIST or WATCH (403) while it was ready: the ServiceAccount lacks a permission. */
+  KT_ERR_COLLECTOR_FORBIDDEN: { message: 'the Kubernetes API denied a permission the watcher needs', exitCode: 1 },
+  /** Reading, taking or renewing the leader-election Lease failed (retried; the leader stops watching past its renew deadline). */
+  KT_ERR_COLLECTOR_LEASE: { message: 'the leader-election Lease could not be read or written', exitCode: 1 },
   /** Signals could not be produced to Kafka after retries. */
   KT_ERR_COLLECTOR_PUBLISH: { message: 'publishing to Kafka failed', exitCode: 1 },
   /** The producer could not connect, or the topics could not be set up. */
-  KT_ERR_COLLECTOR_KAFKA: { message: 'Kafka unavailable at start', exitCode: 1 },
+  KT_ERR_COLLECTOR_KAFKA: { message: 'the producer could not connect to Kafka (retried with back-off at start)', exitCode: 1 },
   /** Shutdown did not finish within its deadline. */
   KT_ERR_COLLECTOR_SHUTDOWN_TIMEOUT: { message: 'graceful shutdown timed out', exitCode: 1 },
 } as const;

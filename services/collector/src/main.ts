@@ -3,7 +3,7 @@ import process from 'node:process';
 import { ConfigError, loadConfig, secretPaths, type Config } from '@killtrace/config';
 import { createKafkaClient, createProducer, ensureTopics, killtraceTopics } from '@killtrace/kafka';
 import { createLogger, type Logger } from '@killtrace/logging';
-import { createRegistry, startHealthServer, type HealthServer } from '@killtrace/service-http';
+import { createRegistry, Dependencies, startHealthServer, type HealthServer } from '@killtrace/service-http';
 import { CollectorError } from './errors.js';
 import type { StartNodeAgent } from './node-agent-contract.js';
 import { startNodeAgent as nodeAgentEntry } from './node-agent/index.js';
@@ -52,17 +52,54 @@ export interface RunningCollector {
   shutdown(reason: string): Promise<void>;
 }
 
-/** Starts the collector in a mode; the caller owns signals and the exit code (see `main`). */
-export async function startCollector(mode: CollectorMode, config: Config, logger: Logger): Promise<RunningCollector> {
+/**
+ * Starts the collector in a mode; the caller owns signals and the exit code (see `main`). The health server comes
+ * first: alive while Kafka is waited for with back-off (it may come up after the collector), ready once Kafka and
+ * the mode are (the cluster watcher's informers retry the API server on their own).
+ */
+export async function startCollector(mode: CollectorMode, config: Config, logger: Logger, signal?: AbortSignal): Promise<RunningCollector> {
   const registry = createRegistry(`collector-${mode}`);
-  const kafka = createKafkaClient(config.kafka, { logger, clientId: `${config.kafka.clientId}-${mode}` });
+  const dependencies = new Dependencies(logger);
+  const started: { handle?: ModeHandle; publisher?: { connected(): boolean } } = {};
+  const health: HealthServer = await startHealthServer({
+    port: config.http.port,
+    registry,
+    readiness: [
+      { name: 'dependencies', check: () => dependencies.readiness() },
+      { name: 'kafka', check: () => (started.publisher?.connected() === true ? { ok: true } : { ok: false, detail: 'producer not connected' }) },
+      {
+        name: mode,
+        check: () => {
+          const handle = started.handle;
+          if (handle === undefined) return { ok: false, detail: 'not started: waiting for Kafka' };
+          return handle.readiness?.() ?? { ok: handle.ready(), ...(handle.ready() ? {} : { detail: 'not tailing yet' }) };
+        },
+      },
+    ],
+  });
   try {
-    const report = await ensureTopics(kafka, killtraceTopics(config.kafka));
-    if (report.created.length > 0) logger.info({ topics: report.created }, 'created topics');
-    for (const m of report.mismatches) logger.warn(m, 'existing topic differs from the configuration');
-  } catch (cause) {
-    throw new CollectorError('KT_ERR_COLLECTOR_KAFKA', `cannot set up the topics: ${(cause as Error).message}`, { brokers: config.kafka.brokers }, { cause });
+    return await startMode(mode, config, logger, registry, dependencies, started, health, signal);
+  } catch (error) {
+    await health.close().catch(() => undefined);
+    throw error;
   }
+}
+
+async function startMode(
+  mode: CollectorMode,
+  config: Config,
+  logger: Logger,
+  registry: ReturnType<typeof createRegistry>,
+  dependencies: Dependencies,
+  started: { handle?: ModeHandle; publisher?: { connected(): boolean } },
+  health: HealthServer,
+  signal: AbortSignal | undefined,
+): Promise<RunningCollector> {
+  const kafka = createKafkaClient(config.kafka, { logger, clientId: `${config.kafka.clientId}-${mode}` });
+  const wait = { initialMs: 500, maxMs: config.clusterWatcher.retryMaxMs, ...(signal === undefined ? {} : { signal }) };
+  const report = await dependencies.until('kafka', 'topics', () => ensureTopics(kafka, killtraceTopics(config.kafka)), wait);
+  if (report.created.length > 0) logger.info({ topics: report.created }, 'created topics');
+  for (const m of report.mismatches) logger.warn(m, 'existing topic differs from the configuration');
   const instance = mode === 'cluster-watcher' ? config.clusterName : (config.nodeAgent.nodeName ?? hostname());
   const publisher = createSignalPublisher({
     producer: createProducer(kafka, { compression: config.kafka.compression }),
@@ -71,36 +108,24 @@ export async function startCollector(mode: CollectorMode, config: Config, logger
     logger,
     metrics: createPublisherMetrics(registry),
   });
-  await publisher.connect();
+  await dependencies.until('kafka', 'producer', () => publisher.connect(), wait);
+  started.publisher = publisher;
   let handle: ModeHandle;
   try {
-    handle =
-      mode === 'cluster-watcher'
-        ? // Loaded only in this mode: the Kubernetes client alone adds ~85 MB of RSS, paid on every node otherwise.
-          await (await import('./cluster-watcher/index.js')).startClusterWatcher({ config, logger, publisher, registry })
-        : await startNodeAgent({ config, logger, publisher, registry });
+    if (mode === 'cluster-watcher') {
+      // Loaded only in this mode: the Kubernetes client alone adds ~85 MB of RSS, paid on every node otherwise.
+      const watcher = await import('./cluster-watcher/index.js');
+      handle = config.clusterWatcher.leaderElection
+        ? watcher.startElectedClusterWatcher({ config, logger, publisher, registry })
+        : await watcher.startClusterWatcher({ config, logger, publisher, registry });
+    } else {
+      handle = await startNodeAgent({ config, logger, publisher, registry });
+    }
   } catch (error) {
     await publisher.close().catch(() => undefined);
     throw error;
   }
-  let health: HealthServer;
-  try {
-    health = await startHealthServer({
-      port: config.http.port,
-      registry,
-      readiness: [
-        { name: 'kafka', check: () => ({ ok: publisher.connected(), ...(publisher.connected() ? {} : { detail: 'producer not connected' }) }) },
-        {
-          name: mode,
-          check: () => handle.readiness?.() ?? { ok: handle.ready(), ...(handle.ready() ? {} : { detail: 'not tailing yet' }) },
-        },
-      ],
-    });
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await publisher.close().catch(() => undefined);
-    throw error;
-  }
+  started.handle = handle;
   logger.info({ mode, instance, port: health.port }, 'collector started');
   let stopping: Promise<void> | undefined;
   return {
@@ -142,14 +167,31 @@ export async function main(argv: readonly string[] = process.argv, env: NodeJS.P
   }
   const logger = createLogger({ name: 'collector', level: config.logging.level, format: config.logging.format, redact: secretPaths().map((p) => `config.${p}`) });
   let collector: RunningCollector;
+  // SIGTERM while Kafka is still awaited (a pod deleted before Kafka came up) ends the wait cleanly.
+  const starting = new AbortController();
+  const onEarlySignal = (signal: NodeJS.Signals): void => starting.abort(new Error(`${signal} before the collector was ready`));
+  process.once('SIGTERM', onEarlySignal);
+  process.once('SIGINT', onEarlySignal);
   try {
     const mode = resolveMode(args, config.collector.mode);
-    collector = await startCollector(mode, config, logger);
+    collector = await startCollector(mode, config, logger, starting.signal);
   } catch (error) {
+    if (starting.signal.aborted) {
+      logger.info({ reason: (error as Error).message }, 'stopped while waiting for Kafka');
+      logger.flush();
+      return 0;
+    }
     const code = error instanceof CollectorError ? error.exitCode : 1;
     logger.fatal({ err: error, ...(error instanceof CollectorError ? { code: error.code, context: error.context } : {}) }, 'collector could not start');
     logger.flush();
     return code;
+  } finally {
+    process.off('SIGTERM', onEarlySignal);
+    process.off('SIGINT', onEarlySignal);
+  }
+  if (starting.signal.aborted) {
+    await collector.shutdown('signal during start');
+    return 0;
   }
   return new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {

@@ -4,7 +4,7 @@ import { createElasticClient, installIndexTemplate } from '@killtrace/elastic';
 import { createKafkaClient, createProducer } from '@killtrace/kafka';
 import { createLogger, type Logger } from '@killtrace/logging';
 import { deadLetterMessageSchema, recordMessageSchema } from '@killtrace/schemas';
-import { createRegistry, startHealthServer, type HealthServer } from '@killtrace/service-http';
+import { createRegistry, Dependencies, startHealthServer, type HealthServer } from '@killtrace/service-http';
 import { compileOptions } from './correlator-options.js';
 import { CorrelatorError, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME } from './errors.js';
 import { Pipeline } from './pipeline.js';
@@ -19,24 +19,44 @@ export interface RunningCorrelator {
   close(): Promise<void>;
 }
 
-/** Composition root: configuration -> adapters -> pipeline -> start. */
-export async function startCorrelator(config: Config, logger: Logger): Promise<RunningCorrelator> {
+/**
+ * Composition root: configuration -> health server -> adapters (each waited for with back-off: Kafka and
+ * Elasticsearch may come up after the correlator) -> pipeline -> start. Resolves once the pipeline runs; only a
+ * configuration the servers contradict (topics not co-partitioned) rejects, or `signal` aborting the wait.
+ */
+export async function startCorrelator(config: Config, logger: Logger, signal?: AbortSignal): Promise<RunningCorrelator> {
   const options = compileOptions(config);
+  const registry = createRegistry('correlator');
+  const dependencies = new Dependencies(logger);
+  const ref: { pipeline?: Pipeline } = {};
+  // Alive from the start, ready once every dependency answered and the pipeline runs.
+  const http: HealthServer = await startHealthServer({
+    port: config.http.port,
+    registry,
+    readiness: [
+      { name: 'dependencies', check: () => dependencies.readiness() },
+      { name: 'pipeline', check: () => ref.pipeline?.readiness() ?? { ok: false, detail: 'not started: waiting for its dependencies' } },
+    ],
+  });
+  logger.info({ event: 'HttpListening', port: http.port }, 'health and metrics server listening');
+  const wait = { initialMs: options.retryInitialMs, maxMs: options.retryMaxMs, ...(signal === undefined ? {} : { signal }) };
   const kafka = createKafkaClient(config.kafka, { logger, clientId: `${config.kafka.clientId}-correlator` });
-  const { partitions, created } = await prepareTopics(kafka, config.kafka);
-  logger.info({ event: 'TopicsReady', partitions, created }, 'topics ready and co-partitioned');
-
   // The correlator retries on its own (with back-off and consumer pause), so the client fails fast.
   const elastic = createElasticClient(config.elasticsearch, { requestTimeoutMs: 10_000, maxRetries: 0 });
-  const alias = config.elasticsearch.indexPrefix;
-  const template = await installIndexTemplate(elastic, { alias });
-  logger.info({ event: 'IndexTemplateReady', ...template }, 'index template installed');
-
   const producer = createProducer(kafka, { compression: config.kafka.compression });
-  await producer.connect();
-  const registry = createRegistry('correlator');
+  const alias = config.elasticsearch.indexPrefix;
+  try {
+    const { partitions, created } = await dependencies.until('kafka', 'topics', () => prepareTopics(kafka, config.kafka), { ...wait, fatal: (e) => e instanceof CorrelatorError });
+    logger.info({ event: 'TopicsReady', partitions, created }, 'topics ready and co-partitioned');
+    const template = await dependencies.until('elasticsearch', 'index template', () => installIndexTemplate(elastic, { alias }), wait);
+    logger.info({ event: 'IndexTemplateReady', ...template }, 'index template installed');
+    await dependencies.until('kafka', 'producer', () => producer.connect(), wait);
+  } catch (error) {
+    await elastic.close().catch(() => undefined);
+    await http.close().catch(() => undefined);
+    throw error;
+  }
   const telemetry = createTelemetry(registry, logger);
-  const ref: { pipeline?: Pipeline } = {};
   const sink = new RecordSink({
     elastic,
     alias,
@@ -51,12 +71,6 @@ export async function startCorrelator(config: Config, logger: Logger): Promise<R
   const pipeline = new Pipeline({ kafka, sink, options, logger, telemetry, onFatal: (error) => fatal(error) });
   ref.pipeline = pipeline;
   const running = pipeline;
-  const http: HealthServer = await startHealthServer({
-    port: config.http.port,
-    registry,
-    readiness: [{ name: 'pipeline', check: () => running.readiness() }],
-  });
-  logger.info({ event: 'HttpListening', port: http.port }, 'health and metrics server listening');
   await pipeline.start();
   logger.info({ event: 'CorrelatorStarted', groupId: options.groupId, alias, stateWindowMs: options.stateWindowMs }, 'correlator started');
 
@@ -92,13 +106,30 @@ export async function main(): Promise<number> {
   });
   logger.info({ config: redactedConfig(config) }, 'configuration loaded');
   let running: RunningCorrelator;
+  // SIGTERM while the dependencies are still awaited (a pod deleted before Kafka came up) ends the wait cleanly.
+  const starting = new AbortController();
+  const onEarlySignal = (signal: NodeJS.Signals): void => starting.abort(new Error(`${signal} before the correlator was ready`));
+  process.once('SIGTERM', onEarlySignal);
+  process.once('SIGINT', onEarlySignal);
   try {
-    running = await startCorrelator(config, logger);
+    running = await startCorrelator(config, logger, starting.signal);
   } catch (error) {
+    if (starting.signal.aborted) {
+      logger.info({ event: 'CorrelatorStopped', reason: (error as Error).message }, 'stopped while waiting for its dependencies');
+      logger.flush();
+      return EXIT_OK;
+    }
     const code = error instanceof CorrelatorError ? error.code : 'KT_ERR_CORRELATOR_STARTUP';
     logger.fatal({ err: error, code }, 'correlator failed to start');
     logger.flush();
     return error instanceof CorrelatorError ? error.exitCode : EXIT_RUNTIME;
+  } finally {
+    process.off('SIGTERM', onEarlySignal);
+    process.off('SIGINT', onEarlySignal);
+  }
+  if (starting.signal.aborted) {
+    await running.close();
+    return EXIT_OK;
   }
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {

@@ -1,5 +1,6 @@
 import type { Logger } from '@killtrace/logging';
 import type { RecordUpdate } from '@killtrace/correlation';
+import { recordWorkload } from '@killtrace/schemas';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /**
@@ -74,6 +75,31 @@ export function createTelemetry(registry: Registry, logger: Logger): Telemetry {
     labelNames: ['topic', 'partition'],
     registers: [registry],
   });
+  const restarts = new Counter({
+    name: 'killtrace_restarts_total',
+    help: 'Container restarts explained, counted once per restart when its first record (provisional or final) is written. Labels are bounded: the owning workload, never the pod.',
+    labelNames: ['namespace', 'workload', 'container', 'cause', 'probe_induced', 'during_init'],
+    registers: [registry],
+  });
+  const stepElapsed = new Histogram({
+    name: 'killtrace_init_step_elapsed_seconds',
+    help: 'How long the init step in progress had been running when the container was killed during init, by step, observed once per restart from its final record (late application logs often name the step).',
+    labelNames: ['namespace', 'workload', 'container', 'step'],
+    buckets: [1, 2, 5, 10, 15, 30, 60, 120, 180, 300, 600, 1200],
+    registers: [registry],
+  });
+  // Ids already counted, bounded (oldest forgotten first): a restart is far older than the cap when it falls out.
+  const counted = new Map<string, boolean>();
+  const COUNTED_CAP = 200_000;
+  const remember = (id: string, final: boolean): { first: boolean; firstFinal: boolean } => {
+    const seen = counted.get(id);
+    if (seen === undefined && counted.size >= COUNTED_CAP) {
+      const oldest = counted.keys().next().value;
+      if (oldest !== undefined) counted.delete(oldest);
+    }
+    if (seen === undefined || (final && !seen)) counted.set(id, final);
+    return { first: seen === undefined, firstFinal: final && seen !== true };
+  };
   const watermarks = new Map<number, number>();
   new Gauge({
     name: 'killtrace_correlator_watermark_delay_seconds',
@@ -106,7 +132,16 @@ export function createTelemetry(registry: Registry, logger: Logger): Telemetry {
 
   return {
     recordsWritten(partition, updates, rejected, ms) {
-      for (const { record } of updates) written.inc({ status: record.killtrace.status ?? 'final', cause: record.killtrace.cause });
+      for (const { id, record } of updates) {
+        const k = record.killtrace;
+        written.inc({ status: k.status ?? 'final', cause: k.cause });
+        const { first, firstFinal } = remember(id, k.status === 'final');
+        const base = { namespace: record.kubernetes.namespace, workload: recordWorkload(record).name, container: record.kubernetes.container.name };
+        if (first) restarts.inc({ ...base, cause: k.cause, probe_induced: String(k.probe_induced), during_init: String(k.during_init) });
+        if (firstFinal && k.during_init && k.init.step_elapsed_seconds !== null) {
+          stepElapsed.observe({ ...base, step: k.init.step ?? 'unknown' }, k.init.step_elapsed_seconds);
+        }
+      }
       flushSeconds.observe(ms / 1000);
       logger.debug({ event: 'RecordsWritten', partition, records: updates.length, rejected, ms }, 'records written');
     },

@@ -1,6 +1,7 @@
 import { ListWatch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '@killtrace/logging';
-import { BookmarkWatch, listObjects } from './kube.js';
+import { classifyApiFailure, type ApiFailure } from './api-failure.js';
+import { apiServerReady, BookmarkWatch, listObjects } from './kube.js';
 import type { WatcherMetrics } from './metrics.js';
 
 export type Resource = 'pods' | 'events';
@@ -39,10 +40,17 @@ export class ResilientInformer {
   private retryMs = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private lastError: string | undefined;
+  /** The failure since the last established list/watch: set on an error, cleared when a watch opens again. */
+  private failure: ApiFailure | undefined;
+  private failures = 0;
+  private failingSince = 0;
+  /** The verb of the request in flight (a LIST until the first list completes after a relist, else a WATCH). */
+  private verb: 'list' | 'watch' = 'list';
 
   constructor(private readonly options: ResilientInformerOptions) {
     const { resource, namespace, kubeConfig, labelSelector, metrics, logger } = options;
     this.path = namespace === undefined ? `/api/v1/${resource}` : `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}`;
+    const onOpened = (): void => this.recovered();
     const watch = new BookmarkWatch(kubeConfig, (type, object) => {
       metrics.watchEvents.inc({ resource, type });
       // Any event proves the watch is healthy again.
@@ -51,16 +59,19 @@ export class ResilientInformer {
         metrics.watchErrors.inc({ resource });
         const status = object as { code?: number; reason?: string; message?: string };
         logger.info({ path: this.path, code: status.code, reason: status.reason, message: status.message }, status.code === 410 ? 'watch expired (410 Gone): relisting' : 'watch ERROR event');
+        if (status.code === 410) this.verb = 'list';
       }
-    });
+    }, onOpened);
     const list = async () => {
       const reason = this.listed === 0 ? 'initial' : 'relist';
       metrics.lists.inc({ resource, reason });
       if (this.listed > 0) metrics.relists.inc({ resource });
+      this.verb = 'list';
       const result = await listObjects<KubernetesObject>(kubeConfig, this.path, labelSelector);
       this.listed += 1;
       this.retryMs = RETRY_MIN_MS;
       this.lastError = undefined;
+      this.verb = 'watch';
       logger.info({ path: this.path, items: result.items.length, resourceVersion: result.metadata?.resourceVersion, reason }, 'listed');
       return result;
     };
@@ -80,6 +91,16 @@ export class ResilientInformer {
   /** True once the first LIST has completed. */
   synced(): boolean {
     return this.listed > 0;
+  }
+
+  /** False while a list or watch has failed and no watch was established since (the API server is down, a 403...). */
+  established(): boolean {
+    return this.synced() && this.failure === undefined;
+  }
+
+  /** The failure that keeps it from being established, as one line. */
+  failureMessage(): string | undefined {
+    return this.failure?.message;
   }
 
   describe(): { path: string; synced: boolean; resourceVersion: string; lastError?: string } {
@@ -114,18 +135,52 @@ export class ResilientInformer {
   private onError(error: unknown): void {
     // Stopping aborts the watch request, which client-node reports as an error.
     if (this.stopped) return;
-    const { resource, metrics, logger, retryMaxMs } = this.options;
+    const { resource, metrics, retryMaxMs } = this.options;
     metrics.watchErrors.inc({ resource });
     const message = error instanceof Error ? error.message : String(error);
     this.lastError = message;
     const delay = Math.min(this.retryMs, retryMaxMs);
     this.retryMs = Math.min(this.retryMs * 2, retryMaxMs);
-    logger.warn({ code: 'KT_ERR_COLLECTOR_WATCH', path: this.path, err: message, retryInMs: delay, resourceVersion: this.informer.latestResourceVersion() }, 'list/watch failed; retrying');
+    const verb = this.verb;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      if (!this.stopped) void this.informer.start();
-    }, delay);
-    this.retryTimer.unref?.();
+    // Set now, so `/readyz` fails from the first error on; the 403 classification below only refines the line.
+    this.failure ??= classifyApiFailure(error, verb, this.path);
+    void this.report(error, verb, delay).finally(() => {
+      if (this.stopped) return;
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        if (!this.stopped) void this.informer.start();
+      }, delay);
+      this.retryTimer.unref?.();
+    });
+  }
+
+  /** Logs one line when the failure starts or changes kind (not one per retry); a 403 asks the API server's /readyz. */
+  private async report(error: unknown, verb: 'list' | 'watch', retryInMs: number): Promise<void> {
+    const status = (error as { statusCode?: unknown } | null)?.statusCode;
+    const ready = status === 403 ? await apiServerReady(this.options.kubeConfig) : undefined;
+    const failure = classifyApiFailure(error, verb, this.path, ready);
+    const previous = this.failures > 0 ? this.failure : undefined;
+    this.failures += 1;
+    this.failure = failure;
+    const { logger } = this.options;
+    const context = { code: failure.kind === 'forbidden' ? 'KT_ERR_COLLECTOR_FORBIDDEN' : 'KT_ERR_COLLECTOR_WATCH', path: this.path, verb, resource: failure.resource, namespace: failure.namespace ?? '(all)', status: failure.status, kind: failure.kind, resourceVersion: this.informer.latestResourceVersion() };
+    if (previous === undefined) {
+      this.failingSince = Date.now();
+      logger.warn({ ...context, retryInMs }, `${failure.message}; retrying with back-off until it is established again`);
+    } else if (previous.kind !== failure.kind || previous.verb !== failure.verb) {
+      logger.warn({ ...context, retryInMs, failures: this.failures }, `${failure.message} (was: ${previous.kind})`);
+    } else {
+      logger.debug({ ...context, retryInMs, failures: this.failures }, 'still failing; retrying');
+    }
+  }
+
+  /** A watch was answered 200: the informer follows the API again. */
+  private recovered(): void {
+    this.retryMs = RETRY_MIN_MS;
+    if (this.failure === undefined) return;
+    this.options.logger.info({ path: this.path, failures: this.failures, downForMs: Date.now() - this.failingSince, lastFailure: this.failure.kind }, 'list/watch established again');
+    this.failure = undefined;
+    this.failures = 0;
   }
 }

@@ -146,7 +146,10 @@ export async function startClusterWatcher(deps: ClusterWatcherDeps): Promise<Clu
   );
 
   const readiness = (): { ok: boolean; detail?: string } => {
-    if (!informers.every((informer) => informer.synced())) return { ok: false, detail: 'informers not synced' };
+    // A watch that cannot be re-established (API server down, permission missing) means changes are not followed.
+    const failing = [...new Set(informers.map((informer) => informer.failureMessage()).filter((m): m is string => m !== undefined))];
+    if (!informers.every((informer) => informer.synced())) return { ok: false, detail: `informers not synced${failing.length > 0 ? `: ${failing.join('; ')}` : ''}` };
+    if (failing.length > 0) return { ok: false, detail: `watch not established: ${failing.join('; ')}` };
     const state = queue.state();
     if (state.failing) return { ok: false, detail: `${state.size} signals not yet accepted by Kafka (${state.failures} failed attempts: ${state.lastError ?? 'unknown error'})` };
     if (state.full) return { ok: false, detail: `publish backlog full (${state.size} >= ${settings.maxBacklog}): informers paused` };

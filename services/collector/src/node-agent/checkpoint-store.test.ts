@@ -20,6 +20,7 @@ describe('CheckpointStore', () => {
       savedAt: 1,
       files: [{ path: '/p/0.log', sources: [{ path: '/p/0.log', dev: 1, ino: 2, offset: 42, fp: 'ab', fpLen: 10 }] }],
       journal: { cursor: 's=1;i=2' },
+      kernel: { cursor: 's=1;i=9' },
     };
     await store.save(cp);
     await store.save({ ...cp, savedAt: 2 });

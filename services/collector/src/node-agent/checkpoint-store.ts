@@ -42,13 +42,15 @@ export const nodeAgentCheckpointSchema = z.object({
       file: followerCheckpointSchema.optional(),
     })
     .default({}),
+  /** `journalctl -k`: the `__CURSOR` of the last acknowledged kernel entry (nodeAgent.kernelJournal). */
+  kernel: z.object({ cursor: z.string().optional() }).default({}),
 });
 export type NodeAgentCheckpoint = z.infer<typeof nodeAgentCheckpointSchema>;
 
 export const CHECKPOINT_FILE = 'node-agent-checkpoint.json';
 
 export function emptyCheckpoint(): NodeAgentCheckpoint {
-  return { v: 1, savedAt: 0, files: [], journal: {} };
+  return { v: 1, savedAt: 0, files: [], journal: {}, kernel: {} };
 }
 
 export interface CheckpointLoad {

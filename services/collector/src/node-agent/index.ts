@@ -1,6 +1,6 @@
 /**
- * The collector's node-agent mode: tails the kubelet's container logs and the kubelet's own log on one node and
- * publishes AppLogSignals and KubeletSignals, with durable, acknowledged checkpoints (at least once). Design and
+ * The collector's node-agent mode: tails the kubelet's container logs, the kubelet's own log and the kernel's
+ * messages (OOM kills) on one node and publishes AppLogSignals, KubeletSignals and KernelOomSignals, with durable, acknowledged checkpoints (at least once). Design and
  * guarantees: docs/decisions/0005-node-agent-tailing-and-checkpoints.md.
  */
 import { hostname } from 'node:os';
@@ -8,12 +8,14 @@ import type { NodeAgentDeps, NodeAgentHandle } from '../node-agent-contract.js';
 import { CheckpointStore, type NodeAgentCheckpoint } from './checkpoint-store.js';
 import { CriTailer } from './cri-tailer.js';
 import { JournalFollower, type JournalSourceSpec } from './journal-follower.js';
+import { KernelFollower } from './kernel-follower.js';
 import { createNodeAgentMetrics } from './metrics.js';
 import { compileRedaction } from './redaction.js';
 
 export { compileRedaction, redact, DEFAULT_REDACTION_PATTERNS, REDACTION_MASK, RedactionPatternError } from './redaction.js';
 export { CheckpointStore, CHECKPOINT_FILE, type NodeAgentCheckpoint } from './checkpoint-store.js';
 export { journalctlArgs, type JournalSourceSpec } from './journal-follower.js';
+export { kernelJournalctlArgs } from './kernel-follower.js';
 
 /** Knobs that are not settings (tests and benchmarks tune them). */
 export interface NodeAgentTuning {
@@ -92,6 +94,19 @@ export async function startNodeAgent(deps: NodeAgentDeps, tuning: NodeAgentTunin
           now,
         });
 
+  const kernel = settings.kernelJournal
+    ? new KernelFollower({
+        command: settings.journalctlCommand,
+        ...(settings.journalMode === 'journalctl' && settings.journalPath !== undefined ? { directory: settings.journalPath } : {}),
+        nodeName,
+        maxLinesPerPoll: tuning.maxJournalLinesPerPoll ?? 50_000,
+        publisher: deps.publisher,
+        metrics,
+        logger,
+        now,
+      })
+    : undefined;
+
   let stopping = false;
   let dirty = false;
   let lastWritten = '';
@@ -100,6 +115,7 @@ export async function startNodeAgent(deps: NodeAgentDeps, tuning: NodeAgentTunin
     savedAt: now(),
     files: tailer.checkpoint(),
     journal: journal?.checkpoint() ?? loaded.checkpoint.journal,
+    kernel: kernel?.checkpoint() ?? loaded.checkpoint.kernel,
   });
   const writeCheckpoint = async (force: boolean): Promise<void> => {
     if (!force && now() - lastCheckpointAt < settings.checkpointIntervalMs) return;
@@ -130,13 +146,15 @@ export async function startNodeAgent(deps: NodeAgentDeps, tuning: NodeAgentTunin
     await tailer.discover();
     await tailer.pump(() => stopping, checkpointIfDue);
     await journal?.pump(() => stopping);
+    await kernel?.pump();
     dirty = true;
   };
 
   // The first discovery runs before the journal, so kill decisions already resolve pod uids from the log tree.
   await tailer.discover();
   await journal?.start(loaded.checkpoint.journal, loaded.checkpoint.savedAt);
-  logger.info({ root: settings.logRoot, journal: spec?.mode ?? 'off', checkpoint: store.file, resumed: loaded.found, nodeName }, 'node agent started');
+  kernel?.start(loaded.checkpoint.kernel.cursor);
+  logger.info({ root: settings.logRoot, journal: spec?.mode ?? 'off', kernelJournal: kernel !== undefined, checkpoint: store.file, resumed: loaded.found, nodeName }, 'node agent started');
 
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -154,7 +172,7 @@ export async function startNodeAgent(deps: NodeAgentDeps, tuning: NodeAgentTunin
   loop();
 
   return {
-    ready: () => tailer.ready && (journal?.ready ?? true) && deps.publisher.connected(),
+    ready: () => tailer.ready && (journal?.ready ?? true) && (kernel?.ready ?? true) && deps.publisher.connected(),
     async close() {
       if (stopping) return running;
       stopping = true;
@@ -165,6 +183,7 @@ export async function startNodeAgent(deps: NodeAgentDeps, tuning: NodeAgentTunin
       } finally {
         await tailer.close();
         await journal?.close();
+        await kernel?.close();
         logger.info({ checkpoint: store.file }, 'node agent stopped');
       }
     },

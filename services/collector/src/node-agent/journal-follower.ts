@@ -76,7 +76,7 @@ function messageOf(line: string, json: boolean): string {
 }
 
 /** `journalctl ... -f -o json` as a child process whose stdout lines are queued (paused when the queue is long). */
-class JournalctlProcess {
+export class JournalctlProcess {
   private child: ChildProcess | undefined;
   private rl: Interface | undefined;
   private queue: string[] = [];
@@ -115,7 +115,7 @@ class JournalctlProcess {
       this.exited = true;
       this.exitDetail = `exit ${code ?? signal}${stderr ? `: ${stderr.trim()}` : ''}`;
     });
-    this.logger.info({ command: this.command, args: this.args }, 'following the kubelet journal');
+    this.logger.info({ command: this.command, args: this.args }, 'following the journal');
   }
 
   take(max: number): string[] {

@@ -1,0 +1,139 @@
+import process from 'node:process';
+import type { RuleSet } from '@killtrace/alerting';
+import { loadConfig, redactedConfig, secretPaths, type Config } from '@killtrace/config';
+import { createKafkaClient, ensureTopics, killtraceTopics } from '@killtrace/kafka';
+import { createLogger, type Logger } from '@killtrace/logging';
+import { createRegistry, startHealthServer, type HealthServer } from '@killtrace/service-http';
+import { Alerter } from './alerter.js';
+import { AlerterError, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME } from './errors.js';
+import { loadRuleSet } from './load-rules.js';
+import { createReceiverClient, type ReceiverClient } from './receivers.js';
+import { createTelemetry } from './telemetry.js';
+
+/** A running alerter: close it to shut down gracefully. */
+export interface RunningAlerter {
+  httpPort: number;
+  alerter: Alerter;
+  rules: RuleSet;
+  /** Where the state file lives (`alerter.stateDir`). */
+  stateDir: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Environment the receivers' secrets (`secretEnv`, `urlEnv`) are read from; default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Composition root: configuration -> rules -> receivers -> Kafka consumer and delivery queue -> start. */
+export async function startAlerter(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningAlerter> {
+  const a = config.alerter;
+  const rules = await loadRuleSet(a);
+  if (rules.receivers.length === 0) {
+    throw new AlerterError(
+      'KT_ERR_ALERTER_NO_RECEIVERS',
+      `no receiver configured: set alerter.alertmanagerUrl (KILLTRACE_ALERTER_ALERTMANAGER_URL) or list receivers in the rules file${a.rulesFile === undefined ? ' (alerter.rulesFile)' : ` ${a.rulesFile}`}`,
+    );
+  }
+  const clients = new Map<string, ReceiverClient>();
+  for (const receiver of rules.receivers) {
+    clients.set(
+      receiver.name,
+      createReceiverClient(receiver, {
+        links: {
+          ...(a.timelineUrl === undefined ? {} : { timelineUrl: a.timelineUrl }),
+          ...(a.kibanaUrl === undefined ? {} : { kibanaUrl: a.kibanaUrl }),
+          ...(a.kibanaDataView === undefined ? {} : { kibanaDataView: a.kibanaDataView }),
+        },
+        timeoutMs: a.deliveryTimeoutMs,
+        env: options.env ?? process.env,
+      }),
+    );
+  }
+  logger.info(
+    { event: 'RulesLoaded', rules: rules.rules.map((r) => ({ name: r.name, severity: r.severity, receivers: r.receivers })), receivers: rules.receivers.map((r) => `${r.name} (${r.type})`) },
+    'alert rules loaded',
+  );
+  const kafka = createKafkaClient(config.kafka, { logger, clientId: `${config.kafka.clientId}-alerter` });
+  await ensureTopics(kafka, killtraceTopics(config.kafka).filter((t) => t.topic === config.kafka.topics.records));
+  const registry = createRegistry('alerter');
+  const telemetry = createTelemetry(registry, logger);
+  let fatal: (error: Error) => void = () => undefined;
+  const alerter = new Alerter({
+    kafka,
+    topic: config.kafka.topics.records,
+    groupId: a.groupId ?? `${config.kafka.clientId}.alerter`,
+    rules,
+    clients,
+    stateDir: a.stateDir,
+    maxKillAgeMs: a.maxKillAgeMs,
+    tickIntervalMs: a.tickIntervalMs,
+    retryInitialMs: a.retryInitialMs,
+    retryMaxMs: a.retryMaxMs,
+    maxQueued: a.maxQueued,
+    logger,
+    telemetry,
+    onFatal: (error) => fatal(error),
+  });
+  const http: HealthServer = await startHealthServer({ port: config.http.port, registry, readiness: [{ name: 'alerter', check: () => alerter.readiness() }] });
+  logger.info({ event: 'HttpListening', port: http.port }, 'health and metrics server listening');
+  try {
+    await alerter.start();
+  } catch (error) {
+    await alerter.stop().catch(() => undefined);
+    await http.close().catch(() => undefined);
+    throw error;
+  }
+  logger.info({ event: 'AlerterStarted', topic: config.kafka.topics.records, stateDir: a.stateDir }, 'alerter started');
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await alerter.stop();
+      await http.close().catch(() => undefined);
+    })());
+  fatal = (error) => {
+    logger.fatal({ err: error, code: 'KT_ERR_ALERTER_CONSUMER_CRASHED' }, 'consumer crashed for good');
+    void close().finally(() => process.exit(EXIT_RUNTIME));
+  };
+  return { httpPort: http.port, alerter, rules, stateDir: a.stateDir, close };
+}
+
+/** The process entry: runs until SIGTERM/SIGINT, then shuts down gracefully. Returns the exit code. */
+export async function main(): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return EXIT_CONFIG;
+  }
+  const logger = createLogger({
+    name: 'alerter',
+    level: config.logging.level,
+    format: config.logging.format,
+    redact: secretPaths().map((p) => `config.${p}`),
+  });
+  logger.info({ config: redactedConfig(config) }, 'configuration loaded');
+  let running: RunningAlerter;
+  try {
+    running = await startAlerter(config, logger);
+  } catch (error) {
+    const code = error instanceof AlerterError ? error.code : 'KT_ERR_ALERTER_STARTUP';
+    if (error instanceof AlerterError && error.exitCode === EXIT_CONFIG) process.stderr.write(`${error.message}\n`);
+    logger.fatal({ err: error, code }, 'alerter failed to start');
+    logger.flush();
+    return error instanceof AlerterError ? error.exitCode : EXIT_RUNTIME;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      logger.info({ event: 'ShutdownRequested', signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  await running.close();
+  logger.info({ event: 'AlerterStopped' }, 'alerter stopped');
+  logger.flush();
+  return EXIT_OK;
+}

@@ -1,0 +1,69 @@
+import process from 'node:process';
+import { loadConfig, redactedConfig, secretPaths, type Config } from '@killtrace/config';
+import { createElasticClient } from '@killtrace/elastic';
+import { createLogger, type Logger } from '@killtrace/logging';
+import { buildApp } from './app.js';
+import { loadTokens } from './auth.js';
+import { ApiError } from './errors.js';
+
+/** A listening API: close it to stop. */
+export interface RunningApi {
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Composition root: configuration -> tokens and Elasticsearch client -> app -> listen. */
+export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
+  const tokens = loadTokens(config.api);
+  const elastic = createElasticClient(config.elasticsearch, { requestTimeoutMs: 30_000, maxRetries: 1 });
+  const app = await buildApp({
+    elastic,
+    index: config.elasticsearch.indexPrefix,
+    tokens,
+    rateLimitPerMinute: config.api.rateLimitPerMinute,
+    maxPageSize: config.api.maxPageSize,
+    logger,
+  });
+  await app.listen({ host: config.api.host, port: config.api.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.api.port;
+  const host = config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host;
+  logger.info({ event: 'ApiListening', host: config.api.host, port, tokens: tokens.size }, `API and web page on http://${host}:${port}/ui/`);
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    close: async () => {
+      await app.close();
+      await elastic.close().catch(() => undefined);
+    },
+  };
+}
+
+/** The process entry: runs until SIGTERM/SIGINT. Returns the exit code. */
+export async function main(): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  const logger = createLogger({ name: 'api', level: config.logging.level, format: config.logging.format, redact: secretPaths().map((p) => `config.${p}`) });
+  logger.info({ config: redactedConfig(config) }, 'configuration loaded');
+  let running: RunningApi;
+  try {
+    running = await startApi(config, logger);
+  } catch (error) {
+    logger.fatal({ err: error, code: error instanceof ApiError ? error.code : 'KT_ERR_API_CONFIG' }, `API failed to start: ${(error as Error).message}`);
+    logger.flush();
+    return error instanceof ApiError ? 2 : 1;
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  await running.close();
+  logger.flush();
+  return 0;
+}
