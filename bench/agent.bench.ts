@@ -55,7 +55,9 @@ function writeTree(dir: string, pods: number, linesPerPod: number, all?: string)
   }
   const tree: Tree = { root: join(dir, 'pods'), files: [], rest: [], lines: 0, bytes: 0 };
   if (all !== undefined) writeFileSync(all, '');
-  const t0 = Date.UTC(2026, 10, 30, 8, 0, 0);
+  // Recent line times: the node agent stamps messages with them, and the broker's retention (24 h in scripts/stack.sh)
+  // would delete rolled segments of older ones before their bytes are counted.
+  const t0 = Math.floor(Date.now() / 1000) * 1000 - 600_000;
   for (let p = 0; p < pods; p++) {
     const uid = `${p.toString(16).padStart(8, '0')}-7a2d-4e8b-9c41-0d6e2f1a3b7c`;
     const file = join(tree.root, `bench_svc-${p}-6d5c4b3a2-x${p}_${uid}`, 'app', '0.log');
