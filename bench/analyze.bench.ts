@@ -20,6 +20,8 @@ interface BaselineResult {
   lines: number;
   bytes: number;
   peakRssMb: number;
+  /** User + system CPU of the whole child process (start-up included). */
+  cpuSeconds: number;
 }
 
 interface AnalysisResult {
@@ -29,6 +31,8 @@ interface AnalysisResult {
   stats: { files: number; lines: number; bytes: number; records: number };
   diagnostics: number;
   peakRssMb: number;
+  /** User + system CPU of the whole child process (start-up included). */
+  cpuSeconds: number;
 }
 
 /** The analyser to run: the built module when it is at least as new as its source, else the source through tsx. */
@@ -81,6 +85,9 @@ const analyzeBench: BenchCase = {
       rows.push({ metric: `analysis (${analyser.viaTsx ? 'src via tsx' : 'dist'}): log MB/s`, value: mbps.toFixed(1), unit: `${(res.ms / 1000).toFixed(2)} s, ${res.stats.lines} lines read (all inputs)` });
       rows.push({ metric: 'ratio analysis / plain read', value: ratio.toFixed(2), target: '>= 0.5', ok: ratio >= 0.5 });
       rows.push({ metric: 'records found', value: res.records, unit: `${Object.entries(res.causes).map(([c, n]) => `${c} ${n}`).join(', ')}; ${res.diagnostics} diagnostics; ${info.terminations} terminations simulated` });
+      const perCore = (bytes: number, cpuSeconds: number): number => bytes / MB / cpuSeconds;
+      rows.push({ metric: 'plain readline: log MB per CPU-second', value: perCore(base.bytes, base.cpuSeconds).toFixed(1) });
+      rows.push({ metric: 'analysis: log MB per CPU-second', value: perCore(info.logBytes, res.cpuSeconds).toFixed(1), target: '>= 100', ok: perCore(info.logBytes, res.cpuSeconds) >= 100 });
       rows.push({ metric: 'analysis peak RSS (VmHWM)', value: res.peakRssMb.toFixed(0), unit: 'MB', target: '< 300', ok: res.peakRssMb < 300 });
       return rows;
     } finally {

@@ -19,5 +19,6 @@ console.log(
     stats: result.stats,
     diagnostics: result.diagnostics.length,
     peakRssMb: peakRssMb(),
+    cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
   }),
 );

@@ -20,4 +20,4 @@ for (const file of files) {
   }
 }
 const ms = performance.now() - began;
-console.log(JSON.stringify({ ms, lines, bytes, peakRssMb: peakRssMb() }));
+console.log(JSON.stringify({ ms, lines, bytes, peakRssMb: peakRssMb(), cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6 }));

@@ -6,6 +6,19 @@ export interface BenchOptions {
   keep: boolean;
   /** Fresh processes per measurement (`--runs`, default 1); the fastest counts (the machine may be busy). */
   runs: number;
+  /** `--smoke`: every case at a tiny size, to prove the benchmarks still work (targets are not judged). */
+  smoke: boolean;
+  /** Prints a table of peers side by side (after the summary). */
+  report(table: PeerTable): void;
+}
+
+/** One table of a case: a column per peer (or per size), a row per figure. */
+export interface PeerTable {
+  title: string;
+  columns: string[];
+  rows: Array<{ metric: string; cells: string[] }>;
+  /** Lines printed under the table (how it was measured). */
+  notes?: string[];
 }
 
 export interface BenchRow {

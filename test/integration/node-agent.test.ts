@@ -9,11 +9,11 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '@killtrace/config';
 import { createConsumer, createKafkaClient, createProducer, ensureTopics, type IncomingMessage, type KillConsumer } from '@killtrace/kafka';
 import { createLogger } from '@killtrace/logging';
-import { logMessageSchema, signalMessageSchema, type LogMessage, type SignalMessage } from '@killtrace/schemas';
+import { logMessageSignals, logsTopicMessageSchema, signalMessageSchema, type LogMessage, type SignalMessage } from '@killtrace/schemas';
 import type { z } from 'zod';
 import { startNodeAgent, type NodeAgentHandle } from '../../services/collector/src/node-agent/index.js';
 import { createPublisherMetrics, createSignalPublisher, type ManagedPublisher } from '../../services/collector/src/publish/index.js';
-import type { SignalPublisher } from '../../services/collector/src/publish/types.js';
+import type { LogBatchPublisher, SignalPublisher } from '../../services/collector/src/publish/types.js';
 import { integrationConfig, uniqueSuffix, waitFor } from './helpers.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -43,13 +43,23 @@ function cri(n: number, text: string, tag: 'P' | 'F' = 'F', stream: 'stdout' | '
   return `${new Date(T0 + n).toISOString()} ${stream} ${tag} ${text}\n`;
 }
 
+/** One log line as consumed: the lines of a version-2 message are listed one by one, with that message's metadata. */
+interface LogLine extends IncomingMessage<LogMessage> {
+  /** Lines in the Kafka message this line came in. */
+  linesInMessage: number;
+  /** The newest line time of that message (its Kafka timestamp). */
+  newestInMessage: number;
+}
+
 interface Env {
   dir: string;
   logRoot: string;
   checkpointDir: string;
   config: Config;
   topics: { signals: string; logs: string; deadLetter: string };
-  logs: IncomingMessage<LogMessage>[];
+  logs: LogLine[];
+  /** The `v` of every logs message consumed. */
+  versions: number[];
   signals: IncomingMessage<SignalMessage>[];
   publisher: ManagedPublisher;
 }
@@ -80,14 +90,20 @@ async function setup(nodeAgent: Partial<Config['nodeAgent']> = {}): Promise<Env>
       ...nodeAgent,
     },
   };
-  const logs: IncomingMessage<LogMessage>[] = [];
+  const logs: LogLine[] = [];
+  const versions: number[] = [];
   const signals: IncomingMessage<SignalMessage>[] = [];
-  await consume(topics.logs, logMessageSchema, suffix, (m) => logs.push(m));
+  await consume(topics.logs, logsTopicMessageSchema, suffix, (m) => {
+    versions.push(m.value.v);
+    const lines = logMessageSignals(m.value);
+    const newestInMessage = Math.max(...lines.map((l) => l.at));
+    for (const signal of lines) logs.push({ ...m, value: { v: 1, producer: m.value.producer, signal }, linesInMessage: lines.length, newestInMessage });
+  });
   await consume(topics.signals, signalMessageSchema, suffix, (m) => signals.push(m));
   const publisher = newPublisher(config);
   await publisher.connect();
   cleanups.push(() => publisher.close());
-  return { dir, logRoot, checkpointDir, config, topics, logs, signals, publisher };
+  return { dir, logRoot, checkpointDir, config, topics, logs, versions, signals, publisher };
 }
 
 function newPublisher(config: Config): ManagedPublisher {
@@ -115,7 +131,7 @@ async function consume<S extends z.ZodType>(topic: string, schema: S, suffix: st
   await consumer.joined();
 }
 
-async function start(env: Env, publisher: SignalPublisher = env.publisher): Promise<{ agent: NodeAgentHandle; registry: Registry }> {
+async function start(env: Env, publisher: SignalPublisher & LogBatchPublisher = env.publisher): Promise<{ agent: NodeAgentHandle; registry: Registry }> {
   const registry = new Registry();
   const agent = await startNodeAgent({ config: env.config, logger, publisher, registry });
   cleanups.push(() => agent.close());
@@ -159,8 +175,11 @@ describe('node agent (real files, real Kafka)', () => {
       expect(m.key).toBe(UID);
       expect(m.value.producer).toEqual({ component: 'node-agent', instance: 'worker-3' });
       expect(m.value.signal).toMatchObject({ pod: { namespace: 'shop', name: 'inventory-7d5f8b9c6-k2l9p', uid: UID }, container: 'inventory', restartCount: 2 });
-      expect(m.timestamp).toBe(Math.floor(m.value.signal.at));
+      // Version 2: the lines of one read come in one message, stamped with its newest line's time.
+      expect(m.value.signal.at).toBeLessThanOrEqual(m.newestInMessage);
+      expect(m.timestamp).toBe(Math.floor(m.newestInMessage));
     }
+    expect(Math.max(...env.logs.map((m) => m.linesInMessage))).toBeGreaterThan(1);
     expect(env.logs[3]?.value.signal.at).toBe(T0 + 3);
     const metrics = await registry.metrics();
     expect(metrics).toMatch(/killtrace_node_agent_redactions_total 2/);
@@ -233,13 +252,20 @@ describe('node agent (real files, real Kafka)', () => {
     await writeFile(join(dir, '0.log'), lines(10));
     let failing = false;
     let refused = 0;
-    const flaky: SignalPublisher = {
+    const flaky: SignalPublisher & LogBatchPublisher = {
       publish: async (signals, options) => {
         if (failing) {
           refused += signals.length;
           throw new Error('broker unavailable');
         }
         return env.publisher.publish(signals, options);
+      },
+      publishLogBatches: async (batches, options) => {
+        if (failing) {
+          refused += batches.reduce((n, b) => n + b.lines.length, 0);
+          throw new Error('broker unavailable');
+        }
+        return env.publisher.publishLogBatches(batches, options);
       },
       deadLetter: (entry) => env.publisher.deadLetter(entry),
       connected: () => env.publisher.connected(),
@@ -479,5 +505,35 @@ describe('node agent (real files, real Kafka)', () => {
     }
     // Each pass is in order.
     expect(all.slice(0, firstRepeat < 0 ? all.length : firstRepeat)).toEqual(Array.from({ length: firstRepeat < 0 ? all.length : firstRepeat }, (_, i) => `line ${i + 1}`));
+  });
+  it('with nodeAgent.logMessageVersion 1, sends one line per message in the version-1 format (for correlators not yet upgraded)', async () => {
+    const env = await setup({ logMessageVersion: 1 });
+    const dir = await containerDir(env);
+    await writeFile(join(dir, '0.log'), cri(1, 'one') + cri(2, 'two') + cri(3, 'three'));
+    const { agent } = await start(env);
+    await waitFor('3 lines', () => env.logs.length >= 3);
+    await sleep(300);
+    expect(texts(env)).toEqual(['one', 'two', 'three']);
+    expect(env.logs.map((m) => m.linesInMessage)).toEqual([1, 1, 1]);
+    expect(env.logs.map((m) => m.timestamp)).toEqual([T0 + 1, T0 + 2, T0 + 3]);
+    expect(env.versions).toEqual([1, 1, 1]);
+    await agent.close();
+  });
+  it('writes checkpoints while it catches up over many files, not only once the whole backlog is published', async () => {
+    const env = await setup({ checkpointIntervalMs: 0 });
+    const files = 12;
+    for (let f = 0; f < files; f++) {
+      const uid = `5b9f3c1e-7a2d-4e8b-9c41-${String(f).padStart(12, '0')}`;
+      const dir = await containerDir(env, `shop_inventory-${f}_${uid}`);
+      await writeFile(join(dir, '0.log'), Array.from({ length: 200 }, (_, i) => cri(i, `file ${f} line ${i}`)).join(''));
+    }
+    const { agent, registry } = await start(env);
+    await waitFor('every line', () => env.logs.length >= files * 200, 30_000);
+    const writes = Number(/killtrace_node_agent_checkpoint_writes_total (\d+)/.exec(await registry.metrics())?.[1]);
+    await agent.close();
+    // One poll cycle read the whole backlog: a checkpoint once per cycle would have been written once.
+    expect(writes).toBeGreaterThanOrEqual(files / 3);
+    const saved = JSON.parse(await readFile(join(env.checkpointDir, 'node-agent-checkpoint.json'), 'utf8')) as { files: unknown[] };
+    expect(saved.files).toHaveLength(files);
   });
 });

@@ -4,8 +4,9 @@ import type { z } from 'zod';
 import type { KafkaClient } from './client.js';
 import { encodeMessage } from './codec.js';
 import { KafkaAdapterError } from './errors.js';
+import { memoizedDefaultPartitioner } from './partitioner.js';
 
-const { Partitioners } = kafkajs;
+const { CompressionTypes } = kafkajs;
 
 /** One message to produce: keyed by the caller (the pod uid), so one pod's messages stay in order on one partition. */
 export interface OutgoingMessage<T> {
@@ -33,16 +34,20 @@ export interface KillProducer {
 export interface ProducerOptions {
   /** Idempotent writes (acks=all, no duplicates on retry); on by default. */
   idempotent?: boolean;
+  /** Compression of produced batches: `none` (default) or `gzip` (the one codec kafkajs has built in). */
+  compression?: 'none' | 'gzip';
 }
 
 /** Creates a producer whose topics validate every payload with a zod schema at the edge. */
 export function createProducer(kafka: KafkaClient, options: ProducerOptions = {}): KillProducer {
   const idempotent = options.idempotent ?? true;
+  const compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   const producer: KafkajsProducer = kafka.producer({
-    // The Java-compatible murmur2 partitioner: other clients reading our topics agree on key -> partition.
-    createPartitioner: Partitioners.DefaultPartitioner,
+    // The Java-compatible murmur2 partitioner (memoized, same results): other clients agree on key -> partition.
+    createPartitioner: memoizedDefaultPartitioner,
     idempotent,
-    ...(idempotent ? { maxInFlightRequests: 1 } : {}),
+    // Idempotence keeps order with up to 5 requests in flight per connection (the broker checks sequence numbers).
+    ...(idempotent ? { maxInFlightRequests: 5 } : {}),
     allowAutoTopicCreation: false,
   });
   return {
@@ -74,7 +79,7 @@ export function createProducer(kafka: KafkaClient, options: ProducerOptions = {}
             });
           }
           if (encoded.length === 0) return [];
-          return producer.send({ topic, acks: -1, messages: encoded });
+          return producer.send({ topic, acks: -1, compression, messages: encoded });
         },
       };
     },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { restartRecordSchema } from './restart-record.js';
-import { appLogSignalSchema, signalSchema } from './signals.js';
+import { appLogSignalSchema, epochMs, podRefSchema, signalSchema, sourceRefSchema, type AppLogSignal } from './signals.js';
 
 /**
  * Messages on Killtrace's Kafka topics (docs/decisions/0003-kafka-message-formats.md). Every message is JSON,
@@ -34,6 +34,54 @@ export const logMessageSchema = z.object({
   signal: appLogSignalSchema,
 });
 export type LogMessage = z.infer<typeof logMessageSchema>;
+
+/** Version of the `logs` topic message that carries several lines of one container incarnation. */
+export const LOG_BATCH_MESSAGE_VERSION = 2;
+
+/** One application log line inside a log batch: what varies from line to line. */
+export const logBatchLineSchema = z.object({
+  at: epochMs,
+  stream: z.enum(['stdout', 'stderr']),
+  text: z.string(),
+});
+export type LogBatchLine = z.infer<typeof logBatchLineSchema>;
+
+/**
+ * `logs` topic, version 2: consecutive lines of one container incarnation (`<container>/N.log`), its identity and
+ * source file once per message instead of once per line. The Kafka message timestamp is the newest line's time.
+ */
+export const logBatchMessageSchema = z.object({
+  v: z.literal(LOG_BATCH_MESSAGE_VERSION),
+  producer: producerRefSchema,
+  batch: z.object({
+    pod: podRefSchema.extend({ uid: z.string() }),
+    container: z.string(),
+    restartCount: z.number().int().nonnegative(),
+    source: sourceRefSchema.optional(),
+    lines: z.array(logBatchLineSchema).min(1),
+  }),
+});
+export type LogBatchMessage = z.infer<typeof logBatchMessageSchema>;
+
+/** Whatever the `logs` topic may hold: a consumer decodes version 1 (one line) and version 2 (a batch) alike. */
+export const logsTopicMessageSchema = z.discriminatedUnion('v', [logMessageSchema, logBatchMessageSchema]);
+export type LogsTopicMessage = z.infer<typeof logsTopicMessageSchema>;
+
+/** The AppLogSignals a `logs` topic message carries, in order. */
+export function logMessageSignals(message: LogsTopicMessage): AppLogSignal[] {
+  if (message.v === MESSAGE_VERSION) return [message.signal];
+  const { pod, container, restartCount, source, lines } = message.batch;
+  return lines.map((line) => ({
+    kind: 'app_log' as const,
+    at: line.at,
+    pod,
+    container,
+    restartCount,
+    stream: line.stream,
+    text: line.text,
+    ...(source === undefined ? {} : { source }),
+  }));
+}
 
 /** `records` topic: restart records as written to Elasticsearch, with their document id. */
 export const recordMessageSchema = z.object({

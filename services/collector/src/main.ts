@@ -4,7 +4,6 @@ import { ConfigError, loadConfig, secretPaths, type Config } from '@killtrace/co
 import { createKafkaClient, createProducer, ensureTopics, killtraceTopics } from '@killtrace/kafka';
 import { createLogger, type Logger } from '@killtrace/logging';
 import { createRegistry, Dependencies, startHealthServer, type HealthServer } from '@killtrace/service-http';
-import { startClusterWatcher, startElectedClusterWatcher } from './cluster-watcher/index.js';
 import { CollectorError } from './errors.js';
 import type { StartNodeAgent } from './node-agent-contract.js';
 import { startNodeAgent as nodeAgentEntry } from './node-agent/index.js';
@@ -103,7 +102,7 @@ async function startMode(
   for (const m of report.mismatches) logger.warn(m, 'existing topic differs from the configuration');
   const instance = mode === 'cluster-watcher' ? config.clusterName : (config.nodeAgent.nodeName ?? hostname());
   const publisher = createSignalPublisher({
-    producer: createProducer(kafka),
+    producer: createProducer(kafka, { compression: config.kafka.compression }),
     topics: config.kafka.topics,
     producerRef: { component: mode, instance },
     logger,
@@ -113,12 +112,15 @@ async function startMode(
   started.publisher = publisher;
   let handle: ModeHandle;
   try {
-    handle =
-      mode === 'cluster-watcher'
-        ? config.clusterWatcher.leaderElection
-          ? startElectedClusterWatcher({ config, logger, publisher, registry })
-          : await startClusterWatcher({ config, logger, publisher, registry })
-        : await startNodeAgent({ config, logger, publisher, registry });
+    if (mode === 'cluster-watcher') {
+      // Loaded only in this mode: the Kubernetes client alone adds ~85 MB of RSS, paid on every node otherwise.
+      const watcher = await import('./cluster-watcher/index.js');
+      handle = config.clusterWatcher.leaderElection
+        ? watcher.startElectedClusterWatcher({ config, logger, publisher, registry })
+        : await watcher.startClusterWatcher({ config, logger, publisher, registry });
+    } else {
+      handle = await startNodeAgent({ config, logger, publisher, registry });
+    }
   } catch (error) {
     await publisher.close().catch(() => undefined);
     throw error;

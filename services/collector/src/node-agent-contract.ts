@@ -1,7 +1,7 @@
 import type { Config } from '@killtrace/config';
 import type { Logger } from '@killtrace/logging';
 import type { Registry } from 'prom-client';
-import type { SignalPublisher } from './publish/types.js';
+import type { LogBatchPublisher, SignalPublisher } from './publish/types.js';
 
 /**
  * The interface between the collector's entry (`main.ts`) and the node-agent mode (`./node-agent/index.js`).
@@ -13,7 +13,7 @@ export interface NodeAgentDeps {
   config: Config;
   logger: Logger;
   /** Connected; validates, keys by pod uid, stamps event time, dead-letters invalid signals. */
-  publisher: SignalPublisher;
+  publisher: SignalPublisher & LogBatchPublisher;
   /** Register the node agent's metrics here (names prefixed `killtrace_node_agent_`). */
   registry: Registry;
 }

@@ -52,7 +52,7 @@ export async function startCorrelator(config: Config, logger: Logger, signal?: A
   const kafka = createKafkaClient(config.kafka, { logger, clientId: `${config.kafka.clientId}-correlator` });
   // The correlator retries on its own (with back-off and consumer pause), so the client fails fast.
   const elastic = createElasticClient(config.elasticsearch, { requestTimeoutMs: 10_000, maxRetries: 0 });
-  const producer = createProducer(kafka);
+  const producer = createProducer(kafka, { compression: config.kafka.compression });
   const alias = config.elasticsearch.indexPrefix;
   try {
     const { partitions, created } = await dependencies.until('kafka', 'topics', () => prepareTopics(kafka, config.kafka), { ...wait, fatal: (e) => e instanceof CorrelatorError });

@@ -123,12 +123,14 @@ export class PartitionState {
   }
 
   /**
-   * Records that a message was read (valid or not: `signal` is undefined for an invalid one) after `accept`.
+   * Records that a message was read (valid or not: `signals` is empty for an invalid one; a log batch carries
+   * several) after `accept`.
    * `eventTime` is the Kafka message timestamp, which the producers set to the signal's event time.
    */
-  ingest(topic: string, offset: number, eventTime: number, signal: Signal | undefined, acceptance: 'replay' | 'live'): void {
+  ingest(topic: string, offset: number, eventTime: number, signals: Signal | readonly Signal[] | undefined, acceptance: 'replay' | 'live'): void {
     const state = this.topicState(topic);
-    if (signal !== undefined) this.correlator.ingest(signal);
+    if (Array.isArray(signals)) for (const signal of signals as readonly Signal[]) this.correlator.ingest(signal);
+    else if (signals !== undefined) this.correlator.ingest(signals as Signal);
     if (Number.isFinite(eventTime) && eventTime > state.maxEventTime) state.maxEventTime = eventTime;
     state.next = Math.max(state.next, offset + 1);
     if (acceptance === 'replay') {

@@ -1,6 +1,6 @@
 import { coPartitionedAssigner, decodeMessage, type KafkaClient } from '@killtrace/kafka';
 import type { Logger } from '@killtrace/logging';
-import { logMessageSchema, signalMessageSchema, type DeadLetterMessage, type StepProfile } from '@killtrace/schemas';
+import { logMessageSignals, logsTopicMessageSchema, signalMessageSchema, type DeadLetterMessage, type Signal, type StepProfile } from '@killtrace/schemas';
 import { sleep } from '@killtrace/retry';
 import type { CorrelatorServiceOptions } from './correlator-options.js';
 import { futureEventLetter, invalidMessageLetter } from './dead-letter.js';
@@ -281,7 +281,7 @@ export class Pipeline {
       for (const [t, offset] of seeks) this.consumer.seek({ topic: t, partition, offset: String(offset) });
       return;
     }
-    const schema = topic === this.signalsTopic ? signalMessageSchema : logMessageSchema;
+    const signalsTopic = topic === this.signalsTopic;
     let replayed = 0;
     let live = 0;
     for (const message of batch.messages) {
@@ -293,7 +293,8 @@ export class Pipeline {
         this.consumer.pause([{ topic, partitions: [partition] }]);
         break;
       }
-      const decoded = decodeMessage(schema, message.value);
+      // The logs topic carries version 1 (one line) and version 2 (several lines of one incarnation) alike.
+      const decoded = signalsTopic ? decodeMessage(signalMessageSchema, message.value) : decodeMessage(logsTopicMessageSchema, message.value);
       if (!decoded.ok && acceptance === 'live') {
         const letter = invalidMessageLetter(
           { topic, partition, offset: message.offset, key: message.key, raw: message.value, reason: decoded.reason, issues: decoded.issues },
@@ -302,7 +303,7 @@ export class Pipeline {
         if (!(await this.deadLetter(letter))) break;
       }
       let eventTime = Number(message.timestamp);
-      let signal = decoded.ok ? decoded.value.signal : undefined;
+      let signals: readonly Signal[] = !decoded.ok ? [] : 'signal' in decoded.value ? [decoded.value.signal] : logMessageSignals(decoded.value);
       const bound = checkEventTime(eventTime, state.boundClock(topic, acceptance, Date.now()), this.deps.options.maxEventTimeAheadMs);
       if (!bound.ok) {
         // Neither ingested nor counted in the watermark; dead-lettered once, when read live.
@@ -312,9 +313,9 @@ export class Pipeline {
           this.deps.telemetry.eventTimeOutlier(topic, partition, bound.aheadMs);
         }
         eventTime = Number.NaN;
-        signal = undefined;
+        signals = [];
       }
-      state.ingest(topic, offset, eventTime, signal, acceptance);
+      state.ingest(topic, offset, eventTime, signals, acceptance);
       resolveOffset(message.offset);
       if (acceptance === 'replay') replayed += 1;
       else live += 1;

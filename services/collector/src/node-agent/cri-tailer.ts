@@ -2,8 +2,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@killtrace/logging';
 import { comparePodLogPaths, CriLineJoiner, parseCriLine, parsePodLogPath, type JoinedCriLine, type PodLogPath } from '@killtrace/parsers';
-import type { AppLogSignal } from '@killtrace/schemas';
-import type { SignalPublisher } from '../publish/types.js';
+import type { AppLogSignal, LogBatchLine } from '@killtrace/schemas';
+import type { AppLogBatch, LogBatchPublisher, SignalPublisher } from '../publish/types.js';
 import type { FollowerCheckpoint } from './checkpoint-store.js';
 import { FileFollower, type FileSource, type FollowerEvent, type LineBatch } from './file-follower.js';
 import type { NodeAgentMetrics } from './metrics.js';
@@ -20,7 +20,7 @@ export const MAX_LINE_CHARS = 64 * 1024;
 const SLICE_SIGNALS = 500;
 const SLICE_CHARS = 256 * 1024;
 
-/** Splits a batch so one produce request stays well under the broker's request and batch limits. */
+/** Splits a batch of signals so one produce request stays well under the broker's request and batch limits. */
 export function publishSlices<T extends { text: string }>(signals: readonly T[]): T[][] {
   const out: T[][] = [];
   let current: T[] = [];
@@ -38,6 +38,9 @@ export function publishSlices<T extends { text: string }>(signals: readonly T[])
   return out;
 }
 
+/** Incarnations read, parsed and published at once: while one batch waits for Kafka, others are parsed. */
+export const PUMP_CONCURRENCY = 2;
+
 export interface CriTailerOptions {
   root: string;
   rotateWaitMs: number;
@@ -46,7 +49,9 @@ export interface CriTailerOptions {
   /** Bytes read from one incarnation per poll before moving to the next (fairness). */
   maxBytesPerPoll: number;
   redaction: CompiledRedaction;
-  publisher: SignalPublisher;
+  /** `logs` message version: 2 (a batch of one incarnation's lines per message) or 1 (one line per message). */
+  logMessageVersion: 1 | 2;
+  publisher: SignalPublisher & LogBatchPublisher;
   metrics: NodeAgentMetrics;
   logger: Logger;
   now: () => number;
@@ -79,7 +84,8 @@ async function listDir(path: string): Promise<string[]> {
 /**
  * Tails every container log under the kubelet's log root. Discovery is a poll of the tree; each incarnation's
  * `N.log` is followed across rotations (FileFollower), P chunks are joined up to their F (across files), the text is
- * redacted, and AppLogSignals are published batch by batch: a batch's offsets are committed (and may reach the
+ * redacted, and each read batch is published as `logs` messages of version 2 (several lines of the incarnation, its
+ * identity once), several incarnations at a time (PUMP_CONCURRENCY): a batch's offsets are committed (and may reach the
  * checkpoint) only once the publisher has acknowledged it.
  *
  * Open P chunks at a batch end are not persisted: the checkpoint stays at the first chunk of each open sequence (in
@@ -142,17 +148,25 @@ export class CriTailer {
     this.options.metrics.filesFollowed.set(this.fileCount());
   }
 
-  /** Reads, publishes and commits what is new in every incarnation; stops early when `stopping()` turns true. */
-  async pump(stopping: () => boolean): Promise<void> {
-    for (const inc of [...this.incarnations.values()]) {
-      if (stopping()) return;
-      try {
-        await this.pumpOne(inc, stopping);
-      } catch (error) {
-        this.options.logger.warn({ err: error, path: inc.path }, 'reading a container log failed; retrying from its checkpoint');
-        this.rewind(inc);
+  /**
+   * Reads, publishes and commits what is new in every incarnation, PUMP_CONCURRENCY at a time; stops early when
+   * `stopping()` turns true. `progress` runs after each incarnation (the caller writes a checkpoint when one is due,
+   * so a long catch-up over many files is checkpointed as it goes).
+   */
+  async pump(stopping: () => boolean, progress?: () => Promise<void>): Promise<void> {
+    const queue = [...this.incarnations.values()];
+    const worker = async (): Promise<void> => {
+      for (let inc = queue.shift(); inc !== undefined && !stopping(); inc = queue.shift()) {
+        try {
+          await this.pumpOne(inc, stopping);
+        } catch (error) {
+          this.options.logger.warn({ err: error, path: inc.path }, 'reading a container log failed; retrying from its checkpoint');
+          this.rewind(inc);
+        }
+        await progress?.();
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(PUMP_CONCURRENCY, queue.length) }, worker));
     this.options.metrics.filesFollowed.set(this.fileCount());
   }
 
@@ -220,8 +234,8 @@ export class CriTailer {
       const batch = await follower.read(Math.min(this.options.readChunkBytes, budget));
       if (batch === undefined) break;
       budget -= batch.bytes;
-      const { signals, malformed } = this.toSignals(inc, batch);
-      if (!(await this.publish(signals, malformed))) {
+      const { logs, malformed } = this.toBatch(inc, batch);
+      if (!(await this.publish(logs, malformed))) {
         this.rewind(inc);
         return;
       }
@@ -231,8 +245,8 @@ export class CriTailer {
     const idle = this.options.now() - follower.lastGrowthAt() >= this.options.rotateWaitMs;
     if (open && idle && (follower.gone() || this.hasNewerIncarnation(inc))) {
       // The container ended mid-line: its last P chunks will never get their F.
-      const signals = inc.joiner.end().map((j) => this.toSignal(inc, j, follower.sources[0]?.path ?? inc.path));
-      if (!(await this.publish(signals, []))) {
+      const logs = this.logBatch(inc, follower.sources[0]?.path ?? inc.path, inc.joiner.end().map((j) => this.toLine(j)));
+      if (!(await this.publish(logs, []))) {
         this.rewind(inc);
         return;
       }
@@ -267,9 +281,9 @@ export class CriTailer {
     inc.pending = { stdout: undefined, stderr: undefined };
   }
 
-  private toSignals(inc: Incarnation, batch: LineBatch): { signals: AppLogSignal[]; malformed: string[] } {
+  private toBatch(inc: Incarnation, batch: LineBatch): { logs: AppLogBatch; malformed: string[] } {
     const { metrics } = this.options;
-    const signals: AppLogSignal[] = [];
+    const lines: LogBatchLine[] = [];
     const malformed: string[] = [];
     metrics.linesRead.inc({ input: 'cri' }, batch.lines.length);
     metrics.bytesRead.inc({ input: 'cri' }, batch.bytes);
@@ -287,28 +301,23 @@ export class CriTailer {
         inc.pending[cri.stream] = undefined;
       }
       const joined = inc.joiner.pushParsed(cri, ++inc.seq);
-      if (joined !== undefined) signals.push(this.toSignal(inc, joined, batch.source.path));
+      if (joined !== undefined) lines.push(this.toLine(joined));
     }
-    return { signals, malformed };
+    return { logs: this.logBatch(inc, batch.source.path, lines), malformed };
   }
 
-  private toSignal(inc: Incarnation, joined: JoinedCriLine, file: string): AppLogSignal {
+  private logBatch(inc: Incarnation, file: string, lines: LogBatchLine[]): AppLogBatch {
+    return { pod: inc.pod, container: inc.ref.container, restartCount: inc.ref.restartCount, source: { file }, lines };
+  }
+
+  private toLine(joined: JoinedCriLine): LogBatchLine {
     const { text, count } = redact(joined.text, this.options.redaction);
     if (count > 0) this.options.metrics.redactions.inc(count);
-    return {
-      kind: 'app_log',
-      at: joined.at,
-      pod: inc.pod,
-      container: inc.ref.container,
-      restartCount: inc.ref.restartCount,
-      stream: joined.stream,
-      text,
-      source: { file },
-    };
+    return { at: joined.at, stream: joined.stream, text };
   }
 
   /** Publishes and waits for the acknowledgement; false when it failed (the batch will be read again). */
-  private async publish(signals: AppLogSignal[], malformed: string[]): Promise<boolean> {
+  private async publish(logs: AppLogBatch, malformed: string[]): Promise<boolean> {
     const { publisher, metrics, logger } = this.options;
     try {
       for (const text of malformed) {
@@ -317,15 +326,22 @@ export class CriTailer {
         metrics.malformedLines.inc({ input: 'cri' });
         metrics.deadLetters.inc({ input: 'cri' });
       }
-      for (const slice of publishSlices(signals)) {
-        const result = await publisher.publish(slice, { stage: CRI_STAGE });
+      if (logs.lines.length > 0 && this.options.logMessageVersion === 2) {
+        const result = await publisher.publishLogBatches([logs], { stage: CRI_STAGE });
         metrics.signalsPublished.inc({ input: 'cri' }, result.published);
         if (result.deadLettered > 0) metrics.deadLetters.inc({ input: 'cri' }, result.deadLettered);
+      } else if (logs.lines.length > 0) {
+        const signals: AppLogSignal[] = logs.lines.map((line) => ({ kind: 'app_log', ...line, pod: logs.pod, container: logs.container, restartCount: logs.restartCount, ...(logs.source === undefined ? {} : { source: logs.source }) }));
+        for (const slice of publishSlices(signals)) {
+          const result = await publisher.publish(slice, { stage: CRI_STAGE });
+          metrics.signalsPublished.inc({ input: 'cri' }, result.published);
+          if (result.deadLettered > 0) metrics.deadLetters.inc({ input: 'cri' }, result.deadLettered);
+        }
       }
       return true;
     } catch (error) {
       metrics.publishFailures.inc({ input: 'cri' });
-      logger.warn({ err: error, signals: signals.length }, 'publishing app log lines failed; they will be read again');
+      logger.warn({ err: error, lines: logs.lines.length, path: logs.source?.file }, 'publishing app log lines failed; they will be read again');
       return false;
     }
   }

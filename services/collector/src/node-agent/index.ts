@@ -68,6 +68,7 @@ export async function startNodeAgent(deps: NodeAgentDeps, tuning: NodeAgentTunin
       readChunkBytes: tuning.readChunkBytes ?? 256 * 1024,
       maxBytesPerPoll: tuning.maxBytesPerPoll ?? 8 * 1024 * 1024,
       redaction,
+      logMessageVersion: settings.logMessageVersion === 1 ? 1 : 2,
       publisher: deps.publisher,
       metrics,
       logger,
@@ -130,9 +131,20 @@ export async function startNodeAgent(deps: NodeAgentDeps, tuning: NodeAgentTunin
     metrics.checkpointWrites.inc();
   };
 
+  // During a long catch-up (many files, each pumped up to maxBytesPerPoll) a checkpoint is written as soon as one is
+  // due, between incarnations, instead of once per cycle; one write at a time.
+  let writing: Promise<void> | undefined;
+  const checkpointIfDue = async (): Promise<void> => {
+    if (writing !== undefined || now() - lastCheckpointAt < settings.checkpointIntervalMs) return;
+    writing = writeCheckpoint(false).finally(() => {
+      writing = undefined;
+    });
+    await writing;
+  };
+
   const cycle = async (): Promise<void> => {
     await tailer.discover();
-    await tailer.pump(() => stopping);
+    await tailer.pump(() => stopping, checkpointIfDue);
     await journal?.pump(() => stopping);
     await kernel?.pump();
     dirty = true;

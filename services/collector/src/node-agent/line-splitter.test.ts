@@ -36,4 +36,23 @@ describe('LineSplitter', () => {
     expect(s.push(Buffer.from('abcdefg'), 0)).toEqual([{ text: 'abcd', start: 0, end: 7 }]);
     expect(s.push(Buffer.from('h\n'), 7)).toEqual([{ text: 'h', start: 7, end: 9 }]);
   });
+
+  it('gives every line exactly as decoding it alone would, whatever the bytes (ASCII, multi-byte, invalid) and chunking', () => {
+    const pieces = [Buffer.from('2026-01-05T10:00:00.000Z stdout F ok'), Buffer.from('\n'), Buffer.from('é€😀'), Buffer.from([0xff]), Buffer.from([0xc3]), Buffer.from([0xe2, 0x82]), Buffer.from('x y')];
+    let seed = 5;
+    const next = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let round = 0; round < 300; round++) {
+      const bytes = Buffer.concat(Array.from({ length: 1 + next(40) }, () => pieces[next(pieces.length)] as Buffer));
+      const expected: { text: string; start: number; end: number }[] = [];
+      for (let a = 0, nl = bytes.indexOf(10); nl >= 0; a = nl + 1, nl = bytes.indexOf(10, a)) expected.push({ text: bytes.subarray(a, nl).toString('utf8'), start: a, end: nl + 1 });
+      const s = new LineSplitter();
+      const got: { text: string; start: number; end: number }[] = [];
+      for (let at = 0; at < bytes.length; ) {
+        const size = 1 + next(round % 2 === 0 ? 8 : 200);
+        got.push(...s.push(bytes.subarray(at, at + size), at));
+        at += size;
+      }
+      expect(got).toEqual(expected);
+    }
+  });
 });

@@ -34,6 +34,19 @@ export class LineSplitter {
     const out: OffsetLine[] = [];
     let start = 0;
     if (this.carryBytes === 0) this.carryStart = position;
+    const last = this.carryBytes === 0 ? chunk.lastIndexOf(10) : -1;
+    if (last >= 0) {
+      // One UTF-8 decode for the whole chunk instead of one per line. When every byte became one UTF-16 unit (ASCII,
+      // or lone invalid bytes each decoded to U+FFFD), character offsets are byte offsets and each line is a slice
+      // of that string, exactly what decoding the line alone gives; otherwise the per-line loop below runs.
+      const text = chunk.toString('utf8', 0, last + 1);
+      if (text.length === last + 1) {
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+          out.push({ text: text.slice(start, nl), start: position + start, end: position + nl + 1 });
+          start = nl + 1;
+        }
+      }
+    }
     for (;;) {
       const nl = chunk.indexOf(10, start);
       if (nl < 0) break;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileRedaction, redact, REDACTION_MASK, RedactionPatternError } from './redaction.js';
+import { compileRedaction, DEFAULT_REDACTION_PATTERNS, redact, REDACTION_MASK, RedactionPatternError } from './redaction.js';
 
 const defaults = compileRedaction([]);
 
@@ -36,5 +36,18 @@ describe('redaction', () => {
 
   it('rejects an invalid pattern at compile time', () => {
     expect(() => compileRedaction(['(unclosed'])).toThrow(RedactionPatternError);
+  });
+
+  it('skips the default patterns only for lines none of them can match (same result as running all of them)', () => {
+    const unfiltered = compileRedaction(DEFAULT_REDACTION_PATTERNS, false);
+    const parts = ['password=', 'PassWord: "', 'pwd=', 'x_token=', 'api-key:', 'APIKEY=', 'client_secret=', 'Authorization: Basic ', 'bearer ', 'Bearer ', 'AKIAIOSFODNN7EXAMPLE', 'ASIAXXXXXXXXXXXXXXXX', 'aws_secret_access_key=', 'hunter2', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'abcdefgh12345', ' ', '"', '&', 'step 3/7 ok'];
+    let seed = 11;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let n = 0; n < 2_000; n++) {
+      const line = Array.from({ length: 1 + (next() % 6) }, () => parts[next() % parts.length]).join('');
+      expect(redact(line, defaults)).toEqual(redact(line, unfiltered));
+    }
+    const withCustom = compileRedaction(['order \\d+']);
+    expect(redact('order 42 shipped', withCustom)).toEqual({ text: `${REDACTION_MASK} shipped`, count: 1 });
   });
 });

@@ -2,4 +2,5 @@
 export { createSignalPublisher, type ManagedPublisher, type PublisherOptions } from './publisher.js';
 export { createPublisherMetrics, type PublisherMetrics } from './metrics.js';
 export { toOutgoing, type Outgoing, type OutgoingResult } from './outgoing.js';
-export type { SignalPublisher, PublishResult, DeadLetterEntry } from './types.js';
+export type { SignalPublisher, PublishResult, DeadLetterEntry, AppLogBatch, LogBatchPublisher } from './types.js';
+export { toLogBatchMessages, sendSlices, LINES_PER_MESSAGE, CHARS_PER_MESSAGE, CHARS_PER_SEND } from './log-batches.js';

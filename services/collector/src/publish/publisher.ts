@@ -1,11 +1,13 @@
 import type { Logger } from '@killtrace/logging';
-import { classifyKafkaError, type KillProducer } from '@killtrace/kafka';
+import { classifyKafkaError, KafkaAdapterError, type KillProducer } from '@killtrace/kafka';
 import {
   deadLetterMessageSchema,
   MESSAGE_VERSION,
   logMessageSchema,
+  logBatchMessageSchema,
   signalMessageSchema,
   type DeadLetterMessage,
+  type LogBatchMessage,
   type LogMessage,
   type SignalMessage,
   type ProducerRef,
@@ -14,7 +16,8 @@ import {
 import { CollectorError } from '../errors.js';
 import { toOutgoing, type Outgoing } from './outgoing.js';
 import type { PublisherMetrics } from './metrics.js';
-import type { DeadLetterEntry, PublishResult, SignalPublisher } from './types.js';
+import { sendSlices, toLogBatchMessages } from './log-batches.js';
+import type { AppLogBatch, DeadLetterEntry, LogBatchPublisher, PublishResult, SignalPublisher } from './types.js';
 
 export interface PublisherOptions {
   producer: KillProducer;
@@ -30,7 +33,7 @@ export interface PublisherOptions {
 }
 
 /** The publisher main.ts owns: connect before use, close (flush + disconnect) at shutdown. */
-export interface ManagedPublisher extends SignalPublisher {
+export interface ManagedPublisher extends SignalPublisher, LogBatchPublisher {
   connect(): Promise<void>;
   /** Waits for every send in flight. */
   flush(): Promise<void>;
@@ -51,6 +54,7 @@ export function createSignalPublisher(options: PublisherOptions): ManagedPublish
   const backoffMs = options.backoffMs ?? 200;
   const signalsTopic = producer.topic(topics.signals, signalMessageSchema);
   const logsTopic = producer.topic(topics.logs, logMessageSchema);
+  const logBatchesTopic = producer.topic(topics.logs, logBatchMessageSchema);
   const deadLetterTopic = producer.topic(topics.deadLetter, deadLetterMessageSchema);
   const inFlight = new Set<Promise<unknown>>();
   let isConnected = false;
@@ -119,6 +123,37 @@ export function createSignalPublisher(options: PublisherOptions): ManagedPublish
     return { published: toSignals.length + toLogs.length, deadLettered: rejected.length };
   }
 
+  async function publishLogBatches(batches: readonly AppLogBatch[], publishOptions: { stage?: string } = {}): Promise<PublishResult> {
+    const stage = publishOptions.stage ?? `collector.${producerRef.component}.validate`;
+    // One validation per line: the producer's schema check at the edge. Only a slice it refuses is checked line by
+    // line here, so the invalid lines are dead-lettered and the rest of the slice is still sent.
+    const sendOrRefuse = async (slice: Outgoing<LogBatchMessage>[]): Promise<boolean> => {
+      try {
+        await logBatchesTopic.send(slice);
+        return true;
+      } catch (error) {
+        if (error instanceof KafkaAdapterError && error.code === 'KT_ERR_KAFKA_INVALID_MESSAGE') return false;
+        throw error;
+      }
+    };
+    let published = 0;
+    let deadLettered = 0;
+    for (const slice of sendSlices(toLogBatchMessages(batches, producerRef, stage, { validate: false }).messages)) {
+      const lines = slice.reduce((n, m) => n + m.value.batch.lines.length, 0);
+      if (await withRetries('producing log lines', { topic: topics.logs, count: slice.length }, () => sendOrRefuse(slice))) {
+        published += lines;
+        continue;
+      }
+      const checked = toLogBatchMessages(slice.map((m) => m.value.batch), producerRef, stage);
+      for (const entry of checked.rejected) await deadLetter(entry);
+      for (const valid of sendSlices(checked.messages)) await withRetries('producing log lines', { topic: topics.logs, count: valid.length }, () => logBatchesTopic.send(valid));
+      published += checked.lines;
+      deadLettered += checked.rejected.length;
+    }
+    if (published > 0) metrics.published.inc({ topic: topics.logs, kind: 'app_log' }, published);
+    return { published, deadLettered };
+  }
+
   return {
     async connect() {
       try {
@@ -129,6 +164,7 @@ export function createSignalPublisher(options: PublisherOptions): ManagedPublish
       isConnected = true;
     },
     publish: (signals, publishOptions) => track(publish(signals, publishOptions)),
+    publishLogBatches: (batches, publishOptions) => track(publishLogBatches(batches, publishOptions)),
     deadLetter: (entry) => track(deadLetter(entry)),
     connected: () => isConnected,
     async flush() {

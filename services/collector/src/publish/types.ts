@@ -1,4 +1,4 @@
-import type { Signal } from '@killtrace/schemas';
+import type { LogBatchLine, Signal } from '@killtrace/schemas';
 
 /** What one `publish` call did: how many signals went to their topic and how many to the dead-letter topic. */
 export interface PublishResult {
@@ -30,4 +30,19 @@ export interface SignalPublisher {
   deadLetter(entry: DeadLetterEntry): Promise<void>;
   /** True while the producer is connected. */
   connected(): boolean;
+}
+
+/** Consecutive lines of one container incarnation (`<container>/N.log`), published as one or more `logs` messages. */
+export interface AppLogBatch {
+  pod: { namespace: string; name: string; uid: string };
+  container: string;
+  restartCount: number;
+  source?: { file?: string };
+  lines: readonly LogBatchLine[];
+}
+
+/** The node agent's bulk path for application logs (`logs` topic, message version 2). */
+export interface LogBatchPublisher {
+  /** Resolves once every valid line is acknowledged by Kafka (acks=all); invalid lines are dead-lettered. */
+  publishLogBatches(batches: readonly AppLogBatch[], options?: { stage?: string }): Promise<PublishResult>;
 }
