@@ -8,9 +8,9 @@ import { Backoff } from '@killtrace/retry';
 import type { KubeletSignal } from '@killtrace/schemas';
 import type { SignalPublisher } from '../publish/types.js';
 import type { FollowerCheckpoint, NodeAgentCheckpoint } from './checkpoint-store.js';
-import { publishSlices } from './cri-tailer.js';
 import { FileFollower, type FileSource, type FollowerEvent } from './file-follower.js';
 import type { NodeAgentMetrics } from './metrics.js';
+import { publishSignals } from './publish-signals.js';
 import type { PodUidIndex } from './pod-index.js';
 import { redact, type CompiledRedaction } from './redaction.js';
 
@@ -389,22 +389,10 @@ export class JournalFollower {
     return signals;
   }
 
-  private async publish(signals: KubeletSignal[]): Promise<boolean> {
-    const { publisher, metrics, logger } = this.options;
-    if (signals.length === 0) return true;
-    try {
-      for (const slice of publishSlices(signals)) {
-        const result = await publisher.publish(slice, { stage: JOURNAL_STAGE });
-        metrics.signalsPublished.inc({ input: 'journal' }, result.published);
-        if (result.deadLettered > 0) metrics.deadLetters.inc({ input: 'journal' }, result.deadLettered);
-      }
-      return true;
-    } catch (error) {
-      metrics.publishFailures.inc({ input: 'journal' });
-      logger.warn({ err: error, signals: signals.length }, 'publishing kubelet signals failed; they will be read again');
-      return false;
-    }
+  private publish(signals: KubeletSignal[]): Promise<boolean> {
+    return publishSignals(this.options, signals, 'journal', JOURNAL_STAGE, 'kubelet signals');
   }
+
 }
 
 /** logrotate-style siblings of a log file (`kubelet.log.1`, `kubelet.log-20240101.gz`), oldest first. */

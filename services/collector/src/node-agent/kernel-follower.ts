@@ -2,9 +2,9 @@ import type { Logger } from '@killtrace/logging';
 import { KernelOomParser } from '@killtrace/parsers';
 import type { KernelOomSignal } from '@killtrace/schemas';
 import type { SignalPublisher } from '../publish/types.js';
-import { publishSlices } from './cri-tailer.js';
 import { JournalctlProcess } from './journal-follower.js';
 import type { NodeAgentMetrics } from './metrics.js';
+import { publishSignals } from './publish-signals.js';
 
 export const KERNEL_STAGE = 'collector.node-agent.kernel';
 
@@ -126,20 +126,8 @@ export class KernelFollower {
     this.restartAt = this.options.now() + 1_000;
   }
 
-  private async publish(kills: KernelOomSignal[]): Promise<boolean> {
-    const { publisher, metrics, logger } = this.options;
-    if (kills.length === 0) return true;
-    try {
-      for (const slice of publishSlices(kills)) {
-        const result = await publisher.publish(slice, { stage: KERNEL_STAGE });
-        metrics.signalsPublished.inc({ input: 'kernel' }, result.published);
-        if (result.deadLettered > 0) metrics.deadLetters.inc({ input: 'kernel' }, result.deadLettered);
-      }
-      return true;
-    } catch (error) {
-      metrics.publishFailures.inc({ input: 'kernel' });
-      logger.warn({ err: error, kills: kills.length }, 'publishing kernel OOM kills failed; they will be read again');
-      return false;
-    }
+  private publish(kills: KernelOomSignal[]): Promise<boolean> {
+    return publishSignals(this.options, kills, 'kernel', KERNEL_STAGE, 'kernel OOM kills');
   }
+
 }
