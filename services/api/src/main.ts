@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '@killtrace/logging';
 import { buildApp } from './app.js';
 import { loadTokens } from './auth.js';
 import { ApiError } from './errors.js';
+import { elasticReadiness } from './readiness.js';
 
 /** A listening API: close it to stop. */
 export interface RunningApi {
@@ -24,6 +25,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     rateLimitPerMinute: config.api.rateLimitPerMinute,
     maxPageSize: config.api.maxPageSize,
     logger,
+    notReadyReason: elasticReadiness(elastic),
   });
   await app.listen({ host: config.api.host, port: config.api.port });
   const address = app.server.address();
