@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@killtrace/config';
-import { objectKey, overlayValuesFile, renderHelm, renderKustomize, type KubeObject } from '../deploy/render.js';
+import { objectKey, overlayValuesFile, renderHelm, renderHelmNotes, renderKustomize, type KubeObject } from '../deploy/render.js';
 
 /**
  * The read-only API (services/api) in the install manifests: off unless asked for, on both paths of the production
@@ -85,6 +85,13 @@ describe('read-only API (api.enabled, components/api)', () => {
     // Kafka's SASL credentials are not mounted into a pod that reads no Kafka, so the mechanism is overridden.
     expect(container.env.some((e) => e.name.startsWith('KILLTRACE_KAFKA_SASL_') && e.valueFrom)).toBe(false);
     expect(config.tokensFile).toBe(`${tokensMount?.mountPath ?? ''}/tokens`);
+  });
+
+  it('NOTES.txt tells how to check it, only when installed', () => {
+    const notes = renderHelmNotes({}, { valueFiles: [overlayValuesFile('production')], namespace: 'observability' });
+    expect(notes).toContain('kubectl -n observability rollout status deployment/killtrace-api');
+    expect(notes).toContain('a token of the Secret killtrace-api-tokens');
+    expect(renderHelmNotes()).not.toContain('killtrace-api');
   });
 
   it('refuses an empty tokens Secret name (the API would not start without tokens)', () => {
