@@ -114,7 +114,7 @@ describe('the app without Elasticsearch', () => {
       rateLimitPerMinute: 10,
       maxPageSize: 100,
       logger: createLogger({ name: 't', level: 'silent' }),
-      notReadyReason: elasticReadiness(elastic),
+      notReadyReason: elasticReadiness(elastic, 'x'),
     });
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
     const ready = await app.inject({ url: '/readyz' });

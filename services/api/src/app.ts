@@ -108,7 +108,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const openapi = openApiDocument(routes, version);
   app.get('/api/v1/openapi.json', async () => openapi);
   app.get('/healthz', async () => ({ status: 'ok' }));
-  // Public like /healthz (probes send no token); not ready while Elasticsearch, which every route reads, is unreachable.
+  // Public like /healthz (probes send no token); not ready while Elasticsearch, which every route reads, does not answer.
   app.get('/readyz', async (_request, reply) => {
     const reason = options.notReadyReason ? await options.notReadyReason() : undefined;
     return reason === undefined ? { status: 'ready' } : reply.code(503).send({ status: 'not ready', reason });

@@ -25,7 +25,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     rateLimitPerMinute: config.api.rateLimitPerMinute,
     maxPageSize: config.api.maxPageSize,
     logger,
-    notReadyReason: elasticReadiness(elastic),
+    notReadyReason: elasticReadiness(elastic, config.elasticsearch.indexPrefix),
   });
   await app.listen({ host: config.api.host, port: config.api.port });
   const address = app.server.address();
