@@ -9,6 +9,7 @@ import { createLogger } from '@killtrace/logging';
 import { startCollector, type RunningCollector } from '../../services/collector/src/main.js';
 import { startCorrelator, type RunningCorrelator } from '../../services/correlator/src/main.js';
 import { startApi } from '../../services/api/src/main.js';
+import { startAlerter, type RunningAlerter } from '../../services/alerter/src/main.js';
 import { cleanup, elasticFor, kafkaFor, pipelineSetup, type PipelineSetup } from '../e2e/harness.js';
 import { integrationConfig, uniqueSuffix, waitFor } from './helpers.js';
 import { createNamespace, deleteNamespace, kubeApiServer } from './kube-api.js';
@@ -134,6 +135,42 @@ describe('services started before their dependencies', () => {
     expect(failed).toBeUndefined();
     expect(stateLines(logs, 'kafka')).toEqual(['warn kafka unavailable (topics)', 'info kafka available again (topics)']);
     expect(stateLines(logs, 'elasticsearch')).toEqual(['warn elasticsearch unavailable (index template)', 'info elasticsearch available again (index template)']);
+  });
+
+  it('the alerter waits for Kafka, alive but not ready, and becomes ready once it answers', { timeout: 180_000 }, async () => {
+    const base = integrationConfig();
+    const kafkaFwd = await forwarder(hostPort(base.kafka.brokers[0]!));
+    cleanups.push(() => kafkaFwd.close());
+    const dir = await mkdtemp(join(tmpdir(), 'kt-deps-alerter-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const port = await freePort();
+    const setup: PipelineSetup = pipelineSetup(`deps-alerter-${uniqueSuffix()}`, 1, {
+      KILLTRACE_HTTP_PORT: String(port),
+      // A receiver is required to start; nothing is delivered in this test.
+      KILLTRACE_ALERTER_ALERTMANAGER_URL: 'http://127.0.0.1:9',
+      KILLTRACE_ALERTER_STATE_DIR: join(dir, 'state'),
+      KILLTRACE_ALERTER_RETRY_INITIAL_MS: '100',
+      KILLTRACE_ALERTER_RETRY_MAX_MS: '1000',
+    });
+    cleanups.push(() => cleanup(setup, kafkaFor(setup), elasticFor(setup)));
+    const config: Config = { ...setup.config, kafka: { ...setup.config.kafka, brokers: [`127.0.0.1:${kafkaFwd.port}`] } };
+    const { logs, logger } = capture('alerter-deps-it');
+    const stop = new AbortController();
+    cleanups.push(async () => stop.abort());
+    let failed: unknown;
+    startAlerter(config, logger, { signal: stop.signal }).then((a: RunningAlerter) => cleanups.push(() => a.close()), (error: unknown) => (failed = error));
+
+    await waitFor('the health server', () => logs.some((l) => l.event === 'HttpListening'), 30_000);
+    await waitFor('Kafka reported unavailable', () => stateLines(logs, 'kafka').length > 0, 60_000);
+    expect((await probe(port, '/healthz')).status).toBe(200);
+    const notReady = await probe(port, '/readyz');
+    expect(notReady.status).toBe(503);
+    expect(notReady.body).toContain('waiting for kafka');
+
+    await kafkaFwd.open();
+    await becomesReady(port);
+    expect(failed).toBeUndefined();
+    expect(stateLines(logs, 'kafka')).toEqual(['warn kafka unavailable (records topic)', 'info kafka available again (records topic)']);
   });
 
   it('the read-only API listens before Elasticsearch answers, alive but not ready, and becomes ready once it does', { timeout: 120_000 }, async () => {
