@@ -88,6 +88,7 @@ export function buildValuesSchema(): JsonSchema {
             collector: image('collector (cluster watcher and node agent)'),
             correlator: image('correlator'),
             alerter: image('alerter'),
+            api: image('api'),
             pullPolicy: { type: 'string', enum: ['IfNotPresent', 'Always', 'Never'] },
           },
           ['collector', 'correlator'],
@@ -152,6 +153,13 @@ export function buildValuesSchema(): JsonSchema {
             },
             ['size'],
           ),
+          resources,
+        }),
+        api: object({
+          enabled: { type: 'boolean', description: 'Install the read-only API and web page (a Deployment and a Service on port 9480).' },
+          replicas: replicas('Replicas of the API (stateless).'),
+          // Required: the API refuses to start without a token (setting api.tokensFile).
+          tokensSecret: { ...secretName('Secret whose key tokens holds the bearer tokens, one per line (setting api.tokensFile).'), minLength: 1 },
           resources,
         }),
         networkPolicy: object({

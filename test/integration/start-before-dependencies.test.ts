@@ -8,6 +8,8 @@ import type { Config } from '@killtrace/config';
 import { createLogger } from '@killtrace/logging';
 import { startCollector, type RunningCollector } from '../../services/collector/src/main.js';
 import { startCorrelator, type RunningCorrelator } from '../../services/correlator/src/main.js';
+import { startApi } from '../../services/api/src/main.js';
+import { startAlerter, type RunningAlerter } from '../../services/alerter/src/main.js';
 import { cleanup, elasticFor, kafkaFor, pipelineSetup, type PipelineSetup } from '../e2e/harness.js';
 import { integrationConfig, uniqueSuffix, waitFor } from './helpers.js';
 import { createNamespace, deleteNamespace, kubeApiServer } from './kube-api.js';
@@ -133,6 +135,71 @@ describe('services started before their dependencies', () => {
     expect(failed).toBeUndefined();
     expect(stateLines(logs, 'kafka')).toEqual(['warn kafka unavailable (topics)', 'info kafka available again (topics)']);
     expect(stateLines(logs, 'elasticsearch')).toEqual(['warn elasticsearch unavailable (index template)', 'info elasticsearch available again (index template)']);
+  });
+
+  it('the alerter waits for Kafka, alive but not ready, and becomes ready once it answers', { timeout: 180_000 }, async () => {
+    const base = integrationConfig();
+    const kafkaFwd = await forwarder(hostPort(base.kafka.brokers[0]!));
+    cleanups.push(() => kafkaFwd.close());
+    const dir = await mkdtemp(join(tmpdir(), 'kt-deps-alerter-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const port = await freePort();
+    const setup: PipelineSetup = pipelineSetup(`deps-alerter-${uniqueSuffix()}`, 1, {
+      KILLTRACE_HTTP_PORT: String(port),
+      // A receiver is required to start; nothing is delivered in this test.
+      KILLTRACE_ALERTER_ALERTMANAGER_URL: 'http://127.0.0.1:9',
+      KILLTRACE_ALERTER_STATE_DIR: join(dir, 'state'),
+      KILLTRACE_ALERTER_RETRY_INITIAL_MS: '100',
+      KILLTRACE_ALERTER_RETRY_MAX_MS: '1000',
+    });
+    cleanups.push(() => cleanup(setup, kafkaFor(setup), elasticFor(setup)));
+    const config: Config = { ...setup.config, kafka: { ...setup.config.kafka, brokers: [`127.0.0.1:${kafkaFwd.port}`] } };
+    const { logs, logger } = capture('alerter-deps-it');
+    const stop = new AbortController();
+    cleanups.push(async () => stop.abort());
+    let failed: unknown;
+    startAlerter(config, logger, { signal: stop.signal }).then((a: RunningAlerter) => cleanups.push(() => a.close()), (error: unknown) => (failed = error));
+
+    await waitFor('the health server', () => logs.some((l) => l.event === 'HttpListening'), 30_000);
+    await waitFor('Kafka reported unavailable', () => stateLines(logs, 'kafka').length > 0, 60_000);
+    expect((await probe(port, '/healthz')).status).toBe(200);
+    const notReady = await probe(port, '/readyz');
+    expect(notReady.status).toBe(503);
+    expect(notReady.body).toContain('waiting for kafka');
+
+    await kafkaFwd.open();
+    await becomesReady(port);
+    expect(failed).toBeUndefined();
+    expect(stateLines(logs, 'kafka')).toEqual(['warn kafka unavailable (records topic)', 'info kafka available again (records topic)']);
+  });
+
+  it('the read-only API listens before Elasticsearch answers, alive but not ready, and becomes ready once it does', { timeout: 120_000 }, async () => {
+    const base = integrationConfig();
+    const esFwd = await forwarder(hostPort(base.elasticsearch.url));
+    cleanups.push(() => esFwd.close());
+    const config: Config = {
+      ...base,
+      api: { ...base.api, host: '127.0.0.1', port: 0, tokens: ['deps-token-0123456789'] },
+      elasticsearch: { ...base.elasticsearch, url: `http://127.0.0.1:${esFwd.port}`, indexPrefix: `kt-it-deps-api-${uniqueSuffix()}` },
+    };
+    const { logs, logger } = capture('api-deps-it');
+    const api = await startApi(config, logger);
+    cleanups.push(() => api.close());
+
+    await waitFor('Elasticsearch reported unavailable', () => stateLines(logs, 'elasticsearch').length > 0, 30_000);
+    expect((await probe(api.port, '/healthz')).status).toBe(200);
+    const notReady = await probe(api.port, '/readyz');
+    expect(notReady.status).toBe(503);
+    expect(notReady.body).toContain('Elasticsearch unreachable');
+    // Probing again while it is down logs nothing new: one line per change, not per probe or retry.
+    await probe(api.port, '/readyz');
+    expect(stateLines(logs, 'elasticsearch')).toEqual(['warn elasticsearch unavailable (records count)']);
+
+    await esFwd.open();
+    await becomesReady(api.port);
+    await waitFor('the start-up wait reports Elasticsearch back', () => stateLines(logs, 'elasticsearch').length === 2, 60_000);
+    await probe(api.port, '/readyz');
+    expect(stateLines(logs, 'elasticsearch')).toEqual(['warn elasticsearch unavailable (records count)', 'info elasticsearch available again (records count)']);
   });
 
   it('the cluster watcher waits for Kafka and the API server, and the node agent for Kafka', { timeout: 180_000 }, async () => {

@@ -3,7 +3,7 @@ import type { RuleSet } from '@killtrace/alerting';
 import { loadConfig, redactedConfig, secretPaths, type Config } from '@killtrace/config';
 import { createKafkaClient, ensureTopics, killtraceTopics } from '@killtrace/kafka';
 import { createLogger, type Logger } from '@killtrace/logging';
-import { createRegistry, startHealthServer, type HealthServer } from '@killtrace/service-http';
+import { createRegistry, Dependencies, startHealthServer, type HealthServer } from '@killtrace/service-http';
 import { Alerter } from './alerter.js';
 import { AlerterError, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME } from './errors.js';
 import { loadRuleSet } from './load-rules.js';
@@ -23,6 +23,8 @@ export interface RunningAlerter {
 export interface StartOptions {
   /** Environment the receivers' secrets (`secretEnv`, `urlEnv`) are read from; default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Aborting stops the wait for Kafka at start (shutdown). */
+  signal?: AbortSignal;
 }
 
 /** Composition root: configuration -> rules -> receivers -> Kafka consumer and delivery queue -> start. */
@@ -55,8 +57,29 @@ export async function startAlerter(config: Config, logger: Logger, options: Star
     'alert rules loaded',
   );
   const kafka = createKafkaClient(config.kafka, { logger, clientId: `${config.kafka.clientId}-alerter` });
-  await ensureTopics(kafka, killtraceTopics(config.kafka).filter((t) => t.topic === config.kafka.topics.records));
   const registry = createRegistry('alerter');
+  // Alive from the start, ready once Kafka answered and the alerter runs: waiting for Kafka is not a crash loop.
+  const dependencies = new Dependencies(logger);
+  const ref: { alerter?: Alerter } = {};
+  const http: HealthServer = await startHealthServer({
+    port: config.http.port,
+    registry,
+    readiness: [
+      { name: 'dependencies', check: () => dependencies.readiness() },
+      { name: 'alerter', check: () => ref.alerter?.readiness() ?? { ok: false, detail: 'not started: waiting for its dependencies' } },
+    ],
+  });
+  logger.info({ event: 'HttpListening', port: http.port }, 'health and metrics server listening');
+  try {
+    await dependencies.until('kafka', 'records topic', () => ensureTopics(kafka, killtraceTopics(config.kafka).filter((t) => t.topic === config.kafka.topics.records)), {
+      initialMs: a.retryInitialMs,
+      maxMs: a.retryMaxMs,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+  } catch (error) {
+    await http.close().catch(() => undefined);
+    throw error;
+  }
   const telemetry = createTelemetry(registry, logger);
   let fatal: (error: Error) => void = () => undefined;
   const alerter = new Alerter({
@@ -75,8 +98,7 @@ export async function startAlerter(config: Config, logger: Logger, options: Star
     telemetry,
     onFatal: (error) => fatal(error),
   });
-  const http: HealthServer = await startHealthServer({ port: config.http.port, registry, readiness: [{ name: 'alerter', check: () => alerter.readiness() }] });
-  logger.info({ event: 'HttpListening', port: http.port }, 'health and metrics server listening');
+  ref.alerter = alerter;
   try {
     await alerter.start();
   } catch (error) {

@@ -9,6 +9,7 @@ import { buildApp } from './app.js';
 import { bearerToken, loadTokens, TokenSet } from './auth.js';
 import { apiErrorCodes } from './errors.js';
 import { RateLimiter } from './rate-limit.js';
+import { elasticReadiness } from './readiness.js';
 import { filterOf } from './routes.js';
 
 const dirs: string[] = [];
@@ -102,5 +103,24 @@ describe('the app without Elasticsearch', () => {
     expect((await app.inject({ url: '/' })).headers.location).toBe('/ui/');
     await app.close();
     for (const code of Object.keys(apiErrorCodes)) expect(code).toMatch(/^KT_ERR_API_[A-Z_]+$/);
+  });
+
+  it('is alive (/healthz) but not ready (/readyz names Elasticsearch), both without a token, for the kubelet\'s probes', async () => {
+    const elastic = createElasticClient(loadConfig({ env: { KILLTRACE_CLUSTER_NAME: 'c', ELASTICSEARCH_URL: 'http://127.0.0.1:9' } }).elasticsearch);
+    const app = await buildApp({
+      elastic,
+      index: 'x',
+      tokens: new TokenSet(['unit-token-0123456789']),
+      rateLimitPerMinute: 10,
+      maxPageSize: 100,
+      logger: createLogger({ name: 't', level: 'silent' }),
+      notReadyReason: elasticReadiness(elastic, 'x'),
+    });
+    expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    const ready = await app.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json<{ reason: string }>().reason).toMatch(/^Elasticsearch unreachable: /);
+    await app.close();
+    await elastic.close();
   });
 });

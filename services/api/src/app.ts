@@ -21,6 +21,8 @@ export interface AppOptions {
   logger: Logger;
   /** Injected for tests of the rate limiter's window. */
   now?: () => number;
+  /** Readiness for /readyz (the kubelet's readinessProbe): resolves to a reason while not ready. Default: ready. */
+  notReadyReason?: () => Promise<string | undefined>;
 }
 
 const WEB_DIR = new URL('../web/', import.meta.url);
@@ -106,6 +108,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const openapi = openApiDocument(routes, version);
   app.get('/api/v1/openapi.json', async () => openapi);
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // Public like /healthz (probes send no token); not ready while Elasticsearch, which every route reads, does not answer.
+  app.get('/readyz', async (_request, reply) => {
+    const reason = options.notReadyReason ? await options.notReadyReason() : undefined;
+    return reason === undefined ? { status: 'ready' } : reply.code(503).send({ status: 'not ready', reason });
+  });
   app.get('/', async (_request, reply) => reply.redirect('/ui/'));
   for (const [url, { file, type }] of Object.entries(WEB_FILES)) {
     const body = readFileSync(new URL(file, WEB_DIR), 'utf8');

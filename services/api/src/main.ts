@@ -2,9 +2,11 @@ import process from 'node:process';
 import { loadConfig, redactedConfig, secretPaths, type Config } from '@killtrace/config';
 import { createElasticClient } from '@killtrace/elastic';
 import { createLogger, type Logger } from '@killtrace/logging';
+import { Dependencies } from '@killtrace/service-http';
 import { buildApp } from './app.js';
 import { loadTokens } from './auth.js';
 import { ApiError } from './errors.js';
+import { elasticReadiness, watchElasticAtStart } from './readiness.js';
 
 /** A listening API: close it to stop. */
 export interface RunningApi {
@@ -17,6 +19,9 @@ export interface RunningApi {
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   const tokens = loadTokens(config.api);
   const elastic = createElasticClient(config.elasticsearch, { requestTimeoutMs: 30_000, maxRetries: 1 });
+  // Listens before Elasticsearch answers (alive, not ready) instead of failing: no CrashLoopBackOff while it starts.
+  const dependencies = new Dependencies(logger);
+  const stopWaiting = new AbortController();
   const app = await buildApp({
     elastic,
     index: config.elasticsearch.indexPrefix,
@@ -24,8 +29,10 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     rateLimitPerMinute: config.api.rateLimitPerMinute,
     maxPageSize: config.api.maxPageSize,
     logger,
+    notReadyReason: elasticReadiness(elastic, config.elasticsearch.indexPrefix, dependencies),
   });
   await app.listen({ host: config.api.host, port: config.api.port });
+  watchElasticAtStart(elastic, config.elasticsearch.indexPrefix, dependencies, stopWaiting.signal);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.api.port;
   const host = config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host;
@@ -34,6 +41,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     port,
     url: `http://${host}:${port}`,
     close: async () => {
+      stopWaiting.abort();
       await app.close();
       await elastic.close().catch(() => undefined);
     },
