@@ -2,7 +2,7 @@ import { appendFileSync, cpSync, copyFileSync, mkdirSync, mkdtempSync, renameSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { restartRecordId, type RestartRecord, type Signal } from '@killtrace/schemas';
+import { logMessageSignals, logsTopicMessageSchema, restartRecordId, signalMessageSchema, type RestartRecord, type Signal } from '@killtrace/schemas';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { readBundle } from '@killtrace/bundle';
 import { runAnalysis } from '../../services/cli/src/run-analysis.js';
@@ -160,7 +160,10 @@ async function readTopic(setup: PipelineSetup, topic: string, timeoutMs = 30_000
     const finished = new Promise<void>((resolve) => (done = resolve));
     await consumer.run({
       eachMessage: async ({ message }) => {
-        out.push((JSON.parse(message.value?.toString('utf8') ?? '{}') as { signal: Signal }).signal);
+        // The logs topic carries version-1 messages (one line) and version-2 batches (one incarnation's lines).
+        const value: unknown = JSON.parse(message.value?.toString('utf8') ?? '{}');
+        if (topic === setup.topics.logs) out.push(...logMessageSignals(logsTopicMessageSchema.parse(value)));
+        else out.push(signalMessageSchema.parse(value).signal);
         if (Number(message.offset) >= end - 1) done();
       },
     });
