@@ -7,6 +7,7 @@ import { DEFAULT_NODE_CLASS_LABELS, nodeClassOf } from './node-class.js';
 import { collectWorkloadProbes, type WorkloadProbes } from './probe-lint.js';
 import type { LearnedModel } from './learned-steps.js';
 import { buildContainerRecords, type HistoryIndex } from './record-assembly.js';
+import { profileSource, type CorrelatorState, type PodState } from './correlator-state.js';
 import { compileProfile, findProfile, type CompiledProfile } from './step-profiles.js';
 import { readStatus } from './status-convention.js';
 import { StepTracker } from './step-tracker.js';
@@ -115,6 +116,108 @@ export class Correlator {
    */
   setProfiles(profiles: readonly StepProfile[]): void {
     this.profiles = profiles.map(compileProfile);
+  }
+
+  /**
+   * The whole state as plain data (correlator-state.ts): `Correlator.restore` of it gives a core that answers every
+   * later `ingest`/`poll`/`evictBefore` exactly as this one does, including what it already emitted. Shares no
+   * mutable object with this core (kubelet lines, events and snapshots are immutable once ingested).
+   */
+  saveState(): CorrelatorState {
+    const profileIndex = new Map<CompiledProfile, number>();
+    const profiles: ReturnType<typeof profileSource>[] = [];
+    const indexOf = (profile: CompiledProfile): number => {
+      let index = profileIndex.get(profile);
+      if (index === undefined) {
+        index = profiles.length;
+        profileIndex.set(profile, index);
+        profiles.push(profileSource(profile));
+      }
+      return index;
+    };
+    const pods: PodState[] = [...this.pods.values()].map((pod) => ({
+      key: pod.key,
+      namespace: pod.namespace,
+      name: pod.name,
+      ...(pod.uid === undefined ? {} : { uid: pod.uid }),
+      ...(pod.snapshot === undefined ? {} : { snapshot: pod.snapshot }),
+      ...(pod.snapshotObservedAt === undefined ? {} : { snapshotObservedAt: pod.snapshotObservedAt }),
+      containers: [...pod.containers.values()].map((c) => ({
+        name: c.name,
+        kubelet: [...c.kubelet],
+        logs: [...c.logs].map(([k, tracker]): [number, PodState['containers'][number]['logs'][number][1]] => [
+          k,
+          { ...tracker.toState(), ...(tracker.profile === undefined ? {} : { profile: indexOf(tracker.profile) }) },
+        ]),
+      })),
+      events: [...pod.events],
+      podKubelet: [...pod.podKubelet],
+    }));
+    const last = this.lastLog;
+    return {
+      version: 1,
+      profiles,
+      pods,
+      uidsByName: [...this.uidsByName].map(([name, uids]) => [name, [...uids]]),
+      counts: { ...this.counts },
+      kernelOoms: [...this.kernelOoms].map(([uid, kills]) => [uid, [...kills]]),
+      kernelOomsOutsidePods: this.kernelOomsOutsidePods,
+      ignored: this.ignored,
+      dirty: [...this.dirty],
+      emitted: [...this.emitted],
+      finalizeAt: [...this.finalizeAt],
+      historyDigest: [...this.historyDigest],
+      ...(Number.isFinite(this.latestAt) ? { latestAt: this.latestAt } : {}),
+      nodes: [...this.nodes].map(([name, labels]) => [name, { ...labels }]),
+      ...(last === undefined ? {} : { lastLog: { uid: last.uid, podKey: last.podKey, container: last.container, restartCount: last.restartCount } }),
+    };
+  }
+
+  /**
+   * A core rebuilt from `saveState` output, with `options` for what comes next (profiles for incarnations not yet
+   * seen). Trackers keep the profile they were bound to (stored in the state). Throws when the state does not hold
+   * together (a tracker whose profile index or step count does not fit): the caller then rebuilds by replay.
+   */
+  static restore(options: CorrelatorOptions, state: CorrelatorState): Correlator {
+    if (state.version !== 1) throw new Error(`unknown correlator state version ${String(state.version)}`);
+    const core = new Correlator(options);
+    const profiles = state.profiles.map(compileProfile);
+    for (const p of state.pods) {
+      const pod: PodEvidence = newPodEvidence(p.key, p.namespace, p.name, p.uid);
+      if (p.snapshot !== undefined) pod.snapshot = p.snapshot;
+      if (p.snapshotObservedAt !== undefined) pod.snapshotObservedAt = p.snapshotObservedAt;
+      for (const c of p.containers) {
+        const container = newContainerEvidence(c.name);
+        container.kubelet.push(...c.kubelet);
+        for (const [k, t] of c.logs) {
+          const profile = t.profile === undefined ? undefined : profiles[t.profile];
+          if (t.profile !== undefined && profile === undefined) throw new Error(`pod ${p.key}: tracker refers to profile ${t.profile} of ${profiles.length}`);
+          container.logs.set(k, StepTracker.fromState(t, profile));
+        }
+        pod.containers.set(c.name, container);
+      }
+      for (const [key, event] of p.events) pod.events.set(key, event);
+      pod.podKubelet.push(...p.podKubelet);
+      core.pods.set(pod.key, pod);
+      // Every stored kubelet line is in the dedup set and vice versa (ingestKubelet, evictBefore).
+      for (const container of pod.containers.values()) for (const signal of container.kubelet) core.kubeletSeen.add(kubeletKey(signal));
+      for (const signal of pod.podKubelet) core.kubeletSeen.add(kubeletKey(signal));
+    }
+    for (const [name, uids] of state.uidsByName) core.uidsByName.set(name, new Set(uids));
+    Object.assign(core.counts, state.counts);
+    for (const [uid, kills] of state.kernelOoms) core.kernelOoms.set(uid, new Map(kills));
+    core.kernelOomsOutsidePods = state.kernelOomsOutsidePods;
+    core.ignored = state.ignored;
+    for (const key of state.dirty) core.dirty.add(key);
+    for (const [id, fingerprint] of state.emitted) core.emitted.set(id, fingerprint);
+    for (const [key, at] of state.finalizeAt) core.finalizeAt.set(key, at);
+    for (const [key, digest] of state.historyDigest) core.historyDigest.set(key, digest);
+    core.latestAt = state.latestAt ?? Number.NEGATIVE_INFINITY;
+    for (const [name, labels] of state.nodes) core.nodes.set(name, { ...labels });
+    const last = state.lastLog;
+    const tracker = last === undefined ? undefined : core.pods.get(last.podKey)?.containers.get(last.container)?.logs.get(last.restartCount);
+    if (last !== undefined && tracker !== undefined) core.lastLog = { ...last, tracker };
+    return core;
   }
 
   /** Adds one piece of evidence. */

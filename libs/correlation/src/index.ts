@@ -1,3 +1,5 @@
+export type { CorrelatorState, PodState, TrackerState } from './correlator-state.js';
+export type { StepTrackerState, LogLine } from './step-tracker.js';
 export { Correlator, type CorrelatorOptions, type CorrelatorStats, type CoverageGap, type RecordUpdate } from './correlator.js';
 export { formatSeconds } from './recommendation.js';
 export { readStatus, type CountSource, type StatusView } from './status-convention.js';

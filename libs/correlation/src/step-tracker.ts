@@ -41,6 +41,21 @@ export interface ProgressAt {
   readyAt?: number;
 }
 
+/** A tracker's state as plain data (JSON-safe: no -Infinity, no Map), for snapshots (correlator-state.ts). */
+export interface StepTrackerState {
+  /** Learning on (sightings kept). */
+  learn: boolean;
+  marks: Array<{ firstStart?: number; ends: number[] }>;
+  readyAt?: number;
+  firstLineAt?: number;
+  lineCount: number;
+  recent: LogLine[];
+  /** [mask hash, sighting] pairs in insertion order (the eviction of sightings scans them in that order). */
+  seen: Array<[number, { key: string; first: number; last: number; example: string }]>;
+  /** Latest first sight; undefined while -Infinity. */
+  latestFirst?: number;
+}
+
 export class StepTracker {
   private readonly marks: StepMarks[];
   private readyAt: number | undefined;
@@ -57,6 +72,39 @@ export class StepTracker {
   constructor(readonly profile: CompiledProfile | undefined, learn = false) {
     this.seen = learn ? new Map() : undefined;
     this.marks = (profile?.steps ?? []).map(() => ({ ends: [] }));
+  }
+
+  /** The tracker as plain data; `StepTracker.fromState` with the same profile gives an equivalent tracker. */
+  toState(): StepTrackerState {
+    return {
+      learn: this.seen !== undefined,
+      marks: this.marks.map((m) => ({ ...(m.firstStart === undefined ? {} : { firstStart: m.firstStart }), ends: [...m.ends] })),
+      ...(this.readyAt === undefined ? {} : { readyAt: this.readyAt }),
+      ...(this.firstLineAt === undefined ? {} : { firstLineAt: this.firstLineAt }),
+      lineCount: this.lineCount,
+      recent: this.recent.map((l) => ({ at: l.at, text: l.text })),
+      seen: this.seen ? [...this.seen].map(([hash, s]) => [hash, { key: s.key, first: s.first, last: s.last, example: s.example }]) : [],
+      ...(Number.isFinite(this.latestFirst) ? { latestFirst: this.latestFirst } : {}),
+    };
+  }
+
+  /** Rebuilds a tracker from `toState` output; `profile` is the one it was bound to (its marks line up with the steps). */
+  static fromState(state: StepTrackerState, profile: CompiledProfile | undefined): StepTracker {
+    const steps = profile?.steps.length ?? 0;
+    if (state.marks.length !== steps) throw new Error(`step tracker state has ${state.marks.length} step marks, its profile ${profile?.name ?? '(none)'} has ${steps} steps`);
+    const tracker = new StepTracker(profile, state.learn);
+    state.marks.forEach((m, i) => {
+      const marks = tracker.marks[i] as StepMarks;
+      if (m.firstStart !== undefined) marks.firstStart = m.firstStart;
+      marks.ends.push(...m.ends);
+    });
+    tracker.readyAt = state.readyAt;
+    tracker.firstLineAt = state.firstLineAt;
+    tracker.lineCount = state.lineCount;
+    for (const line of state.recent) tracker.recent.push({ at: line.at, text: line.text, owned: true });
+    if (tracker.seen) for (const [hash, s] of state.seen) tracker.seen.set(hash, { ...s });
+    tracker.latestFirst = state.latestFirst ?? Number.NEGATIVE_INFINITY;
+    return tracker;
   }
 
   /** Feeds one (joined) log line. */
