@@ -45,6 +45,7 @@ export function pipelineSetup(name: string, partitions: number, extraEnv: Record
     KILLTRACE_KAFKA_TOPIC_LOGS: `kt-e2e-logs-${suffix}`,
     KILLTRACE_KAFKA_TOPIC_RECORDS: `kt-e2e-records-${suffix}`,
     KILLTRACE_KAFKA_TOPIC_DEAD_LETTER: `kt-e2e-dead-letter-${suffix}`,
+    KILLTRACE_KAFKA_TOPIC_SNAPSHOTS: `kt-e2e-snapshots-${suffix}`,
     KILLTRACE_ELASTICSEARCH_INDEX_PREFIX: `kt-e2e-${suffix}`.toLowerCase(),
     KILLTRACE_LOG_FORMAT: 'json',
     KILLTRACE_LOG_LEVEL: 'info',
@@ -219,7 +220,7 @@ export function buildCorrelator(): void {
 export async function cleanup(setup: PipelineSetup, kafka: KafkaClient, es: ElasticClient): Promise<void> {
   const admin = kafka.admin();
   await admin.connect().catch(() => undefined);
-  await admin.deleteTopics({ topics: [setup.topics.signals, setup.topics.logs, setup.topics.records, setup.topics.deadLetter] }).catch(() => undefined);
+  await admin.deleteTopics({ topics: [setup.topics.signals, setup.topics.logs, setup.topics.records, setup.topics.deadLetter, setup.topics.snapshots] }).catch(() => undefined);
   await admin.deleteGroups([`${setup.config.kafka.clientId}.correlator`]).catch(() => undefined);
   await admin.disconnect().catch(() => undefined);
   await es.indices.delete({ index: `${setup.alias}-*` }).catch(() => undefined);

@@ -38,6 +38,10 @@ const kafkaTopicsSchema = z
       env: 'KILLTRACE_KAFKA_TOPIC_DEAD_LETTER',
       description: 'Where messages that fail validation or processing are kept, with the reason.',
     }),
+    snapshots: setting(topicName.default('killtrace.correlator-snapshots'), {
+      env: 'KILLTRACE_KAFKA_TOPIC_SNAPSHOTS',
+      description: 'Compacted topic of the correlator\'s per-partition state snapshots (fast recovery after a crash).',
+    }),
   })
   .prefault({});
 
@@ -207,6 +211,19 @@ const correlatorSchema = z
       env: 'KILLTRACE_CORRELATOR_MAX_EVENT_TIME_AHEAD_MS',
       description:
         'How far a message\'s event time may be ahead of the correlator\'s clock (clock skew allowance); a message dated later is dead-lettered, not ingested, and cannot advance the watermark.',
+    }),
+    snapshotsEnabled: setting(z.boolean().default(true), {
+      env: 'KILLTRACE_CORRELATOR_SNAPSHOTS',
+      description:
+        'Write per-partition state snapshots to `kafka.topics.snapshots` and start from the latest one after a restart, replaying only what follows it; off: every assignment replays the whole state window.',
+    }),
+    snapshotIntervalMs: setting(z.int().min(1_000).max(86_400_000).default(60_000), {
+      env: 'KILLTRACE_CORRELATOR_SNAPSHOT_INTERVAL_MS',
+      description: 'Wall-clock time between two snapshots of a partition that read something meanwhile (a restart replays at most about this much).',
+    }),
+    snapshotEveryMessages: setting(z.int().min(1).default(200_000), {
+      env: 'KILLTRACE_CORRELATOR_SNAPSHOT_EVERY_MESSAGES',
+      description: 'Also snapshot a partition after this many messages read since its last snapshot, whichever of the two comes first.',
     }),
   })
   .prefault({});

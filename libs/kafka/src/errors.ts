@@ -6,6 +6,8 @@ export const kafkaErrorCodes = {
   KT_ERR_KAFKA_TOPIC_MISMATCH: 'topic differs from its configuration',
   /** A CA file named in the configuration could not be read. */
   KT_ERR_KAFKA_TLS_CA: 'TLS CA file unreadable',
+  /** Reading partitions back to their end (readPartitions) took longer than allowed. */
+  KT_ERR_KAFKA_READ_TIMEOUT: 'reading partitions to their end timed out',
 } as const;
 export type KafkaErrorCode = keyof typeof kafkaErrorCodes;
 

@@ -15,6 +15,8 @@ export interface OutgoingMessage<T> {
   headers?: Record<string, string>;
   /** Kafka message timestamp, epoch ms (the signal's event time, so consumers can seek by time); broker time when absent. */
   timestamp?: number;
+  /** Explicit partition, overriding the key's (per-partition state such as the correlator's snapshots). */
+  partition?: number;
 }
 
 /** A topic bound to its schema: every payload is validated before it leaves the process. */
@@ -57,7 +59,7 @@ export function createProducer(kafka: KafkaClient, options: ProducerOptions = {}
       return {
         topic,
         async send(messages) {
-          const encoded: { key: string; value: Buffer; headers?: Record<string, string>; timestamp?: string }[] = [];
+          const encoded: { key: string; value: Buffer; headers?: Record<string, string>; timestamp?: string; partition?: number }[] = [];
           const problems: string[] = [];
           messages.forEach((message, index) => {
             const result = encodeMessage(schema, message.value);
@@ -69,6 +71,7 @@ export function createProducer(kafka: KafkaClient, options: ProducerOptions = {}
                 value: result.bytes,
                 ...(message.headers === undefined ? {} : { headers: message.headers }),
                 ...(message.timestamp === undefined ? {} : { timestamp: String(Math.round(message.timestamp)) }),
+                ...(message.partition === undefined ? {} : { partition: message.partition }),
               });
             }
           });

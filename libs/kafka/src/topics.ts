@@ -31,15 +31,25 @@ export interface EnsureTopicsOptions {
   timeoutMs?: number;
 }
 
+/** Topic configuration of the correlator's snapshots topic (services/correlator/src/snapshots.ts, decision 0016). */
+export const SNAPSHOT_TOPIC_CONFIG: Readonly<Record<string, string>> = {
+  'cleanup.policy': 'compact',
+  'segment.ms': '600000',
+  'min.cleanable.dirty.ratio': '0.1',
+  'delete.retention.ms': '3600000',
+};
+
 /** The topics Killtrace's services use, with the configured partitions and replication. */
 export function killtraceTopics(config: Config['kafka']): TopicSpec[] {
   const base = { partitions: config.partitions, replicationFactor: config.replicationFactor };
-  const { signals, logs, records, deadLetter } = config.topics;
+  const { signals, logs, records, deadLetter, snapshots } = config.topics;
   return [
     { topic: signals, ...base },
     { topic: logs, ...base },
     { topic: records, ...base },
     { topic: deadLetter, ...base },
+    // Only the latest snapshot of each key matters; small segments let the cleaner keep the topic near that size.
+    { topic: snapshots, ...base, configEntries: SNAPSHOT_TOPIC_CONFIG },
   ];
 }
 

@@ -38,4 +38,11 @@ describe('compileOptions', () => {
     expect(options.stateWindowMs).toBe(24 * 3_600_000);
     expect(options.flushIntervalMs).toBe(200);
   });
+
+  it('turns snapshots on by default with the configured topic and cadence, and off on request', () => {
+    const on = compileOptions(loadConfig({ env: { KILLTRACE_CLUSTER_NAME: 'c', KILLTRACE_KAFKA_TOPIC_SNAPSHOTS: 'snaps', KILLTRACE_CORRELATOR_SNAPSHOT_INTERVAL_MS: '5000', KILLTRACE_CORRELATOR_SNAPSHOT_EVERY_MESSAGES: '10' } }));
+    expect(on.snapshots).toEqual({ topic: 'snaps', intervalMs: 5_000, everyMessages: 10 });
+    const off = compileOptions(loadConfig({ env: { KILLTRACE_CLUSTER_NAME: 'c', KILLTRACE_CORRELATOR_SNAPSHOTS: 'false' } }));
+    expect(off.snapshots).toBeUndefined();
+  });
 });

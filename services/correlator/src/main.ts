@@ -9,6 +9,7 @@ import { compileOptions } from './correlator-options.js';
 import { CorrelatorError, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME } from './errors.js';
 import { Pipeline } from './pipeline.js';
 import { RecordSink, SinkFatal } from './record-sink.js';
+import { SnapshotStore } from './snapshots.js';
 import { prepareTopics } from './startup.js';
 import { loadStepProfiles } from './step-profiles.js';
 import { createTelemetry } from './telemetry.js';
@@ -77,7 +78,8 @@ export async function startCorrelator(config: Config, logger: Logger, signal?: A
     onDegraded: (degraded, reason) => ref.pipeline?.sinkDegraded(degraded, reason),
   });
   let fatal: (error: Error) => void = () => undefined;
-  const pipeline = new Pipeline({ kafka, sink, options, logger, telemetry, profiles, onFatal: (error) => fatal(error) });
+  const snapshots = options.snapshots && new SnapshotStore({ kafka, producer, topic: options.snapshots.topic, groupId: options.groupId, logger, registry });
+  const pipeline = new Pipeline({ kafka, sink, options, logger, telemetry, profiles, onFatal: (error) => fatal(error), ...(snapshots ? { snapshots } : {}) });
   ref.pipeline = pipeline;
   const running = pipeline;
   await pipeline.start();

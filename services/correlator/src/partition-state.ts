@@ -1,5 +1,6 @@
 import { Correlator, type CorrelatorOptions, type RecordUpdate } from '@killtrace/correlation';
 import type { Signal } from '@killtrace/schemas';
+import type { SnapshotCapture } from './snapshots.js';
 import { advanceWatermark, type TopicProgress } from './watermark.js';
 
 /**
@@ -25,6 +26,8 @@ export interface ReplayPlan {
   ranges: Map<string, ReplayRange>;
   /** The watermark stored with the commit. */
   watermark?: number;
+  /** Start from this snapshot (restored by `planned`); the ranges then start at the offsets it covers. */
+  snapshot?: SnapshotCapture;
 }
 
 /** What `accept` tells the pipeline to do with a message. */
@@ -61,7 +64,8 @@ interface TopicState extends TopicProgress {
 
 export class PartitionState {
   readonly partition: number;
-  readonly correlator: Correlator;
+  /** Replaced once, by `restore`, before the replay plan is installed. */
+  correlator: Correlator;
   phase: Phase = 'planning';
   watermark = Number.NEGATIVE_INFINITY;
   /** Messages ingested live and not yet covered by a successful flush. */
@@ -85,8 +89,51 @@ export class PartitionState {
     for (const topic of options.topics) this.topics.set(topic, { maxEventTime: Number.NEGATIVE_INFINITY, lag: 0, next: -1, replayDone: false });
   }
 
+  /**
+   * Starts from a snapshot (snapshots.ts) instead of an empty core: the core, the event-time progress and the next
+   * offset of each topic it covers. Called before `planned`, whose plan then replays from those offsets.
+   */
+  restore(snapshot: SnapshotCapture): void {
+    if (this.phase !== 'planning') throw new Error(`partition ${this.partition}: restore after planning`);
+    this.correlator = Correlator.restore(this.options.correlator, snapshot.core);
+    this.watermark = snapshot.watermark ?? Number.NEGATIVE_INFINITY;
+    this.lastEvictWatermark = snapshot.lastEvictWatermark ?? Number.NEGATIVE_INFINITY;
+    for (const [topic, progress] of Object.entries(snapshot.topics)) {
+      const state = this.topics.get(topic);
+      if (state === undefined) continue;
+      state.next = progress.next;
+      state.maxEventTime = progress.maxEventTime ?? Number.NEGATIVE_INFINITY;
+    }
+  }
+
+  /**
+   * The state as a snapshot: exactly what was ingested before each topic's next offset, and what was emitted. Only
+   * meaningful right after `takeFlush` (then covered by that take's commit) or while `settled`.
+   */
+  capture(): SnapshotCapture {
+    const topics: SnapshotCapture['topics'] = {};
+    for (const [topic, state] of this.topics) {
+      if (state.next < 0) continue;
+      topics[topic] = { next: state.next, ...(Number.isFinite(state.maxEventTime) ? { maxEventTime: state.maxEventTime } : {}) };
+    }
+    return {
+      ...(Number.isFinite(this.watermark) ? { watermark: this.watermark } : {}),
+      ...(Number.isFinite(this.lastEvictWatermark) ? { lastEvictWatermark: this.lastEvictWatermark } : {}),
+      topics,
+      core: this.correlator.saveState(),
+    };
+  }
+
+  /** Live, with every ingested message covered by a committed flush: a capture now needs no commit to be safe. */
+  settled(): boolean {
+    if (this.phase !== 'live' || this.unflushed > 0) return false;
+    for (const [topic, state] of this.topics) if (state.next >= 0 && (this.committed.get(topic) ?? -1) < state.next) return false;
+    return true;
+  }
+
   /** Installs the replay plan; returns the seeks to perform (empty when there is nothing to replay: live at once). */
   planned(plan: ReplayPlan): Map<string, number> {
+    if (plan.snapshot !== undefined) this.restore(plan.snapshot);
     this.plan = plan;
     const seeks = new Map<string, number>();
     for (const [topic, state] of this.topics) {

@@ -7,6 +7,8 @@ import { futureEventLetter, invalidMessageLetter } from './dead-letter.js';
 import { checkEventTime } from './event-time-bound.js';
 import { PartitionState, type FlushTake, type ReplayPlan, type ReplayRange } from './partition-state.js';
 import { SinkAborted, SinkFatal, type RecordSink } from './record-sink.js';
+import type { PartitionSnapshot } from './snapshot-schema.js';
+import { SnapshotCadence, snapshotSettings, type SnapshotCapture, type SnapshotStore } from './snapshots.js';
 import type { Telemetry } from './telemetry.js';
 import { decodeCommitClock, decodeCommitMetadata, encodeCommitMetadata } from './watermark.js';
 
@@ -36,6 +38,8 @@ export interface PipelineDeps {
   onFatal: (error: Error) => void;
   /** Step profiles, in matching order (services/correlator/src/step-profiles.ts). */
   profiles: readonly StepProfile[];
+  /** State snapshots (snapshots.ts); without them every assignment replays the whole state window. */
+  snapshots?: SnapshotStore;
 }
 
 export class Pipeline {
@@ -58,10 +62,14 @@ export class Pipeline {
   private profiles: readonly StepProfile[];
   /** A sink failed for good (SinkFatal): nothing more is written or committed. */
   private failed = false;
+  private readonly cadence: SnapshotCadence | undefined;
+  /** The snapshot write in flight per partition (one at a time). */
+  private readonly snapshotWrites = new Map<number, Promise<void>>();
 
   constructor(private readonly deps: PipelineDeps) {
     const { options } = deps;
     this.profiles = deps.profiles;
+    this.cadence = options.snapshots && deps.snapshots ? new SnapshotCadence(options.snapshots.intervalMs, options.snapshots.everyMessages) : undefined;
     this.signalsTopic = options.config.kafka.topics.signals;
     this.logsTopic = options.config.kafka.topics.logs;
     this.topics = [this.signalsTopic, this.logsTopic];
@@ -125,6 +133,7 @@ export class Pipeline {
     try {
       this.stopFlushing.abort();
       await this.flushLoop;
+      await Promise.allSettled(this.snapshotWrites.values());
     } finally {
       clearTimeout(grace);
     }
@@ -173,6 +182,7 @@ export class Pipeline {
       ]),
     );
     this.pendingSeeks = new Map();
+    for (const partition of partitions) this.cadence?.assigned(partition, Date.now());
     this.joined = true;
     this.deps.telemetry.partitionsAssigned(partitions);
     this.planning = this.planWithRetry(generation, partitions);
@@ -227,8 +237,10 @@ export class Pipeline {
         starts.set(partition, known.length === marks.length && known.length > 0 ? Math.min(...known) : undefined);
       }
       const offsetsAt = new Map<string, Map<number, number>>();
+      const lowsByTopic = new Map<string, Map<number, number>>();
       for (const topic of this.topics) {
         const lows = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.low)]));
+        lowsByTopic.set(topic, lows);
         const byTime = new Map<number, Map<number, number>>();
         const result = new Map<number, number>();
         for (const partition of partitions) {
@@ -259,9 +271,62 @@ export class Pipeline {
         const wm = starts.get(partition);
         plans.set(partition, wm === undefined ? { ranges } : { ranges, watermark: wm });
       }
+      await this.applySnapshots(plans, lowsByTopic);
       return plans;
     } finally {
       await admin.disconnect();
+    }
+  }
+
+  /**
+   * Starts each partition from its latest snapshot when the committed offsets cover it: replay then begins at the
+   * offsets the snapshot covers instead of (committed watermark - state window). A snapshot ahead of the commits
+   * (offsets reset), or behind what the topics still retain, is ignored and the partition replays as without one.
+   */
+  private async applySnapshots(plans: Map<number, ReplayPlan>, lows: ReadonlyMap<string, ReadonlyMap<number, number>>): Promise<void> {
+    const store = this.deps.snapshots;
+    if (!store || !this.cadence) return;
+    const settings = snapshotSettings(this.deps.options, this.profiles);
+    let snapshots: Map<number, PartitionSnapshot>;
+    try {
+      snapshots = await store.read([...plans.keys()], settings);
+    } catch (error) {
+      this.deps.logger.warn({ event: 'SnapshotsUnreadable', err: error, topic: this.deps.options.snapshots?.topic }, 'cannot read the snapshots topic; rebuilding every partition by replay');
+      return;
+    }
+    for (const [partition, plan] of plans) {
+      const snapshot = snapshots.get(partition);
+      if (!snapshot) {
+        store.count('none');
+        continue;
+      }
+      const problem = this.topics
+        .map((topic) => {
+          const covered = snapshot.topics[topic]?.next;
+          if (covered === undefined) return undefined;
+          const range = plan.ranges.get(topic);
+          if (range === undefined || covered > range.until) return `${topic}: snapshot covers offset ${covered}, committed ${range?.until ?? 'nothing'}`;
+          const low = lows.get(topic)?.get(partition) ?? 0;
+          if (covered < range.until && covered < low) return `${topic}: snapshot covers offset ${covered}, the topic retains only from ${low}`;
+          return undefined;
+        })
+        .find((p) => p !== undefined);
+      if (problem !== undefined) {
+        store.ignored(partition, problem);
+        continue;
+      }
+      for (const topic of this.topics) {
+        const covered = snapshot.topics[topic]?.next;
+        const range = plan.ranges.get(topic);
+        if (covered !== undefined && range !== undefined) range.from = covered;
+      }
+      const { v: _v, groupId: _g, partition: _p, takenAt, settings: _s, ...capture } = snapshot;
+      plan.snapshot = capture;
+      store.count('restored');
+      this.deps.logger.info(
+        { event: 'SnapshotRestored', partition, takenAt: new Date(takenAt).toISOString(), covers: Object.fromEntries(Object.entries(snapshot.topics).map(([t, p]) => [t, p.next])), pods: capture.core.pods.length },
+        'partition state restored from its snapshot; replaying what follows it',
+      );
     }
   }
 
@@ -341,6 +406,7 @@ export class Pipeline {
     // The idle clock starts when the state is rebuilt: a partition that stays quiet after a restart still finishes.
     state.noteInput(Date.now());
     this.deps.telemetry.replayFinished(state.partition, state.replayedMessages, Date.now() - started);
+    this.cadence?.replayed(state.partition, state.replayedMessages);
     if (state.held.size > 0 && !this.paused) {
       this.consumer.resume([...state.held].map((t) => ({ topic: t, partitions: [state.partition] })));
     }
@@ -391,17 +457,25 @@ export class Pipeline {
       await this.flushAll();
     }
     // Shutdown: the in-flight batch is done (the handler stops at `stopping`); write and commit what it changed.
-    await this.flushAll();
+    await this.flushAll(true);
   }
 
-  private async flushAll(): Promise<void> {
+  private async flushAll(final = false): Promise<void> {
     if (this.failed) return;
     for (const state of [...this.states.values()]) {
       if (this.sinkAbort.signal.aborted) return;
       if (state.idleAdvance(Date.now(), this.deps.options.idleTimeoutMs)) this.deps.telemetry.watermark(state.partition, state.watermark);
-      if (!state.needsFlush()) continue;
+      if (!state.needsFlush()) {
+        // Nothing to write, everything committed (e.g. right after a replay): the state is safe to snapshot as is.
+        if (this.snapshotDue(state, final) && state.settled()) this.writeSnapshot(state, state.capture(), this.generation, this.cadence?.pending(state.partition) ?? 0);
+        continue;
+      }
       const generation = this.generation;
       const take = state.takeFlush();
+      this.cadence?.read(state.partition, take.messages);
+      // Captured with the take, so it holds exactly what the take's commit covers; written only once that commit succeeded.
+      const capture = this.snapshotDue(state, final) ? state.capture() : undefined;
+      const covered = this.cadence?.pending(state.partition) ?? 0;
       const started = Date.now();
       let rejected: number;
       try {
@@ -419,8 +493,32 @@ export class Pipeline {
       }
       if (take.updates.length > 0) this.deps.telemetry.recordsWritten(state.partition, take.updates, rejected, Date.now() - started);
       if (generation !== this.generation || this.states.get(state.partition) !== state) continue;
-      if (await this.commit(state.partition, take)) state.flushCommitted(take);
+      if (await this.commit(state.partition, take)) {
+        state.flushCommitted(take);
+        if (capture) this.writeSnapshot(state, capture, generation, covered);
+      }
     }
+  }
+
+  private snapshotDue(state: PartitionState, final: boolean): boolean {
+    if (!this.cadence || this.snapshotWrites.has(state.partition)) return false;
+    return this.cadence.due(state.partition, Date.now(), final);
+  }
+
+  /** Writes a captured snapshot in the background (one per partition at a time); a failure only costs replay time. */
+  private writeSnapshot(state: PartitionState, capture: SnapshotCapture, generation: number, covered: number): void {
+    const store = this.deps.snapshots;
+    const cadence = this.cadence;
+    if (!store || !cadence || generation !== this.generation) return;
+    const { partition } = state;
+    const at = Date.now();
+    const settings = snapshotSettings(this.deps.options, this.profiles);
+    const write = store
+      .write(partition, settings, capture, at)
+      .then(() => cadence.taken(partition, at, covered))
+      .catch((error: unknown) => this.deps.logger.warn({ event: 'SnapshotWriteFailed', partition, err: error }, 'snapshot not written; the next one is tried at the next flush'))
+      .finally(() => this.snapshotWrites.delete(partition));
+    this.snapshotWrites.set(partition, write);
   }
 
   private async commit(partition: number, take: FlushTake): Promise<boolean> {

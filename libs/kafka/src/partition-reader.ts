@@ -1,0 +1,88 @@
+import type { KafkaClient } from './client.js';
+import { KafkaAdapterError } from './errors.js';
+
+/** One message read back by `readPartitions`. */
+export interface ReadMessage {
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: Buffer | null;
+}
+
+export interface ReadPartitionsOptions {
+  topic: string;
+  partitions: readonly number[];
+  /**
+   * A consumer group of its own (kafkajs has no group-less consumer): nothing is committed, and the group is
+   * deleted afterwards. Must not be a group anything else uses.
+   */
+  groupId: string;
+  /** Gives up (KT_ERR_KAFKA_READ_TIMEOUT) when the end is not reached by then; default 60 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * Reads `partitions` of `topic` from their earliest retained offset up to the high watermark taken at the call
+ * (messages produced later are not waited for), in offset order per partition. Meant for small compacted topics
+ * that hold per-partition state, such as the correlator's snapshots (services/correlator/src/snapshots.ts).
+ */
+export async function readPartitions(kafka: KafkaClient, options: ReadPartitionsOptions): Promise<ReadMessage[]> {
+  const { topic } = options;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const ends = new Map<number, number>();
+    for (const o of offsets) {
+      if (options.partitions.includes(o.partition) && Number(o.high) > Number(o.low)) ends.set(o.partition, Number(o.high));
+    }
+    if (ends.size === 0) return [];
+    const consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+    const out: ReadMessage[] = [];
+    const remaining = new Set(ends.keys());
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new KafkaAdapterError('KT_ERR_KAFKA_READ_TIMEOUT', `reading topic ${topic} partitions ${[...remaining].join(',')} did not reach their end`, { topic })),
+        options.timeoutMs ?? 60_000,
+      );
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          const end = ends.get(batch.partition);
+          if (end === undefined || !remaining.has(batch.partition)) {
+            consumer.pause([{ topic, partitions: [batch.partition] }]);
+            return;
+          }
+          for (const message of batch.messages) {
+            const offset = Number(message.offset);
+            if (offset >= end) break;
+            out.push({ partition: batch.partition, offset, key: message.key?.toString('utf8') ?? null, value: message.value });
+          }
+          // Compaction leaves gaps, never removes the newest message: the batch's last offset tells where it is.
+          if (Number(batch.lastOffset()) + 1 >= end) {
+            remaining.delete(batch.partition);
+            consumer.pause([{ topic, partitions: [batch.partition] }]);
+            if (remaining.size === 0) finish();
+          }
+        },
+      });
+      await Promise.race([done, timeout]);
+    } finally {
+      clearTimeout(timer);
+      await consumer.disconnect().catch(() => undefined);
+      await admin.deleteGroups([options.groupId]).catch(() => undefined);
+    }
+    return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  } finally {
+    await admin.disconnect();
+  }
+}
