@@ -49,6 +49,7 @@ export function setup(name: string): Setup {
     KILLTRACE_KAFKA_TOPIC_LOGS: `kt-bench-logs-${suffix}`,
     KILLTRACE_KAFKA_TOPIC_RECORDS: `kt-bench-records-${suffix}`,
     KILLTRACE_KAFKA_TOPIC_DEAD_LETTER: `kt-bench-dead-letter-${suffix}`,
+    KILLTRACE_KAFKA_TOPIC_SNAPSHOTS: `kt-bench-snapshots-${suffix}`,
     KILLTRACE_ELASTICSEARCH_INDEX_PREFIX: `kt-bench-${suffix}`,
     KILLTRACE_LOG_FORMAT: 'json',
     KILLTRACE_LOG_LEVEL: 'warn',
@@ -128,7 +129,7 @@ export async function deleteAll(s: Setup): Promise<void> {
   const t = s.config.kafka.topics;
   // Only those that exist: kafkajs retries (and logs) a delete of a missing topic for seconds.
   const existing = new Set(await admin.listTopics());
-  const topics = [t.signals, t.logs, t.records, t.deadLetter, `kt-bench-raw-${s.suffix}`].filter((topic) => existing.has(topic));
+  const topics = [t.signals, t.logs, t.records, t.deadLetter, t.snapshots, `kt-bench-raw-${s.suffix}`].filter((topic) => existing.has(topic));
   if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
   await admin.disconnect();
   const es = createElasticClient(s.config.elasticsearch);

@@ -212,6 +212,11 @@ const correlatorSchema = z
       description:
         'How far a message\'s event time may be ahead of the correlator\'s clock (clock skew allowance); a message dated later is dead-lettered, not ingested, and cannot advance the watermark.',
     }),
+    sessionTimeoutMs: setting(z.int().min(6_000).max(300_000).default(15_000), {
+      env: 'KILLTRACE_CORRELATOR_SESSION_TIMEOUT_MS',
+      description:
+        'Consumer group session timeout: after a crash (kill -9), the restarted correlator gets its partitions only once the dead member\'s session expired, so this bounds recovery time; too low and a busy correlator is dropped from the group.',
+    }),
     snapshotsEnabled: setting(z.boolean().default(true), {
       env: 'KILLTRACE_CORRELATOR_SNAPSHOTS',
       description:

@@ -44,5 +44,6 @@ describe('compileOptions', () => {
     expect(on.snapshots).toEqual({ topic: 'snaps', intervalMs: 5_000, everyMessages: 10 });
     const off = compileOptions(loadConfig({ env: { KILLTRACE_CLUSTER_NAME: 'c', KILLTRACE_CORRELATOR_SNAPSHOTS: 'false' } }));
     expect(off.snapshots).toBeUndefined();
+    expect(on.sessionTimeoutMs).toBe(15_000);
   });
 });

@@ -33,6 +33,8 @@ export interface CorrelatorServiceOptions {
   maxEventTimeAheadMs: number;
   /** On SIGTERM, how long the in-flight batch may take to finish before the process gives up (no commit). */
   shutdownGraceMs: number;
+  /** From `correlator.sessionTimeoutMs`: consumer group session timeout (heartbeats every third of it, at most 3 s). */
+  sessionTimeoutMs: number;
   /** From `correlator.snapshot*` and `kafka.topics.snapshots`: state snapshots (snapshots.ts); undefined when off. */
   snapshots?: { topic: string; intervalMs: number; everyMessages: number };
 }
@@ -64,6 +66,7 @@ export function compileOptions(config: Config): CorrelatorServiceOptions {
     shutdownGraceMs: c.shutdownGraceMs,
     maxEventTimeAheadMs: c.maxEventTimeAheadMs,
     idleTimeoutMs: c.idleTimeoutMs,
+    sessionTimeoutMs: c.sessionTimeoutMs,
     ...(c.snapshotsEnabled ? { snapshots: { topic: config.kafka.topics.snapshots, intervalMs: c.snapshotIntervalMs, everyMessages: c.snapshotEveryMessages } } : {}),
   };
 }

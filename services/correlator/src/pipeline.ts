@@ -80,8 +80,8 @@ export class Pipeline {
       partitionAssigners: [coPartitionedAssigner],
       maxBytesPerPartition: options.maxBytesPerPartition,
       maxBytes: options.maxBytes,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
       maxWaitTimeInMs: 100,
     });
     deps.telemetry.stateSize(() => this.stateSize());
