@@ -11,7 +11,7 @@ import { createElasticClient } from '../libs/elastic/src/index.js';
 import { createKafkaClient } from '../libs/kafka/src/index.js';
 import { CorrelatorProcess } from '../test/e2e/process.js';
 import type { BenchCase, BenchRow } from './lib/bench-case.js';
-import { buildCorrelator, deleteAll, killSignals, logBatchMessage, message, podSignal, produceAll, setup, T0, uid, until, type Setup } from './pipeline.bench.js';
+import { buildCorrelator, deleteAll, killSignals, logBatchMessage, message, podSignal, produceAll, setup, uid, until, type Setup } from './pipeline.bench.js';
 
 /** Lines per `logs` message (version 2), as node agents send them. */
 const LINES_PER_BATCH = 20;

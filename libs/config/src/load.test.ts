@@ -81,6 +81,10 @@ describe('loadConfig', () => {
       shutdownGraceMs: 0,
       maxEventTimeAheadMs: 60_000,
       idleTimeoutMs: 30_000,
+      sessionTimeoutMs: 15_000,
+      snapshotsEnabled: true,
+      snapshotIntervalMs: 60_000,
+      snapshotEveryMessages: 200_000,
     });
     const defaults = loadConfig({ env: base }).correlator;
     expect(defaults).toMatchObject({ stateWindowMs: 86_400_000, flushIntervalMs: 200, maxUnflushedMessages: 50_000, readyMaxLag: 10_000, retryInitialMs: 250, retryMaxMs: 15_000, shutdownGraceMs: 25_000 });
