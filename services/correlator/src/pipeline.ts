@@ -133,7 +133,10 @@ export class Pipeline {
     try {
       this.stopFlushing.abort();
       await this.flushLoop;
-      await Promise.allSettled(this.snapshotWrites.values());
+      // The last snapshots make a graceful restart quick, but never hold the shutdown past its grace.
+      const { signal } = this.sinkAbort;
+      const graceOver = signal.aborted ? Promise.resolve() : new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      await Promise.race([Promise.allSettled(this.snapshotWrites.values()), graceOver]);
     } finally {
       clearTimeout(grace);
     }
