@@ -200,6 +200,8 @@ export class Pipeline {
           const state = this.states.get(partition);
           if (!state) continue;
           const seeks = state.planned(plan);
+          // Restored from a snapshot with nothing to replay: live at once, with the snapshot's watermark.
+          if (seeks.size === 0 && plan.snapshot !== undefined) this.deps.telemetry.watermark(partition, state.watermark);
           if (seeks.size > 0) {
             this.pendingSeeks.set(partition, seeks);
             this.replayStartedAt.set(partition, Date.now());
