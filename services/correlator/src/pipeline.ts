@@ -521,7 +521,10 @@ export class Pipeline {
     const write = store
       .write(partition, settings, capture, at)
       .then(() => cadence.taken(partition, at, covered))
-      .catch((error: unknown) => this.deps.logger.warn({ event: 'SnapshotWriteFailed', partition, err: error }, 'snapshot not written; the next one is tried at the next flush'))
+      .catch((error: unknown) => {
+        cadence.failed(partition, Date.now());
+        this.deps.logger.warn({ event: 'SnapshotWriteFailed', partition, err: error }, 'snapshot not written; the next one is tried after an interval');
+      })
       .finally(() => this.snapshotWrites.delete(partition));
     this.snapshotWrites.set(partition, write);
   }

@@ -118,5 +118,8 @@ describe('snapshot cadence', () => {
     cadence.replayed(0, 5);
     expect(cadence.due(0, 60_002)).toBe(true);
     expect(cadence.due(1, 1e9)).toBe(false); // not assigned
+    cadence.failed(0, 70_000);
+    expect(cadence.due(0, 100_000)).toBe(false); // a failed write waits an interval
+    expect(cadence.due(0, 130_000)).toBe(true);
   });
 });

@@ -252,7 +252,7 @@ export class SnapshotStore {
  * is what the next restart saves). Wall-clock time, given by the caller.
  */
 export class SnapshotCadence {
-  private readonly partitions = new Map<number, { lastAt: number; messages: number; forced: boolean }>();
+  private readonly partitions = new Map<number, { lastAt: number; messages: number; forced: boolean; retryAt: number }>();
 
   constructor(
     private readonly intervalMs: number,
@@ -261,7 +261,7 @@ export class SnapshotCadence {
 
   /** A partition was (re)assigned; `replayed` messages were re-read to rebuild it. */
   assigned(partition: number, now: number): void {
-    this.partitions.set(partition, { lastAt: now, messages: 0, forced: false });
+    this.partitions.set(partition, { lastAt: now, messages: 0, forced: false, retryAt: Number.NEGATIVE_INFINITY });
   }
 
   replayed(partition: number, messages: number): void {
@@ -278,9 +278,15 @@ export class SnapshotCadence {
   /** `final`: the last flush before a graceful stop, due when anything was read since the last snapshot. */
   due(partition: number, now: number, final = false): boolean {
     const p = this.partitions.get(partition);
-    if (!p) return false;
+    if (!p || now < p.retryAt) return false;
     if (p.forced || p.messages >= this.everyMessages) return true;
     return p.messages > 0 && (final || now - p.lastAt >= this.intervalMs);
+  }
+
+  /** A write failed at `at` (Kafka down, topic missing): the next attempt waits one interval, whatever is due. */
+  failed(partition: number, at: number): void {
+    const p = this.partitions.get(partition);
+    if (p) p.retryAt = at + this.intervalMs;
   }
 
   /** Messages counted since the last snapshot (to pass to `taken` for a capture made now). */
