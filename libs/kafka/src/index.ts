@@ -7,7 +7,7 @@ export { ensureTopics, killtraceTopics, type TopicSpec, type TopicMismatch, type
 export { createProducer, type KillProducer, type TypedTopicProducer, type OutgoingMessage, type ProducerOptions } from './producer.js';
 export { createConsumer, type KillConsumer, type ConsumerOptions, type ConsumerTopics, type ConsumerSettings, type IncomingMessage, type InvalidMessage } from './consumer.js';
 export { memoizedDefaultPartitioner } from './partitioner.js';
-export { readPartitions, type ReadMessage, type ReadPartitionsOptions } from './partition-reader.js';
+export { readPartitions, topicPartitionCount, type ReadMessage, type ReadPartitionsOptions } from './partition-reader.js';
 export { coPartitionedAssigner, CO_PARTITIONED_ASSIGNER } from './assigner.js';
 export { encodeMessage, decodeMessage, formatIssues, type DecodeResult } from './codec.js';
 export { KafkaAdapterError, kafkaErrorCodes, classifyKafkaError, type KafkaErrorCode, type ErrorClass, type ClassifiedError } from './errors.js';

@@ -86,3 +86,17 @@ export async function readPartitions(kafka: KafkaClient, options: ReadPartitions
     await admin.disconnect();
   }
 }
+
+/** How many partitions `topic` has; 0 when it does not exist. */
+export async function topicPartitionCount(kafka: KafkaClient, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+    return metadata.topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+  } catch {
+    return 0;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { z } from 'zod';
-import { decodeMessage, readPartitions, type KafkaClient, type KillProducer, type TypedTopicProducer } from '@killtrace/kafka';
+import { decodeMessage, readPartitions, topicPartitionCount, type KafkaClient, type KillProducer, type TypedTopicProducer } from '@killtrace/kafka';
 import type { Logger } from '@killtrace/logging';
 import type { StepProfile } from '@killtrace/schemas';
 import { Counter, Histogram, type Registry } from 'prom-client';
@@ -232,17 +232,10 @@ export class SnapshotStore {
 
   private async partitionCount(): Promise<number> {
     if (this.partitions !== undefined) return this.partitions;
-    const admin = this.options.kafka.admin();
-    await admin.connect();
-    try {
-      const metadata = await admin.fetchTopicMetadata({ topics: [this.options.topic] });
-      const count = metadata.topics.find((t) => t.name === this.options.topic)?.partitions.length ?? 0;
-      if (count === 0) throw new Error(`snapshots topic ${this.options.topic} has no partitions`);
-      this.partitions = count;
-      return count;
-    } finally {
-      await admin.disconnect();
-    }
+    const count = await topicPartitionCount(this.options.kafka, this.options.topic);
+    if (count === 0) throw new Error(`snapshots topic ${this.options.topic} does not exist or has no partitions`);
+    this.partitions = count;
+    return count;
   }
 }
 
