@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import kafkajs from 'kafkajs';
 import type { Config } from '@killtrace/config';
 import { connectionFields, kafkaClientConfig, registerConnection, type KafkaClientOptions, type KafkaConnection, type RawKafka } from './client.js';
@@ -9,9 +10,30 @@ import { connectionFields, kafkaClientConfig, registerConnection, type KafkaClie
  */
 export type KafkaClient = KafkaConnection & Pick<RawKafka, 'admin' | 'consumer' | 'producer'>;
 
+export interface TestKafkaClientOptions extends KafkaClientOptions {
+  /**
+   * Route every broker connection (the bootstrap one and those to the brokers the metadata advertises) through this
+   * address, a TCP forwarder (test/integration/tcp-forwarder.ts): closing the forwarder is then a real outage for
+   * this client alone, while everyone else keeps the shared broker. Plain TCP only.
+   */
+  through?: { host: string; port: number };
+}
+
 /** A test driver's connection: a port-compatible connection with kafkajs' admin/consumer/producer factories. */
-export function createKafkaClient(config: Config['kafka'], options: KafkaClientOptions = {}): KafkaClient {
-  const clientConfig = kafkaClientConfig(config, options);
+export function createKafkaClient(config: Config['kafka'], options: TestKafkaClientOptions = {}): KafkaClient {
+  const { through } = options;
+  const clientConfig = {
+    ...kafkaClientConfig(config, options),
+    ...(through === undefined
+      ? {}
+      : {
+          socketFactory: ({ onConnect }: { onConnect: () => void }) => {
+            const socket = connect({ host: through.host, port: through.port }, onConnect);
+            socket.setKeepAlive(true, 60_000);
+            return socket;
+          },
+        }),
+  };
   const raw = new kafkajs.Kafka(clientConfig);
   return registerConnection(
     {
