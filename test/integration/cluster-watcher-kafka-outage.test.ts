@@ -19,8 +19,8 @@ import { forwarder, hostPort, type Forwarder } from './tcp-forwarder.js';
  * refuses it loses the backlog; what the restarted watcher's list re-publishes is everything the API server still
  * holds, in its current state. Lost for good: states the API server no longer holds (a pod created and deleted
  * during the outage, an intermediate count of an event that repeated since, and events past the API server's
- * `--event-ttl`, see README "The streaming pipeline"). Consumers see duplicates only within the de-dup contract: a
- * pod snapshot again with the same (uid, resourceVersion), never an event (uid, count) twice.
+ * `--event-ttl`, see README "The streaming pipeline"). Consumers see duplicates only within the de-dup contract:
+ * what stayed unchanged comes again with the same pod (uid, resourceVersion) or event (uid, count).
  *
  * Real kube-apiserver, real Kafka; the watcher alone is cut off from the shared broker by a TCP forwarder that
  * all of its broker connections go through (libs/kafka/src/testing.ts `through`).
@@ -68,7 +68,7 @@ async function startInstance(name: string, config: Config): Promise<Instance> {
     },
   });
   const logger = createLogger({ name: `cwo-${name}`, level: 'info', format: 'json', destination });
-  const routed = createKafkaClient(config.kafka, { clientId: `kt-it-cwo-${name}`, through: { host: '127.0.0.1', port: kafkaFwd.port } });
+  const routed = createKafkaClient(config.kafka, { clientId: `kt-it-cwo-${name}`, logger, through: { host: '127.0.0.1', port: kafkaFwd.port } });
   const registry = createRegistry(`collector-cwo-${name}`);
   const publisher = createSignalPublisher({
     producer: createProducer(routed),
@@ -128,7 +128,8 @@ describe('cluster watcher restarted during a Kafka outage', () => {
     };
     const t0 = Date.now() - 60_000;
 
-    // Kafka reachable: the first watcher publishes pod A (created, running), pod D (created) and event E1 (count 1).
+    // Kafka reachable: the first watcher publishes pod A (created, running), pod D (created), events E1 and E3 (count 1).
+    // D and E3 stay unchanged until the end.
     await kafkaFwd.open();
     const first = await startInstance('watcher-1', config);
     let firstClosed = false;
@@ -140,7 +141,8 @@ describe('cluster watcher restarted during a Kafka outage', () => {
     await patchContainerStatus(server, namespace, 'cart-a', { restartCount: 0, startedAt: t0 });
     const podD = await createPod(server, namespace, 'cart-d');
     await createCoreEvent(server, { name: 'cart-a.unhealthy', pod: podA, reason: 'Unhealthy', message: 'Liveness probe failed', type: 'Warning', at: t0 + 1_000 });
-    await settle(() => first.published(), 4, 'signals before the outage');
+    await createCoreEvent(server, { name: 'cart-d.pulled', pod: podD, reason: 'Pulled', message: 'Container image "registry.example/app:1.0" already present on machine', at: t0 + 2_000 });
+    await settle(() => first.published(), 5, 'signals before the outage');
 
     // Kafka cut off for the watcher: everything it sees now waits in its in-memory backlog.
     await kafkaFwd.close();
@@ -163,16 +165,16 @@ describe('cluster watcher restarted during a Kafka outage', () => {
     await repeatCoreEvent(server, namespace, 'cart-a.unhealthy', 3, t0 + 19_000);
     await patchContainerStatus(server, namespace, 'cart-b', { restartCount: 0, startedAt: t0 + 13_000 });
 
-    // Kafka back; the restarted watcher lists and publishes the current state of pods A, B, D and events E1, E2.
+    // Kafka back; the restarted watcher lists and publishes the current state of pods A, B, D and events E1, E2, E3.
     await kafkaFwd.open();
     const second = await startInstance('watcher-2', config);
     cleanups.push(async () => {
       await second.watcher.close();
       await second.publisher.close();
     });
-    await settle(() => second.published(), 5, 'the relist after the restart');
+    await settle(() => second.published(), 6, 'the relist after the restart');
     await second.watcher.idle();
-    expect(await second.published()).toBe(5);
+    expect(await second.published()).toBe(6);
 
     const messages = await readSignalMessages(topics.signals);
     const keys = messages.map(keyOf).filter((k): k is string => k !== undefined);
@@ -181,7 +183,7 @@ describe('cluster watcher restarted during a Kafka outage', () => {
     const pods = await kubeRequest<Listed<ApiPod>>(server, `/api/v1/namespaces/${namespace}/pods`);
     const events = await kubeRequest<Listed<ApiEvent>>(server, `/api/v1/namespaces/${namespace}/events`);
     expect(pods.items.map((p) => p.metadata.name).sort()).toEqual(['cart-a', 'cart-b', 'cart-d']);
-    expect(events.items.map((e) => e.metadata.name).sort()).toEqual(['cart-a.unhealthy', 'cart-b.killing']);
+    expect(events.items.map((e) => e.metadata.name).sort()).toEqual(['cart-a.unhealthy', 'cart-b.killing', 'cart-d.pulled']);
     for (const pod of pods.items) expect(keys).toContain(`pod ${pod.metadata.uid}@${pod.metadata.resourceVersion}`);
     for (const event of events.items) expect(keys).toContain(`event ${event.metadata.uid}#${event.count ?? 1}`);
     const fromSecond = messages.filter((m) => m.producer.instance === 'watcher-2');
@@ -196,13 +198,20 @@ describe('cluster watcher restarted during a Kafka outage', () => {
     const e1 = messages.filter((m): m is SignalMessage & { signal: EventSignal } => m.signal.kind === 'event' && m.signal.involved.uid === podA.metadata.uid);
     expect(e1.map((m) => m.signal.count)).toEqual([1, 3]);
 
-    // Duplicates only within the de-dup contract: an unchanged pod snapshot (same uid and resourceVersion) again,
-    // never an event occurrence (uid, count) twice.
+    // Duplicates only within the de-dup contract: what stayed unchanged across the restart (pod D with the same uid
+    // and resourceVersion, event E3 with the same uid and count) comes once more, which the correlator folds into
+    // the version it has (one per uid, the higher count: newerEvent in libs/correlation/src/evidence.ts). Every other
+    // state is on the topic once, and each run published each state once.
     const counts = new Map<string, number>();
     for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
-    const repeated = [...counts].filter(([, n]) => n > 1).map(([key]) => key);
+    const repeated = [...counts].filter(([, n]) => n > 1).map(([key]) => key).sort();
     const unchangedD = pods.items.find((p) => p.metadata.uid === podD.metadata.uid);
-    expect(repeated).toEqual([`pod ${podD.metadata.uid}@${unchangedD?.metadata.resourceVersion}`]);
-    expect(counts.get(repeated[0] ?? '')).toBe(2);
+    const unchangedE3 = events.items.find((e) => e.metadata.name === 'cart-d.pulled');
+    expect(repeated).toEqual([`event ${unchangedE3?.metadata.uid}#1`, `pod ${podD.metadata.uid}@${unchangedD?.metadata.resourceVersion}`].sort());
+    expect(repeated.map((key) => counts.get(key))).toEqual([2, 2]);
+    for (const instance of ['watcher-1', 'watcher-2']) {
+      const own = messages.filter((m) => m.producer.instance === instance).map(keyOf);
+      expect(new Set(own).size).toBe(own.length);
+    }
   });
 });
