@@ -1,19 +1,25 @@
 import kafkajs from 'kafkajs';
-import type { Admin, Consumer as KafkajsConsumer, IHeaders, PartitionAssigner } from 'kafkajs';
+import type { Admin, Consumer as KafkajsConsumer, PartitionAssigner } from 'kafkajs';
 import { coPartitionedAssigner } from './assigner.js';
 import { rawClient, type KafkaConnection } from './client.js';
 import { classifyKafkaError, type ClassifiedError, type ErrorClass } from './errors.js';
 
 const { PartitionAssigners } = kafkajs;
 
-/** One message of a batch, undecoded: the caller validates it with the topic's schema (libs/kafka/src/codec.ts). */
+/** A header value as the broker returned it (a header name may repeat). */
+export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+
+/**
+ * One message of a batch, undecoded: the caller validates it with the topic's schema (libs/kafka/src/codec.ts).
+ * Handed over without copying (a batch can hold thousands of messages).
+ */
 export interface BatchMessage {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
   /** Message timestamp (event time as produced, else broker time), epoch milliseconds as a string. */
-  timestamp: string;
-  headers: Record<string, string>;
+  readonly timestamp: string;
+  readonly headers?: Readonly<Record<string, HeaderValue>>;
 }
 
 /** The messages fetched for one topic-partition. */
@@ -113,16 +119,6 @@ export interface BatchConsumer {
   disconnect(): Promise<void>;
 }
 
-function headersOf(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (value === undefined) continue;
-    const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined) out[name] = first.toString();
-  }
-  return out;
-}
-
 function assigners(name: AssignerName | undefined): PartitionAssigner[] {
   return name === 'round-robin' ? [PartitionAssigners.roundRobin] : [coPartitionedAssigner];
 }
@@ -181,7 +177,7 @@ export function createBatchConsumer(kafka: KafkaConnection, options: BatchConsum
               topic: batch.topic,
               partition: batch.partition,
               highWatermark: batch.highWatermark,
-              messages: batch.messages.map((m) => ({ offset: m.offset, key: m.key ?? null, value: m.value, timestamp: m.timestamp, headers: headersOf(m.headers) })),
+              messages: batch.messages,
             },
             resolveOffset,
             heartbeat,

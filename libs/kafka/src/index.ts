@@ -13,6 +13,7 @@ export {
   type BatchConsumer,
   type BatchConsumerOptions,
   type BatchMessage,
+  type HeaderValue,
   type MessageBatch,
   type BatchPayload,
   type TopicPartitions,
