@@ -32,4 +32,15 @@ export default tseslint.config(
       'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Pure library: time comes in with the signals.' }],
     },
   },
+  {
+    // Services reach Kafka only through the ports of libs/kafka (docs/decisions/0018-batch-consumer-port-and-one-backoff.md).
+    files: ['services/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['kafkajs', '**/libs/kafka/src/*'], message: 'Only libs/kafka talks to kafkajs: use the ports of @killtrace/kafka.' }] },
+      ],
+    },
+  },
 );

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKafkaClient } from '../libs/kafka/src/index.js';
+import { createKafkaClient } from '../libs/kafka/src/testing.js';
 import { CorrelatorProcess } from '../test/e2e/process.js';
 import type { BenchCase, BenchRow } from './lib/bench-case.js';
 import { buildCorrelator, deleteAll, killSignals, logSignal, message, percentile, podSignal, produceAll, setup, uid } from './pipeline.bench.js';

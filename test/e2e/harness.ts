@@ -4,7 +4,7 @@ import { readBundle } from '@killtrace/bundle';
 import { Correlator } from '@killtrace/correlation';
 import { builtinProfiles } from '@killtrace/profiles';
 import { createElasticClient, type ElasticClient } from '@killtrace/elastic';
-import { createKafkaClient, type KafkaClient } from '@killtrace/kafka';
+import { createKafkaClient, type KafkaClient } from '../../libs/kafka/src/testing.js';
 import { loadConfig, type Config } from '@killtrace/config';
 import { restartRecordId, signalKey, signalTime, type RestartRecord, type Signal } from '@killtrace/schemas';
 import { inject } from 'vitest';

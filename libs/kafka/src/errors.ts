@@ -6,6 +6,8 @@ export const kafkaErrorCodes = {
   KT_ERR_KAFKA_TOPIC_MISMATCH: 'topic differs from its configuration',
   /** A CA file named in the configuration could not be read. */
   KT_ERR_KAFKA_TLS_CA: 'TLS CA file unreadable',
+  /** A connection object that `createKafkaClient` did not make was handed to a port. */
+  KT_ERR_KAFKA_UNKNOWN_CONNECTION: 'not a Kafka connection of this package',
 } as const;
 export type KafkaErrorCode = keyof typeof kafkaErrorCodes;
 
@@ -25,7 +27,12 @@ export class KafkaAdapterError extends Error {
   }
 }
 
-export type ErrorClass = 'retriable' | 'fatal';
+/**
+ * retriable: back off and try again; fatal: stop and tell a human; generation-over: the consumer group rebalanced
+ * under this member (a commit or heartbeat of the old generation), so the work is redone by the next assignment
+ * and must not be retried.
+ */
+export type ErrorClass = 'retriable' | 'fatal' | 'generation-over';
 
 /** Classification of a failure, with the reason in words for logs and metrics. */
 export interface ClassifiedError {
@@ -71,6 +78,9 @@ const FATAL_PROTOCOL_TYPES = new Set([
   'POLICY_VIOLATION',
 ]);
 
+/** Group errors that end this member's generation: the next assignment replays, retrying the old request is useless. */
+const GENERATION_PROTOCOL_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR', 'FENCED_INSTANCE_ID']);
+
 const NODE_RETRIABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
 interface ErrorShape {
@@ -106,6 +116,7 @@ export function classifyKafkaError(error: unknown): ClassifiedError {
   if (name === 'KafkaJSProtocolError' || typeof e.type === 'string') {
     const type = String(e.type);
     if (FATAL_PROTOCOL_TYPES.has(type)) return { kind: 'fatal', reason: `broker rejected the request: ${type}` };
+    if (GENERATION_PROTOCOL_TYPES.has(type)) return { kind: 'generation-over', reason: `group generation ended: ${type}` };
     return e.retriable === true ? { kind: 'retriable', reason: `broker error ${type}` } : { kind: 'fatal', reason: `broker error ${type}` };
   }
   if (RETRIABLE_NAMES.has(name)) return { kind: 'retriable', reason: `${name}: ${String(e.message)}` };
