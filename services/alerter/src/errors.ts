@@ -1,3 +1,5 @@
+import { codedMessage, KilltraceError, type ErrorContext } from '@killtrace/errors';
+
 /** Exit codes of the alerter process. */
 export const EXIT_OK = 0;
 /** A rules file or configuration the alerter refuses to run with (fix and restart). */
@@ -29,15 +31,11 @@ export const alerterErrorCodes = {
 export type AlerterErrorCode = keyof typeof alerterErrorCodes;
 
 /** An error of the alerter service, with its code and the exit code it maps to. */
-export class AlerterError extends Error {
+export class AlerterError extends KilltraceError<AlerterErrorCode> {
   override readonly name = 'AlerterError';
+  declare readonly exitCode: number;
 
-  constructor(
-    readonly code: AlerterErrorCode,
-    message: string,
-    readonly exitCode: number = EXIT_CONFIG,
-    options: { cause?: unknown } = {},
-  ) {
-    super(`${code}: ${message}`, { cause: options.cause });
+  constructor(code: AlerterErrorCode, message: string, exitCode: number = EXIT_CONFIG, options: { cause?: unknown; context?: ErrorContext } = {}) {
+    super(code, codedMessage(code, message), { ...options, exitCode });
   }
 }

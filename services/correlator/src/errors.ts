@@ -1,3 +1,5 @@
+import { codedMessage, KilltraceError, type ErrorContext } from '@killtrace/errors';
+
 /** Exit codes of the correlator process. */
 export const EXIT_OK = 0;
 /** Configuration or topology the correlator refuses to run with (fix and restart). */
@@ -23,15 +25,11 @@ export const correlatorErrorCodes = {
 export type CorrelatorErrorCode = keyof typeof correlatorErrorCodes;
 
 /** An error of the correlator service, with its code and the exit code it maps to. */
-export class CorrelatorError extends Error {
+export class CorrelatorError extends KilltraceError<CorrelatorErrorCode> {
   override readonly name = 'CorrelatorError';
+  declare readonly exitCode: number;
 
-  constructor(
-    readonly code: CorrelatorErrorCode,
-    message: string,
-    readonly exitCode: number = EXIT_CONFIG,
-    options: { cause?: unknown } = {},
-  ) {
-    super(`${code}: ${message}`, { cause: options.cause });
+  constructor(code: CorrelatorErrorCode, message: string, exitCode: number = EXIT_CONFIG, options: { cause?: unknown; context?: ErrorContext } = {}) {
+    super(code, codedMessage(code, message), { ...options, exitCode });
   }
 }
