@@ -3,6 +3,7 @@ import kafkajs from 'kafkajs';
 import type { KafkaConfig, SASLOptions, logLevel as LogLevel, LogEntry } from 'kafkajs';
 import type { Config } from '@killtrace/config';
 import { KafkaAdapterError } from './errors.js';
+import { correctRequestQueueTimer } from './request-queue-timer.js';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -78,5 +79,6 @@ export function kafkaClientConfig(config: Config['kafka'], options: KafkaClientO
 
 /** Creates a kafkajs client from the configuration: brokers, client id, TLS with a CA file, SASL. */
 export function createKafkaClient(config: Config['kafka'], options: KafkaClientOptions = {}): KafkaClient {
+  correctRequestQueueTimer();
   return new Kafka(kafkaClientConfig(config, options));
 }
