@@ -56,7 +56,8 @@ export class ApiError extends KilltraceError<ApiErrorCode> {
     readonly extra: { invalidParams?: InvalidParam[]; retryAfterSeconds?: number } = {},
   ) {
     // The message is the problem document's `detail`, read by API clients: not led by the code (which has its own member).
-    super(code, message, { context: { status: STATUS[code], ...extra } });
+    // KT_ERR_API_CONFIG ends the process at start with exit code 2 (services' configuration exit, runService).
+    super(code, message, { context: { status: STATUS[code], ...extra }, ...(code === 'KT_ERR_API_CONFIG' ? { exitCode: 2 } : {}) });
     this.status = STATUS[code];
   }
 }
