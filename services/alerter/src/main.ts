@@ -2,7 +2,7 @@ import process from 'node:process';
 import type { RuleSet } from '@killtrace/alerting';
 import type { Config } from '@killtrace/config';
 import { createKafkaClient, ensureTopics, killtraceTopics } from '@killtrace/kafka';
-import { createLogger, type Logger } from '@killtrace/logging';
+import type { Logger } from '@killtrace/logging';
 import { createRegistry, Dependencies, runService, startHealthServer, type HealthServer } from '@killtrace/service-http';
 import { Alerter } from './alerter.js';
 import { AlerterError, EXIT_RUNTIME } from './errors.js';

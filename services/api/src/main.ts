@@ -1,6 +1,6 @@
 import type { Config } from '@killtrace/config';
 import { createElasticClient } from '@killtrace/elastic';
-import { createLogger, type Logger } from '@killtrace/logging';
+import type { Logger } from '@killtrace/logging';
 import { Dependencies, runService } from '@killtrace/service-http';
 import { buildApp } from './app.js';
 import { loadTokens } from './auth.js';
