@@ -1,6 +1,5 @@
 import type { Diagnostic, KernelOomSignal } from '@killtrace/schemas';
-import { DiagnosticLimiter, makeDiagnostic } from './diagnostic-codes.js';
-import type { InputDiagnosticCode } from './diagnostic-codes.js';
+import { DiagnosticCollector } from './diagnostic-collector.js';
 import { asObject } from './json-values.js';
 import type { YearlessTime } from './k8s-time.js';
 import { monthFromAbbreviation, parseRfc3339, yearAnchor, yearlessInYear, yearlessNearest, yearlessNotAfter } from './k8s-time.js';
@@ -126,13 +125,12 @@ function parseSummary(text: string): Summary {
  */
 export class KernelOomParser {
   readonly stats: KernelOomParserStats = { lines: 0, kills: 0, untimed: 0 };
-  private readonly limiter: DiagnosticLimiter;
-  private diagnostics: Diagnostic[] = [];
+  private readonly diagnostics: DiagnosticCollector;
   private report: Report | undefined;
   private anchor: number | undefined;
 
   constructor(private readonly options: KernelOomParserOptions) {
-    this.limiter = new DiagnosticLimiter(options.diagnosticLimit ?? 20, options.file);
+    this.diagnostics = new DiagnosticCollector(options.file, options.diagnosticLimit);
   }
 
   /** True while an OOM report has begun and its kill line has not come yet (a follower holds its position there). */
@@ -159,19 +157,12 @@ export class KernelOomParser {
 
   /** Diagnostics collected so far; clears them. */
   takeDiagnostics(): Diagnostic[] {
-    const out = this.diagnostics;
-    this.diagnostics = [];
-    return out;
+    return this.diagnostics.take();
   }
 
   /** Summary diagnostics (codes over the limit). Call after `end()`. */
   summary(): Diagnostic[] {
-    return this.limiter.summary();
-  }
-
-  private diagnose(severity: Diagnostic['severity'], code: InputDiagnosticCode, message: string, line: number): void {
-    const d = this.limiter.admit(makeDiagnostic(severity, code, message, { file: this.options.file, line }));
-    if (d) this.diagnostics.push(d);
+    return this.diagnostics.summary();
   }
 
   /** Splits a line into its message and wall-clock time, whatever the format. */
@@ -352,7 +343,7 @@ export class KernelOomParser {
   ): void {
     if (kill.at === undefined) {
       this.stats.untimed += 1;
-      this.diagnose('warning', 'KT_INPUT_KERNEL_NO_TIME', `OOM kill of ${kill.process} (pid ${kill.pid}) has no wall-clock time (journalctl -o cat or plain dmesg): use journalctl -k -o short-precise or dmesg -T`, lineNo);
+      this.diagnostics.report('warning', 'KT_INPUT_KERNEL_NO_TIME', `OOM kill of ${kill.process} (pid ${kill.pid}) has no wall-clock time (journalctl -o cat or plain dmesg): use journalctl -k -o short-precise or dmesg -T`, lineNo);
       return;
     }
     const candidate: KernelOomSignal = { kind: 'kernel_oom', at: kill.at, process: kill.process, pid: kill.pid, text: kill.text };

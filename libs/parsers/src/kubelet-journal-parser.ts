@@ -1,5 +1,5 @@
 import type { Diagnostic, KubeletAction, KubeletSignal, ProbeType } from '@killtrace/schemas';
-import { DiagnosticLimiter, makeDiagnostic } from './diagnostic-codes.js';
+import { DiagnosticCollector } from './diagnostic-collector.js';
 import type { YearlessTime } from './k8s-time.js';
 import { monthFromAbbreviation, parseRfc3339, yearAnchor, yearlessInYear, yearlessNearest, yearlessNotAfter } from './k8s-time.js';
 import { looksLikeKlog, parseKlogHeader, parseKlogPairs, unquoteGo } from './klog.js';
@@ -109,8 +109,7 @@ function decodeJournalMessage(message: unknown): string | undefined {
 export class KubeletJournalParser {
   readonly stats: KubeletJournalStats = { lines: 0, signals: 0, ignored: 0, malformed: 0 };
   private readonly options: KubeletJournalParserOptions;
-  private readonly limiter: DiagnosticLimiter;
-  private diagnostics: Diagnostic[] = [];
+  private readonly diagnostics: DiagnosticCollector;
   private pending: PendingMultiline | undefined;
   private anchor: number | undefined;
   /** Last `"Eviction manager: attempting to reclaim" resourceName=...`, attached to the evictions that follow. */
@@ -118,7 +117,7 @@ export class KubeletJournalParser {
 
   constructor(options: KubeletJournalParserOptions) {
     this.options = options;
-    this.limiter = new DiagnosticLimiter(options.diagnosticLimit ?? 20, options.file);
+    this.diagnostics = new DiagnosticCollector(options.file, options.diagnosticLimit);
   }
 
   /** Feeds one journal line (without its newline); returns the signals it completed. */
@@ -129,7 +128,7 @@ export class KubeletJournalParser {
       this.pushLine(line.endsWith('\r') ? line.slice(0, -1) : line, lineNo, out);
     } catch (error) {
       // Defensive: a parser bug must not stop a bundle.
-      this.diagnose('warning', 'KT_INPUT_BAD_JOURNAL_LINE', `could not parse line: ${error instanceof Error ? error.message : String(error)}`, lineNo);
+      this.diagnostics.report('warning', 'KT_INPUT_BAD_JOURNAL_LINE', `could not parse line: ${error instanceof Error ? error.message : String(error)}`, lineNo);
     }
     this.stats.signals += out.length;
     return out;
@@ -139,7 +138,7 @@ export class KubeletJournalParser {
   end(): KubeletSignal[] {
     const out: KubeletSignal[] = [];
     if (this.pending) {
-      this.diagnose('info', 'KT_INPUT_UNTERMINATED_MULTILINE', `multi-line value ${this.pending.key}=< not closed before the end of the input`, this.pending.lineNo);
+      this.diagnostics.report('info', 'KT_INPUT_UNTERMINATED_MULTILINE', `multi-line value ${this.pending.key}=< not closed before the end of the input`, this.pending.lineNo);
       this.flushPending(out);
     }
     this.stats.signals += out.length;
@@ -148,19 +147,12 @@ export class KubeletJournalParser {
 
   /** Diagnostics collected so far; clears them. */
   takeDiagnostics(): Diagnostic[] {
-    const out = this.diagnostics;
-    this.diagnostics = [];
-    return out;
+    return this.diagnostics.take();
   }
 
   /** Summary diagnostics (codes over the limit). Call after `end()`. */
   summary(): Diagnostic[] {
-    return this.limiter.summary();
-  }
-
-  private diagnose(severity: Diagnostic['severity'], code: 'KT_INPUT_BAD_KLOG_LINE' | 'KT_INPUT_BAD_JOURNAL_LINE' | 'KT_INPUT_UNTERMINATED_MULTILINE', message: string, line: number): void {
-    const d = this.limiter.admit(makeDiagnostic(severity, code, message, { file: this.options.file, line }));
-    if (d) this.diagnostics.push(d);
+    return this.diagnostics.summary();
   }
 
   private resolveYearless(t: YearlessTime): number | undefined {
@@ -192,7 +184,7 @@ export class KubeletJournalParser {
       const decoded = entry ? decodeJournalMessage(entry.MESSAGE) : undefined;
       if (!entry || decoded === undefined) {
         this.stats.malformed++;
-        this.diagnose('warning', 'KT_INPUT_BAD_JOURNAL_LINE', 'not a journal JSON entry with a MESSAGE', lineNo);
+        this.diagnostics.report('warning', 'KT_INPUT_BAD_JOURNAL_LINE', 'not a journal JSON entry with a MESSAGE', lineNo);
         return;
       }
       message = decoded;
@@ -209,7 +201,7 @@ export class KubeletJournalParser {
       const m = ISO.exec(line);
       if (!m) {
         this.stats.malformed++;
-        this.diagnose('info', 'KT_INPUT_BAD_JOURNAL_LINE', 'unrecognised journal line prefix', lineNo);
+        this.diagnostics.report('info', 'KT_INPUT_BAD_JOURNAL_LINE', 'unrecognised journal line prefix', lineNo);
         return;
       }
       prefixAt = parseRfc3339((m[1] as string).replace(',', '.'));
@@ -220,7 +212,7 @@ export class KubeletJournalParser {
       const m = SHORT.exec(line);
       if (!m) {
         this.stats.malformed++;
-        this.diagnose('info', 'KT_INPUT_BAD_JOURNAL_LINE', 'unrecognised journal line prefix', lineNo);
+        this.diagnostics.report('info', 'KT_INPUT_BAD_JOURNAL_LINE', 'unrecognised journal line prefix', lineNo);
         return;
       }
       const fraction = m[6] ?? '';
@@ -261,7 +253,7 @@ export class KubeletJournalParser {
         this.flushPending(out);
         return;
       }
-      this.diagnose('info', 'KT_INPUT_UNTERMINATED_MULTILINE', `multi-line value ${this.pending.key}=< not closed by " >"`, this.pending.lineNo);
+      this.diagnostics.report('info', 'KT_INPUT_UNTERMINATED_MULTILINE', `multi-line value ${this.pending.key}=< not closed by " >"`, this.pending.lineNo);
       this.flushPending(out);
     }
     if (!looksLikeKlog(message)) {
@@ -271,7 +263,7 @@ export class KubeletJournalParser {
     const header = parseKlogHeader(message);
     if (!header) {
       this.stats.malformed++;
-      this.diagnose('info', 'KT_INPUT_BAD_KLOG_LINE', 'line starts like klog but its header does not parse', lineNo);
+      this.diagnostics.report('info', 'KT_INPUT_BAD_KLOG_LINE', 'line starts like klog but its header does not parse', lineNo);
       return;
     }
     if (message.charCodeAt(header.bodyStart) !== 34) {
@@ -281,7 +273,7 @@ export class KubeletJournalParser {
     const quoted = unquoteGo(message, header.bodyStart);
     if (!quoted) {
       this.stats.malformed++;
-      this.diagnose('info', 'KT_INPUT_BAD_KLOG_LINE', 'unterminated quoted klog message', lineNo);
+      this.diagnostics.report('info', 'KT_INPUT_BAD_KLOG_LINE', 'unterminated quoted klog message', lineNo);
       return;
     }
     if (!isInteresting(quoted.value)) {
@@ -291,13 +283,13 @@ export class KubeletJournalParser {
     const at = this.entryTime(header, prefixAt);
     if (at === undefined) {
       this.stats.malformed++;
-      this.diagnose('info', 'KT_INPUT_BAD_KLOG_LINE', 'klog header date does not exist', lineNo);
+      this.diagnostics.report('info', 'KT_INPUT_BAD_KLOG_LINE', 'klog header date does not exist', lineNo);
       return;
     }
     const parsed = parseKlogPairs(message, quoted.end);
     if (parsed.error !== undefined) {
       this.stats.malformed++;
-      this.diagnose('info', 'KT_INPUT_BAD_KLOG_LINE', `klog key/value pairs: ${parsed.error}`, lineNo);
+      this.diagnostics.report('info', 'KT_INPUT_BAD_KLOG_LINE', `klog key/value pairs: ${parsed.error}`, lineNo);
     }
     const entry: Entry = { header, message: quoted.value, pairs: parsed.pairs, at, host, lineNo };
     if (parsed.multilineKey !== undefined) {
