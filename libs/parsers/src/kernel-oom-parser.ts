@@ -1,9 +1,9 @@
 import type { Diagnostic, KernelOomSignal } from '@killtrace/schemas';
 import { DiagnosticCollector } from './diagnostic-collector.js';
 import { asObject } from './json-values.js';
-import type { YearlessTime } from './k8s-time.js';
-import { monthFromAbbreviation, parseRfc3339, yearAnchor, yearlessInYear, yearlessNearest, yearlessNotAfter } from './k8s-time.js';
+import { monthFromAbbreviation, parseRfc3339, yearlessInYear } from './k8s-time.js';
 import { validateSignal } from './validate.js';
+import { YearPlacement, type YearPlacementOptions } from './year-placement.js';
 
 /**
  * The kernel's OOM-killer report, as `journalctl -k` (short, short-precise, short-iso, cat, json) or `dmesg -T`
@@ -18,13 +18,7 @@ import { validateSignal } from './validate.js';
  * Kernels before 4.19 print `Task in <cgroup> killed as a result of limit of <cgroup>` (mem_cgroup_print_oom_info)
  * instead of the `oom-kill:` summary, and `Killed process ...` without the `<message>: ` prefix.
  */
-export interface KernelOomParserOptions {
-  /** Year for year-less timestamps (journal `short*`); later lines follow on. Ignored when `referenceTime` is given. */
-  referenceYear: number;
-  /** An epoch-ms time near the log's end: each year-less timestamp goes to the year that puts it nearest to it. */
-  referenceTime?: number;
-  /** Following a live journal: no line can be after this time (see KubeletJournalParserOptions.notAfter). */
-  notAfter?: number | (() => number);
+export interface KernelOomParserOptions extends YearPlacementOptions {
   file?: string;
   /** Host for formats without one (`dmesg`, `cat`). */
   host?: string;
@@ -127,10 +121,11 @@ export class KernelOomParser {
   readonly stats: KernelOomParserStats = { lines: 0, kills: 0, untimed: 0 };
   private readonly diagnostics: DiagnosticCollector;
   private report: Report | undefined;
-  private anchor: number | undefined;
+  private readonly years: YearPlacement;
 
   constructor(private readonly options: KernelOomParserOptions) {
     this.diagnostics = new DiagnosticCollector(options.file, options.diagnosticLimit);
+    this.years = new YearPlacement(options);
   }
 
   /** True while an OOM report has begun and its kill line has not come yet (a follower holds its position there). */
@@ -215,7 +210,7 @@ export class KernelOomParser {
       const m = SHORT.exec(line);
       if (m) {
         const fraction = m[6] ?? '';
-        const at = this.resolveYearless({
+        const at = this.years.place({
           month: monthFromAbbreviation(m[1] as string) as number,
           day: Number((m[2] as string).trim()),
           hour: Number(m[3]),
@@ -230,20 +225,7 @@ export class KernelOomParser {
   }
 
   private noteAnchor(at: number): void {
-    if (this.options.referenceTime === undefined) this.anchor = at;
-  }
-
-  private resolveYearless(t: YearlessTime): number | undefined {
-    if (this.options.referenceTime !== undefined) return yearlessNearest(t, this.options.referenceTime);
-    const notAfter = this.options.notAfter;
-    const at =
-      this.anchor !== undefined
-        ? yearlessNearest(t, this.anchor)
-        : notAfter !== undefined
-          ? yearlessNotAfter(t, typeof notAfter === 'function' ? notAfter() : notAfter)
-          : (yearlessInYear(t, this.options.referenceYear) ?? yearlessNearest(t, yearAnchor(this.options.referenceYear)));
-    if (at !== undefined) this.anchor = at;
-    return at;
+    this.years.follow(at);
   }
 
   private handle(message: string, at: number | undefined, host: string | undefined, lineNo: number, out: KernelOomSignal[]): void {

@@ -1,33 +1,14 @@
 import type { Diagnostic, KubeletAction, KubeletSignal, ProbeType } from '@killtrace/schemas';
 import { DiagnosticCollector } from './diagnostic-collector.js';
-import type { YearlessTime } from './k8s-time.js';
-import { monthFromAbbreviation, parseRfc3339, yearAnchor, yearlessInYear, yearlessNearest, yearlessNotAfter } from './k8s-time.js';
+import { monthFromAbbreviation, parseRfc3339, yearlessNearest } from './k8s-time.js';
 import { looksLikeKlog, parseKlogHeader, parseKlogPairs, unquoteGo } from './klog.js';
 import type { KlogHeader } from './klog.js';
 import { asObject } from './json-values.js';
 import { stripContainerIdScheme } from './pod-parser.js';
 import { validateSignal } from './validate.js';
+import { YearPlacement, type YearPlacementOptions } from './year-placement.js';
 
-export interface KubeletJournalParserOptions {
-  /**
-   * Year for year-less timestamps (`short`, `short-precise`, `cat`): the year of the first such line; later lines
-   * follow on (Dec -> Jan moves to the next year). Ignored when `referenceTime` is given.
-   */
-  referenceYear: number;
-  /**
-   * Preferred: an epoch-ms time near the journal's end (e.g. the newest pod/event timestamp). Each year-less
-   * timestamp is placed in the year that puts it nearest to this time, which handles Dec -> Jan in either direction
-   * and out-of-order lines.
-   */
-  referenceTime?: number;
-  /**
-   * Following a live log (the node agent): an epoch-ms time no line can be after (the wall clock when reading).
-   * The first year-less line goes in the latest year that does not put it after this time (a day of slack for
-   * clock skew) instead of `referenceYear`, so December lines read in January stay in the old year; later lines
-   * follow on as with `referenceYear`. Ignored when `referenceTime` is given. A function is asked when that first
-   * line arrives (a follower's parser may wait long for it).
-   */
-  notAfter?: number | (() => number);
+export interface KubeletJournalParserOptions extends YearPlacementOptions {
   /** File name for diagnostics and signal sources. */
   file?: string;
   /** Host for formats without one (`cat`). */
@@ -111,13 +92,14 @@ export class KubeletJournalParser {
   private readonly options: KubeletJournalParserOptions;
   private readonly diagnostics: DiagnosticCollector;
   private pending: PendingMultiline | undefined;
-  private anchor: number | undefined;
+  private readonly years: YearPlacement;
   /** Last `"Eviction manager: attempting to reclaim" resourceName=...`, attached to the evictions that follow. */
   private reclaiming: string | undefined;
 
   constructor(options: KubeletJournalParserOptions) {
     this.options = options;
     this.diagnostics = new DiagnosticCollector(options.file, options.diagnosticLimit);
+    this.years = new YearPlacement(options);
   }
 
   /** Feeds one journal line (without its newline); returns the signals it completed. */
@@ -153,18 +135,6 @@ export class KubeletJournalParser {
   /** Summary diagnostics (codes over the limit). Call after `end()`. */
   summary(): Diagnostic[] {
     return this.diagnostics.summary();
-  }
-
-  private resolveYearless(t: YearlessTime): number | undefined {
-    if (this.options.referenceTime !== undefined) return yearlessNearest(t, this.options.referenceTime);
-    const at =
-      this.anchor !== undefined
-        ? yearlessNearest(t, this.anchor)
-        : this.options.notAfter !== undefined
-          ? yearlessNotAfter(t, typeof this.options.notAfter === 'function' ? this.options.notAfter() : this.options.notAfter)
-          : (yearlessInYear(t, this.options.referenceYear) ?? yearlessNearest(t, yearAnchor(this.options.referenceYear)));
-    if (at !== undefined) this.anchor = at;
-    return at;
   }
 
   private pushLine(line: string, lineNo: number, out: KubeletSignal[]): void {
@@ -216,7 +186,7 @@ export class KubeletJournalParser {
         return;
       }
       const fraction = m[6] ?? '';
-      prefixAt = this.resolveYearless({
+      prefixAt = this.years.place({
         month: monthFromAbbreviation(m[1] as string) as number,
         day: Number((m[2] as string).trim()),
         hour: Number(m[3]),
@@ -233,7 +203,7 @@ export class KubeletJournalParser {
   }
 
   private noteAnchor(at: number): void {
-    if (this.options.referenceTime === undefined) this.anchor = at;
+    this.years.follow(at);
   }
 
   private handleMessage(message: string, prefixAt: number | undefined, host: string | undefined, lineNo: number, out: KubeletSignal[]): void {
@@ -302,7 +272,7 @@ export class KubeletJournalParser {
   /** The klog header's microseconds are preferred; the journal prefix supplies the year (and, when the two clocks
    *  disagree by more than rounding, e.g. another time zone, the prefix wins with the header's sub-second part). */
   private entryTime(header: KlogHeader, prefixAt: number | undefined): number | undefined {
-    if (prefixAt === undefined) return this.resolveYearless(header.time);
+    if (prefixAt === undefined) return this.years.place(header.time);
     const k = yearlessNearest(header.time, prefixAt);
     if (k !== undefined && Math.abs(k - prefixAt) <= 2000) return k;
     const prefixSecond = Math.floor(prefixAt / 1000);
