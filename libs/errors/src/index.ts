@@ -10,3 +10,4 @@ export {
   type ErrorContext,
   type SerializedError,
 } from './coded-error.js';
+export { EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME } from './exit-codes.js';

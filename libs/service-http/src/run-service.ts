@@ -1,13 +1,9 @@
 import type { EventEmitter } from 'node:events';
 import process from 'node:process';
 import { loadConfig, redactedConfig, secretPaths, type Config } from '@killtrace/config';
-import { errorCodeOf, isKilltraceError } from '@killtrace/errors';
+import { errorCodeOf, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME, isKilltraceError } from '@killtrace/errors';
 import { createLogger, type Logger, type LoggerSettings } from '@killtrace/logging';
 
-/** Exit code of a configuration the service refuses to run with (fix and restart). */
-export const EXIT_CONFIG = 2;
-/** Exit code of a failure retrying in-process cannot fix (the orchestrator restarts the pod). */
-export const EXIT_RUNTIME = 1;
 
 /** What a service's `start` gets: the validated configuration, the process logger, and a signal aborted at shutdown. */
 export interface ServiceContext {
@@ -85,7 +81,7 @@ export async function runService(options: RunServiceOptions): Promise<number> {
     if (shutdown.signal.aborted) {
       logger.info({ event: 'ServiceStopped', service: options.name }, `${options.name} stopped before it finished starting`);
       logger.flush();
-      return 0;
+      return EXIT_OK;
     }
     const exitCode = isKilltraceError(error) && error.exitCode !== undefined ? error.exitCode : EXIT_RUNTIME;
     // A configuration problem is also printed plainly: the operator reads it in `kubectl logs` or the terminal.
@@ -99,5 +95,5 @@ export async function runService(options: RunServiceOptions): Promise<number> {
   await running.close();
   logger.info({ event: 'ServiceStopped', service: options.name }, `${options.name} stopped`);
   logger.flush();
-  return 0;
+  return EXIT_OK;
 }

@@ -1,11 +1,7 @@
-import { codedMessage, KilltraceError, type ErrorContext } from '@killtrace/errors';
+import { codedMessage, EXIT_CONFIG, KilltraceError, type ErrorContext } from '@killtrace/errors';
 
-/** Exit codes of the alerter process. */
-export const EXIT_OK = 0;
-/** A rules file or configuration the alerter refuses to run with (fix and restart). */
-export const EXIT_CONFIG = 2;
-/** A failure at run time that retrying in-process cannot fix (the orchestrator restarts the pod). */
-export const EXIT_RUNTIME = 1;
+/** Exit codes of the alerter process: the services' shared ones (libs/errors/src/exit-codes.ts). */
+export { EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME } from '@killtrace/errors';
 
 /** Every error code the alerter raises, with what it means. */
 export const alerterErrorCodes = {

@@ -1,4 +1,4 @@
-import { KilltraceError } from '@killtrace/errors';
+import { EXIT_CONFIG, KilltraceError } from '@killtrace/errors';
 
 /** Codes of the API's errors; each is also the `code` member of the problem document clients receive. */
 export const apiErrorCodes = {
@@ -57,7 +57,7 @@ export class ApiError extends KilltraceError<ApiErrorCode> {
   ) {
     // The message is the problem document's `detail`, read by API clients: not led by the code (which has its own member).
     // KT_ERR_API_CONFIG ends the process at start with exit code 2 (services' configuration exit, runService).
-    super(code, message, { context: { status: STATUS[code], ...extra }, ...(code === 'KT_ERR_API_CONFIG' ? { exitCode: 2 } : {}) });
+    super(code, message, { context: { status: STATUS[code], ...extra }, ...(code === 'KT_ERR_API_CONFIG' ? { exitCode: EXIT_CONFIG } : {}) });
     this.status = STATUS[code];
   }
 }
