@@ -1,14 +1,14 @@
 import { ConfigError } from '@killtrace/config';
 import { ElasticAdapterError } from '@killtrace/elastic';
-import { KilltraceError } from '@killtrace/errors';
+import { ERROR_CODE_PATTERN, KilltraceError } from '@killtrace/errors';
 import { KafkaAdapterError } from '@killtrace/kafka';
 import { KibanaAdapterError } from '@killtrace/kibana';
 import { describe, expect, it } from 'vitest';
-import { AlerterError, EXIT_RUNTIME } from '../../services/alerter/src/errors.js';
-import { ApiError } from '../../services/api/src/errors.js';
+import { AlerterError, alerterErrorCodes, EXIT_RUNTIME } from '../../services/alerter/src/errors.js';
+import { ApiError, apiErrorCodes } from '../../services/api/src/errors.js';
 import { CliError } from '../../services/cli/src/errors.js';
-import { CollectorError } from '../../services/collector/src/errors.js';
-import { CorrelatorError } from '../../services/correlator/src/errors.js';
+import { CollectorError, collectorErrorCodes } from '../../services/collector/src/errors.js';
+import { CorrelatorError, correlatorErrorCodes } from '../../services/correlator/src/errors.js';
 
 // Every package raises the one error shape of libs/errors: one `instanceof`, one JSON form in logs (STYLE.md).
 const samples: Array<[KilltraceError, Record<string, unknown>]> = [
@@ -39,5 +39,18 @@ describe('one error shape', () => {
     expect(new AlerterError('KT_ERR_ALERTER_RULES_INVALID', 'bad rule').exitCode).toBe(2);
     expect(new CliError('KT_ERR_CLI_BAD_OPTION', 'bad --output').message).toBe('bad --output');
     expect(new ApiError('KT_ERR_API_RATE_LIMITED', 'slow down').status).toBe(429);
+  });
+
+  it('the services’ catalogues follow the same grammar as the libraries’ (test/unit/foundation-error-codes.test.ts), each code once', () => {
+    const catalogues: Record<string, Record<string, unknown>> = { ALERTER: alerterErrorCodes, API: apiErrorCodes, COLLECTOR: collectorErrorCodes, CORRELATOR: correlatorErrorCodes };
+    const seen = new Set<string>();
+    for (const [area, catalogue] of Object.entries(catalogues)) {
+      for (const code of Object.keys(catalogue)) {
+        expect(code).toMatch(ERROR_CODE_PATTERN);
+        expect(code.startsWith(`KT_ERR_${area}_`), code).toBe(true);
+        expect(seen.has(code), code).toBe(false);
+        seen.add(code);
+      }
+    }
   });
 });
