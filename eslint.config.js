@@ -17,7 +17,7 @@ export default tseslint.config(
   {
     // The correlation core is pure: the embedded analyser and the stream must give identical records,
     // so it may not touch files, the network, the clock or any adapter.
-    files: ['libs/correlation/src/**/*.ts', 'libs/alerting/src/**/*.ts', 'libs/schemas/src/**/*.ts', 'libs/parsers/src/**/*.ts', 'libs/render/src/**/*.ts'],
+    files: ['libs/correlation/src/**/*.ts', 'libs/errors/src/**/*.ts', 'libs/alerting/src/**/*.ts', 'libs/schemas/src/**/*.ts', 'libs/parsers/src/**/*.ts', 'libs/render/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [

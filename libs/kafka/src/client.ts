@@ -3,6 +3,7 @@ import kafkajs from 'kafkajs';
 import type { KafkaConfig, SASLOptions, logLevel as LogLevel, LogEntry } from 'kafkajs';
 import type { Config } from '@killtrace/config';
 import { KafkaAdapterError } from './errors.js';
+import { correctRequestQueueTimer } from './request-queue-timer.js';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -109,6 +110,7 @@ export function kafkaClientConfig(config: Config['kafka'], options: KafkaClientO
 
 /** Creates a connection from the configuration: brokers, client id, TLS with a CA file, SASL (nothing connects until a port starts). */
 export function createKafkaClient(config: Config['kafka'], options: KafkaClientOptions = {}): KafkaConnection {
+  correctRequestQueueTimer();
   const clientConfig = kafkaClientConfig(config, options);
   return registerConnection(Object.freeze(connectionFields(clientConfig)), new Kafka(clientConfig));
 }

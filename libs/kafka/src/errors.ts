@@ -1,3 +1,5 @@
+import { codedMessage, KilltraceError } from '@killtrace/errors';
+
 /** Codes of the Kafka adapter's own errors. */
 export const kafkaErrorCodes = {
   /** A producer refused a payload that does not match the topic's schema. */
@@ -12,18 +14,17 @@ export const kafkaErrorCodes = {
 export type KafkaErrorCode = keyof typeof kafkaErrorCodes;
 
 /** An error raised by the Kafka adapter itself (not by kafkajs), with the topic it concerns. */
-export class KafkaAdapterError extends Error {
+export class KafkaAdapterError extends KilltraceError<KafkaErrorCode> {
   override readonly name = 'KafkaAdapterError';
-  readonly code: KafkaErrorCode;
   readonly topic: string | undefined;
   /** Extra detail, e.g. the zod issues of a refused message. */
   readonly details: readonly string[];
 
   constructor(code: KafkaErrorCode, message: string, options: { topic?: string; details?: readonly string[]; cause?: unknown } = {}) {
-    super(`${code}: ${message}`, { cause: options.cause });
-    this.code = code;
+    const details = options.details ?? [];
+    super(code, codedMessage(code, message), { cause: options.cause, context: { topic: options.topic, ...(details.length > 0 ? { details } : {}) } });
     this.topic = options.topic;
-    this.details = options.details ?? [];
+    this.details = details;
   }
 }
 

@@ -1,9 +1,7 @@
-/** Exit codes of the correlator process. */
-export const EXIT_OK = 0;
-/** Configuration or topology the correlator refuses to run with (fix and restart). */
-export const EXIT_CONFIG = 2;
-/** A failure at run time that retrying in-process cannot fix (the orchestrator restarts the pod). */
-export const EXIT_RUNTIME = 1;
+import { codedMessage, EXIT_CONFIG, KilltraceError, type ErrorContext } from '@killtrace/errors';
+
+/** Exit codes of the correlator process: the services' shared ones (libs/errors/src/exit-codes.ts). */
+export { EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME } from '@killtrace/errors';
 
 /** Every error code the correlator raises, with what it means. */
 export const correlatorErrorCodes = {
@@ -23,15 +21,11 @@ export const correlatorErrorCodes = {
 export type CorrelatorErrorCode = keyof typeof correlatorErrorCodes;
 
 /** An error of the correlator service, with its code and the exit code it maps to. */
-export class CorrelatorError extends Error {
+export class CorrelatorError extends KilltraceError<CorrelatorErrorCode> {
   override readonly name = 'CorrelatorError';
+  declare readonly exitCode: number;
 
-  constructor(
-    readonly code: CorrelatorErrorCode,
-    message: string,
-    readonly exitCode: number = EXIT_CONFIG,
-    options: { cause?: unknown } = {},
-  ) {
-    super(`${code}: ${message}`, { cause: options.cause });
+  constructor(code: CorrelatorErrorCode, message: string, exitCode: number = EXIT_CONFIG, options: { cause?: unknown; context?: ErrorContext } = {}) {
+    super(code, codedMessage(code, message), { ...options, exitCode });
   }
 }
