@@ -483,16 +483,20 @@ export class Correlator {
           const status = snapshot?.statuses.find((s) => s.name === container.name);
           const statusStart = status?.restartCount === k && status.state.kind === 'running' ? status.state.startedAt : undefined;
           const start = Math.min(tracker.firstLine, statusStart ?? Number.POSITIVE_INFINITY);
-          add(key, { podName: pod.name, node: snapshot?.nodeName, restartCount: k, seconds: Math.max(0, tracker.ready - start) / 1000 });
+          add(key, { podName: pod.name, uid: pod.uid, node: snapshot?.nodeName, restartCount: k, seconds: Math.max(0, tracker.ready - start) / 1000 });
           fromProfile.add(`${container.name}/${k}`);
         }
       }
       const app = snapshot?.statuses ?? [];
       const only = app.length === 1 ? app[0] : undefined;
-      if (only && snapshot?.readySince !== undefined && only.ready && only.state.kind === 'running' && only.state.startedAt !== undefined) {
+      // Without a readiness or startup probe the kubelet reports a container ready as soon as it runs (prober
+      // manager UpdatePodStatus), so the Ready condition says nothing about init then.
+      const onlySpec = snapshot?.containers.find((c) => c.name === only?.name);
+      const readyMeansInit = onlySpec?.readiness !== undefined || onlySpec?.startup !== undefined;
+      if (only && readyMeansInit && snapshot?.readySince !== undefined && only.ready && only.state.kind === 'running' && only.state.startedAt !== undefined) {
         const seconds = (snapshot.readySince - only.state.startedAt) / 1000;
         if (seconds >= 0 && !fromProfile.has(`${only.name}/${only.restartCount}`)) {
-          add(workloadKey(pod.namespace, pod.name, snapshot, only.name), { podName: pod.name, node: snapshot.nodeName, restartCount: only.restartCount, seconds });
+          add(workloadKey(pod.namespace, pod.name, snapshot, only.name), { podName: pod.name, uid: pod.uid, node: snapshot.nodeName, restartCount: only.restartCount, seconds });
         }
       }
     }

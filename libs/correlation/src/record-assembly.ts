@@ -12,7 +12,7 @@ import { secondsBetween, toIso, toIsoOrNull } from './time.js';
 import { flattenLabels, workloadKey, workloadOf } from './workload.js';
 
 /** Init durations seen per workload container (`namespace/owner/container`). */
-export type HistoryIndex = Map<string, Array<{ podName: string; node?: string; restartCount: number; seconds: number }>>;
+export type HistoryIndex = Map<string, Array<{ podName: string; uid?: string; node?: string; restartCount: number; seconds: number }>>;
 
 export interface ContainerRecordsInput {
   pod: PodEvidence;
@@ -130,12 +130,20 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
   }
 
   const key = workloadKey(pod.namespace, pod.name, snapshot, container.name);
-  const completed = (input.history.get(key) ?? []).map((h) => h.seconds);
+  const classOf = input.nodeClassOf ?? ((): undefined => undefined);
+  // Finished inits: a profile's ready line or the Ready condition (the history), and where neither says, the end of
+  // the learned sequence in incarnations that reached ready (learned-steps.ts initSeconds).
+  const finished: Array<{ seconds: number; nodeClass?: string }> = (input.history.get(key) ?? []).map((h) => ({ seconds: h.seconds, nodeClass: classOf(h.node) }));
+  const known = new Set((input.history.get(key) ?? []).map((h) => `${h.uid ?? ''}/${h.restartCount}`));
+  for (const s of model?.initSeconds ?? []) {
+    const [uid = '', count = ''] = s.id.split('/');
+    if (!known.has(`${uid}/${Number(count)}`)) finished.push({ seconds: s.seconds, nodeClass: s.nodeClass });
+  }
+  const completed = finished.map((h) => h.seconds);
   const killedInInit = analysed
     .filter((a) => a.initializing === true && (a.classification.cause === 'liveness_probe' || a.classification.cause === 'startup_probe'))
     .map((a) => killElapsed(a))
     .filter((s): s is number => s !== undefined);
-  const classOf = input.nodeClassOf ?? ((): undefined => undefined);
   const ownClass = classOf(snapshot?.nodeName);
   let perClass: PerClassRecommendation | undefined;
   if (ownClass !== undefined) {
@@ -155,10 +163,7 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
       const c = classOf(node);
       if (c !== undefined) slot(c);
     }
-    for (const h of input.history.get(key) ?? []) {
-      const c = classOf(h.node);
-      if (c !== undefined) slot(c).completedSeconds.push(h.seconds);
-    }
+    for (const h of finished) if (h.nodeClass !== undefined) slot(h.nodeClass).completedSeconds.push(h.seconds);
     perClass = recommendPerClass([...classes].map(([nodeClass, o]) => ({ nodeClass, ...o })), spec?.liveness);
   }
   const recommendation = perClass?.recommendation ?? recommendStartupProbe({ completedSeconds: completed, killedInInitSeconds: killedInInit }, spec?.liveness);
