@@ -47,6 +47,18 @@ export interface CorrelatorOptions {
   nodeClassLabels?: readonly string[];
 }
 
+/** One finished init of one incarnation (Correlator.initDurations). */
+export interface InitDuration {
+  /** `namespace/owner/container` (workload.ts workloadKey). */
+  workload: string;
+  podUid: string;
+  restartCount: number;
+  /** Seconds from the container's start to the end of init. */
+  seconds: number;
+  source: 'profile' | 'ready_condition' | 'learned';
+  nodeClass?: string;
+}
+
 /** A record with its document id, and whether later evidence may still change it. */
 export interface RecordUpdate {
   id: string;
@@ -483,7 +495,7 @@ export class Correlator {
           const status = snapshot?.statuses.find((s) => s.name === container.name);
           const statusStart = status?.restartCount === k && status.state.kind === 'running' ? status.state.startedAt : undefined;
           const start = Math.min(tracker.firstLine, statusStart ?? Number.POSITIVE_INFINITY);
-          add(key, { podName: pod.name, uid: pod.uid, node: snapshot?.nodeName, restartCount: k, seconds: Math.max(0, tracker.ready - start) / 1000 });
+          add(key, { podName: pod.name, uid: pod.uid, node: snapshot?.nodeName, restartCount: k, seconds: Math.max(0, tracker.ready - start) / 1000, source: 'profile' });
           fromProfile.add(`${container.name}/${k}`);
         }
       }
@@ -496,7 +508,7 @@ export class Correlator {
       if (only && readyMeansInit && snapshot?.readySince !== undefined && only.ready && only.state.kind === 'running' && only.state.startedAt !== undefined) {
         const seconds = (snapshot.readySince - only.state.startedAt) / 1000;
         if (seconds >= 0 && !fromProfile.has(`${only.name}/${only.restartCount}`)) {
-          add(workloadKey(pod.namespace, pod.name, snapshot, only.name), { podName: pod.name, uid: pod.uid, node: snapshot.nodeName, restartCount: only.restartCount, seconds });
+          add(workloadKey(pod.namespace, pod.name, snapshot, only.name), { podName: pod.name, uid: pod.uid, node: snapshot.nodeName, restartCount: only.restartCount, seconds, source: 'ready_condition' });
         }
       }
     }
@@ -516,6 +528,30 @@ export class Correlator {
       }
     }
     return out;
+  }
+
+  /**
+   * Every finished init the evidence shows, one per incarnation: a profile's ready line, the Ready condition (with a
+   * readiness or startup probe), or where neither says, the end of the learned sequence (learned-steps.ts). What
+   * the recommendation sizes the startupProbe from; the learn bench compares the sources.
+   */
+  initDurations(): InitDuration[] {
+    const out: InitDuration[] = [];
+    const known = new Set<string>();
+    for (const [workload, entries] of this.history()) {
+      for (const h of entries) {
+        known.add(`${workload}|${h.uid ?? ''}/${h.restartCount}`);
+        out.push({ workload, podUid: h.uid ?? '', restartCount: h.restartCount, seconds: h.seconds, source: h.source ?? 'profile', nodeClass: this.classOf(h.node) });
+      }
+    }
+    for (const [workload, model] of this.learnedModels()) {
+      for (const s of model.initSeconds) {
+        const [uid = '', count = ''] = s.id.split('/');
+        if (known.has(`${workload}|${uid}/${Number(count)}`)) continue;
+        out.push({ workload, podUid: uid, restartCount: Number(count), seconds: s.seconds, source: 'learned', nodeClass: s.nodeClass });
+      }
+    }
+    return out.sort((a, b) => a.workload.localeCompare(b.workload) || a.podUid.localeCompare(b.podUid) || a.restartCount - b.restartCount);
   }
 
   /** Workload containers with probes, their node classes and the init durations seen: the probe linter's input. */
