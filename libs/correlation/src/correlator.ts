@@ -6,7 +6,7 @@ import { learnedLookup, type LearnedLookup, type NodeClassOf } from './learned-i
 import { DEFAULT_NODE_CLASS_LABELS, nodeClassOf } from './node-class.js';
 import { collectWorkloadProbes, type WorkloadProbes } from './probe-lint.js';
 import type { LearnedModel } from './learned-steps.js';
-import { buildContainerRecords, type HistoryIndex } from './record-assembly.js';
+import { analyseContainer, finishContainerRecords, probeKillsOf, type ContainerAnalysis, type HistoryIndex, type WorkloadKill } from './record-assembly.js';
 import { compileProfile, findProfile, type CompiledProfile } from './step-profiles.js';
 import { readStatus } from './status-convention.js';
 import { StepTracker } from './step-tracker.js';
@@ -107,6 +107,8 @@ export class Correlator {
   private readonly finalizeAt = new Map<string, number>();
   /** Per workload, a digest of its init history at the last poll. */
   private readonly historyDigest = new Map<string, string>();
+  /** Per pod (key), its probe kills per workload container at its latest analysis (the workload-wide what-if). */
+  private readonly podKills = new Map<string, Map<string, WorkloadKill[]>>();
   /**
    * The latest event time of any signal ingested: how far the input reaches (a running container was alive then).
    * A maximum over the set of signals, so independent of their order.
@@ -180,8 +182,11 @@ export class Correlator {
     const history = this.history();
     const learned = this.learned();
     const nodes = this.workloadNodesIndex();
+    // Every pod classified first: a pod's what-if counts the kills of all pods of its workload.
+    this.podKills.clear();
+    const analysed = [...this.pods.values()].map((pod) => ({ pod, analyses: this.podAnalyses(pod, history, learned, nodes) }));
     const out: RestartRecord[] = [];
-    for (const pod of this.pods.values()) out.push(...this.podRecords(pod, history, learned, nodes));
+    for (const { pod, analyses } of analysed) out.push(...this.finishPod(pod, analyses));
     return out.sort((a, b) => a['@timestamp'].localeCompare(b['@timestamp']) || a.kubernetes.pod.name.localeCompare(b.kubernetes.pod.name));
   }
 
@@ -206,11 +211,35 @@ export class Correlator {
     const updates: RecordUpdate[] = [];
     const learned = this.learned();
     const nodes = this.workloadNodesIndex();
+    // Classify the candidates first; where a workload's probe kills changed, its other pods' what-if did too.
+    const analysed = new Map<string, ContainerAnalysis[]>();
+    const killDigest = (): Map<string, string> => {
+      const digest = new Map<string, string[]>();
+      for (const kills of this.podKills.values()) for (const [workload, list] of kills) digest.set(workload, [...(digest.get(workload) ?? []), ...list.map((k) => `${k.podUid}/${k.container}/${k.restartCount}/${k.nodeClass ?? ''}/${k.initializing}/${k.elapsedSeconds ?? ''}`)]);
+      return new Map([...digest].map(([w, list]) => [w, list.sort().join(',')]));
+    };
+    const before = killDigest();
+    for (const key of [...this.podKills.keys()]) if (!this.pods.has(key)) this.podKills.delete(key);
+    for (const key of candidates) {
+      const pod = this.pods.get(key);
+      if (pod) analysed.set(key, this.podAnalyses(pod, history, learned, nodes));
+    }
+    const after = killDigest();
+    const killsChanged = new Set([...before.keys(), ...after.keys()].filter((w) => before.get(w) !== after.get(w)));
+    if (killsChanged.size > 0) {
+      for (const pod of this.pods.values()) {
+        if (analysed.has(pod.key)) continue;
+        if ([...pod.containers.keys()].some((name) => killsChanged.has(workloadKey(pod.namespace, pod.name, pod.snapshot, name)))) {
+          candidates.add(pod.key);
+          analysed.set(pod.key, this.podAnalyses(pod, history, learned, nodes));
+        }
+      }
+    }
     for (const key of candidates) {
       const pod = this.pods.get(key);
       if (!pod) continue;
       let nextFinalize = Number.POSITIVE_INFINITY;
-      for (const record of this.podRecords(pod, history, learned, nodes)) {
+      for (const record of this.finishPod(pod, analysed.get(key) ?? [])) {
         const finalizeAt = Date.parse(record.killtrace.finished_at ?? record['@timestamp']) + latenessMs;
         const final = finalizeAt <= watermark;
         record.killtrace.status = final ? 'final' : 'provisional';
@@ -593,17 +622,44 @@ export class Correlator {
     return learnedLookup(this.pods.values(), this.classOf, this.latestAt);
   }
 
-  private podRecords(pod: PodEvidence, history: HistoryIndex, learned: LearnedLookup, workloadNodes: (key: string) => ReadonlySet<string>, unmatched?: UnmatchedOom[]): RestartRecord[] {
+  /** The pod's containers classified (record-assembly.ts analyseContainer); remembers its probe kills per workload. */
+  private podAnalyses(pod: PodEvidence, history: HistoryIndex, learned: LearnedLookup, workloadNodes: (key: string) => ReadonlySet<string>): ContainerAnalysis[] {
     if (!pod.uid) return [];
     const names = new Set<string>([...pod.containers.keys()]);
     for (const status of pod.snapshot?.statuses ?? []) names.add(status.name);
     for (const status of pod.snapshot?.initStatuses ?? []) names.add(status.name);
     // Events alone (no node access) still state kill decisions: their containers get records too.
     for (const event of pod.events.values()) if (event.container !== undefined && event.reason === 'Killing') names.add(event.container);
-    const out: RestartRecord[] = [];
+    const out: ContainerAnalysis[] = [];
+    const kills = new Map<string, WorkloadKill[]>();
     for (const name of [...names].sort()) {
-      out.push(...buildContainerRecords({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history, learned, nodeClassOf: this.classOf, workloadNodes }));
+      const analysis = analyseContainer({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history, learned, nodeClassOf: this.classOf, workloadNodes });
+      if (!analysis) continue;
+      out.push(analysis);
+      const own = probeKillsOf(analysis);
+      if (own.length > 0) kills.set(analysis.key, [...(kills.get(analysis.key) ?? []), ...own]);
     }
+    if (kills.size > 0) this.podKills.set(pod.key, kills);
+    else this.podKills.delete(pod.key);
+    return out;
+  }
+
+  /** The probe kills of every pod of a workload container, from each pod's latest analysis. */
+  private workloadKills(key: string): WorkloadKill[] {
+    const out: WorkloadKill[] = [];
+    for (const kills of this.podKills.values()) out.push(...(kills.get(key) ?? []));
+    return out;
+  }
+
+  private podRecords(pod: PodEvidence, history: HistoryIndex, learned: LearnedLookup, workloadNodes: (key: string) => ReadonlySet<string>, unmatched?: UnmatchedOom[]): RestartRecord[] {
+    return this.finishPod(pod, this.podAnalyses(pod, history, learned, workloadNodes), unmatched);
+  }
+
+  /** Records of analysed containers; their what-if counts the workload's kills known from every pod's analysis. */
+  private finishPod(pod: PodEvidence, analyses: readonly ContainerAnalysis[], unmatched?: UnmatchedOom[]): RestartRecord[] {
+    if (!pod.uid) return [];
+    const out: RestartRecord[] = [];
+    for (const analysis of analyses) out.push(...finishContainerRecords(analysis, this.workloadKills(analysis.key)));
     const kills = this.kernelOoms.get(pod.uid);
     return kills ? applyKernelOoms(out, [...kills.values()], pod, this.options.clusterName, unmatched) : out;
   }
