@@ -6,6 +6,7 @@ import { readBundle } from '@killtrace/bundle';
 import { Correlator } from '@killtrace/correlation';
 import { parseKubernetesDocument } from '@killtrace/parsers';
 import { mergeProfiles } from '@killtrace/profiles';
+import { renderRecommendations } from '@killtrace/render';
 import { restartRecordSchema } from '@killtrace/schemas';
 import { runAnalysis } from '../../services/cli/src/run-analysis.js';
 import { hostAgentCrashloop, hostAgentIncarnation, hostPod, writeScenario } from '../scenarios/catalog.js';
@@ -57,6 +58,17 @@ describe('per node class recommendation in the GPU host agent example', () => {
       expect(r.killtrace.recommendation.startup_probe).toEqual({ period_seconds: 5, failure_threshold: 60 });
       expect(r.killtrace.recommendation.basis).toContain(`sized by the slowest (${V100})`);
       expect(r.killtrace.recommendation.basis).toContain(`${CPU}: 1 finished init, longest 12.7 s`);
+    }
+  });
+
+  it('shows one line per class in the text summary, the same without the built-in profile (learned init durations)', async () => {
+    for (const builtinProfiles of [true, false]) {
+      const result = await runAnalysis({ dir: EXAMPLE, clusterName: 'test', builtinProfiles });
+      const text = renderRecommendations(result.records, { color: false, width: 100 });
+      expect(text).toContain('Per node class (the startupProbe takes the slowest; kills of every pod of the workload):');
+      expect(text).toContain(`      ${V100}: 7 killed during init (after up to 44.3 s), needs 5 min; 7 of 7 probe kill(s) avoided`);
+      expect(text).toContain(`      ${T4}: 1 finished init (longest 24.4 s), needs 40 s; no probe kill`);
+      expect(text).toContain(`      ${CPU}: 1 finished init (longest 12.7 s), needs 30 s; no probe kill`);
     }
   });
 
