@@ -75,8 +75,9 @@ export function renderRecommendations(records: readonly RestartRecord[], options
 
 /** Seconds as the recommendation text writes them (`12.7 s`, `5 min`). */
 function shortSeconds(seconds: number): string {
-  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60} min`;
-  return seconds >= 60 ? `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s` : `${Math.round(seconds * 10) / 10} s`;
+  if (seconds < 60) return `${Math.round(seconds * 10) / 10} s`;
+  const whole = Math.round(seconds);
+  return whole % 60 === 0 ? `${whole / 60} min` : `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }
 
 /**
