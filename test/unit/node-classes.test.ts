@@ -7,7 +7,7 @@ import { Correlator } from '@killtrace/correlation';
 import { parseKubernetesDocument } from '@killtrace/parsers';
 import { mergeProfiles } from '@killtrace/profiles';
 import { renderRecommendations } from '@killtrace/render';
-import { restartRecordSchema } from '@killtrace/schemas';
+import { restartRecordSchema, type Signal } from '@killtrace/schemas';
 import { runAnalysis } from '../../services/cli/src/run-analysis.js';
 import { hostAgentCrashloop, hostAgentIncarnation, hostPod, writeScenario } from '../scenarios/catalog.js';
 
@@ -115,6 +115,21 @@ describe('the what-if per node class across the workload', () => {
       await readBundle({ paths: [dir], onSignal: (signal) => streaming.ingest(signal) });
       const polled = new Map(streaming.poll(Number.MAX_SAFE_INTEGER, 0).map((u) => [`${u.record.kubernetes.pod.name}/${u.record.killtrace.restart.count}`, u.record]));
       for (const r of [...onV100, ...onT4x4]) expect(polled.get(`${r.kubernetes.pod.name}/${r.killtrace.restart.count}`)?.killtrace.recommendation).toEqual(r.killtrace.recommendation);
+
+      // Incrementally: the 4 x T4 pod's evidence arrives after a first poll; the V100 pod's records, whose own
+      // evidence did not change, are re-emitted with the workload's new counts.
+      const signals: Signal[] = [];
+      await readBundle({ paths: [dir], onSignal: (signal) => void signals.push(signal) });
+      const late = (signal: Signal): boolean => JSON.stringify(signal).includes('q2w8r');
+      const incremental = new Correlator({ clusterName: 'test', profiles: mergeProfiles([]) });
+      for (const signal of signals.filter((x) => !late(x))) incremental.ingest(signal);
+      const first = incremental.poll(Number.MAX_SAFE_INTEGER, 0).filter((u) => u.record.kubernetes.pod.name === 'default-host-x7k2p');
+      expect(first).toHaveLength(7);
+      expect(first[0]?.record.killtrace.recommendation.what_if?.kills_observed).toBe(7);
+      for (const signal of signals.filter(late)) incremental.ingest(signal);
+      const second = incremental.poll(Number.MAX_SAFE_INTEGER, 0).filter((u) => u.record.kubernetes.pod.name === 'default-host-x7k2p');
+      expect(second).toHaveLength(7);
+      for (const u of second) expect(u.record.killtrace.recommendation).toEqual(onV100.find((r) => r.killtrace.restart.count === u.record.killtrace.restart.count)?.killtrace.recommendation);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
