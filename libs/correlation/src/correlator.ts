@@ -109,6 +109,8 @@ export class Correlator {
   private readonly historyDigest = new Map<string, string>();
   /** Per pod (key), its probe kills per workload container at its latest analysis (the workload-wide what-if). */
   private readonly podKills = new Map<string, Map<string, WorkloadKill[]>>();
+  /** The same, by workload container then pod (what a record's what-if reads). */
+  private readonly killsByWorkload = new Map<string, Map<string, WorkloadKill[]>>();
   /**
    * The latest event time of any signal ingested: how far the input reaches (a running container was alive then).
    * A maximum over the set of signals, so independent of their order.
@@ -184,6 +186,7 @@ export class Correlator {
     const nodes = this.workloadNodesIndex();
     // Every pod classified first: a pod's what-if counts the kills of all pods of its workload.
     this.podKills.clear();
+    this.killsByWorkload.clear();
     const analysed = [...this.pods.values()].map((pod) => ({ pod, analyses: this.podAnalyses(pod, history, learned, nodes) }));
     const out: RestartRecord[] = [];
     for (const { pod, analyses } of analysed) out.push(...this.finishPod(pod, analyses));
@@ -215,11 +218,11 @@ export class Correlator {
     const analysed = new Map<string, ContainerAnalysis[]>();
     const killDigest = (): Map<string, string> => {
       const digest = new Map<string, string[]>();
-      for (const kills of this.podKills.values()) for (const [workload, list] of kills) digest.set(workload, [...(digest.get(workload) ?? []), ...list.map((k) => `${k.podUid}/${k.container}/${k.restartCount}/${k.nodeClass ?? ''}/${k.initializing}/${k.elapsedSeconds ?? ''}`)]);
+      for (const [workload, byPod] of this.killsByWorkload) for (const list of byPod.values()) digest.set(workload, [...(digest.get(workload) ?? []), ...list.map((k) => `${k.podUid}/${k.container}/${k.restartCount}/${k.nodeClass ?? ''}/${k.initializing}/${k.elapsedSeconds ?? ''}`)]);
       return new Map([...digest].map(([w, list]) => [w, list.sort().join(',')]));
     };
     const before = killDigest();
-    for (const key of [...this.podKills.keys()]) if (!this.pods.has(key)) this.podKills.delete(key);
+    for (const key of [...this.podKills.keys()]) if (!this.pods.has(key)) this.setPodKills(key, new Map());
     for (const key of candidates) {
       const pod = this.pods.get(key);
       if (pod) analysed.set(key, this.podAnalyses(pod, history, learned, nodes));
@@ -639,15 +642,33 @@ export class Correlator {
       const own = probeKillsOf(analysis);
       if (own.length > 0) kills.set(analysis.key, [...(kills.get(analysis.key) ?? []), ...own]);
     }
-    if (kills.size > 0) this.podKills.set(pod.key, kills);
-    else this.podKills.delete(pod.key);
+    this.setPodKills(pod.key, kills);
     return out;
+  }
+
+  /** Replaces one pod's probe kills in both indexes. */
+  private setPodKills(podKey: string, kills: Map<string, WorkloadKill[]>): void {
+    for (const workload of this.podKills.get(podKey)?.keys() ?? []) {
+      const byPod = this.killsByWorkload.get(workload);
+      byPod?.delete(podKey);
+      if (byPod?.size === 0) this.killsByWorkload.delete(workload);
+    }
+    if (kills.size === 0) {
+      this.podKills.delete(podKey);
+      return;
+    }
+    this.podKills.set(podKey, kills);
+    for (const [workload, list] of kills) {
+      const byPod = this.killsByWorkload.get(workload) ?? new Map<string, WorkloadKill[]>();
+      byPod.set(podKey, list);
+      this.killsByWorkload.set(workload, byPod);
+    }
   }
 
   /** The probe kills of every pod of a workload container, from each pod's latest analysis. */
   private workloadKills(key: string): WorkloadKill[] {
     const out: WorkloadKill[] = [];
-    for (const kills of this.podKills.values()) out.push(...(kills.get(key) ?? []));
+    for (const list of this.killsByWorkload.get(key)?.values() ?? []) out.push(...list);
     return out;
   }
 
