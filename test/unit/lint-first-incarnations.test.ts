@@ -136,6 +136,18 @@ describe('killtrace lint on the examples cut to their first incarnations', () =>
     expect(report.findings.map((f) => `${f.rule}:${f.node_class ?? ''}`)).toContain(`init-margin-low:${T4}`);
   });
 
+  it('ends the learned init at the last init line when the heartbeat was seen once (collected 101 s in)', async () => {
+    // Both healthy pods have run past twice their liveness allowance: ready by that bound. Each has logged its first
+    // `sync host status` heartbeat once: the CPU pod's (42.7 s) inside its window, the T4 pod's (54.4 s) after its
+    // bound, which shows the template is the service at work (learned-steps.ts afterReady).
+    const dir = cutToFirstIncarnations(join(EXAMPLES, 'host-agent-crashloop'), beforeFirstTermination('host-agent-crashloop') + 56_400);
+    const { stdout } = await lint(dir, '-o', 'json', '--no-builtin-profiles');
+    const report = JSON.parse(stdout) as JsonReport;
+    const byClass = report.checked.find((c) => c.workload === 'DaemonSet default-host' && c.container === 'host')?.init_seconds_by_class ?? {};
+    expect(byClass[CPU]?.[0]).toBeCloseTo(12.7, 1);
+    expect(byClass[T4]?.[0]).toBeCloseTo(24.4, 1);
+  });
+
   it('flags the shop example\'s orders Deployment before its first restart, with no profile', async () => {
     const dir = cutToFirstIncarnations(join(EXAMPLES, 'shop-inventory-mixed'), beforeFirstTermination('shop-inventory-mixed'));
     const { code, stdout } = await lint(dir, '--no-builtin-profiles');

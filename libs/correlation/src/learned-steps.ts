@@ -108,6 +108,17 @@ export function learnSteps(observations: readonly IncarnationTemplates[]): Learn
   for (const o of samples) for (const key of o.sightings.keys()) keys.add(key);
   const mined = mineTemplates(keys);
 
+  // A template an incarnation first logged after it was ready is the service at work. Where another incarnation is
+  // ready only by a bound, the same template inside its window is most likely that too (a heartbeat seen once).
+  const afterReady = new Set<number>();
+  for (const o of samples) {
+    if (o.readyAt === undefined) continue;
+    for (const [key, s] of o.sightings) {
+      const t = mined.templateOf.get(key);
+      if (t !== undefined && s.first > o.readyAt) afterReady.add(t);
+    }
+  }
+
   // Per sample, per template: first and last sight inside the init window.
   type Seen = { first: number; last: number; example: string };
   const perSample: Array<{ o: IncarnationTemplates; seen: Map<number, Seen>; end: number }> = samples.map((o) => {
@@ -120,6 +131,7 @@ export function learnSteps(observations: readonly IncarnationTemplates[]): Learn
       if (o.readyIsBound === true && o.readyAt !== undefined && s.last > o.readyAt) continue;
       const t = mined.templateOf.get(key);
       if (t === undefined) continue;
+      if (o.readyIsBound === true && afterReady.has(t)) continue;
       const prev = seen.get(t);
       if (!prev) seen.set(t, { first: s.first, last: Math.min(s.last, end), example: s.example });
       else {
