@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { readBundle } from '@killtrace/bundle';
 import { Correlator, type InitDuration } from '@killtrace/correlation';
 import { builtinProfiles, mergeProfiles } from '@killtrace/profiles';
-import type { RestartRecord, StepProfile } from '@killtrace/schemas';
+import { restartRecordSchema, type RestartRecord, type StepProfile } from '@killtrace/schemas';
 import { templateRegex } from '../../services/cli/src/profile-suggest.js';
 import { CATALOG, hostAgentCrashloop, shopInventoryMixed, writeScenario } from './catalog.js';
 import { KUBELET_CONVENTION_CATALOG } from './catalog-kubelet.js';
@@ -52,6 +52,8 @@ export interface LearnAccuracy {
   init: InitComparison[];
   /** Learned init duration against the simulator's ready line. */
   truthInit: InitComparison[];
+  /** Records of the runs without profiles that the record schema refuses (`case key: issue`); none expected. */
+  invalid: string[];
 }
 
 /** Every catalog scenario and both committed example bundles (those without a profile count against the truth only). */
@@ -111,7 +113,7 @@ function truthReady(sim: Simulation): Map<string, number> {
 
 /** Runs the comparison over `cases` (temporary bundles are removed afterwards). */
 export async function measureLearnAccuracy(cases: readonly LearnCase[]): Promise<LearnAccuracy> {
-  const result: LearnAccuracy = { cases: [], steps: [], truthSteps: [], init: [], truthInit: [] };
+  const result: LearnAccuracy = { cases: [], steps: [], truthSteps: [], init: [], truthInit: [], invalid: [] };
   for (const c of cases) {
     const temp = c.dir === undefined ? mkdtempSync(join(tmpdir(), 'killtrace-learn-accuracy-')) : undefined;
     try {
@@ -123,6 +125,10 @@ export async function measureLearnAccuracy(cases: readonly LearnCase[]): Promise
       const profiledInit = withProfile.init.filter((d) => d.source === 'profile');
       const learned = await analyse(dir, []);
       const before = result.steps.length + result.truthSteps.length + result.init.length + result.truthInit.length;
+      for (const r of learned.records) {
+        const parsed = restartRecordSchema.safeParse(r);
+        if (!parsed.success) result.invalid.push(`${c.name} ${recordKey(r)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      }
       const byKey = new Map(learned.records.map((r) => [recordKey(r), r]));
       for (const r of profiledSteps) {
         const l = byKey.get(recordKey(r));

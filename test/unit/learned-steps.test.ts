@@ -17,6 +17,7 @@ describe('learned init steps', () => {
     const a = await measureLearnAccuracy(learnCases(join(import.meta.dirname, '../../examples')));
     console.log(describeAccuracy(a).join('\n'));
     expect(a.cases).toEqual(expect.arrayContaining(['host-agent-crashloop', 'oom-crash-loop', 'examples/host-agent-crashloop', 'examples/shop-inventory-mixed']));
+    expect(a.invalid).toEqual([]);
     expect(a.steps.length).toBeGreaterThanOrEqual(9);
     expect(accuracy(a.steps)).toBeGreaterThanOrEqual(0.9);
     expect(a.truthSteps.length).toBeGreaterThanOrEqual(20);
