@@ -6,7 +6,7 @@ import { learnedLookup, type LearnedLookup, type NodeClassOf } from './learned-i
 import { DEFAULT_NODE_CLASS_LABELS, nodeClassOf } from './node-class.js';
 import { collectWorkloadProbes, type WorkloadProbes } from './probe-lint.js';
 import type { LearnedModel } from './learned-steps.js';
-import { buildContainerRecords, type HistoryIndex } from './record-assembly.js';
+import { analyseContainer, finishContainerRecords, probeKillsOf, type ContainerAnalysis, type HistoryIndex, type WorkloadKill } from './record-assembly.js';
 import { compileProfile, findProfile, type CompiledProfile } from './step-profiles.js';
 import { readStatus } from './status-convention.js';
 import { StepTracker } from './step-tracker.js';
@@ -45,6 +45,18 @@ export interface CorrelatorOptions {
   learnSteps?: boolean;
   /** Node labels whose values make a node class (node-class.ts; default DEFAULT_NODE_CLASS_LABELS). */
   nodeClassLabels?: readonly string[];
+}
+
+/** One finished init of one incarnation (Correlator.initDurations). */
+export interface InitDuration {
+  /** `namespace/owner/container` (workload.ts workloadKey). */
+  workload: string;
+  podUid: string;
+  restartCount: number;
+  /** Seconds from the container's start to the end of init. */
+  seconds: number;
+  source: 'profile' | 'ready_condition' | 'learned';
+  nodeClass?: string;
 }
 
 /** A record with its document id, and whether later evidence may still change it. */
@@ -95,6 +107,10 @@ export class Correlator {
   private readonly finalizeAt = new Map<string, number>();
   /** Per workload, a digest of its init history at the last poll. */
   private readonly historyDigest = new Map<string, string>();
+  /** Per pod (key), its probe kills per workload container at its latest analysis (the workload-wide what-if). */
+  private readonly podKills = new Map<string, Map<string, WorkloadKill[]>>();
+  /** The same, by workload container then pod (what a record's what-if reads). */
+  private readonly killsByWorkload = new Map<string, Map<string, WorkloadKill[]>>();
   /**
    * The latest event time of any signal ingested: how far the input reaches (a running container was alive then).
    * A maximum over the set of signals, so independent of their order.
@@ -168,8 +184,12 @@ export class Correlator {
     const history = this.history();
     const learned = this.learned();
     const nodes = this.workloadNodesIndex();
+    // Every pod classified first: a pod's what-if counts the kills of all pods of its workload.
+    this.podKills.clear();
+    this.killsByWorkload.clear();
+    const analysed = [...this.pods.values()].map((pod) => ({ pod, analyses: this.podAnalyses(pod, history, learned, nodes) }));
     const out: RestartRecord[] = [];
-    for (const pod of this.pods.values()) out.push(...this.podRecords(pod, history, learned, nodes));
+    for (const { pod, analyses } of analysed) out.push(...this.finishPod(pod, analyses));
     return out.sort((a, b) => a['@timestamp'].localeCompare(b['@timestamp']) || a.kubernetes.pod.name.localeCompare(b.kubernetes.pod.name));
   }
 
@@ -194,11 +214,35 @@ export class Correlator {
     const updates: RecordUpdate[] = [];
     const learned = this.learned();
     const nodes = this.workloadNodesIndex();
+    // Classify the candidates first; where a workload's probe kills changed, its other pods' what-if did too.
+    const analysed = new Map<string, ContainerAnalysis[]>();
+    const killDigest = (): Map<string, string> => {
+      const digest = new Map<string, string[]>();
+      for (const [workload, byPod] of this.killsByWorkload) for (const list of byPod.values()) digest.set(workload, [...(digest.get(workload) ?? []), ...list.map((k) => `${k.podUid}/${k.container}/${k.restartCount}/${k.nodeClass ?? ''}/${k.initializing}/${k.elapsedSeconds ?? ''}`)]);
+      return new Map([...digest].map(([w, list]) => [w, list.sort().join(',')]));
+    };
+    const before = killDigest();
+    for (const key of [...this.podKills.keys()]) if (!this.pods.has(key)) this.setPodKills(key, new Map());
+    for (const key of candidates) {
+      const pod = this.pods.get(key);
+      if (pod) analysed.set(key, this.podAnalyses(pod, history, learned, nodes));
+    }
+    const after = killDigest();
+    const killsChanged = new Set([...before.keys(), ...after.keys()].filter((w) => before.get(w) !== after.get(w)));
+    if (killsChanged.size > 0) {
+      for (const pod of this.pods.values()) {
+        if (analysed.has(pod.key)) continue;
+        if ([...pod.containers.keys()].some((name) => killsChanged.has(workloadKey(pod.namespace, pod.name, pod.snapshot, name)))) {
+          candidates.add(pod.key);
+          analysed.set(pod.key, this.podAnalyses(pod, history, learned, nodes));
+        }
+      }
+    }
     for (const key of candidates) {
       const pod = this.pods.get(key);
       if (!pod) continue;
       let nextFinalize = Number.POSITIVE_INFINITY;
-      for (const record of this.podRecords(pod, history, learned, nodes)) {
+      for (const record of this.finishPod(pod, analysed.get(key) ?? [])) {
         const finalizeAt = Date.parse(record.killtrace.finished_at ?? record['@timestamp']) + latenessMs;
         const final = finalizeAt <= watermark;
         record.killtrace.status = final ? 'final' : 'provisional';
@@ -483,16 +527,20 @@ export class Correlator {
           const status = snapshot?.statuses.find((s) => s.name === container.name);
           const statusStart = status?.restartCount === k && status.state.kind === 'running' ? status.state.startedAt : undefined;
           const start = Math.min(tracker.firstLine, statusStart ?? Number.POSITIVE_INFINITY);
-          add(key, { podName: pod.name, node: snapshot?.nodeName, restartCount: k, seconds: Math.max(0, tracker.ready - start) / 1000 });
+          add(key, { podName: pod.name, uid: pod.uid, node: snapshot?.nodeName, restartCount: k, seconds: Math.max(0, tracker.ready - start) / 1000, source: 'profile' });
           fromProfile.add(`${container.name}/${k}`);
         }
       }
       const app = snapshot?.statuses ?? [];
       const only = app.length === 1 ? app[0] : undefined;
-      if (only && snapshot?.readySince !== undefined && only.ready && only.state.kind === 'running' && only.state.startedAt !== undefined) {
+      // Without a readiness or startup probe the kubelet reports a container ready as soon as it runs (prober
+      // manager UpdatePodStatus), so the Ready condition says nothing about init then.
+      const onlySpec = snapshot?.containers.find((c) => c.name === only?.name);
+      const readyMeansInit = onlySpec?.readiness !== undefined || onlySpec?.startup !== undefined;
+      if (only && readyMeansInit && snapshot?.readySince !== undefined && only.ready && only.state.kind === 'running' && only.state.startedAt !== undefined) {
         const seconds = (snapshot.readySince - only.state.startedAt) / 1000;
         if (seconds >= 0 && !fromProfile.has(`${only.name}/${only.restartCount}`)) {
-          add(workloadKey(pod.namespace, pod.name, snapshot, only.name), { podName: pod.name, node: snapshot.nodeName, restartCount: only.restartCount, seconds });
+          add(workloadKey(pod.namespace, pod.name, snapshot, only.name), { podName: pod.name, uid: pod.uid, node: snapshot.nodeName, restartCount: only.restartCount, seconds, source: 'ready_condition' });
         }
       }
     }
@@ -512,6 +560,30 @@ export class Correlator {
       }
     }
     return out;
+  }
+
+  /**
+   * Every finished init the evidence shows, one per incarnation: a profile's ready line, the Ready condition (with a
+   * readiness or startup probe), or where neither says, the end of the learned sequence (learned-steps.ts). What
+   * the recommendation sizes the startupProbe from; the learn bench compares the sources.
+   */
+  initDurations(): InitDuration[] {
+    const out: InitDuration[] = [];
+    const known = new Set<string>();
+    for (const [workload, entries] of this.history()) {
+      for (const h of entries) {
+        known.add(`${workload}|${h.uid ?? ''}/${h.restartCount}`);
+        out.push({ workload, podUid: h.uid ?? '', restartCount: h.restartCount, seconds: h.seconds, source: h.source ?? 'profile', nodeClass: this.classOf(h.node) });
+      }
+    }
+    for (const [workload, model] of this.learnedModels()) {
+      for (const s of model.initSeconds) {
+        const [uid = '', count = ''] = s.id.split('/');
+        if (known.has(`${workload}|${uid}/${Number(count)}`)) continue;
+        out.push({ workload, podUid: uid, restartCount: Number(count), seconds: s.seconds, source: 'learned', nodeClass: s.nodeClass });
+      }
+    }
+    return out.sort((a, b) => a.workload.localeCompare(b.workload) || a.podUid.localeCompare(b.podUid) || a.restartCount - b.restartCount);
   }
 
   /** Workload containers with probes, their node classes and the init durations seen: the probe linter's input. */
@@ -553,17 +625,62 @@ export class Correlator {
     return learnedLookup(this.pods.values(), this.classOf, this.latestAt);
   }
 
-  private podRecords(pod: PodEvidence, history: HistoryIndex, learned: LearnedLookup, workloadNodes: (key: string) => ReadonlySet<string>, unmatched?: UnmatchedOom[]): RestartRecord[] {
+  /** The pod's containers classified (record-assembly.ts analyseContainer); remembers its probe kills per workload. */
+  private podAnalyses(pod: PodEvidence, history: HistoryIndex, learned: LearnedLookup, workloadNodes: (key: string) => ReadonlySet<string>): ContainerAnalysis[] {
     if (!pod.uid) return [];
     const names = new Set<string>([...pod.containers.keys()]);
     for (const status of pod.snapshot?.statuses ?? []) names.add(status.name);
     for (const status of pod.snapshot?.initStatuses ?? []) names.add(status.name);
     // Events alone (no node access) still state kill decisions: their containers get records too.
     for (const event of pod.events.values()) if (event.container !== undefined && event.reason === 'Killing') names.add(event.container);
-    const out: RestartRecord[] = [];
+    const out: ContainerAnalysis[] = [];
+    const kills = new Map<string, WorkloadKill[]>();
     for (const name of [...names].sort()) {
-      out.push(...buildContainerRecords({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history, learned, nodeClassOf: this.classOf, workloadNodes }));
+      const analysis = analyseContainer({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history, learned, nodeClassOf: this.classOf, workloadNodes });
+      if (!analysis) continue;
+      out.push(analysis);
+      const own = probeKillsOf(analysis);
+      if (own.length > 0) kills.set(analysis.key, [...(kills.get(analysis.key) ?? []), ...own]);
     }
+    this.setPodKills(pod.key, kills);
+    return out;
+  }
+
+  /** Replaces one pod's probe kills in both indexes. */
+  private setPodKills(podKey: string, kills: Map<string, WorkloadKill[]>): void {
+    for (const workload of this.podKills.get(podKey)?.keys() ?? []) {
+      const byPod = this.killsByWorkload.get(workload);
+      byPod?.delete(podKey);
+      if (byPod?.size === 0) this.killsByWorkload.delete(workload);
+    }
+    if (kills.size === 0) {
+      this.podKills.delete(podKey);
+      return;
+    }
+    this.podKills.set(podKey, kills);
+    for (const [workload, list] of kills) {
+      const byPod = this.killsByWorkload.get(workload) ?? new Map<string, WorkloadKill[]>();
+      byPod.set(podKey, list);
+      this.killsByWorkload.set(workload, byPod);
+    }
+  }
+
+  /** The probe kills of every pod of a workload container, from each pod's latest analysis. */
+  private workloadKills(key: string): WorkloadKill[] {
+    const out: WorkloadKill[] = [];
+    for (const list of this.killsByWorkload.get(key)?.values() ?? []) out.push(...list);
+    return out;
+  }
+
+  private podRecords(pod: PodEvidence, history: HistoryIndex, learned: LearnedLookup, workloadNodes: (key: string) => ReadonlySet<string>, unmatched?: UnmatchedOom[]): RestartRecord[] {
+    return this.finishPod(pod, this.podAnalyses(pod, history, learned, workloadNodes), unmatched);
+  }
+
+  /** Records of analysed containers; their what-if counts the workload's kills known from every pod's analysis. */
+  private finishPod(pod: PodEvidence, analyses: readonly ContainerAnalysis[], unmatched?: UnmatchedOom[]): RestartRecord[] {
+    if (!pod.uid) return [];
+    const out: RestartRecord[] = [];
+    for (const analysis of analyses) out.push(...finishContainerRecords(analysis, this.workloadKills(analysis.key)));
     const kills = this.kernelOoms.get(pod.uid);
     return kills ? applyKernelOoms(out, [...kills.values()], pod, this.options.clusterName, unmatched) : out;
   }

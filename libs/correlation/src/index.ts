@@ -1,4 +1,4 @@
-export { Correlator, type CorrelatorOptions, type CorrelatorStats, type CoverageGap, type RecordUpdate } from './correlator.js';
+export { Correlator, type CorrelatorOptions, type CorrelatorStats, type CoverageGap, type InitDuration, type RecordUpdate } from './correlator.js';
 export { formatSeconds } from './recommendation.js';
 export { readStatus, type CountSource, type StatusView } from './status-convention.js';
 export { displayName, type LearnedModel, type LearnedStep } from './learned-steps.js';
