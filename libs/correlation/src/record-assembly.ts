@@ -12,7 +12,7 @@ import { secondsBetween, toIso, toIsoOrNull } from './time.js';
 import { flattenLabels, workloadKey, workloadOf } from './workload.js';
 
 /** Init durations seen per workload container (`namespace/owner/container`). */
-export type HistoryIndex = Map<string, Array<{ podName: string; node?: string; restartCount: number; seconds: number }>>;
+export type HistoryIndex = Map<string, Array<{ podName: string; podUid?: string; node?: string; restartCount: number; seconds: number }>>;
 
 export interface ContainerRecordsInput {
   pod: PodEvidence;

@@ -10,3 +10,4 @@ export { memoizedDefaultPartitioner } from './partitioner.js';
 export { coPartitionedAssigner, CO_PARTITIONED_ASSIGNER } from './assigner.js';
 export { encodeMessage, decodeMessage, formatIssues, type DecodeResult } from './codec.js';
 export { KafkaAdapterError, kafkaErrorCodes, classifyKafkaError, type KafkaErrorCode, type ErrorClass, type ClassifiedError } from './errors.js';
+export { partitionOfKey } from './key-partition.js';
