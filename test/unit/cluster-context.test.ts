@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readBundle } from '@killtrace/bundle';
-import { ClusterContext, Correlator } from '@killtrace/correlation';
+import { ClusterContext, Correlator, DEFAULT_NODE_CLASS_LABELS } from '@killtrace/correlation';
 import { partitionOfKey } from '@killtrace/kafka';
 import { mergeProfiles } from '@killtrace/profiles';
-import { contextFactSchema, contextKey, restartRecordId, signalKey, type RestartRecord, type Signal } from '@killtrace/schemas';
+import { contextFactSchema, contextKey, nodeContextFact, restartRecordId, signalKey, type RestartRecord, type Signal } from '@killtrace/schemas';
 import { runAnalysis } from '../../services/cli/src/run-analysis.js';
 
 /**
@@ -34,7 +34,7 @@ function byId(records: readonly RestartRecord[]): Map<string, RestartRecord> {
 
 /** What the cores publish and the cluster watcher publishes, applied as the context topic's reader would. */
 function share(context: ClusterContext, cores: readonly Correlator[], nodes: readonly Signal[]): void {
-  for (const n of nodes) if (n.kind === 'node') context.apply(`node/${n.node.name}`, { kind: 'node', name: n.node.name, labels: n.node.labels });
+  for (const n of nodes) if (n.kind === 'node') context.apply(`node/${n.node.name}`, nodeContextFact(n.node.name, n.node.labels, DEFAULT_NODE_CLASS_LABELS));
   for (const core of cores) for (const fact of core.contextFacts()) context.apply(contextKey(fact), contextFactSchema.parse(fact));
 }
 
@@ -86,6 +86,16 @@ describe('cluster context across partitions', () => {
     expect(latest).toEqual(strip(expected));
     // Nothing changes on a second poll: the context is applied once.
     for (const core of cores) expect(core.poll(Number.MAX_SAFE_INTEGER, 0)).toEqual([]);
+  });
+
+  it('shares Node objects one partition was given (a bundle replayed into the signals topic) with every other', async () => {
+    const all = await signals();
+    const expected = byId((await runAnalysis({ dir: EXAMPLE, clusterName: 'test' })).records);
+    const context = new ClusterContext();
+    const cores = Array.from({ length: PARTITIONS }, () => new Correlator({ clusterName: 'test', profiles: mergeProfiles([]), context }));
+    for (const s of all) cores[partitionOfKey(signalKey(s), PARTITIONS)]?.ingest(s);
+    share(context, cores, []);
+    expect(byId(cores.flatMap((c) => c.records()))).toEqual(expected);
   });
 
   it('ignores re-read identical facts and removes tombstoned ones', () => {

@@ -1,5 +1,5 @@
-import type { EventSignal, KernelOomSignal, KubeletSignal, NodeSignal, PodContext, RestartRecord, Signal, StepProfile } from '@killtrace/schemas';
-import { restartRecordId, signalTime } from '@killtrace/schemas';
+import type { ContextFact, EventSignal, KernelOomSignal, KubeletSignal, NodeSignal, PodContext, RestartRecord, Signal, StepProfile } from '@killtrace/schemas';
+import { nodeContextFact, restartRecordId, signalTime } from '@killtrace/schemas';
 import { eventKey, kubeletKey, mergePodEvidence, newContainerEvidence, newerEvent, newPodEvidence, type ContainerEvidence, type PodEvidence } from './evidence.js';
 import type { ClusterContext } from './cluster-context.js';
 import { applyKernelOoms, kernelOomKey, type UnmatchedOom } from './kernel-oom.js';
@@ -529,8 +529,9 @@ export class Correlator {
   /**
    * What each pod this core holds tells the other partitions (decision 0017): its node, its workload containers
    * and its init observations, as the context topic carries them. Pods with neither a node nor an init are left out.
+   * Node objects this core was given (a bundle replayed into `signals`) are shared too, with their class labels only.
    */
-  contextFacts(): PodContext[] {
+  contextFacts(): ContextFact[] {
     const history = this.history();
     const init = new Map<string, PodContext['init']>();
     for (const [workload, entries] of history) {
@@ -542,7 +543,8 @@ export class Correlator {
         init.set(uid, list);
       }
     }
-    const out: PodContext[] = [];
+    const out: ContextFact[] = [];
+    for (const [name, labels] of this.nodes) out.push(nodeContextFact(name, labels, this.options.nodeClassLabels ?? DEFAULT_NODE_CLASS_LABELS));
     for (const pod of this.pods.values()) {
       if (!pod.uid) continue;
       const node = pod.snapshot?.nodeName;

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { epochMs } from './signals.js';
 import { producerRefSchema } from './messages.js';
 
 /**
@@ -39,7 +38,6 @@ export const nodeContextSchema = z.object({
   kind: z.literal('node'),
   name: z.string().min(1),
   labels: z.record(z.string(), z.string()),
-  observedAt: epochMs.optional(),
 });
 export type NodeContext = z.infer<typeof nodeContextSchema>;
 
@@ -57,4 +55,15 @@ export type ContextMessage = z.infer<typeof contextMessageSchema>;
 /** The compaction key of a fact: `pod/<uid>` or `node/<name>`. */
 export function contextKey(fact: ContextFact): string {
   return fact.kind === 'pod' ? `pod/${fact.uid}` : `node/${fact.name}`;
+}
+
+/** The context fact of a Node: only the labels node classes are made of (`keys`, in their order), so it stays small and changes only when a class does. */
+export function nodeContextFact(name: string, labels: Readonly<Record<string, string>>, keys: readonly string[]): NodeContext {
+  const kept: Record<string, string> = {};
+  for (const key of keys) {
+    const value = labels[key];
+    if (value !== undefined) kept[key] = value;
+  }
+  // No time in it: the same labels from the cluster watcher and from a replayed bundle are the same fact.
+  return { kind: 'node', name, labels: kept };
 }

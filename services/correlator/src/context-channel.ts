@@ -1,0 +1,139 @@
+import { ClusterContext } from '@killtrace/correlation';
+import { createTableReader, createTableWriter, partitionOfKey, type KafkaClient, type TableReader, type TableWriter } from '@killtrace/kafka';
+import type { Logger } from '@killtrace/logging';
+import { sleep } from '@killtrace/retry';
+import { CONTEXT_MESSAGE_VERSION, contextFactSchema, contextKey, contextMessageSchema, type ContextFact } from '@killtrace/schemas';
+import type { PartitionState } from './partition-state.js';
+
+/**
+ * The correlator's side of the cluster context topic (docs/decisions/0017-cluster-context-topic.md): reads the whole
+ * compacted topic into one ClusterContext that every partition's core reads, and publishes what the pods of each
+ * live partition tell (their node, workloads and init observations) when it changed. Publishing is idempotent: a
+ * fact is written only when the context holds another value for its key, so a restart or a replay rewrites nothing
+ * it already holds.
+ */
+
+export interface ContextChannelOptions {
+  kafka: KafkaClient;
+  topic: string;
+  /** Partitions of `signals` (the pod uid -> partition map that says which pods a partition owns). */
+  partitions: number;
+  groupPrefix: string;
+  /** Producer instance named in published messages. */
+  instance: string;
+  logger: Logger;
+  /** How often live partitions' facts are compared with the context and published. */
+  publishEveryMs: number;
+}
+
+export class ContextChannel {
+  readonly context = new ClusterContext();
+  private readonly reader: TableReader;
+  private readonly writer: TableWriter<typeof contextMessageSchema>;
+  /** Keys each partition published (its pods' facts), so a pod it evicted gets a tombstone. */
+  private readonly published = new Map<number, Set<string>>();
+  /** Partition states already swept for facts of pods they own but no longer hold (once per assignment). */
+  private readonly swept = new WeakSet<PartitionState>();
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> = Promise.resolve();
+  private failures = 0;
+
+  constructor(private readonly options: ContextChannelOptions) {
+    this.reader = createTableReader(options.kafka, {
+      topic: options.topic,
+      schema: contextMessageSchema,
+      groupPrefix: options.groupPrefix,
+      onEntry: (entry) => {
+        this.context.apply(entry.key, entry.value === null ? null : entry.value.fact);
+      },
+      onInvalid: (entry) =>
+        options.logger.warn({ event: 'ContextEntryInvalid', code: 'KT_ERR_CORRELATOR_CONTEXT_INVALID', topic: options.topic, ...entry }, 'context topic entry ignored'),
+      onCrash: (error, restarting) => options.logger.error({ event: 'ContextReaderCrashed', err: error, restarting }, 'context topic reader crashed'),
+    });
+    this.writer = createTableWriter(options.kafka, options.topic, contextMessageSchema);
+  }
+
+  /** Starts reading and connects the writer; resolves once the topic was read to its end (the history is complete). */
+  async start(signal?: AbortSignal): Promise<void> {
+    await this.writer.connect();
+    await this.reader.start();
+    await new Promise<void>((resolve, reject) => {
+      void this.reader.caughtUp().then(resolve);
+      signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+    });
+    this.options.logger.info({ event: 'ContextLoaded', topic: this.options.topic, version: this.context.version }, 'cluster context read');
+  }
+
+  /** `/readyz`: the context was read to its end. */
+  readiness(): { ok: boolean; detail: string } {
+    return this.reader.isCaughtUp() ? { ok: true, detail: 'context read' } : { ok: false, detail: `reading context topic ${this.options.topic}` };
+  }
+
+  /** Publishes, every `publishEveryMs`, what the live partitions `states()` returns tell. */
+  run(states: () => readonly PartitionState[]): void {
+    this.loop = (async () => {
+      while (!this.stopping.signal.aborted) {
+        await sleep(this.options.publishEveryMs, this.stopping.signal);
+        if (this.stopping.signal.aborted) break;
+        await this.publish(states());
+      }
+    })();
+  }
+
+  /** Compares each live partition's pod facts with the context and writes the differences (and tombstones). */
+  async publish(states: readonly PartitionState[]): Promise<void> {
+    const entries: Array<{ key: string; fact: ContextFact | null }> = [];
+    const held = new Set<string>();
+    const next = new Map<number, Set<string>>();
+    for (const state of states) {
+      if (state.phase !== 'live') continue;
+      const keys = new Set<string>();
+      for (const raw of state.correlator.contextFacts()) {
+        const fact = contextFactSchema.parse(raw);
+        const key = contextKey(fact);
+        keys.add(key);
+        held.add(key);
+        if (this.context.textOf(key) !== JSON.stringify(fact)) entries.push({ key, fact });
+      }
+      next.set(state.partition, keys);
+      if (!this.swept.has(state)) {
+        // Pods this partition owns (their uid hashes here) that it no longer holds: evicted while no core held them.
+        this.swept.add(state);
+        for (const key of [...this.context.keys()]) {
+          if (key.startsWith('pod/') && !keys.has(key) && partitionOfKey(key.slice(4), this.options.partitions) === state.partition) entries.push({ key, fact: null });
+        }
+      }
+    }
+    for (const [partition, keys] of this.published) {
+      const now = next.get(partition);
+      if (now === undefined) continue;
+      for (const key of keys) if (!held.has(key) && this.context.textOf(key) !== undefined) entries.push({ key, fact: null });
+    }
+    if (entries.length === 0) {
+      for (const [partition, keys] of next) this.published.set(partition, keys);
+      return;
+    }
+    const unique = [...new Map(entries.filter((e) => e.fact !== null || !held.has(e.key)).map((e) => [e.key, e])).values()];
+    try {
+      await this.writer.write(
+        unique.map((e) => ({ key: e.key, value: e.fact === null ? null : { v: CONTEXT_MESSAGE_VERSION, producer: { component: 'correlator', instance: this.options.instance }, fact: e.fact } })),
+      );
+      // Other partitions of this process see it at once; reading it back changes nothing.
+      for (const e of unique) this.context.apply(e.key, e.fact);
+      for (const [partition, keys] of next) this.published.set(partition, keys);
+      if (this.failures > 0) this.options.logger.info({ event: 'ContextPublishRecovered', after: this.failures }, 'publishing to the context topic again');
+      this.failures = 0;
+    } catch (error) {
+      // The next round compares again and writes what is still missing.
+      this.failures += 1;
+      if (this.failures === 1) this.options.logger.warn({ event: 'ContextPublishFailed', err: error, topic: this.options.topic }, 'cannot publish to the context topic; retrying');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.loop.catch(() => undefined);
+    await this.reader.stop().catch(() => undefined);
+    await this.writer.disconnect().catch(() => undefined);
+  }
+}
