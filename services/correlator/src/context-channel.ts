@@ -37,6 +37,8 @@ export class ContextChannel {
   private readonly stopping = new AbortController();
   private loop: Promise<void> = Promise.resolve();
   private failures = 0;
+  private writerConnected = false;
+  private readerStarted = false;
 
   constructor(private readonly options: ContextChannelOptions) {
     this.reader = createTableReader(options.kafka, {
@@ -53,10 +55,20 @@ export class ContextChannel {
     this.writer = createTableWriter(options.kafka, options.topic, contextMessageSchema);
   }
 
-  /** Starts reading and connects the writer; resolves once the topic was read to its end (the history is complete). */
-  async start(signal?: AbortSignal): Promise<void> {
-    await this.writer.connect();
-    await this.reader.start();
+  /** Connects the writer and starts reading (retried by the caller while Kafka is away). */
+  async connect(): Promise<void> {
+    if (!this.writerConnected) {
+      await this.writer.connect();
+      this.writerConnected = true;
+    }
+    if (!this.readerStarted) {
+      await this.reader.start();
+      this.readerStarted = true;
+    }
+  }
+
+  /** Resolves once the topic was read to its end (the history is complete), or rejects when `signal` aborts. */
+  async loaded(signal?: AbortSignal): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       void this.reader.caughtUp().then(resolve);
       signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });

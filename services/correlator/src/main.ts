@@ -72,7 +72,9 @@ export async function startCorrelator(config: Config, logger: Logger, signal?: A
       logger,
       publishEveryMs: Math.max(500, options.flushIntervalMs),
     });
-    await ref.context.start(signal);
+    const channel = ref.context;
+    await dependencies.until('kafka', 'context topic', () => channel.connect(), wait);
+    await channel.loaded(signal);
   } catch (error) {
     await ref.context?.stop().catch(() => undefined);
     await elastic.close().catch(() => undefined);
