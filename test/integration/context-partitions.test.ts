@@ -80,13 +80,33 @@ async function latestOnRecordsTopic(setup: PipelineSetup): Promise<Map<string, R
   return latest;
 }
 
+/** The context topic read as a table (tombstoned keys removed). */
+async function contextTable(setup: PipelineSetup): Promise<Map<string, ContextMessage>> {
+  const facts = new Map<string, ContextMessage>();
+  const reader = createTableReader(kafkaFor(setup), {
+    topic: setup.topics.context,
+    schema: contextMessageSchema,
+    groupPrefix: `kt-it-ctx-${setup.suffix}`,
+    onEntry: (e) => {
+      if (e.value === null) facts.delete(e.key);
+      else facts.set(e.key, e.value);
+    },
+    onInvalid: () => undefined,
+  });
+  await reader.start();
+  await reader.caughtUp();
+  await reader.stop();
+  return facts;
+}
+
 function byPod(records: Map<string, RestartRecord>, pod: string): RestartRecord[] {
   return [...records.values()].filter((r) => r.kubernetes.pod.name === pod);
 }
 
 describe('history across partitions through the context topic', () => {
-  it('writes the records of killtrace analyze with the DaemonSet spread over 3 partitions, rewriting those written before the history was complete', async () => {
-    const setup = pipelineSetup('context', PARTITIONS, { KILLTRACE_HTTP_PORT: '0', KILLTRACE_CORRELATOR_ALLOWED_LATENESS_MS: '0' });
+  it('writes the records of killtrace analyze with the DaemonSet spread over 3 partitions, rewriting those written before the history was complete, and tombstones an evicted pod', async () => {
+    // A state window of 1 h: the example spans 15 min, and the last step moves one partition 3 h on.
+    const setup = pipelineSetup('context', PARTITIONS, { KILLTRACE_HTTP_PORT: '0', KILLTRACE_CORRELATOR_ALLOWED_LATENESS_MS: '0', KILLTRACE_CORRELATOR_STATE_WINDOW_MS: '3600000' });
     setups.push(setup);
     const all = await bundleSignals(EXAMPLE);
     const expected = await expectedRecords(EXAMPLE);
@@ -142,23 +162,24 @@ describe('history across partitions through the context topic', () => {
     expect(normalize(await latestOnRecordsTopic(setup))).toEqual(normalize(expected));
 
     // The context topic holds what each pod told, published by the partition that holds it.
-    const facts = new Map<string, ContextMessage>();
-    const reader = createTableReader(kafkaFor(setup), {
-      topic: setup.topics.context,
-      schema: contextMessageSchema,
-      groupPrefix: `kt-it-ctx-${setup.suffix}`,
-      onEntry: (e) => {
-        if (e.value === null) facts.delete(e.key);
-        else facts.set(e.key, e.value);
-      },
-      onInvalid: () => undefined,
-    });
-    await reader.start();
-    await reader.caughtUp();
-    await reader.stop();
+    const facts = await contextTable(setup);
     expect(facts.get(`pod/${cpuUid}`)?.fact).toMatchObject({ kind: 'pod', name: CPU_POD, node: 'cpu-node-1' });
     expect(facts.get(`pod/${cpuUid}`)?.producer.component).toBe('correlator');
     expect([...facts.keys()].filter((k) => k.startsWith('node/')).sort()).toEqual(nodeFacts.map((f) => `node/${f.name}`).sort());
     expect(decodeMessage(contextMessageSchema, Buffer.from(JSON.stringify(facts.get(`pod/${cpuUid}`)))).ok).toBe(true);
+
+    // Event time on the CPU pod's partition moves 3 h on (a pod of another namespace keyed to that partition): the
+    // CPU pod leaves the state window there, and its fact is tombstoned so no other partition counts it any more.
+    const tickUid = Array.from({ length: 100 }, (_, i) => `tick-${i}`).find((u) => partitionOfKey(u, PARTITIONS) === partitionOfKey(cpuUid, PARTITIONS)) ?? '';
+    const later = Date.parse('2026-10-02T09:30:00Z');
+    const tick: Signal = { kind: 'pod', observedAt: later, pod: { namespace: 'other', name: 'tick', uid: tickUid, labels: {}, owners: [], containers: [], statuses: [], initStatuses: [], startTime: later } };
+    await produce(setup, [{ signal: tick, time: later }]);
+    let table = await contextTable(setup);
+    for (let i = 0; i < 60 && table.has(`pod/${cpuUid}`); i += 1) {
+      await new Promise((r) => setTimeout(r, 500));
+      table = await contextTable(setup);
+    }
+    expect(table.has(`pod/${cpuUid}`)).toBe(false);
+    expect(table.has(`pod/${killedUid}`)).toBe(true);
   });
 });
