@@ -181,5 +181,16 @@ describe('history across partitions through the context topic', () => {
     }
     expect(table.has(`pod/${cpuUid}`)).toBe(false);
     expect(table.has(`pod/${killedUid}`)).toBe(true);
+
+    // What the correlator says about it on /metrics.
+    const metrics = await (await fetch(`http://127.0.0.1:${correlator.httpPort}/metrics`)).text();
+    const value = (name: string, kind: string): number => {
+      const line = metrics.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`kind="${kind}"`));
+      return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    expect(value('killtrace_correlator_context_facts', 'node')).toBe(3);
+    expect(value('killtrace_correlator_context_facts', 'pod')).toBe(table.size - 3);
+    expect(value('killtrace_correlator_context_written_total', 'pod')).toBeGreaterThanOrEqual(3);
+    expect(value('killtrace_correlator_context_written_total', 'tombstone')).toBe(1);
   });
 });

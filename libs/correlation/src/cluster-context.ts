@@ -53,6 +53,10 @@ export class ClusterContext {
     return this.nodes.get(`node/${name}`)?.labels;
   }
 
+  get podCount(): number {
+    return this.pods.size;
+  }
+
   get nodeCount(): number {
     return this.nodes.size;
   }

@@ -3,6 +3,7 @@ import { createTableReader, createTableWriter, partitionOfKey, type KafkaClient,
 import type { Logger } from '@killtrace/logging';
 import { sleep } from '@killtrace/retry';
 import { CONTEXT_MESSAGE_VERSION, contextFactSchema, contextKey, contextMessageSchema, type ContextFact } from '@killtrace/schemas';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { PartitionState } from './partition-state.js';
 
 /**
@@ -24,6 +25,7 @@ export interface ContextChannelOptions {
   logger: Logger;
   /** How often live partitions' facts are compared with the context and published. */
   publishEveryMs: number;
+  registry: Registry;
 }
 
 export class ContextChannel {
@@ -38,6 +40,7 @@ export class ContextChannel {
   private loop: Promise<void> = Promise.resolve();
   private failures = 0;
   private writerConnected = false;
+  private readonly written: Counter<'kind'>;
   private readerStarted = false;
 
   constructor(private readonly options: ContextChannelOptions) {
@@ -53,6 +56,23 @@ export class ContextChannel {
       onCrash: (error, restarting) => options.logger.error({ event: 'ContextReaderCrashed', err: error, restarting }, 'context topic reader crashed'),
     });
     this.writer = createTableWriter(options.kafka, options.topic, contextMessageSchema);
+    const context = this.context;
+    new Gauge({
+      name: 'killtrace_correlator_context_facts',
+      help: 'Facts held from the cluster context topic (pods of every partition, nodes), by kind.',
+      labelNames: ['kind'],
+      registers: [options.registry],
+      collect() {
+        this.set({ kind: 'pod' }, context.podCount);
+        this.set({ kind: 'node' }, context.nodeCount);
+      },
+    });
+    this.written = new Counter({
+      name: 'killtrace_correlator_context_written_total',
+      help: 'Facts this correlator wrote to the context topic: pod facts that changed, and tombstones of pods it no longer holds.',
+      labelNames: ['kind'],
+      registers: [options.registry],
+    });
   }
 
   /** Connects the writer and starts reading (retried by the caller while Kafka is away). */
@@ -73,7 +93,7 @@ export class ContextChannel {
       void this.reader.caughtUp().then(resolve);
       signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
     });
-    this.options.logger.info({ event: 'ContextLoaded', topic: this.options.topic, version: this.context.version }, 'cluster context read');
+    this.options.logger.info({ event: 'ContextLoaded', topic: this.options.topic, pods: this.context.podCount, nodes: this.context.nodeCount }, 'cluster context read');
   }
 
   /** `/readyz`: the context was read to its end. */
@@ -131,7 +151,10 @@ export class ContextChannel {
         unique.map((e) => ({ key: e.key, value: e.fact === null ? null : { v: CONTEXT_MESSAGE_VERSION, producer: { component: 'correlator', instance: this.options.instance }, fact: e.fact } })),
       );
       // Other partitions of this process see it at once; reading it back changes nothing.
-      for (const e of unique) this.context.apply(e.key, e.fact);
+      for (const e of unique) {
+        this.context.apply(e.key, e.fact);
+        this.written.inc({ kind: e.fact === null ? 'tombstone' : e.fact.kind });
+      }
       for (const [partition, keys] of next) this.published.set(partition, keys);
       if (this.failures > 0) this.options.logger.info({ event: 'ContextPublishRecovered', after: this.failures }, 'publishing to the context topic again');
       this.failures = 0;

@@ -71,6 +71,7 @@ export async function startCorrelator(config: Config, logger: Logger, signal?: A
       instance: config.clusterName,
       logger,
       publishEveryMs: Math.max(500, options.flushIntervalMs),
+      registry,
     });
     const channel = ref.context;
     await dependencies.until('kafka', 'context topic', () => channel.connect(), wait);
