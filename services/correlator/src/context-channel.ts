@@ -69,7 +69,7 @@ export class ContextChannel {
     });
     this.written = new Counter({
       name: 'killtrace_correlator_context_written_total',
-      help: 'Facts this correlator wrote to the context topic: pod facts that changed, and tombstones of pods it no longer holds.',
+      help: 'Facts this correlator wrote to the context topic, by kind: pods it holds (when changed), Nodes it was given on the signals topic, tombstones of pods it no longer holds.',
       labelNames: ['kind'],
       registers: [options.registry],
     });
