@@ -196,9 +196,8 @@ export class Correlator {
     const changed = this.changedWorkloads(history, nodes);
     if (changed.size > 0) {
       for (const pod of this.pods.values()) {
-        for (const name of pod.containers.keys()) {
-          if (changed.has(workloadKey(pod.namespace, pod.name, pod.snapshot, name))) candidates.add(pod.key);
-        }
+        const names = [...pod.containers.keys(), ...(pod.snapshot?.statuses ?? []).map((s) => s.name)];
+        if (names.some((name) => changed.has(workloadKey(pod.namespace, pod.name, pod.snapshot, name)))) candidates.add(pod.key);
       }
     }
     const updates: RecordUpdate[] = [];
@@ -239,7 +238,10 @@ export class Correlator {
     const seen = new Set<string>();
     const keys = new Set<string>(history.keys());
     if (this.nodes.size > 0 || (this.options.context?.nodeCount ?? 0) > 0) {
-      for (const pod of this.pods.values()) for (const name of pod.containers.keys()) keys.add(workloadKey(pod.namespace, pod.name, pod.snapshot, name));
+      for (const pod of this.pods.values()) {
+        for (const name of pod.containers.keys()) keys.add(workloadKey(pod.namespace, pod.name, pod.snapshot, name));
+        for (const status of pod.snapshot?.statuses ?? []) keys.add(workloadKey(pod.namespace, pod.name, pod.snapshot, status.name));
+      }
     }
     for (const key of keys) {
       const entries = history.get(key) ?? [];
