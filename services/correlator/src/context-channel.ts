@@ -40,6 +40,7 @@ export class ContextChannel {
   private loop: Promise<void> = Promise.resolve();
   private failures = 0;
   private writerConnected = false;
+  private readerFailed: string | undefined;
   private readonly written: Counter<'kind'>;
   private readerStarted = false;
 
@@ -53,7 +54,11 @@ export class ContextChannel {
       },
       onInvalid: (entry) =>
         options.logger.warn({ event: 'ContextEntryInvalid', code: 'KT_ERR_CORRELATOR_CONTEXT_INVALID', topic: options.topic, ...entry }, 'context topic entry ignored'),
-      onCrash: (error, restarting) => options.logger.error({ event: 'ContextReaderCrashed', err: error, restarting }, 'context topic reader crashed'),
+      onCrash: (error, restarting) => {
+        // A reader kafkajs does not restart leaves the context frozen: not ready, so the orchestrator notices.
+        if (!restarting) this.readerFailed = error.message;
+        options.logger.error({ event: 'ContextReaderCrashed', code: 'KT_ERR_CORRELATOR_CONTEXT_READER', err: error, restarting }, 'context topic reader crashed');
+      },
     });
     this.writer = createTableWriter(options.kafka, options.topic, contextMessageSchema);
     const context = this.context;
@@ -98,6 +103,7 @@ export class ContextChannel {
 
   /** `/readyz`: the context was read to its end. */
   readiness(): { ok: boolean; detail: string } {
+    if (this.readerFailed !== undefined) return { ok: false, detail: `context topic reader stopped: ${this.readerFailed}` };
     return this.reader.isCaughtUp() ? { ok: true, detail: 'context read' } : { ok: false, detail: `reading context topic ${this.options.topic}` };
   }
 
