@@ -184,7 +184,7 @@ describe('services started before their dependencies', () => {
     );
     await mkdir(join(dir, 'pods'));
     const suffix = uniqueSuffix();
-    const topics = { ...base.kafka.topics, signals: `kt-it-deps-signals-${suffix}`, logs: `kt-it-deps-logs-${suffix}`, deadLetter: `kt-it-deps-dl-${suffix}` };
+    const topics = { ...base.kafka.topics, signals: `kt-it-deps-signals-${suffix}`, logs: `kt-it-deps-logs-${suffix}`, deadLetter: `kt-it-deps-dl-${suffix}`, context: `kt-it-deps-ctx-${suffix}` };
     const common = { ...base, kafka: { ...base.kafka, brokers: [`127.0.0.1:${kafkaFwd.port}`], topics, partitions: 1 } };
     const watcherConfig: Config = { ...common, http: { ...base.http, port: await freePort() }, clusterWatcher: { ...base.clusterWatcher, kubeconfig, namespaces: [namespace], retryMaxMs: 1_000 } };
     const agentConfig: Config = {

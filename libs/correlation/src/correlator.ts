@@ -1,6 +1,7 @@
-import type { EventSignal, KernelOomSignal, KubeletSignal, NodeSignal, RestartRecord, Signal, StepProfile } from '@killtrace/schemas';
-import { restartRecordId, signalTime } from '@killtrace/schemas';
+import type { ContextFact, EventSignal, KernelOomSignal, KubeletSignal, NodeSignal, PodContext, RestartRecord, Signal, StepProfile } from '@killtrace/schemas';
+import { nodeContextFact, restartRecordId, signalTime } from '@killtrace/schemas';
 import { eventKey, kubeletKey, mergePodEvidence, newContainerEvidence, newerEvent, newPodEvidence, type ContainerEvidence, type PodEvidence } from './evidence.js';
+import type { ClusterContext } from './cluster-context.js';
 import { applyKernelOoms, kernelOomKey, type UnmatchedOom } from './kernel-oom.js';
 import { learnedLookup, type LearnedLookup, type NodeClassOf } from './learned-index.js';
 import { DEFAULT_NODE_CLASS_LABELS, nodeClassOf } from './node-class.js';
@@ -45,6 +46,11 @@ export interface CorrelatorOptions {
   learnSteps?: boolean;
   /** Node labels whose values make a node class (node-class.ts; default DEFAULT_NODE_CLASS_LABELS). */
   nodeClassLabels?: readonly string[];
+  /**
+   * Cluster-wide init observations, placements and node labels shared by the cores of every partition
+   * (cluster-context.ts, decision 0017): pods this core does not hold count in its workloads' history as if it did.
+   */
+  context?: ClusterContext;
 }
 
 /** One finished init of one incarnation (Correlator.initDurations). */
@@ -118,6 +124,8 @@ export class Correlator {
   private latestAt = Number.NEGATIVE_INFINITY;
   /** Node labels by node name (Node objects), for node classes. */
   private readonly nodes = new Map<string, Record<string, string>>();
+  /** The context's version at the last poll (its changes may change records). */
+  private polledContextVersion = 0;
   private lastLog: { uid: string; podKey: string; container: string; restartCount: number; tracker: StepTracker } | undefined;
 
   constructor(private readonly options: CorrelatorOptions) {
@@ -200,20 +208,20 @@ export class Correlator {
    * due to turn final, and those of a workload whose init history changed (it feeds every pod's recommendation).
    */
   poll(watermark: number, latenessMs: number): RecordUpdate[] {
+    this.polledContextVersion = this.options.context?.version ?? 0;
     const history = this.history();
     const candidates = new Set<string>(this.dirty);
     for (const [key, finalizeAt] of this.finalizeAt) if (finalizeAt <= watermark) candidates.add(key);
-    const changed = this.changedWorkloads(history);
+    const nodes = this.workloadNodesIndex();
+    const changed = this.changedWorkloads(history, nodes);
     if (changed.size > 0) {
       for (const pod of this.pods.values()) {
-        for (const name of pod.containers.keys()) {
-          if (changed.has(workloadKey(pod.namespace, pod.name, pod.snapshot, name))) candidates.add(pod.key);
-        }
+        const names = [...pod.containers.keys(), ...(pod.snapshot?.statuses ?? []).map((s) => s.name)];
+        if (names.some((name) => changed.has(workloadKey(pod.namespace, pod.name, pod.snapshot, name)))) candidates.add(pod.key);
       }
     }
     const updates: RecordUpdate[] = [];
     const learned = this.learned();
-    const nodes = this.workloadNodesIndex();
     // Classify the candidates first; where a workload's probe kills changed, its other pods' what-if did too.
     const analysed = new Map<string, ContainerAnalysis[]>();
     const killDigest = (): Map<string, string> => {
@@ -260,13 +268,30 @@ export class Correlator {
     return updates;
   }
 
-  /** Workloads whose init history differs from the last poll's. */
-  private changedWorkloads(history: HistoryIndex): Set<string> {
+  /** True when the cluster context changed since the last poll (records of this core may have changed). */
+  contextPending(): boolean {
+    return (this.options.context?.version ?? 0) !== this.polledContextVersion;
+  }
+
+  /**
+   * Workloads whose init history differs from the last poll's: the observations with their nodes' classes, and the
+   * classes the workload runs on (both feed every pod's recommendation, and may come from other partitions).
+   */
+  private changedWorkloads(history: HistoryIndex, workloadNodes: (key: string) => ReadonlySet<string>): Set<string> {
     const changed = new Set<string>();
     const seen = new Set<string>();
-    for (const [key, entries] of history) {
+    const keys = new Set<string>(history.keys());
+    if (this.nodes.size > 0 || (this.options.context?.nodeCount ?? 0) > 0) {
+      for (const pod of this.pods.values()) {
+        for (const name of pod.containers.keys()) keys.add(workloadKey(pod.namespace, pod.name, pod.snapshot, name));
+        for (const status of pod.snapshot?.statuses ?? []) keys.add(workloadKey(pod.namespace, pod.name, pod.snapshot, status.name));
+      }
+    }
+    for (const key of keys) {
+      const entries = history.get(key) ?? [];
       seen.add(key);
-      const digest = entries.map((e) => `${e.podName}/${e.restartCount}/${e.seconds}`).sort().join(',');
+      const classes = [...workloadNodes(key)].map((n) => this.classOf(n) ?? '').sort().join(',');
+      const digest = `${entries.map((e) => `${e.podName}/${e.restartCount}/${e.seconds}/${this.classOf(e.node) ?? ''}`).sort().join(',')}|${classes}`;
       if (this.historyDigest.get(key) !== digest) {
         changed.add(key);
         this.historyDigest.set(key, digest);
@@ -384,7 +409,7 @@ export class Correlator {
 
   /** The node class of a node, when its Node object was given. */
   private readonly classOf: NodeClassOf = (nodeName) => {
-    const labels = nodeName === undefined ? undefined : this.nodes.get(nodeName);
+    const labels = nodeName === undefined ? undefined : (this.nodes.get(nodeName) ?? this.options.context?.nodeLabels(nodeName));
     return labels === undefined ? undefined : nodeClassOf(labels, this.options.nodeClassLabels ?? DEFAULT_NODE_CLASS_LABELS);
   };
 
@@ -544,7 +569,49 @@ export class Correlator {
         }
       }
     }
+    // Pods other cores hold: the observations their cores computed from the same kind of evidence (contextFacts).
+    for (const fact of this.contextPods()) {
+      for (const o of fact.init) add(o.workload, { podName: fact.name, uid: fact.uid, node: fact.node, restartCount: o.restartCount, seconds: o.seconds });
+    }
     return index;
+  }
+
+  /**
+   * What each pod this core holds tells the other partitions (decision 0017): its node, its workload containers
+   * and its init observations, as the context topic carries them. Pods with neither a node nor an init are left out.
+   * Node objects this core was given (a bundle replayed into `signals`) are shared too, with their class labels only.
+   */
+  contextFacts(): ContextFact[] {
+    const history = this.history();
+    const init = new Map<string, PodContext['init']>();
+    for (const [workload, entries] of history) {
+      for (const e of entries) {
+        const uid = e.uid;
+        if (uid === undefined) continue;
+        const list = init.get(uid) ?? [];
+        list.push({ workload, restartCount: e.restartCount, seconds: e.seconds });
+        init.set(uid, list);
+      }
+    }
+    const out: ContextFact[] = [];
+    for (const [name, labels] of this.nodes) out.push(nodeContextFact(name, labels, this.options.nodeClassLabels ?? DEFAULT_NODE_CLASS_LABELS));
+    for (const pod of this.pods.values()) {
+      if (!pod.uid) continue;
+      const node = pod.snapshot?.nodeName;
+      const observations = (init.get(pod.uid) ?? []).sort((a, b) => a.workload.localeCompare(b.workload) || a.restartCount - b.restartCount);
+      if (node === undefined && observations.length === 0) continue;
+      const names = new Set([...pod.containers.keys(), ...(pod.snapshot?.statuses ?? []).map((s) => s.name)]);
+      const workloads = [...new Set([...names].map((n) => workloadKey(pod.namespace, pod.name, pod.snapshot, n)))].sort();
+      out.push({ kind: 'pod', uid: pod.uid, namespace: pod.namespace, name: pod.name, ...(node === undefined ? {} : { node }), workloads, init: observations });
+    }
+    return out;
+  }
+
+  /** Context facts of pods this core does not hold (its own pods' evidence is newer than what it published). */
+  private *contextPods(): Generator<PodContext> {
+    const context = this.options.context;
+    if (!context) return;
+    for (const fact of context.podFacts()) if (!this.pods.has(fact.uid)) yield fact;
   }
 
   /** Init sequences learned per workload container (`namespace/owner/container`), for `killtrace profile suggest`. */
@@ -599,7 +666,7 @@ export class Correlator {
     let index: Map<string, Set<string>> | undefined;
     const none: ReadonlySet<string> = new Set();
     return (key) => {
-      if (this.nodes.size === 0) return none;
+      if (this.nodes.size === 0 && (this.options.context?.nodeCount ?? 0) === 0) return none;
       if (!index) {
         const built = new Map<string, Set<string>>();
         for (const pod of this.pods.values()) {
@@ -610,6 +677,14 @@ export class Correlator {
             const k = workloadKey(pod.namespace, pod.name, pod.snapshot, name);
             const set = built.get(k) ?? new Set<string>();
             set.add(node);
+            built.set(k, set);
+          }
+        }
+        for (const fact of this.contextPods()) {
+          if (fact.node === undefined) continue;
+          for (const k of fact.workloads) {
+            const set = built.get(k) ?? new Set<string>();
+            set.add(fact.node);
             built.set(k, set);
           }
         }

@@ -7,3 +7,4 @@ export { initAllowance, initMargins, lintWorkload, type LintFinding, type LintOp
 export { DEFAULT_NODE_CLASS_LABELS, nodeClassOf, UNLABELLED_CLASS } from './node-class.js';
 export { WorkloadHistoryBuilder, percentiles, type WorkloadHistory, type Percentiles } from './workload-history.js';
 export type { UnmatchedOom } from './kernel-oom.js';
+export { ClusterContext } from './cluster-context.js';

@@ -26,3 +26,5 @@ export {
 export { CO_PARTITIONED_ASSIGNER } from './assigner.js';
 export { encodeMessage, decodeMessage, formatIssues, type DecodeResult } from './codec.js';
 export { KafkaAdapterError, kafkaErrorCodes, classifyKafkaError, type KafkaErrorCode, type ErrorClass, type ClassifiedError } from './errors.js';
+export { partitionOfKey } from './key-partition.js';
+export { createTableReader, createTableWriter, type TableReader, type TableReaderOptions, type TableEntry, type InvalidTableEntry, type TableWriter } from './table-reader.js';

@@ -34,12 +34,14 @@ export interface EnsureTopicsOptions {
 /** The topics Killtrace's services use, with the configured partitions and replication. */
 export function killtraceTopics(config: Config['kafka']): TopicSpec[] {
   const base = { partitions: config.partitions, replicationFactor: config.replicationFactor };
-  const { signals, logs, records, deadLetter } = config.topics;
+  const { signals, logs, records, deadLetter, context } = config.topics;
   return [
     { topic: signals, ...base },
     { topic: logs, ...base },
     { topic: records, ...base },
     { topic: deadLetter, ...base },
+    // Compacted: the latest fact per key (pod/<uid>, node/<name>) is kept for as long as it is not tombstoned.
+    { topic: context, ...base, configEntries: { 'cleanup.policy': 'compact' } },
   ];
 }
 

@@ -17,6 +17,10 @@ export const correlatorErrorCodes = {
   KT_ERR_CORRELATOR_SINK_FATAL: 'sink failed for good',
   /** A file of `correlation.profiles` is missing or not a valid step-profile file (at start, or on SIGHUP). */
   KT_ERR_CORRELATOR_PROFILE_INVALID: 'step profile file unusable',
+  /** An entry of the context topic is not a valid context message (ignored; the key keeps its previous fact). */
+  KT_ERR_CORRELATOR_CONTEXT_INVALID: 'context topic entry invalid',
+  /** The context topic reader stopped for good: the cluster context no longer follows the topic (not ready). */
+  KT_ERR_CORRELATOR_CONTEXT_READER: 'context topic reader stopped',
 } as const;
 export type CorrelatorErrorCode = keyof typeof correlatorErrorCodes;
 

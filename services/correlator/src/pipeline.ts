@@ -1,3 +1,4 @@
+import type { ClusterContext } from '@killtrace/correlation';
 import { createBatchConsumer, decodeMessage, type BatchConsumer, type BatchPayload, type KafkaConnection, type OffsetCommit } from '@killtrace/kafka';
 import type { Logger } from '@killtrace/logging';
 import { logMessageSignals, logsTopicMessageSchema, signalMessageSchema, type DeadLetterMessage, type Signal, type StepProfile } from '@killtrace/schemas';
@@ -33,6 +34,8 @@ export interface PipelineDeps {
   onFatal: (error: Error) => void;
   /** Step profiles, in matching order (services/correlator/src/step-profiles.ts). */
   profiles: readonly StepProfile[];
+  /** Cluster-wide context every partition's core reads (context-channel.ts, decision 0017). */
+  context?: ClusterContext;
 }
 
 export class Pipeline {
@@ -92,6 +95,11 @@ export class Pipeline {
   setProfiles(profiles: readonly StepProfile[]): void {
     this.profiles = profiles;
     for (const state of this.states.values()) state.correlator.setProfiles(profiles);
+  }
+
+  /** The states of the partitions assigned now (the context channel publishes what their pods tell). */
+  partitionStates(): PartitionState[] {
+    return [...this.states.values()];
   }
 
   /** Reports sink health; the pipeline pauses the consumer while any sink fails. */
@@ -155,7 +163,7 @@ export class Pipeline {
         new PartitionState({
           partition,
           topics: this.topics,
-          correlator: { clusterName: options.config.clusterName, profiles: this.profiles },
+          correlator: { clusterName: options.config.clusterName, profiles: this.profiles, nodeClassLabels: options.config.correlation.nodeClassLabels, context: this.deps.context },
           stateWindowMs: options.stateWindowMs,
           allowedLatenessMs: options.allowedLatenessMs,
           evictEveryMs: options.evictEveryMs,

@@ -7,8 +7,8 @@ import { CorrelatorError } from './errors.js';
  * are not co-partitioned: a pod's evidence would then land on two instances and never be joined.
  */
 export async function prepareTopics(kafka: KafkaConnection, config: Config['kafka']): Promise<{ partitions: number; created: string[] }> {
-  const { signals, logs, records, deadLetter } = config.topics;
-  const wanted = killtraceTopics(config).filter((spec) => [signals, logs, records, deadLetter].includes(spec.topic));
+  const { signals, logs, records, deadLetter, context } = config.topics;
+  const wanted = killtraceTopics(config).filter((spec) => [signals, logs, records, deadLetter, context].includes(spec.topic));
   const report = await ensureTopics(kafka, wanted);
   const counts = await partitionCounts(kafka, [signals, logs]);
   const count = (topic: string): number => counts.get(topic) ?? 0;

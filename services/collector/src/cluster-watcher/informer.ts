@@ -5,7 +5,7 @@ import { classifyApiFailure, type ApiFailure } from './api-failure.js';
 import { apiServerReady, BookmarkWatch, listObjects } from './kube.js';
 import type { WatcherMetrics } from './metrics.js';
 
-export type Resource = 'pods' | 'events';
+export type Resource = 'pods' | 'events' | 'nodes';
 
 export interface InformerHandlers {
   upsert(object: KubernetesObject, how: 'add' | 'update'): void;
