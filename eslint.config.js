@@ -17,7 +17,7 @@ export default tseslint.config(
   {
     // The correlation core is pure: the embedded analyser and the stream must give identical records,
     // so it may not touch files, the network, the clock or any adapter.
-    files: ['libs/correlation/src/**/*.ts', 'libs/alerting/src/**/*.ts', 'libs/schemas/src/**/*.ts', 'libs/parsers/src/**/*.ts', 'libs/render/src/**/*.ts'],
+    files: ['libs/correlation/src/**/*.ts', 'libs/errors/src/**/*.ts', 'libs/alerting/src/**/*.ts', 'libs/schemas/src/**/*.ts', 'libs/parsers/src/**/*.ts', 'libs/render/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
@@ -30,6 +30,17 @@ export default tseslint.config(
         },
       ],
       'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Pure library: time comes in with the signals.' }],
+    },
+  },
+  {
+    // Services reach Kafka only through the ports of libs/kafka (docs/decisions/0018-batch-consumer-port-and-one-backoff.md).
+    files: ['services/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['kafkajs', '**/libs/kafka/src/*'], message: 'Only libs/kafka talks to kafkajs: use the ports of @killtrace/kafka.' }] },
+      ],
     },
   },
 );

@@ -20,6 +20,9 @@ export default defineConfig({
           // Projects run one after another: the e2e tests stop Elasticsearch on purpose, which must not
           // overlap the integration tests that need it.
           sequence: { groupOrder: 0 },
+          // A hang guard, not a speed target: the CLI tests analyse whole example bundles (some in child
+          // processes), which takes well over vitest's 5 s default on a loaded 2-core machine.
+          testTimeout: 30_000,
           include: ['libs/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/fakes/**/*.test.ts', 'test/scenarios/**/*.test.ts'],
         },
       },

@@ -6,7 +6,8 @@
  *  - log lines/s with 1, 2 and 4 partitions and as many correlator processes (one consumer group).
  * `--smoke`: 50 / 100 / 200 pods, 2,000 lines.
  */
-import { createKafkaClient, ensureTopics } from '../libs/kafka/src/index.js';
+import { ensureTopics } from '../libs/kafka/src/index.js';
+import { createKafkaClient } from '../libs/kafka/src/testing.js';
 import { signalKey, type Signal } from '../libs/schemas/src/index.js';
 import { CorrelatorProcess } from '../test/e2e/process.js';
 import type { BenchCase, BenchRow } from './lib/bench-case.js';

@@ -9,7 +9,8 @@
  * Runs kafkajs, platformatic, platformatic, kafkajs and keeps the best figure of each client.
  * Sizes: env KILLTRACE_BENCH_CLIENT_MESSAGES (100,000); `--smoke`: 2,000.
  */
-import { createConsumer, createKafkaClient, createProducer, ensureTopics } from '../libs/kafka/src/index.js';
+import { createConsumer, createProducer, ensureTopics } from '../libs/kafka/src/index.js';
+import { createKafkaClient } from '../libs/kafka/src/testing.js';
 import { loadConfig } from '../libs/config/src/index.js';
 import { logMessageSchema, type LogMessage } from '../libs/schemas/src/index.js';
 import type { BenchCase, BenchRow } from './lib/bench-case.js';

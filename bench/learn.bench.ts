@@ -2,6 +2,9 @@
  * What learning init steps from the logs costs (issue 13): `runAnalysis` over the same generated bundle with step
  * learning on (the default: every log line is masked into a template) and off, each in a fresh Node process.
  * Target: learning keeps at least 0.7x the throughput without it (the bench logs are free text: every line a new template, the worst case).
+ * Also how right it is (test/scenarios/learn-accuracy.ts): the learned step at each kill against the profile's and
+ * the simulator's, and the learned init duration against the profile's ready line and the simulator's, over every
+ * catalog scenario and both examples (`--smoke`: the two examples only). Target: step at kill >= 90 %.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +14,7 @@ import { analyserModule } from './analyze.bench.js';
 import type { BenchCase, BenchRow } from './lib/bench-case.js';
 import { writeBigBundle } from './lib/big-bundle.js';
 import { runChild } from './lib/child.js';
+import { accuracy, initError, learnCases, measureLearnAccuracy } from '../test/scenarios/learn-accuracy.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MB = 1024 * 1024;
@@ -26,10 +30,20 @@ interface LearnResult {
 const learnBench: BenchCase = {
   name: 'learn',
   description: 'killtrace analyze with learned init steps on vs off on a generated bundle',
-  async run({ logMb, keep, runs }) {
+  async run({ logMb, keep, runs, smoke }) {
     const dir = mkdtempSync(join(tmpdir(), 'killtrace-bench-learn-'));
     const rows: BenchRow[] = [];
     try {
+      const cases = learnCases(join(root, 'examples')).filter((c) => !smoke || c.name.startsWith('examples/'));
+      const a = await measureLearnAccuracy(cases);
+      const ok = (l: typeof a.steps): string => `${l.filter((s) => s.equal).length}/${l.length}`;
+      rows.push({ metric: 'cases compared', value: a.cases.length, unit: smoke ? '(smoke: the two examples)' : '(catalog scenarios and both examples)' });
+      rows.push({ metric: 'learned step at kill = profile\'s', value: `${(accuracy(a.steps) * 100).toFixed(1)} %`, unit: ok(a.steps), target: '>= 90 %', ok: accuracy(a.steps) >= 0.9 });
+      rows.push({ metric: 'learned step = simulator truth', value: `${(accuracy(a.truthSteps) * 100).toFixed(1)} %`, unit: ok(a.truthSteps), target: '>= 90 %', ok: accuracy(a.truthSteps) >= 0.9 });
+      for (const [label, list] of [['profile\'s ready line', a.init], ['simulator ready line', a.truthInit]] as const) {
+        const e = initError(list);
+        rows.push({ metric: `learned init vs ${label}: mean |error| s`, value: e.mean.toFixed(2), unit: `max ${e.max.toFixed(2)} s, ${(e.withinTolerance * 100).toFixed(0)} % within max(1 s, 10 %) over ${list.length} incarnation(s)` });
+      }
       const info = await writeBigBundle(dir, { logMb });
       rows.push({ metric: 'bundle generated', value: `${(info.logBytes / MB).toFixed(0)} MiB logs, ${info.logLines} lines, ${info.terminations} terminations` });
       const analyser = analyserModule();

@@ -8,7 +8,7 @@
  * `--smoke`: 100 pods, 2 log batches each. `KILLTRACE_BENCH_RECOVERY_PODS` / `_BATCHES` set the size.
  */
 import { createElasticClient } from '../libs/elastic/src/index.js';
-import { createKafkaClient } from '../libs/kafka/src/index.js';
+import { createKafkaClient } from '../libs/kafka/src/testing.js';
 import { CorrelatorProcess } from '../test/e2e/process.js';
 import type { BenchCase, BenchRow } from './lib/bench-case.js';
 import { buildCorrelator, deleteAll, killSignals, logBatchMessage, message, podSignal, produceAll, setup, uid, until, type Setup } from './pipeline.bench.js';

@@ -36,11 +36,14 @@ for (const file of files) {
   const c = mod.default;
   if (only && c.name !== only) continue;
   console.error(`bench: ${c.name}: ${c.description} (log ${logMb} MiB)...`);
+  const started = performance.now();
   try {
     results.push({ name: c.name, rows: await c.run({ logMb, keep, runs, smoke, report }) });
   } catch (err) {
     results.push({ name: c.name, rows: [], error: err instanceof Error ? err.message : String(err) });
   }
+  // Each case's own wall time, so a slow case (and CI's smoke run, .ci/run) is easy to spot.
+  console.error(`bench: ${c.name}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
 const table = results.flatMap((r) =>

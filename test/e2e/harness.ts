@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { readBundle } from '@killtrace/bundle';
-import { Correlator } from '@killtrace/correlation';
+import { ClusterContext, Correlator } from '@killtrace/correlation';
 import { builtinProfiles } from '@killtrace/profiles';
 import { createElasticClient, type ElasticClient } from '@killtrace/elastic';
-import { createKafkaClient, type KafkaClient } from '@killtrace/kafka';
+import { createKafkaClient, type KafkaClient } from '../../libs/kafka/src/testing.js';
 import { loadConfig, type Config } from '@killtrace/config';
-import { restartRecordId, signalKey, signalTime, type RestartRecord, type Signal } from '@killtrace/schemas';
+import { contextFactSchema, contextKey, restartRecordId, signalKey, signalTime, type RestartRecord, type Signal } from '@killtrace/schemas';
 import { inject } from 'vitest';
 import { runAnalysis } from '../../services/cli/src/run-analysis.js';
 import { uniqueSuffix } from '../integration/helpers.js';
@@ -45,6 +45,7 @@ export function pipelineSetup(name: string, partitions: number, extraEnv: Record
     KILLTRACE_KAFKA_TOPIC_LOGS: `kt-e2e-logs-${suffix}`,
     KILLTRACE_KAFKA_TOPIC_RECORDS: `kt-e2e-records-${suffix}`,
     KILLTRACE_KAFKA_TOPIC_DEAD_LETTER: `kt-e2e-dead-letter-${suffix}`,
+    KILLTRACE_KAFKA_TOPIC_CONTEXT: `kt-e2e-context-${suffix}`,
     KILLTRACE_KAFKA_TOPIC_SNAPSHOTS: `kt-e2e-snapshots-${suffix}`,
     KILLTRACE_ELASTICSEARCH_INDEX_PREFIX: `kt-e2e-${suffix}`.toLowerCase(),
     KILLTRACE_LOG_FORMAT: 'json',
@@ -108,21 +109,23 @@ export function partitionOf(key: string, partitions: number): number {
 }
 
 /**
- * What an uninterrupted correlator gives: one pure core per partition over that partition's signals, all final.
- * With one partition this is exactly `killtrace analyze`; with more, workload init history (recommendation
- * basis, expected init) only sees the pods of the same partition.
+ * What an uninterrupted correlator gives: one pure core per partition over that partition's signals, all final,
+ * sharing the cluster context (pod init observations, placements, node labels) as the context topic does
+ * (decision 0017). The same as `killtrace analyze` whatever the partitioning (test/unit/cluster-context.test.ts).
  */
 export function partitionedExpectation(items: ReadonlyArray<{ signal: Signal }>, partitions: number): Map<string, RestartRecord> {
   const cores = new Map<number, Correlator>();
+  const context = new ClusterContext();
   for (const { signal } of items) {
     const p = partitionOf(signalKey(signal), partitions);
     let core = cores.get(p);
     if (!core) {
-      core = new Correlator({ clusterName: CLUSTER, profiles: builtinProfiles() });
+      core = new Correlator({ clusterName: CLUSTER, profiles: builtinProfiles(), context });
       cores.set(p, core);
     }
     core.ingest(signal);
   }
+  for (const core of cores.values()) for (const fact of core.contextFacts()) context.apply(contextKey(fact), contextFactSchema.parse(fact));
   const out = new Map<string, RestartRecord>();
   for (const core of cores.values()) {
     for (const r of core.records()) out.set(restartRecordId(r.kubernetes.pod.uid, r.kubernetes.container.name, r.killtrace.restart.count), withoutStatus(r));
@@ -220,7 +223,7 @@ export function buildCorrelator(): void {
 export async function cleanup(setup: PipelineSetup, kafka: KafkaClient, es: ElasticClient): Promise<void> {
   const admin = kafka.admin();
   await admin.connect().catch(() => undefined);
-  await admin.deleteTopics({ topics: [setup.topics.signals, setup.topics.logs, setup.topics.records, setup.topics.deadLetter, setup.topics.snapshots] }).catch(() => undefined);
+  await admin.deleteTopics({ topics: [setup.topics.signals, setup.topics.logs, setup.topics.records, setup.topics.deadLetter, setup.topics.context, setup.topics.snapshots] }).catch(() => undefined);
   await admin.deleteGroups([`${setup.config.kafka.clientId}.correlator`]).catch(() => undefined);
   await admin.disconnect().catch(() => undefined);
   await es.indices.delete({ index: `${setup.alias}-*` }).catch(() => undefined);

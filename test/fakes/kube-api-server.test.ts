@@ -69,7 +69,10 @@ describe('fake Kubernetes API server', () => {
     expect((shop.body.items as unknown[]).length).toBe(1);
     const events = await getJson('/api/v1/events');
     expect(events.body).toMatchObject({ kind: 'EventList', items: [] });
-    expect((await getJson('/api/v1/nodes')).status).toBe(404);
+    // Nodes are cluster-scoped (the watcher lists them for node classes); there is no namespaced path, nor other kinds.
+    expect((await getJson('/api/v1/nodes')).body).toMatchObject({ kind: 'NodeList', items: [] });
+    expect((await getJson('/api/v1/namespaces/shop/nodes')).status).toBe(404);
+    expect((await getJson('/api/v1/services')).status).toBe(404);
   });
 
   it('filters pods by label selector in lists and watches, turning selector edges into ADDED/DELETED', async () => {

@@ -24,13 +24,15 @@ import { join } from 'node:path';
  * and the log of every request served.
  */
 
-export type Resource = 'pods' | 'events';
+export type Resource = 'pods' | 'events' | 'nodes';
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 type KubeObject = Record<string, unknown> & { metadata: Record<string, unknown> };
 
 const KINDS: Record<Resource, { kind: string; list: string }> = {
   pods: { kind: 'Pod', list: 'PodList' },
   events: { kind: 'Event', list: 'EventList' },
+  // Cluster-scoped: the cluster watcher lists and watches them for node classes (decision 0017).
+  nodes: { kind: 'Node', list: 'NodeList' },
 };
 
 interface HistoryEntry {
@@ -163,7 +165,8 @@ function clone<T>(value: T): T {
 }
 
 function route(pathname: string): { resource: Resource; namespace: string | undefined } | undefined {
-  const m = /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?(pods|events)$/.exec(pathname);
+  const m = /^\/api\/v1\/(?:namespaces\/([^/]+)\/)?(pods|events|nodes)$/.exec(pathname);
+  if (m?.[2] === 'nodes' && m[1] !== undefined) return undefined;
   if (!m) return undefined;
   return { resource: m[2] as Resource, namespace: m[1] === undefined ? undefined : decodeURIComponent(m[1]) };
 }
@@ -173,11 +176,11 @@ export async function startFakeKubeApiServer(): Promise<FakeKubeApiServer> {
   let rv = 1000;
   /** Watches from a resourceVersion below this one get 410. */
   let compactedRv = 0;
-  const store: Record<Resource, Map<string, KubeObject>> = { pods: new Map(), events: new Map() };
+  const store: Record<Resource, Map<string, KubeObject>> = { pods: new Map(), events: new Map(), nodes: new Map() };
   const history: HistoryEntry[] = [];
   const watchers = new Set<Watcher>();
   const requests: RequestRecord[] = [];
-  const failures: Record<Resource, { status: number; count: number }[]> = { pods: [], events: [] };
+  const failures: Record<Resource, { status: number; count: number }[]> = { pods: [], events: [], nodes: [] };
   let suspended = false;
   const held: (() => void)[] = [];
 

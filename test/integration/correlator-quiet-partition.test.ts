@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKafkaClient, decodeMessage } from '@killtrace/kafka';
+import { decodeMessage } from '@killtrace/kafka';
+import { createKafkaClient } from '../../libs/kafka/src/testing.js';
 import { createLogger } from '@killtrace/logging';
 import { recordMessageSchema, signalTime, type KubeletSignal, type RecordMessage, type Signal } from '@killtrace/schemas';
 import { startCorrelator, type RunningCorrelator } from '../../services/correlator/src/main.js';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKafkaClient, decodeMessage } from '@killtrace/kafka';
+import { decodeMessage } from '@killtrace/kafka';
+import { createKafkaClient } from '../../libs/kafka/src/testing.js';
 import { createLogger } from '@killtrace/logging';
 import { deadLetterMessageSchema, type DeadLetterMessage, type Signal } from '@killtrace/schemas';
 import { startCorrelator, type RunningCorrelator } from '../../services/correlator/src/main.js';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { createElasticClient } from '../../libs/elastic/src/index.js';
-import { createKafkaClient } from '../../libs/kafka/src/index.js';
+import { createKafkaClient } from '../../libs/kafka/src/testing.js';
 import { loadConfig } from '../../libs/config/src/index.js';
 import { kubeRequest, stackKubeEnv, type KubeApiServer } from './kube-api.js';
 

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createConsumer, createKafkaClient, createProducer, ensureTopics } from '@killtrace/kafka';
+import { createConsumer, createProducer, ensureTopics } from '@killtrace/kafka';
+import { createKafkaClient } from '../../libs/kafka/src/testing.js';
 import { logBatchMessageSchema, type LogBatchMessage } from '@killtrace/schemas';
 import { integrationConfig, uniqueSuffix, waitFor } from './helpers.js';
 

@@ -1,16 +1,8 @@
 import { appLogSignalSchema, type AppLogSignal } from '@killtrace/schemas';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  createConsumer,
-  createKafkaClient,
-  createProducer,
-  ensureTopics,
-  KafkaAdapterError,
-  type IncomingMessage,
-  type InvalidMessage,
-  type KillConsumer,
-} from '@killtrace/kafka';
+import { createConsumer, createProducer, ensureTopics, KafkaAdapterError, type IncomingMessage, type InvalidMessage, type KillConsumer } from '@killtrace/kafka';
+import { createKafkaClient } from '../../libs/kafka/src/testing.js';
 import { integrationConfig, uniqueSuffix, waitFor } from './helpers.js';
 
 const config = integrationConfig();

@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
 import type { KafkaMessage } from 'kafkajs';
 import type { Config } from '@killtrace/config';
-import { createKafkaClient, createProducer, ensureTopics, type KafkaClient } from '@killtrace/kafka';
+import { createProducer, createTableWriter, ensureTopics } from '@killtrace/kafka';
+import { createKafkaClient, type KafkaClient } from '../../libs/kafka/src/testing.js';
 import { createLogger } from '@killtrace/logging';
-import { signalMessageSchema, type EventSignal, type PodSignal, type Signal, type SignalMessage } from '@killtrace/schemas';
+import { contextMessageSchema, signalMessageSchema, type ContextMessage, type EventSignal, type PodSignal, type Signal, type SignalMessage } from '@killtrace/schemas';
 import { createRegistry } from '@killtrace/service-http';
 import { startClusterWatcher, type ClusterWatcher } from '../../services/collector/src/cluster-watcher/index.js';
 import { createPublisherMetrics, createSignalPublisher, type ManagedPublisher } from '../../services/collector/src/publish/index.js';
@@ -88,8 +89,10 @@ export interface RealWatcher {
   namespace: string;
   watcher: ClusterWatcher;
   publisher: ManagedPublisher;
-  topics: { signals: string; deadLetter: string };
+  topics: { signals: string; deadLetter: string; context: string };
   logs: LogLine[];
+  /** Every message on the context topic so far, in offset order per partition (null value: a tombstone). */
+  contextMessages(): Promise<Array<{ key: string; message: ContextMessage | null }>>;
   /** Every signal on the topic so far. */
   signals(): Promise<Signal[]>;
   metric(name: string, labels?: Record<string, string>): Promise<number>;
@@ -128,16 +131,19 @@ export interface StartRealWatcherOptions {
   namespaces?: string[];
   /** Wait until ready (default true). */
   waitReady?: boolean;
+  /** Give the watcher a context topic of its own, so it watches Nodes too (node-facts.ts). */
+  withContext?: boolean;
 }
 
 /** Starts the watcher with its own topics, a ServiceAccount token, and log lines kept for assertions. */
 export async function startRealWatcher(options: StartRealWatcherOptions): Promise<RealWatcher> {
   const base = integrationConfig();
   const suffix = uniqueSuffix();
-  const topics = { signals: `kt-it-kw-signals-${suffix}`, logs: `kt-it-kw-logs-${suffix}`, deadLetter: `kt-it-kw-dlq-${suffix}` };
+  const topics = { signals: `kt-it-kw-signals-${suffix}`, logs: `kt-it-kw-logs-${suffix}`, deadLetter: `kt-it-kw-dlq-${suffix}`, context: `kt-it-kw-context-${suffix}` };
   await ensureTopics(kafkaClient(), [
     { topic: topics.signals, partitions: 3, replicationFactor: 1 },
     { topic: topics.deadLetter, partitions: 1, replicationFactor: 1 },
+    ...(options.withContext === true ? [{ topic: topics.context, partitions: 3, replicationFactor: 1, configEntries: { 'cleanup.policy': 'compact' } }] : []),
   ]);
   const logs: LogLine[] = [];
   const destination = new Writable({
@@ -161,7 +167,9 @@ export async function startRealWatcher(options: StartRealWatcherOptions): Promis
     metrics: createPublisherMetrics(registry),
   });
   await publisher.connect();
-  const watcher = await startClusterWatcher({ config, logger, publisher, registry, kubeConfig: kubeConfigFor(options.server, options.token) });
+  const contextWriter = options.withContext === true ? createTableWriter(kafkaClient(), topics.context, contextMessageSchema) : undefined;
+  await contextWriter?.connect();
+  const watcher = await startClusterWatcher({ config, logger, publisher, registry, kubeConfig: kubeConfigFor(options.server, options.token), ...(contextWriter === undefined ? {} : { contextWriter }) });
   if (options.waitReady !== false) await waitFor('watcher ready', () => watcher.ready(), 20_000);
   return {
     namespace: options.namespace,
@@ -169,6 +177,13 @@ export async function startRealWatcher(options: StartRealWatcherOptions): Promis
     publisher,
     topics,
     logs,
+    async contextMessages() {
+      await watcher.idle();
+      return (await readAll(topics.context)).map((raw) => ({
+        key: String(raw.key),
+        message: raw.value === null ? null : contextMessageSchema.parse(JSON.parse(String(raw.value))),
+      }));
+    },
     async signals() {
       await watcher.idle();
       return (await readAll(topics.signals)).map((raw) => signalMessageSchema.parse(JSON.parse(String(raw.value))).signal);
@@ -182,9 +197,10 @@ export async function startRealWatcher(options: StartRealWatcherOptions): Promis
     async close() {
       await watcher.close();
       await publisher.close();
+      await contextWriter?.disconnect();
       const admin = kafkaClient().admin();
       await admin.connect();
-      await admin.deleteTopics({ topics: [topics.signals, topics.deadLetter] }).catch(() => undefined);
+      await admin.deleteTopics({ topics: [topics.signals, topics.deadLetter, ...(contextWriter === undefined ? [] : [topics.context])] }).catch(() => undefined);
       await admin.disconnect();
     },
   };

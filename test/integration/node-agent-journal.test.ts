@@ -5,7 +5,8 @@ import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '@killtrace/config';
-import { createKafkaClient, createProducer, ensureTopics } from '@killtrace/kafka';
+import { createProducer, ensureTopics } from '@killtrace/kafka';
+import { createKafkaClient } from '../../libs/kafka/src/testing.js';
 import { createLogger } from '@killtrace/logging';
 import { startNodeAgent } from '../../services/collector/src/node-agent/index.js';
 import { createPublisherMetrics, createSignalPublisher } from '../../services/collector/src/publish/index.js';
@@ -90,7 +91,8 @@ describe('node agent: kubelet journal problems', () => {
   it('reports a configured journal file that does not exist, and recovers when it appears', async () => {
     const dir = await tempDir();
     const path = join(dir, 'kubelet.log');
-    const agent = await start({ journalMode: 'file', journalPath: path }, dir);
+    // The kernel journal is another source (its own test below); off here so only the kubelet journal decides.
+    const agent = await start({ journalMode: 'file', journalPath: path, kernelJournal: false }, dir);
     await waitFor('readiness failing for the missing journal', () => !agent.readiness().ok, 10_000);
     expect(agent.readiness().detail).toBe(`journal file ${path} does not exist`);
     expect(await metric(agent.registry, 'killtrace_node_agent_journal_healthy')).toBe(0);
@@ -124,5 +126,31 @@ describe('node agent: kubelet journal problems', () => {
       expect(delay).toBeLessThanOrEqual(1_000 * 2 ** n);
     });
     expect(agent.lines.filter((l) => l.event === 'JournalUnreadable' && l.level === 'warn')).toHaveLength(1);
+  });
+
+  it('gives the kernel OOM follower the same treatment: a failing journalctl -k backs off, warns once, counts and fails readiness', async () => {
+    const dir = await tempDir();
+    const kubeletLog = join(dir, 'kubelet.log');
+    await writeFile(kubeletLog, '');
+    const script = join(dir, 'journalctl');
+    await writeFile(script, '#!/bin/sh\necho "No journal files were found." >&2\nexit 1\n', { mode: 0o755 });
+    // The kubelet log is a readable file; only `journalctl -k` (the kernel journal) fails.
+    const agent = await start({ journalMode: 'file', journalPath: kubeletLog, kernelJournal: true, journalctlCommand: script }, dir);
+    await waitFor('readiness failing after repeated journalctl -k failures', () => !agent.readiness().ok, 30_000);
+    expect(agent.readiness().detail).toMatch(/^kernel journal: journalctl failed 3 times in a row \(last: exit 1: No journal files were found\.\); next attempt in \d+ ms$/);
+    expect(await metric(agent.registry, 'killtrace_node_agent_kernel_journal_healthy')).toBe(0);
+    expect(await metric(agent.registry, 'killtrace_node_agent_kernel_journal_failures_total')).toBe(3);
+    // The kubelet journal is fine: its own gauge says so.
+    expect(await metric(agent.registry, 'killtrace_node_agent_journal_healthy')).toBe(1);
+    const delays = agent.lines.filter((l) => l.event === 'KernelJournalctlEnded').map((l) => Number(l.delayMs));
+    expect(delays).toHaveLength(3);
+    // The back-off of libs/retry: attempt n waits between half and all of 1 s * 2^(n-1) (it used to be a flat 30 s).
+    delays.forEach((delay, n) => {
+      expect(delay).toBeGreaterThanOrEqual(500 * 2 ** n);
+      expect(delay).toBeLessThanOrEqual(1_000 * 2 ** n);
+    });
+    const warnings = agent.lines.filter((l) => l.event === 'KernelJournalUnreadable' && l.level === 'warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.msg).toMatch(/^cannot read the kernel journal, kernel OOM kills are not collected: journalctl failed 3 times/);
   });
 });

@@ -1,5 +1,4 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -14,6 +13,7 @@ import { cleanup, elasticFor, kafkaFor, pipelineSetup, type PipelineSetup } from
 import { integrationConfig, uniqueSuffix, waitFor } from './helpers.js';
 import { createNamespace, deleteNamespace, kubeApiServer } from './kube-api.js';
 import type { LogLine } from './kube-watcher-harness.js';
+import { forwarder, hostPort } from './tcp-forwarder.js';
 
 /**
  * Each service started before its servers: Kafka, Elasticsearch and the API server are reached through TCP
@@ -21,49 +21,6 @@ import type { LogLine } from './kube-watcher-harness.js';
  * what it waits for), logs one line when a dependency is unavailable and one when it is back, and becomes ready
  * once the forwarders open onto the real servers. Before this, the correlator exited after about 9 s.
  */
-
-interface Forwarder {
-  port: number;
-  /** Starts accepting on the reserved port and piping to `target`. */
-  open(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** Reserves a free port (bound once, released), so that connecting to it is refused until `open`. */
-async function forwarder(target: { host: string; port: number }): Promise<Forwarder> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  let server: Server | undefined;
-  const sockets = new Set<Socket>();
-  return {
-    port,
-    async open() {
-      server = createServer((client) => {
-        const upstream = connect(target.port, target.host);
-        sockets.add(client).add(upstream);
-        client.pipe(upstream).pipe(client);
-        const end = (): void => {
-          client.destroy();
-          upstream.destroy();
-        };
-        client.on('error', end).on('close', end);
-        upstream.on('error', end).on('close', end);
-      });
-      await new Promise<void>((resolve) => server?.listen(port, '127.0.0.1', resolve));
-    },
-    async close() {
-      for (const s of sockets) s.destroy();
-      if (server) await new Promise<void>((resolve) => server?.close(() => resolve()));
-    },
-  };
-}
-
-const hostPort = (value: string): { host: string; port: number } => {
-  const url = new URL(value.includes('://') ? value : `tcp://${value}`);
-  return { host: url.hostname, port: Number(url.port) };
-};
 
 async function freePort(): Promise<number> {
   const f = await forwarder({ host: '127.0.0.1', port: 1 });
@@ -227,7 +184,7 @@ describe('services started before their dependencies', () => {
     );
     await mkdir(join(dir, 'pods'));
     const suffix = uniqueSuffix();
-    const topics = { ...base.kafka.topics, signals: `kt-it-deps-signals-${suffix}`, logs: `kt-it-deps-logs-${suffix}`, deadLetter: `kt-it-deps-dl-${suffix}` };
+    const topics = { ...base.kafka.topics, signals: `kt-it-deps-signals-${suffix}`, logs: `kt-it-deps-logs-${suffix}`, deadLetter: `kt-it-deps-dl-${suffix}`, context: `kt-it-deps-ctx-${suffix}` };
     const common = { ...base, kafka: { ...base.kafka, brokers: [`127.0.0.1:${kafkaFwd.port}`], topics, partitions: 1 } };
     const watcherConfig: Config = { ...common, http: { ...base.http, port: await freePort() }, clusterWatcher: { ...base.clusterWatcher, kubeconfig, namespaces: [namespace], retryMaxMs: 1_000 } };
     const agentConfig: Config = {

@@ -76,7 +76,7 @@ export function hostAgentIncarnation(opts: { gpus: number; gpuId?: string; perGp
   };
 }
 
-function hostPod(node: string, suffix: string, ip: string, inc: IncarnationDesc): PodDesc {
+export function hostPod(node: string, suffix: string, ip: string, inc: IncarnationDesc): PodDesc {
   const container: ContainerDesc = {
     name: 'host',
     image: 'registry.example.com/onecloud/host:v3.11.4',

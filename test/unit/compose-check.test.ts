@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ const summarySchema = z.object({
     z.object({
       image: z.string().optional(),
       build: z.string().optional(),
+      buildArgs: z.record(z.string(), z.string()).optional(),
       command: z.array(z.string()).optional(),
       profiles: z.array(z.string()).optional(),
       dependsOn: z.array(z.string()).optional(),
@@ -57,7 +58,8 @@ describe('docker-compose.yml, loaded as Compose v2 loads it', () => {
     const project = load(['demo']);
     expect(Object.keys(project.services).sort()).toEqual(['correlator', 'demo-replay', 'elasticsearch', 'kafka', 'kibana', 'setup']);
     const replay = project.services['demo-replay'];
-    expect(replay?.build).toBe('services/cli/Dockerfile');
+    expect(replay?.build).toBe('Dockerfile');
+    expect(replay?.buildArgs).toEqual({ SERVICE: 'cli' });
     expect(replay?.command).toEqual(['replay', '/bundles/host-agent-crashloop', '--speed', '60']);
     expect(replay?.environment?.KAFKA_BROKERS).toBe('kafka:29092');
     expect(replay?.dependsOn).toEqual(['correlator', 'kafka', 'setup']);
@@ -70,12 +72,18 @@ describe('docker-compose.yml, loaded as Compose v2 loads it', () => {
     expect(project.services.correlator?.environment?.KILLTRACE_CLUSTER_NAME).toBe('laptop');
   });
 
-  it('builds every Killtrace service from a Dockerfile on Node 24', () => {
-    const project = load(['collector', 'correlator', 'demo']);
+  it('builds every Killtrace service from the one Dockerfile, SERVICE naming its workspace', () => {
+    const project = load(['collector', 'correlator', 'demo', 'alerter']);
     const built = Object.entries(project.services).filter(([, s]) => s.build !== undefined);
-    expect(built.map(([name]) => name).sort()).toEqual(['collector-cluster-watcher', 'collector-node-agent', 'correlator', 'demo-replay', 'setup']);
+    expect(built.map(([name]) => name).sort()).toEqual(['alerter', 'collector-cluster-watcher', 'collector-node-agent', 'correlator', 'demo-replay', 'setup']);
+    for (const [name, service] of built) {
+      expect(service.build, name).toBe('Dockerfile');
+      const workspace = service.buildArgs?.SERVICE ?? '';
+      expect(existsSync(join(ROOT, 'services', workspace, 'package.json')), `${name}: SERVICE=${workspace}`).toBe(true);
+      expect(service.image, name).toBe(`killtrace-${workspace}:dev`);
+    }
     for (const [name, service] of Object.entries(project.services)) {
-      if (service.build === undefined) expect(service.image, name).toMatch(/:[0-9][^:]*$/);
+      if (service.build === undefined) expect(service.image, name).toMatch(/:v?[0-9][^:]*$/);
     }
   });
 

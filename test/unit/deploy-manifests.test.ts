@@ -191,7 +191,7 @@ describe.each(renderings)('policy: $name', ({ objects: render }) => {
     for (const w of workloads(objects)) expect(podSpec(w).automountServiceAccountToken, w.metadata.name).toBe(w.metadata.name === 'killtrace-cluster-watcher');
   });
 
-  it('grants exactly get/list/watch on pods and events cluster-wide, and the watcher\'s own Lease', () => {
+  it('grants exactly get/list/watch on pods, events and nodes cluster-wide, and the watcher\'s own Lease', () => {
     const rbac = objects.filter((o) => ['ClusterRole', 'Role', 'ClusterRoleBinding', 'RoleBinding'].includes(o.kind));
     expect(rbac.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
       'ClusterRole/killtrace-cluster-watcher',
@@ -201,6 +201,7 @@ describe.each(renderings)('policy: $name', ({ objects: render }) => {
     ]);
     expect((find(objects, 'ClusterRole', 'killtrace-cluster-watcher') as unknown as { rules: unknown }).rules).toEqual([
       { apiGroups: [''], resources: ['pods', 'events'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
     ]);
     // create cannot be limited by resourceNames (the authorizer sees no name on a create), hence two rules.
     expect((find(objects, 'Role', 'killtrace-cluster-watcher-leader-election') as unknown as { rules: unknown }).rules).toEqual([

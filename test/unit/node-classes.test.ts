@@ -1,8 +1,15 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readBundle } from '@killtrace/bundle';
+import { Correlator } from '@killtrace/correlation';
 import { parseKubernetesDocument } from '@killtrace/parsers';
-import { restartRecordSchema } from '@killtrace/schemas';
+import { mergeProfiles } from '@killtrace/profiles';
+import { renderRecommendations } from '@killtrace/render';
+import { restartRecordSchema, type Signal } from '@killtrace/schemas';
 import { runAnalysis } from '../../services/cli/src/run-analysis.js';
+import { hostAgentCrashloop, hostAgentIncarnation, hostPod, writeScenario } from '../scenarios/catalog.js';
 
 /**
  * Node classes (issue 13): Node objects from `kubectl get nodes -o json` are recognised by content, and the GPU host
@@ -54,11 +61,77 @@ describe('per node class recommendation in the GPU host agent example', () => {
     }
   });
 
+  it('shows one line per class in the text summary, the same without the built-in profile (learned init durations)', async () => {
+    for (const builtinProfiles of [true, false]) {
+      const result = await runAnalysis({ dir: EXAMPLE, clusterName: 'test', builtinProfiles });
+      const text = renderRecommendations(result.records, { color: false, width: 100 });
+      expect(text).toContain('Per node class (the startupProbe takes the slowest; kills of every pod of the workload):');
+      expect(text).toContain(`      ${V100}: 7 killed during init (after up to 44.3 s), needs 5 min; 7 of 7 probe kill(s) avoided`);
+      expect(text).toContain(`      ${T4}: 1 finished init (longest 24.4 s), needs 40 s; no probe kill`);
+      expect(text).toContain(`      ${CPU}: 1 finished init (longest 12.7 s), needs 30 s; no probe kill`);
+    }
+  });
+
   it('without Node objects gives one recommendation for the workload, as before', async () => {
     const result = await runAnalysis({ pods: [join(EXAMPLE, 'pods.json')], events: [join(EXAMPLE, 'events.json')], logs: [join(EXAMPLE, 'pods')], kubelet: [join(EXAMPLE, 'kubelet-gpu-node-1.log')], clusterName: 'test' });
     const r = result.records.find((x) => x.kubernetes.pod.name === 'default-host-x7k2p' && x.killtrace.restart.count === 6);
     expect(r?.killtrace.init.node_class).toBeNull();
     expect(r?.killtrace.recommendation.per_class).toBeNull();
     expect(r?.killtrace.recommendation.startup_probe).toEqual({ period_seconds: 5, failure_threshold: 60 });
+  });
+});
+
+describe('the what-if per node class across the workload', () => {
+  it('counts the kills of every pod of the DaemonSet on its own class, and gives every pod the same advice', async () => {
+    // The example plus a fourth node, a g4dn.12xlarge with 4 x T4 (~72 s of binding): killed in init there too.
+    const scenario = hostAgentCrashloop();
+    scenario.pods.push(hostPod('gpu-node-3', 'q2w8r', '10.0.0.8', hostAgentIncarnation({ gpus: 4, gpuId: '10de:1eb8', perGpu: [18, 18, 18, 18] })));
+    scenario.nodes = [...(scenario.nodes ?? []), { name: 'gpu-node-3', uid: '8a3b4f5d-0e6c-4b1d-8f94-5c7e1a2b3d44', labels: { 'node.kubernetes.io/instance-type': 'g4dn.12xlarge', 'nvidia.com/gpu.present': 'true', 'nvidia.com/gpu.product': 'Tesla-T4', 'feature.node.kubernetes.io/pci-10de.present': 'true' } }];
+    const T4X4 = 'instance-type=g4dn.12xlarge,gpu.present=true,gpu.product=Tesla-T4,pci-10de.present=true';
+    const dir = mkdtempSync(join(tmpdir(), 'killtrace-workload-kills-'));
+    try {
+      writeScenario(dir, scenario);
+      const result = await runAnalysis({ dir, clusterName: 'test' });
+      const kills = result.records.filter((r) => r.killtrace.probe_induced && r.killtrace.during_init);
+      const onV100 = kills.filter((r) => r.kubernetes.pod.name === 'default-host-x7k2p');
+      const onT4x4 = kills.filter((r) => r.kubernetes.pod.name === 'default-host-q2w8r');
+      expect(onV100).toHaveLength(7);
+      expect(onT4x4.length).toBeGreaterThanOrEqual(3);
+      for (const r of [...onV100, ...onT4x4]) {
+        expect(() => restartRecordSchema.parse(r)).not.toThrow();
+        const rec = r.killtrace.recommendation;
+        const byClass = new Map((rec.per_class ?? []).map((c) => [c.node_class, c]));
+        expect([...byClass.keys()].sort()).toEqual([CPU, T4, T4X4, V100].sort());
+        expect(byClass.get(V100)).toMatchObject({ killed_in_init: 7, kills_observed: 7, kills_avoided: 7 });
+        expect(byClass.get(T4X4)).toMatchObject({ killed_in_init: onT4x4.length, kills_observed: onT4x4.length, kills_avoided: onT4x4.length });
+        expect(byClass.get(CPU)).toMatchObject({ kills_observed: 0, kills_avoided: 0 });
+        expect(rec.what_if).toMatchObject({ kills_observed: 7 + onT4x4.length, kills_avoided: 7 + onT4x4.length });
+        expect(rec.what_if?.text).toContain('observed for this workload (2 pod(s))');
+        expect(rec.what_if?.text).toContain(`${T4X4}: ${onT4x4.length} of ${onT4x4.length} avoided`);
+        expect(rec.startup_probe).toEqual({ period_seconds: 5, failure_threshold: 60 });
+      }
+      // The streaming correlator's poll gives the same workload-wide counts as the batch records.
+      const streaming = new Correlator({ clusterName: 'test', profiles: mergeProfiles([]) });
+      await readBundle({ paths: [dir], onSignal: (signal) => streaming.ingest(signal) });
+      const polled = new Map(streaming.poll(Number.MAX_SAFE_INTEGER, 0).map((u) => [`${u.record.kubernetes.pod.name}/${u.record.killtrace.restart.count}`, u.record]));
+      for (const r of [...onV100, ...onT4x4]) expect(polled.get(`${r.kubernetes.pod.name}/${r.killtrace.restart.count}`)?.killtrace.recommendation).toEqual(r.killtrace.recommendation);
+
+      // Incrementally: the 4 x T4 pod's evidence arrives after a first poll; the V100 pod's records, whose own
+      // evidence did not change, are re-emitted with the workload's new counts.
+      const signals: Signal[] = [];
+      await readBundle({ paths: [dir], onSignal: (signal) => void signals.push(signal) });
+      const late = (signal: Signal): boolean => JSON.stringify(signal).includes('q2w8r');
+      const incremental = new Correlator({ clusterName: 'test', profiles: mergeProfiles([]) });
+      for (const signal of signals.filter((x) => !late(x))) incremental.ingest(signal);
+      const first = incremental.poll(Number.MAX_SAFE_INTEGER, 0).filter((u) => u.record.kubernetes.pod.name === 'default-host-x7k2p');
+      expect(first).toHaveLength(7);
+      expect(first[0]?.record.killtrace.recommendation.what_if?.kills_observed).toBe(7);
+      for (const signal of signals.filter(late)) incremental.ingest(signal);
+      const second = incremental.poll(Number.MAX_SAFE_INTEGER, 0).filter((u) => u.record.kubernetes.pod.name === 'default-host-x7k2p');
+      expect(second).toHaveLength(7);
+      for (const u of second) expect(u.record.killtrace.recommendation).toEqual(onV100.find((r) => r.killtrace.restart.count === u.record.killtrace.restart.count)?.killtrace.recommendation);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

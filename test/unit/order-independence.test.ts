@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readBundle } from '@killtrace/bundle';
-import { Correlator } from '@killtrace/correlation';
+import { ClusterContext, Correlator } from '@killtrace/correlation';
 import { mergeProfiles } from '@killtrace/profiles';
-import { restartRecordId, signalKey, type RestartRecord, type Signal } from '@killtrace/schemas';
+import { contextFactSchema, contextKey, restartRecordId, signalKey, type RestartRecord, type Signal } from '@killtrace/schemas';
 import { runAnalysis } from '../../services/cli/src/run-analysis.js';
 import { PartitionState } from '../../services/correlator/src/partition-state.js';
 import { CATALOG, writeScenario } from '../scenarios/catalog.js';
@@ -16,7 +16,8 @@ import type { Scenario } from '../scenarios/types.js';
  * Order independence, as a property: for every catalog scenario, random interleavings of its signals, split at random
  * across partitions (by pod key, as the collectors partition) and fed in random batches with random flushes, give
  * exactly the records of `killtrace analyze` of the bundle (one partition), or of one uninterrupted core per
- * partition (several: workload history is per partition, decision 0004). Seeded, so a failure names its seed.
+ * partition sharing the cluster context (several: decision 0017; the context reaches the stream's partitions at random
+ * moments, so records written before it are rewritten). Seeded, so a failure names its seed.
  */
 
 const SEEDS = 12;
@@ -63,6 +64,11 @@ function withoutStatus(record: RestartRecord): RestartRecord {
 /** The stream: a PartitionState per partition, random batches of a random interleaving, a flush after some batches. */
 function stream(signals: readonly Signal[], partitions: number, profiles: ReturnType<typeof mergeProfiles>, random: () => number): Map<string, RestartRecord> {
   const states = new Map<number, PartitionState>();
+  // The cluster context every partition reads (decision 0017), published at random moments as the context channel does.
+  const context = new ClusterContext();
+  const share = (state: PartitionState): void => {
+    for (const fact of state.correlator.contextFacts()) context.apply(contextKey(fact), contextFactSchema.parse(fact));
+  };
   const offsets = new Map<number, number>();
   const out = new Map<string, RestartRecord>();
   const flush = (state: PartitionState): void => {
@@ -75,7 +81,7 @@ function stream(signals: readonly Signal[], partitions: number, profiles: Return
       const p = partitionOf(signalKey(signal), partitions);
       let state = states.get(p);
       if (!state) {
-        state = new PartitionState({ partition: p, topics: ['signals'], correlator: { clusterName: 'test', profiles }, stateWindowMs: 365 * 86_400_000, allowedLatenessMs: 30_000, evictEveryMs: 60_000 });
+        state = new PartitionState({ partition: p, topics: ['signals'], correlator: { clusterName: 'test', profiles, context }, stateWindowMs: 365 * 86_400_000, allowedLatenessMs: 30_000, evictEveryMs: 60_000 });
         state.planned({ ranges: new Map() });
         states.set(p, state);
       }
@@ -86,10 +92,12 @@ function stream(signals: readonly Signal[], partitions: number, profiles: Return
     i += size;
     for (const state of states.values()) {
       state.afterBatch('signals', offsets.get(state.partition) ?? 0);
+      if (random() < 0.3) share(state);
       if (random() < 0.5) flush(state);
     }
   }
-  for (const state of states.values()) flush(state);
+  for (const state of states.values()) share(state);
+  for (const state of states.values()) if (state.needsFlush()) flush(state);
   return out;
 }
 
@@ -112,13 +120,17 @@ describe.each(scenarios)('order independence: %s', (name, make) => {
       const partitions = seed % 3 === 0 ? 1 + Math.floor(random() * 4) : 1;
       let expected = analyzed;
       if (partitions > 1) {
+        // Kubelet lines without a uid are keyed namespace/name and may land apart from their pod; the workload
+        // history and node classes do not depend on partitioning (the cores share the cluster context).
+        const context = new ClusterContext();
         const cores = new Map<number, Correlator>();
         for (const signal of signals) {
           const p = partitionOf(signalKey(signal), partitions);
           let core = cores.get(p);
-          if (!core) cores.set(p, (core = new Correlator({ clusterName: 'test', profiles })));
+          if (!core) cores.set(p, (core = new Correlator({ clusterName: 'test', profiles, context })));
           core.ingest(signal);
         }
+        for (const core of cores.values()) for (const fact of core.contextFacts()) context.apply(contextKey(fact), contextFactSchema.parse(fact));
         expected = byId([...cores.values()].flatMap((c) => c.records()));
       }
       const streamed = stream(signals, partitions, profiles, random);

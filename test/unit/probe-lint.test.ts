@@ -65,7 +65,7 @@ describe('killtrace lint before the first kill', () => {
     const dir = firstIncarnations(shopInventoryMixed, 3);
     const { code, stdout } = await lint(dir);
     expect(code).toBe(3);
-    expect(stdout).toContain('shop · Deployment orders · orders\n  warning no-startup-probe-large-delay');
+    expect(stdout).toMatch(/shop · Deployment orders · orders\n(?: {2}info .*\n)* {2}warning no-startup-probe-large-delay/);
     expect(stdout).toMatch(/2 workload container\(s\) with probes checked: 0 error\(s\), 1 warning\(s\)/);
   });
 

@@ -35,6 +35,8 @@ type serviceSummary struct {
 	Ports     []string `json:"ports,omitempty"`
 	// Environment after interpolation: what the container would get.
 	Environment map[string]string `json:"environment,omitempty"`
+	// Build arguments after interpolation (the shared Dockerfile's SERVICE).
+	BuildArgs map[string]string `json:"buildArgs,omitempty"`
 }
 
 type summary struct {
@@ -90,6 +92,14 @@ func summarize(p *types.Project) summary {
 		sum := serviceSummary{Image: svc.Image, Command: svc.Command, Profiles: svc.Profiles, Environment: map[string]string{}}
 		if svc.Build != nil {
 			sum.Build = svc.Build.Dockerfile
+			for key, value := range svc.Build.Args {
+				if value != nil {
+					if sum.BuildArgs == nil {
+						sum.BuildArgs = map[string]string{}
+					}
+					sum.BuildArgs[key] = *value
+				}
+			}
 		}
 		for dep := range svc.DependsOn {
 			sum.DependsOn = append(sum.DependsOn, dep)

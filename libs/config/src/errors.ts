@@ -1,3 +1,5 @@
+import { KilltraceError } from '@killtrace/errors';
+
 /** Codes of every configuration failure; stable, so operators and tests can match on them. */
 export const configErrorCodes = {
   /** One or more settings are missing or invalid; `problems` names each. */
@@ -20,14 +22,12 @@ export interface ConfigProblem {
 }
 
 /** The only error the configuration library throws. */
-export class ConfigError extends Error {
+export class ConfigError extends KilltraceError<ConfigErrorCode> {
   override readonly name = 'ConfigError';
-  readonly code: ConfigErrorCode;
   readonly problems: readonly ConfigProblem[];
 
   constructor(code: ConfigErrorCode, message: string, problems: readonly ConfigProblem[] = [], options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
+    super(code, message, { cause: options?.cause, context: problems.length > 0 ? { problems } : {} });
     this.problems = problems;
   }
 

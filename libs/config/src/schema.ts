@@ -38,6 +38,11 @@ const kafkaTopicsSchema = z
       env: 'KILLTRACE_KAFKA_TOPIC_DEAD_LETTER',
       description: 'Where messages that fail validation or processing are kept, with the reason.',
     }),
+    context: setting(topicName.default('killtrace.context'), {
+      env: 'KILLTRACE_KAFKA_TOPIC_CONTEXT',
+      description:
+        'Compacted topic of cluster-wide context every correlator reads whole: per-pod init observations (from the correlator) and node class labels (from the cluster watcher), so recommendations do not depend on partitioning.',
+    }),
     snapshots: setting(topicName.default('killtrace.correlator-snapshots'), {
       env: 'KILLTRACE_KAFKA_TOPIC_SNAPSHOTS',
       description: 'Compacted topic of the correlator\'s per-partition state snapshots (fast recovery after a crash).',
@@ -241,6 +246,17 @@ const correlationSchema = z
       description:
         'Step-profile files (YAML or JSON, the format of `killtrace analyze --profile`), comma-separated; they override the built-in profiles by name. Checked at start; the correlator re-reads them on SIGHUP.',
     }),
+    nodeClassLabels: setting(
+      z
+        .array(z.string().trim().min(1, 'expected a label key'))
+        .min(1, 'expected at least one label key')
+        .default(['node.kubernetes.io/instance-type', 'nvidia.com/gpu.present', 'nvidia.com/gpu.product', 'feature.node.kubernetes.io/pci-10de.present']),
+      {
+        env: 'KILLTRACE_CORRELATION_NODE_CLASS_LABELS',
+        description:
+          'Node labels whose values make a node class (init durations and startupProbe budgets per class), comma-separated; the cluster watcher publishes only these labels of each Node.',
+      },
+    ),
   })
   .prefault({});
 

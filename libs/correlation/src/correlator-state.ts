@@ -1,4 +1,5 @@
 import type { EventSignal, KernelOomSignal, KubeletSignal, PodSnapshot, Signal, StepProfile } from '@killtrace/schemas';
+import type { WorkloadKill } from './record-assembly.js';
 import type { CompiledProfile } from './step-profiles.js';
 import type { StepTrackerState } from './step-tracker.js';
 
@@ -28,6 +29,10 @@ export interface CorrelatorState {
   /** Undefined while no signal carried a time. */
   latestAt?: number;
   nodes: Array<[string, Record<string, string>]>;
+  /** Per pod key, its probe kills per workload container at its latest analysis (the workload-wide what-if). */
+  podKills: Array<[string, Array<[string, WorkloadKill[]]>]>;
+  /** The same by workload container then pod key, in the core's order. */
+  killsByWorkload: Array<[string, Array<[string, WorkloadKill[]]>]>;
   lastLog?: { uid: string; podKey: string; container: string; restartCount: number };
 }
 

@@ -1,12 +1,13 @@
-import type { EventSignal, KernelOomSignal, KubeletSignal, NodeSignal, RestartRecord, Signal, StepProfile } from '@killtrace/schemas';
-import { restartRecordId, signalTime } from '@killtrace/schemas';
+import type { ContextFact, EventSignal, KernelOomSignal, KubeletSignal, NodeSignal, PodContext, RestartRecord, Signal, StepProfile } from '@killtrace/schemas';
+import { nodeContextFact, restartRecordId, signalTime } from '@killtrace/schemas';
 import { eventKey, kubeletKey, mergePodEvidence, newContainerEvidence, newerEvent, newPodEvidence, type ContainerEvidence, type PodEvidence } from './evidence.js';
+import type { ClusterContext } from './cluster-context.js';
 import { applyKernelOoms, kernelOomKey, type UnmatchedOom } from './kernel-oom.js';
 import { learnedLookup, type LearnedLookup, type NodeClassOf } from './learned-index.js';
 import { DEFAULT_NODE_CLASS_LABELS, nodeClassOf } from './node-class.js';
 import { collectWorkloadProbes, type WorkloadProbes } from './probe-lint.js';
 import type { LearnedModel } from './learned-steps.js';
-import { buildContainerRecords, type HistoryIndex } from './record-assembly.js';
+import { analyseContainer, finishContainerRecords, probeKillsOf, type ContainerAnalysis, type HistoryIndex, type WorkloadKill } from './record-assembly.js';
 import { profileSource, type CorrelatorState, type PodState } from './correlator-state.js';
 import { compileProfile, findProfile, type CompiledProfile } from './step-profiles.js';
 import { readStatus } from './status-convention.js';
@@ -46,6 +47,23 @@ export interface CorrelatorOptions {
   learnSteps?: boolean;
   /** Node labels whose values make a node class (node-class.ts; default DEFAULT_NODE_CLASS_LABELS). */
   nodeClassLabels?: readonly string[];
+  /**
+   * Cluster-wide init observations, placements and node labels shared by the cores of every partition
+   * (cluster-context.ts, decision 0017): pods this core does not hold count in its workloads' history as if it did.
+   */
+  context?: ClusterContext;
+}
+
+/** One finished init of one incarnation (Correlator.initDurations). */
+export interface InitDuration {
+  /** `namespace/owner/container` (workload.ts workloadKey). */
+  workload: string;
+  podUid: string;
+  restartCount: number;
+  /** Seconds from the container's start to the end of init. */
+  seconds: number;
+  source: 'profile' | 'ready_condition' | 'learned';
+  nodeClass?: string;
 }
 
 /** A record with its document id, and whether later evidence may still change it. */
@@ -96,6 +114,10 @@ export class Correlator {
   private readonly finalizeAt = new Map<string, number>();
   /** Per workload, a digest of its init history at the last poll. */
   private readonly historyDigest = new Map<string, string>();
+  /** Per pod (key), its probe kills per workload container at its latest analysis (the workload-wide what-if). */
+  private readonly podKills = new Map<string, Map<string, WorkloadKill[]>>();
+  /** The same, by workload container then pod (what a record's what-if reads). */
+  private readonly killsByWorkload = new Map<string, Map<string, WorkloadKill[]>>();
   /**
    * The latest event time of any signal ingested: how far the input reaches (a running container was alive then).
    * A maximum over the set of signals, so independent of their order.
@@ -103,6 +125,8 @@ export class Correlator {
   private latestAt = Number.NEGATIVE_INFINITY;
   /** Node labels by node name (Node objects), for node classes. */
   private readonly nodes = new Map<string, Record<string, string>>();
+  /** The context's version at the last poll (its changes may change records). */
+  private polledContextVersion = 0;
   private lastLog: { uid: string; podKey: string; container: string; restartCount: number; tracker: StepTracker } | undefined;
 
   constructor(private readonly options: CorrelatorOptions) {
@@ -169,6 +193,8 @@ export class Correlator {
       historyDigest: [...this.historyDigest],
       ...(Number.isFinite(this.latestAt) ? { latestAt: this.latestAt } : {}),
       nodes: [...this.nodes].map(([name, labels]) => [name, { ...labels }]),
+      podKills: [...this.podKills].map(([pod, byWorkload]) => [pod, [...byWorkload].map(([w, kills]) => [w, kills.map((k) => ({ ...k }))])]),
+      killsByWorkload: [...this.killsByWorkload].map(([w, byPod]) => [w, [...byPod].map(([pod, kills]) => [pod, kills.map((k) => ({ ...k }))])]),
       ...(last === undefined ? {} : { lastLog: { uid: last.uid, podKey: last.podKey, container: last.container, restartCount: last.restartCount } }),
     };
   }
@@ -214,6 +240,10 @@ export class Correlator {
     for (const [key, digest] of state.historyDigest) core.historyDigest.set(key, digest);
     core.latestAt = state.latestAt ?? Number.NEGATIVE_INFINITY;
     for (const [name, labels] of state.nodes) core.nodes.set(name, { ...labels });
+    for (const [pod, byWorkload] of state.podKills) core.podKills.set(pod, new Map(byWorkload.map(([w, kills]) => [w, kills.map((k) => ({ ...k }))])));
+    for (const [w, byPod] of state.killsByWorkload) core.killsByWorkload.set(w, new Map(byPod.map(([pod, kills]) => [pod, kills.map((k) => ({ ...k }))])));
+    // The cluster context is not part of the state (its reader rebuilds it): the first poll after a restore looks at it.
+    core.polledContextVersion = -1;
     const last = state.lastLog;
     const tracker = last === undefined ? undefined : core.pods.get(last.podKey)?.containers.get(last.container)?.logs.get(last.restartCount);
     if (last !== undefined && tracker !== undefined) core.lastLog = { ...last, tracker };
@@ -271,8 +301,12 @@ export class Correlator {
     const history = this.history();
     const learned = this.learned();
     const nodes = this.workloadNodesIndex();
+    // Every pod classified first: a pod's what-if counts the kills of all pods of its workload.
+    this.podKills.clear();
+    this.killsByWorkload.clear();
+    const analysed = [...this.pods.values()].map((pod) => ({ pod, analyses: this.podAnalyses(pod, history, learned, nodes) }));
     const out: RestartRecord[] = [];
-    for (const pod of this.pods.values()) out.push(...this.podRecords(pod, history, learned, nodes));
+    for (const { pod, analyses } of analysed) out.push(...this.finishPod(pod, analyses));
     return out.sort((a, b) => a['@timestamp'].localeCompare(b['@timestamp']) || a.kubernetes.pod.name.localeCompare(b.kubernetes.pod.name));
   }
 
@@ -283,25 +317,49 @@ export class Correlator {
    * due to turn final, and those of a workload whose init history changed (it feeds every pod's recommendation).
    */
   poll(watermark: number, latenessMs: number): RecordUpdate[] {
+    this.polledContextVersion = this.options.context?.version ?? 0;
     const history = this.history();
     const candidates = new Set<string>(this.dirty);
     for (const [key, finalizeAt] of this.finalizeAt) if (finalizeAt <= watermark) candidates.add(key);
-    const changed = this.changedWorkloads(history);
+    const nodes = this.workloadNodesIndex();
+    const changed = this.changedWorkloads(history, nodes);
     if (changed.size > 0) {
       for (const pod of this.pods.values()) {
-        for (const name of pod.containers.keys()) {
-          if (changed.has(workloadKey(pod.namespace, pod.name, pod.snapshot, name))) candidates.add(pod.key);
-        }
+        const names = [...pod.containers.keys(), ...(pod.snapshot?.statuses ?? []).map((s) => s.name)];
+        if (names.some((name) => changed.has(workloadKey(pod.namespace, pod.name, pod.snapshot, name)))) candidates.add(pod.key);
       }
     }
     const updates: RecordUpdate[] = [];
     const learned = this.learned();
-    const nodes = this.workloadNodesIndex();
+    // Classify the candidates first; where a workload's probe kills changed, its other pods' what-if did too.
+    const analysed = new Map<string, ContainerAnalysis[]>();
+    const killDigest = (): Map<string, string> => {
+      const digest = new Map<string, string[]>();
+      for (const [workload, byPod] of this.killsByWorkload) for (const list of byPod.values()) digest.set(workload, [...(digest.get(workload) ?? []), ...list.map((k) => `${k.podUid}/${k.container}/${k.restartCount}/${k.nodeClass ?? ''}/${k.initializing}/${k.elapsedSeconds ?? ''}`)]);
+      return new Map([...digest].map(([w, list]) => [w, list.sort().join(',')]));
+    };
+    const before = killDigest();
+    for (const key of [...this.podKills.keys()]) if (!this.pods.has(key)) this.setPodKills(key, new Map());
+    for (const key of candidates) {
+      const pod = this.pods.get(key);
+      if (pod) analysed.set(key, this.podAnalyses(pod, history, learned, nodes));
+    }
+    const after = killDigest();
+    const killsChanged = new Set([...before.keys(), ...after.keys()].filter((w) => before.get(w) !== after.get(w)));
+    if (killsChanged.size > 0) {
+      for (const pod of this.pods.values()) {
+        if (analysed.has(pod.key)) continue;
+        if ([...pod.containers.keys()].some((name) => killsChanged.has(workloadKey(pod.namespace, pod.name, pod.snapshot, name)))) {
+          candidates.add(pod.key);
+          analysed.set(pod.key, this.podAnalyses(pod, history, learned, nodes));
+        }
+      }
+    }
     for (const key of candidates) {
       const pod = this.pods.get(key);
       if (!pod) continue;
       let nextFinalize = Number.POSITIVE_INFINITY;
-      for (const record of this.podRecords(pod, history, learned, nodes)) {
+      for (const record of this.finishPod(pod, analysed.get(key) ?? [])) {
         const finalizeAt = Date.parse(record.killtrace.finished_at ?? record['@timestamp']) + latenessMs;
         const final = finalizeAt <= watermark;
         record.killtrace.status = final ? 'final' : 'provisional';
@@ -319,13 +377,30 @@ export class Correlator {
     return updates;
   }
 
-  /** Workloads whose init history differs from the last poll's. */
-  private changedWorkloads(history: HistoryIndex): Set<string> {
+  /** True when the cluster context changed since the last poll (records of this core may have changed). */
+  contextPending(): boolean {
+    return (this.options.context?.version ?? 0) !== this.polledContextVersion;
+  }
+
+  /**
+   * Workloads whose init history differs from the last poll's: the observations with their nodes' classes, and the
+   * classes the workload runs on (both feed every pod's recommendation, and may come from other partitions).
+   */
+  private changedWorkloads(history: HistoryIndex, workloadNodes: (key: string) => ReadonlySet<string>): Set<string> {
     const changed = new Set<string>();
     const seen = new Set<string>();
-    for (const [key, entries] of history) {
+    const keys = new Set<string>(history.keys());
+    if (this.nodes.size > 0 || (this.options.context?.nodeCount ?? 0) > 0) {
+      for (const pod of this.pods.values()) {
+        for (const name of pod.containers.keys()) keys.add(workloadKey(pod.namespace, pod.name, pod.snapshot, name));
+        for (const status of pod.snapshot?.statuses ?? []) keys.add(workloadKey(pod.namespace, pod.name, pod.snapshot, status.name));
+      }
+    }
+    for (const key of keys) {
+      const entries = history.get(key) ?? [];
       seen.add(key);
-      const digest = entries.map((e) => `${e.podName}/${e.restartCount}/${e.seconds}`).sort().join(',');
+      const classes = [...workloadNodes(key)].map((n) => this.classOf(n) ?? '').sort().join(',');
+      const digest = `${entries.map((e) => `${e.podName}/${e.restartCount}/${e.seconds}/${this.classOf(e.node) ?? ''}`).sort().join(',')}|${classes}`;
       if (this.historyDigest.get(key) !== digest) {
         changed.add(key);
         this.historyDigest.set(key, digest);
@@ -443,7 +518,7 @@ export class Correlator {
 
   /** The node class of a node, when its Node object was given. */
   private readonly classOf: NodeClassOf = (nodeName) => {
-    const labels = nodeName === undefined ? undefined : this.nodes.get(nodeName);
+    const labels = nodeName === undefined ? undefined : (this.nodes.get(nodeName) ?? this.options.context?.nodeLabels(nodeName));
     return labels === undefined ? undefined : nodeClassOf(labels, this.options.nodeClassLabels ?? DEFAULT_NODE_CLASS_LABELS);
   };
 
@@ -586,20 +661,66 @@ export class Correlator {
           const status = snapshot?.statuses.find((s) => s.name === container.name);
           const statusStart = status?.restartCount === k && status.state.kind === 'running' ? status.state.startedAt : undefined;
           const start = Math.min(tracker.firstLine, statusStart ?? Number.POSITIVE_INFINITY);
-          add(key, { podName: pod.name, node: snapshot?.nodeName, restartCount: k, seconds: Math.max(0, tracker.ready - start) / 1000 });
+          add(key, { podName: pod.name, uid: pod.uid, node: snapshot?.nodeName, restartCount: k, seconds: Math.max(0, tracker.ready - start) / 1000, source: 'profile' });
           fromProfile.add(`${container.name}/${k}`);
         }
       }
       const app = snapshot?.statuses ?? [];
       const only = app.length === 1 ? app[0] : undefined;
-      if (only && snapshot?.readySince !== undefined && only.ready && only.state.kind === 'running' && only.state.startedAt !== undefined) {
+      // Without a readiness or startup probe the kubelet reports a container ready as soon as it runs (prober
+      // manager UpdatePodStatus), so the Ready condition says nothing about init then.
+      const onlySpec = snapshot?.containers.find((c) => c.name === only?.name);
+      const readyMeansInit = onlySpec?.readiness !== undefined || onlySpec?.startup !== undefined;
+      if (only && readyMeansInit && snapshot?.readySince !== undefined && only.ready && only.state.kind === 'running' && only.state.startedAt !== undefined) {
         const seconds = (snapshot.readySince - only.state.startedAt) / 1000;
         if (seconds >= 0 && !fromProfile.has(`${only.name}/${only.restartCount}`)) {
-          add(workloadKey(pod.namespace, pod.name, snapshot, only.name), { podName: pod.name, node: snapshot.nodeName, restartCount: only.restartCount, seconds });
+          add(workloadKey(pod.namespace, pod.name, snapshot, only.name), { podName: pod.name, uid: pod.uid, node: snapshot.nodeName, restartCount: only.restartCount, seconds, source: 'ready_condition' });
         }
       }
     }
+    // Pods other cores hold: the observations their cores computed from the same kind of evidence (contextFacts).
+    for (const fact of this.contextPods()) {
+      for (const o of fact.init) add(o.workload, { podName: fact.name, uid: fact.uid, node: fact.node, restartCount: o.restartCount, seconds: o.seconds });
+    }
     return index;
+  }
+
+  /**
+   * What each pod this core holds tells the other partitions (decision 0017): its node, its workload containers
+   * and its init observations, as the context topic carries them. Pods with neither a node nor an init are left out.
+   * Node objects this core was given (a bundle replayed into `signals`) are shared too, with their class labels only.
+   */
+  contextFacts(): ContextFact[] {
+    const history = this.history();
+    const init = new Map<string, PodContext['init']>();
+    for (const [workload, entries] of history) {
+      for (const e of entries) {
+        const uid = e.uid;
+        if (uid === undefined) continue;
+        const list = init.get(uid) ?? [];
+        list.push({ workload, restartCount: e.restartCount, seconds: e.seconds });
+        init.set(uid, list);
+      }
+    }
+    const out: ContextFact[] = [];
+    for (const [name, labels] of this.nodes) out.push(nodeContextFact(name, labels, this.options.nodeClassLabels ?? DEFAULT_NODE_CLASS_LABELS));
+    for (const pod of this.pods.values()) {
+      if (!pod.uid) continue;
+      const node = pod.snapshot?.nodeName;
+      const observations = (init.get(pod.uid) ?? []).sort((a, b) => a.workload.localeCompare(b.workload) || a.restartCount - b.restartCount);
+      if (node === undefined && observations.length === 0) continue;
+      const names = new Set([...pod.containers.keys(), ...(pod.snapshot?.statuses ?? []).map((s) => s.name)]);
+      const workloads = [...new Set([...names].map((n) => workloadKey(pod.namespace, pod.name, pod.snapshot, n)))].sort();
+      out.push({ kind: 'pod', uid: pod.uid, namespace: pod.namespace, name: pod.name, ...(node === undefined ? {} : { node }), workloads, init: observations });
+    }
+    return out;
+  }
+
+  /** Context facts of pods this core does not hold (its own pods' evidence is newer than what it published). */
+  private *contextPods(): Generator<PodContext> {
+    const context = this.options.context;
+    if (!context) return;
+    for (const fact of context.podFacts()) if (!this.pods.has(fact.uid)) yield fact;
   }
 
   /** Init sequences learned per workload container (`namespace/owner/container`), for `killtrace profile suggest`. */
@@ -617,6 +738,30 @@ export class Correlator {
     return out;
   }
 
+  /**
+   * Every finished init the evidence shows, one per incarnation: a profile's ready line, the Ready condition (with a
+   * readiness or startup probe), or where neither says, the end of the learned sequence (learned-steps.ts). What
+   * the recommendation sizes the startupProbe from; the learn bench compares the sources.
+   */
+  initDurations(): InitDuration[] {
+    const out: InitDuration[] = [];
+    const known = new Set<string>();
+    for (const [workload, entries] of this.history()) {
+      for (const h of entries) {
+        known.add(`${workload}|${h.uid ?? ''}/${h.restartCount}`);
+        out.push({ workload, podUid: h.uid ?? '', restartCount: h.restartCount, seconds: h.seconds, source: h.source ?? 'profile', nodeClass: this.classOf(h.node) });
+      }
+    }
+    for (const [workload, model] of this.learnedModels()) {
+      for (const s of model.initSeconds) {
+        const [uid = '', count = ''] = s.id.split('/');
+        if (known.has(`${workload}|${uid}/${Number(count)}`)) continue;
+        out.push({ workload, podUid: uid, restartCount: Number(count), seconds: s.seconds, source: 'learned', nodeClass: s.nodeClass });
+      }
+    }
+    return out.sort((a, b) => a.workload.localeCompare(b.workload) || a.podUid.localeCompare(b.podUid) || a.restartCount - b.restartCount);
+  }
+
   /** Workload containers with probes, their node classes and the init durations seen: the probe linter's input. */
   workloadProbes(): WorkloadProbes[] {
     return collectWorkloadProbes(this.pods.values(), this.classOf, this.learned());
@@ -630,7 +775,7 @@ export class Correlator {
     let index: Map<string, Set<string>> | undefined;
     const none: ReadonlySet<string> = new Set();
     return (key) => {
-      if (this.nodes.size === 0) return none;
+      if (this.nodes.size === 0 && (this.options.context?.nodeCount ?? 0) === 0) return none;
       if (!index) {
         const built = new Map<string, Set<string>>();
         for (const pod of this.pods.values()) {
@@ -641,6 +786,14 @@ export class Correlator {
             const k = workloadKey(pod.namespace, pod.name, pod.snapshot, name);
             const set = built.get(k) ?? new Set<string>();
             set.add(node);
+            built.set(k, set);
+          }
+        }
+        for (const fact of this.contextPods()) {
+          if (fact.node === undefined) continue;
+          for (const k of fact.workloads) {
+            const set = built.get(k) ?? new Set<string>();
+            set.add(fact.node);
             built.set(k, set);
           }
         }
@@ -656,17 +809,62 @@ export class Correlator {
     return learnedLookup(this.pods.values(), this.classOf, this.latestAt);
   }
 
-  private podRecords(pod: PodEvidence, history: HistoryIndex, learned: LearnedLookup, workloadNodes: (key: string) => ReadonlySet<string>, unmatched?: UnmatchedOom[]): RestartRecord[] {
+  /** The pod's containers classified (record-assembly.ts analyseContainer); remembers its probe kills per workload. */
+  private podAnalyses(pod: PodEvidence, history: HistoryIndex, learned: LearnedLookup, workloadNodes: (key: string) => ReadonlySet<string>): ContainerAnalysis[] {
     if (!pod.uid) return [];
     const names = new Set<string>([...pod.containers.keys()]);
     for (const status of pod.snapshot?.statuses ?? []) names.add(status.name);
     for (const status of pod.snapshot?.initStatuses ?? []) names.add(status.name);
     // Events alone (no node access) still state kill decisions: their containers get records too.
     for (const event of pod.events.values()) if (event.container !== undefined && event.reason === 'Killing') names.add(event.container);
-    const out: RestartRecord[] = [];
+    const out: ContainerAnalysis[] = [];
+    const kills = new Map<string, WorkloadKill[]>();
     for (const name of [...names].sort()) {
-      out.push(...buildContainerRecords({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history, learned, nodeClassOf: this.classOf, workloadNodes }));
+      const analysis = analyseContainer({ pod, container: this.container(pod, name), clusterName: this.options.clusterName, history, learned, nodeClassOf: this.classOf, workloadNodes });
+      if (!analysis) continue;
+      out.push(analysis);
+      const own = probeKillsOf(analysis);
+      if (own.length > 0) kills.set(analysis.key, [...(kills.get(analysis.key) ?? []), ...own]);
     }
+    this.setPodKills(pod.key, kills);
+    return out;
+  }
+
+  /** Replaces one pod's probe kills in both indexes. */
+  private setPodKills(podKey: string, kills: Map<string, WorkloadKill[]>): void {
+    for (const workload of this.podKills.get(podKey)?.keys() ?? []) {
+      const byPod = this.killsByWorkload.get(workload);
+      byPod?.delete(podKey);
+      if (byPod?.size === 0) this.killsByWorkload.delete(workload);
+    }
+    if (kills.size === 0) {
+      this.podKills.delete(podKey);
+      return;
+    }
+    this.podKills.set(podKey, kills);
+    for (const [workload, list] of kills) {
+      const byPod = this.killsByWorkload.get(workload) ?? new Map<string, WorkloadKill[]>();
+      byPod.set(podKey, list);
+      this.killsByWorkload.set(workload, byPod);
+    }
+  }
+
+  /** The probe kills of every pod of a workload container, from each pod's latest analysis. */
+  private workloadKills(key: string): WorkloadKill[] {
+    const out: WorkloadKill[] = [];
+    for (const list of this.killsByWorkload.get(key)?.values() ?? []) out.push(...list);
+    return out;
+  }
+
+  private podRecords(pod: PodEvidence, history: HistoryIndex, learned: LearnedLookup, workloadNodes: (key: string) => ReadonlySet<string>, unmatched?: UnmatchedOom[]): RestartRecord[] {
+    return this.finishPod(pod, this.podAnalyses(pod, history, learned, workloadNodes), unmatched);
+  }
+
+  /** Records of analysed containers; their what-if counts the workload's kills known from every pod's analysis. */
+  private finishPod(pod: PodEvidence, analyses: readonly ContainerAnalysis[], unmatched?: UnmatchedOom[]): RestartRecord[] {
+    if (!pod.uid) return [];
+    const out: RestartRecord[] = [];
+    for (const analysis of analyses) out.push(...finishContainerRecords(analysis, this.workloadKills(analysis.key)));
     const kills = this.kernelOoms.get(pod.uid);
     return kills ? applyKernelOoms(out, [...kills.values()], pod, this.options.clusterName, unmatched) : out;
   }

@@ -1,6 +1,6 @@
 export type { CorrelatorState, PodState, TrackerState } from './correlator-state.js';
 export type { StepTrackerState, LogLine } from './step-tracker.js';
-export { Correlator, type CorrelatorOptions, type CorrelatorStats, type CoverageGap, type RecordUpdate } from './correlator.js';
+export { Correlator, type CorrelatorOptions, type CorrelatorStats, type CoverageGap, type InitDuration, type RecordUpdate } from './correlator.js';
 export { formatSeconds } from './recommendation.js';
 export { readStatus, type CountSource, type StatusView } from './status-convention.js';
 export { displayName, type LearnedModel, type LearnedStep } from './learned-steps.js';
@@ -9,3 +9,4 @@ export { initAllowance, initMargins, lintWorkload, type LintFinding, type LintOp
 export { DEFAULT_NODE_CLASS_LABELS, nodeClassOf, UNLABELLED_CLASS } from './node-class.js';
 export { WorkloadHistoryBuilder, percentiles, type WorkloadHistory, type Percentiles } from './workload-history.js';
 export type { UnmatchedOom } from './kernel-oom.js';
+export { ClusterContext } from './cluster-context.js';

@@ -74,6 +74,7 @@ function observe(pod: PodEvidence, name: string, classOf: NodeClassOf, horizon: 
     const startedAt = Math.min(first, running && status.state.kind === 'running' ? (status.state.startedAt ?? first) : first);
     const last = tracker.lastLine()?.at ?? first;
     let readyAt = tracker.ready;
+    let readyIsBound = false;
     if (readyAt === undefined && readyMeansInit && running && status.ready && snapshot?.readySince !== undefined && snapshot.readySince > startedAt) readyAt = snapshot.readySince;
     if (readyAt === undefined) {
       // A kubelet ready line inside this incarnation's lifetime (between its first and last log lines).
@@ -86,7 +87,10 @@ function observe(pod: PodEvidence, name: string, classOf: NodeClassOf, horizon: 
       const allowance = (liveness.initialDelaySeconds + liveness.failureThreshold * liveness.periodSeconds) * 1000;
       const past = (liveness.initialDelaySeconds + 2 * liveness.failureThreshold * liveness.periodSeconds + liveness.timeoutSeconds) * 1000;
       const alive = running ? Math.max(last, horizon) : last;
-      if (alive - startedAt > past) readyAt = startedAt + allowance;
+      if (alive - startedAt > past) {
+        readyAt = startedAt + allowance;
+        readyIsBound = true;
+      }
     }
     const endedAt = readyAt === undefined ? ended.get(restartCount) : undefined;
     const next = container.logs.get(restartCount + 1)?.firstLine;
@@ -95,6 +99,7 @@ function observe(pod: PodEvidence, name: string, classOf: NodeClassOf, horizon: 
       sightings,
       startedAt,
       readyAt,
+      ...(readyIsBound ? { readyIsBound } : {}),
       nodeClass: classOf(snapshot?.nodeName),
       ...(endedAt !== undefined && endedAt >= startedAt ? { endedAt } : {}),
       ...(next !== undefined ? { endedBy: next } : {}),

@@ -25,6 +25,11 @@ export interface IncarnationTemplates {
   startedAt: number;
   /** When it was known to be ready (readiness passed, a startup probe succeeded, a ready line); undefined if never. */
   readyAt?: number;
+  /**
+   * `readyAt` is only a bound (it ran past what its liveness probe allows for init): init was over by then, but
+   * its end is the last init line before it, and lines that go on after it are its steady state (a heartbeat).
+   */
+  readyIsBound?: boolean;
   /** The node class the incarnation ran on (node-class.ts), if known. */
   nodeClass?: string;
   /** When it ended, if the status says (its termination's finishedAt). */
@@ -103,6 +108,17 @@ export function learnSteps(observations: readonly IncarnationTemplates[]): Learn
   for (const o of samples) for (const key of o.sightings.keys()) keys.add(key);
   const mined = mineTemplates(keys);
 
+  // A template an incarnation first logged after it was ready is the service at work. Where another incarnation is
+  // ready only by a bound, the same template inside its window is most likely that too (a heartbeat seen once).
+  const afterReady = new Set<number>();
+  for (const o of samples) {
+    if (o.readyAt === undefined) continue;
+    for (const [key, s] of o.sightings) {
+      const t = mined.templateOf.get(key);
+      if (t !== undefined && s.first > o.readyAt) afterReady.add(t);
+    }
+  }
+
   // Per sample, per template: first and last sight inside the init window.
   type Seen = { first: number; last: number; example: string };
   const perSample: Array<{ o: IncarnationTemplates; seen: Map<number, Seen>; end: number }> = samples.map((o) => {
@@ -111,8 +127,11 @@ export function learnSteps(observations: readonly IncarnationTemplates[]): Learn
     const seen = new Map<number, Seen>();
     for (const [key, s] of o.sightings) {
       if (s.first > end) continue;
+      // Ready only by a bound: a line that goes on past it is what the service does once up (`sync status ok`).
+      if (o.readyIsBound === true && o.readyAt !== undefined && s.last > o.readyAt) continue;
       const t = mined.templateOf.get(key);
       if (t === undefined) continue;
+      if (o.readyIsBound === true && afterReady.has(t)) continue;
       const prev = seen.get(t);
       if (!prev) seen.set(t, { first: s.first, last: Math.min(s.last, end), example: s.example });
       else {
@@ -124,8 +143,10 @@ export function learnSteps(observations: readonly IncarnationTemplates[]): Learn
       }
     }
     if (o.readyAt === undefined && o.endedAt === undefined) dropEndReport(seen);
-    // Never seen ready: the work of its last template ran until the end, whenever that was.
-    return { o, seen, end: o.readyAt ?? o.endedAt ?? o.endedBy ?? Number.MAX_SAFE_INTEGER };
+    // Ready only by a bound: init ended with its last init line. Never seen ready: the work of its last template
+    // ran until the end, whenever that was.
+    const lastInit = o.readyIsBound === true ? latestSight(seen) : undefined;
+    return { o, seen, end: lastInit ?? o.readyAt ?? o.endedAt ?? o.endedBy ?? Number.MAX_SAFE_INTEGER };
   });
 
   // A template repeated within any incarnation (first and last sight apart) is part of a loop.
@@ -386,6 +407,13 @@ export function displayName(template: string): string {
     else break;
   }
   return tokens.slice(i).join(' ');
+}
+
+/** The latest first or last sight in a sample's window; undefined when empty. */
+function latestSight(seen: ReadonlyMap<number, { first: number; last: number }>): number | undefined {
+  let best: number | undefined;
+  for (const s of seen.values()) if (best === undefined || s.last > best) best = s.last;
+  return best;
 }
 
 function firstOf(values: ReadonlyArray<number | undefined>): number | undefined {

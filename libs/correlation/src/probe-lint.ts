@@ -20,6 +20,7 @@ export interface LintFinding {
     | 'init-exceeds-probe-allowance'
     | 'init-margin-low'
     | 'init-unobserved-class'
+    | 'init-unobserved'
     | 'liveness-equals-readiness'
     | 'liveness-checks-dependency'
     | 'http-timeout-1s-jvm'
@@ -96,6 +97,16 @@ export function lintWorkload(w: WorkloadProbes, options: LintOptions = {}): Lint
     const probeWord = spec.startup ? 'startupProbe' : 'liveness probe (no startupProbe)';
     const observed = [...w.initByClass].filter(([, s]) => s.length > 0);
     const slowestObserved = observed.reduce((m, [, s]) => Math.max(m, p90(s)), 0);
+    const killedAnywhere = [...(w.killsInInitByClass?.values() ?? [])].some((n) => n > 0);
+    if (w.initByClass.size > 0 && observed.length === 0 && !killedAnywhere) {
+      // Nothing to compare yet: say so rather than stay silent, and how init durations get known.
+      finding({
+        rule: 'init-unobserved',
+        severity: 'info',
+        allowanceSeconds: allowance,
+        message: `no incarnation has been seen to finish init yet on any node class, so the ${formatSeconds(allowance)} the ${probeWord} allows cannot be checked against init durations. They come from a step profile's ready line, the Ready condition with a readiness or startupProbe, or an incarnation that ran well past what its liveness probe allows (killtrace profile suggest writes a profile from the logs).`,
+      });
+    }
     for (const [nodeClass, seconds] of [...w.initByClass].sort((a, b) => a[0].localeCompare(b[0]))) {
       const kills = w.killsInInitByClass?.get(nodeClass) ?? 0;
       if (kills > 0) {

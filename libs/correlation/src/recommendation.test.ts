@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { largest, recommendStartupProbe } from './recommendation.js';
+import { formatSeconds, largest, recommendStartupProbe } from './recommendation.js';
 
 describe('largest', () => {
   it('handles more values than a spread into Math.max allows', () => {
@@ -20,5 +20,13 @@ describe('recommendStartupProbe', () => {
   it('leans generous when init was never seen to finish', () => {
     const rec = recommendStartupProbe({ completedSeconds: [20], killedInInitSeconds: [44] }, undefined);
     expect(rec).toMatchObject({ periodSeconds: 10, failureThreshold: 30, budgetSeconds: 300 });
+  });
+});
+
+describe('formatSeconds', () => {
+  it('rounds to whole seconds before splitting minutes (never `1 min 60 s`)', () => {
+    expect(formatSeconds(119.6)).toBe('2 min');
+    expect(formatSeconds(125.4)).toBe('2 min 5 s');
+    expect(formatSeconds(12.66)).toBe('12.7 s');
   });
 });

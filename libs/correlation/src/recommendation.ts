@@ -66,8 +66,10 @@ function describeRange(values: number[]): string {
 /** `12.3 s`, `2 min 31 s`. */
 export function formatSeconds(seconds: number): string {
   if (seconds < 90) return `${Math.round(seconds * 10) / 10} s`;
-  const minutes = Math.floor(seconds / 60);
-  const rest = Math.round(seconds - minutes * 60);
+  // Round to whole seconds first: 119.6 s is `2 min`, not `1 min 60 s`.
+  const whole = Math.round(seconds);
+  const minutes = Math.floor(whole / 60);
+  const rest = whole - minutes * 60;
   return rest === 0 ? `${minutes} min` : `${minutes} min ${rest} s`;
 }
 

@@ -12,7 +12,7 @@ import { secondsBetween, toIso, toIsoOrNull } from './time.js';
 import { flattenLabels, workloadKey, workloadOf } from './workload.js';
 
 /** Init durations seen per workload container (`namespace/owner/container`). */
-export type HistoryIndex = Map<string, Array<{ podName: string; node?: string; restartCount: number; seconds: number }>>;
+export type HistoryIndex = Map<string, Array<{ podName: string; uid?: string; node?: string; restartCount: number; seconds: number; source?: 'profile' | 'ready_condition' }>>;
 
 export interface ContainerRecordsInput {
   pod: PodEvidence;
@@ -43,8 +43,42 @@ interface Analysed {
   learned?: { model: LearnedModel; progress: LearnedProgress };
 }
 
-/** Builds the restart records of one container of one pod. */
+/** One probe kill of a workload container, as the workload-wide what-if counts it. */
+export interface WorkloadKill {
+  podUid: string;
+  container: string;
+  restartCount: number;
+  /** The class of the node it ran on (node-class.ts), undefined without its Node object. */
+  nodeClass?: string;
+  /** It was still initializing when killed. */
+  initializing: boolean;
+  /** Seconds from its start to the kill decision. */
+  elapsedSeconds?: number;
+}
+
+/**
+ * One container of one pod, classified but not yet turned into records: the correlator collects the probe kills of
+ * every pod of a workload (`probeKillsOf`) before the records (`finishContainerRecords`) count them per node class.
+ */
+export interface ContainerAnalysis {
+  input: ContainerRecordsInput;
+  analysed: Analysed[];
+  key: string;
+  spec?: ContainerSpec;
+  status?: ContainerStatus;
+  snapshot?: PodSnapshot;
+  finished: Array<{ seconds: number; nodeClass?: string }>;
+  ownClass?: string;
+}
+
+/** Builds the restart records of one container of one pod (its own kills only; see finishContainerRecords). */
 export function buildContainerRecords(input: ContainerRecordsInput): RestartRecord[] {
+  const analysis = analyseContainer(input);
+  return analysis ? finishContainerRecords(analysis) : [];
+}
+
+/** Classifies every incarnation of one container of one pod; undefined when it has none. */
+export function analyseContainer(input: ContainerRecordsInput): ContainerAnalysis | undefined {
   const { pod, container } = input;
   const snapshot = pod.snapshot;
   const spec: ContainerSpec | undefined = snapshot?.containers.find((c) => c.name === container.name);
@@ -66,7 +100,7 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
   const view: ContainerEvidence = { name: container.name, kubelet, logs: container.logs };
 
   const incarnations = assembleIncarnations(view, containerEvents, status, snapshot?.startTime);
-  if (incarnations.length === 0) return [];
+  if (incarnations.length === 0) return undefined;
   const newest = Math.max(...incarnations.map((i) => i.restartCount));
 
   // The span of the pod's journal lines: inside it, the absence of a kill line is evidence too.
@@ -130,17 +164,50 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
   }
 
   const key = workloadKey(pod.namespace, pod.name, snapshot, container.name);
-  const completed = (input.history.get(key) ?? []).map((h) => h.seconds);
-  const killedInInit = analysed
-    .filter((a) => a.initializing === true && (a.classification.cause === 'liveness_probe' || a.classification.cause === 'startup_probe'))
-    .map((a) => killElapsed(a))
-    .filter((s): s is number => s !== undefined);
   const classOf = input.nodeClassOf ?? ((): undefined => undefined);
-  const ownClass = classOf(snapshot?.nodeName);
+  // Finished inits: a profile's ready line or the Ready condition (the history), and where neither says, the end of
+  // the learned sequence in incarnations that reached ready (learned-steps.ts initSeconds).
+  const finished: Array<{ seconds: number; nodeClass?: string }> = (input.history.get(key) ?? []).map((h) => ({ seconds: h.seconds, nodeClass: classOf(h.node) }));
+  const known = new Set((input.history.get(key) ?? []).map((h) => `${h.uid ?? ''}/${h.restartCount}`));
+  for (const s of model?.initSeconds ?? []) {
+    const [uid = '', count = ''] = s.id.split('/');
+    if (!known.has(`${uid}/${Number(count)}`)) finished.push({ seconds: s.seconds, nodeClass: s.nodeClass });
+  }
+  return { input, analysed, key, spec, status, snapshot, finished, ownClass: classOf(snapshot?.nodeName) };
+}
+
+const isProbeKill = (a: Analysed): boolean => a.classification.cause === 'liveness_probe' || a.classification.cause === 'startup_probe';
+
+/** The probe kills of one analysed container, for the workload-wide count. */
+export function probeKillsOf(analysis: ContainerAnalysis): WorkloadKill[] {
+  return analysis.analysed.filter(isProbeKill).map((a) => ({
+    podUid: analysis.input.pod.uid ?? analysis.input.pod.key,
+    container: analysis.input.container.name,
+    restartCount: a.incarnation.restartCount,
+    ...(analysis.ownClass !== undefined ? { nodeClass: analysis.ownClass } : {}),
+    initializing: a.initializing === true,
+    ...(killElapsed(a) !== undefined ? { elapsedSeconds: killElapsed(a) } : {}),
+  }));
+}
+
+/**
+ * The records of an analysed container. `workloadKills`: the probe kills of every pod of its workload (this one's
+ * included or not); the startupProbe is then sized, and its what-if counted, over the whole workload and per node
+ * class, so every pod of a DaemonSet gets the same advice. Without it, this container's kills alone.
+ */
+export function finishContainerRecords(analysis: ContainerAnalysis, workloadKills?: readonly WorkloadKill[]): RestartRecord[] {
+  const { input, analysed, spec, status, snapshot, finished, ownClass } = analysis;
+  const own = probeKillsOf(analysis);
+  const ownIds = new Set(own.map((k) => `${k.podUid}/${k.container}/${k.restartCount}`));
+  const kills = [...own, ...(workloadKills ?? []).filter((k) => !ownIds.has(`${k.podUid}/${k.container}/${k.restartCount}`))];
+  const pods = new Set(kills.map((k) => k.podUid)).size;
+  const completed = finished.map((h) => h.seconds);
+  const killedInInit = kills.filter((k) => k.initializing && k.elapsedSeconds !== undefined).map((k) => k.elapsedSeconds as number);
+  const classOf = input.nodeClassOf ?? ((): undefined => undefined);
   let perClass: PerClassRecommendation | undefined;
   if (ownClass !== undefined) {
-    // Per node class: history by the class of its node, this container's kills on its own class; every class the
-    // workload runs on is listed, observed or not.
+    // Per node class: finished inits by the class of their node, probe kills in init by the class of theirs; every
+    // class the workload runs on is listed, observed or not.
     const classes = new Map<string, { completedSeconds: number[]; killedInInitSeconds: number[] }>();
     const slot = (c: string): { completedSeconds: number[]; killedInInitSeconds: number[] } => {
       let s = classes.get(c);
@@ -150,22 +217,19 @@ export function buildContainerRecords(input: ContainerRecordsInput): RestartReco
       }
       return s;
     };
-    slot(ownClass).killedInInitSeconds.push(...killedInInit);
-    for (const node of input.workloadNodes?.(key) ?? []) {
+    slot(ownClass);
+    for (const k of kills) if (k.initializing && k.elapsedSeconds !== undefined) slot(k.nodeClass ?? ownClass).killedInInitSeconds.push(k.elapsedSeconds);
+    for (const node of input.workloadNodes?.(analysis.key) ?? []) {
       const c = classOf(node);
       if (c !== undefined) slot(c);
     }
-    for (const h of input.history.get(key) ?? []) {
-      const c = classOf(h.node);
-      if (c !== undefined) slot(c).completedSeconds.push(h.seconds);
-    }
+    for (const h of finished) if (h.nodeClass !== undefined) slot(h.nodeClass).completedSeconds.push(h.seconds);
     perClass = recommendPerClass([...classes].map(([nodeClass, o]) => ({ nodeClass, ...o })), spec?.liveness);
   }
   const recommendation = perClass?.recommendation ?? recommendStartupProbe({ completedSeconds: completed, killedInInitSeconds: killedInInit }, spec?.liveness);
-  const probeKills = analysed.filter((a) => a.classification.cause === 'liveness_probe' || a.classification.cause === 'startup_probe');
 
-  const kind = containerKind(spec, snapshot, container.name);
-  return analysed.map((a) => toRecord(input, a, { kind, spec, status, recommendation, probeKills, expected: completed, perClass, ownClass }));
+  const kind = containerKind(spec, snapshot, input.container.name);
+  return analysed.map((a) => toRecord(input, a, { kind, spec, status, recommendation, kills, pods: workloadKills ? pods : undefined, expected: completed, perClass, ownClass }));
 }
 
 /** `killtrace.container.kind`: an init container with restartPolicy Always is a native sidecar. */
@@ -312,7 +376,9 @@ interface Context {
   spec?: ContainerSpec;
   status?: ContainerStatus;
   recommendation?: StartupProbeRecommendation;
-  probeKills: Analysed[];
+  /** Probe kills counted by the what-if: this container's, or the whole workload's (then `pods` is set). */
+  kills: WorkloadKill[];
+  pods?: number;
   expected: number[];
   perClass?: PerClassRecommendation;
   ownClass?: string;
@@ -448,14 +514,13 @@ function recommend(a: Analysed, ctx: Context, phase: string, input: ContainerRec
   const probeInduced = c.cause === 'liveness_probe' || c.cause === 'startup_probe';
   if (probeInduced && phase === 'initializing' && rec) {
     const budget = rec.budgetSeconds;
-    const avoided = ctx.probeKills.filter((k) => {
-      const elapsed = killElapsed(k);
-      return k.initializing === true && elapsed !== undefined && elapsed < budget;
-    }).length;
+    const isAvoided = (k: WorkloadKill): boolean => k.initializing && k.elapsedSeconds !== undefined && k.elapsedSeconds < budget;
+    const avoided = ctx.kills.filter(isAvoided).length;
+    const scope = ctx.pods !== undefined ? `this workload (${ctx.pods} pod(s))` : 'this container';
     const whatIf = {
-      kills_observed: ctx.probeKills.length,
+      kills_observed: ctx.kills.length,
       kills_avoided: avoided,
-      text: `With this startupProbe, ${avoided} of the ${ctx.probeKills.length} probe kill(s) observed for this container would not have happened at the moment they did.`,
+      text: `With this startupProbe, ${avoided} of the ${ctx.kills.length} probe kill(s) observed for ${scope} would not have happened at the moment they did.`,
     };
     const text =
       c.cause === 'startup_probe'
@@ -468,10 +533,14 @@ function recommend(a: Analysed, ctx: Context, phase: string, input: ContainerRec
       killed_in_init: k.killedInInit,
       killed_max_seconds: k.killedMaxSeconds,
       budget_seconds: k.budgetSeconds,
-      kills_observed: k.nodeClass === ctx.ownClass ? ctx.probeKills.length : 0,
-      kills_avoided: k.nodeClass === ctx.ownClass ? avoided : 0,
+      kills_observed: ctx.kills.filter((x) => (x.nodeClass ?? ctx.ownClass) === k.nodeClass).length,
+      kills_avoided: ctx.kills.filter((x) => (x.nodeClass ?? ctx.ownClass) === k.nodeClass && isAvoided(x)).length,
     }));
-    if (perClass) whatIf.text += ` On node class ${ctx.ownClass ?? ''}: ${avoided} of ${ctx.probeKills.length} avoided; the other classes of this workload had no probe kill of this container.`;
+    if (perClass) {
+      const hit = perClass.filter((k) => k.kills_observed > 0);
+      const quiet = perClass.length - hit.length;
+      whatIf.text += ` Per node class: ${hit.map((k) => `${k.node_class}: ${k.kills_avoided} of ${k.kills_observed} avoided`).join('; ')}${quiet > 0 ? `; ${quiet} other class(es) of this workload had no probe kill` : ''}.`;
+    }
     return {
       text,
       startup_probe: { period_seconds: rec.periodSeconds, failure_threshold: rec.failureThreshold },

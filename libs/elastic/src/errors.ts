@@ -1,3 +1,5 @@
+import { codedMessage, KilltraceError } from '@killtrace/errors';
+
 /** Codes of the Elasticsearch adapter's own errors. */
 export const elasticErrorCodes = {
   /** The index template or the write index could not be installed. */
@@ -16,14 +18,12 @@ export const elasticErrorCodes = {
 export type ElasticErrorCode = keyof typeof elasticErrorCodes;
 
 /** An error raised by the Elasticsearch adapter, with the index or template it concerns. */
-export class ElasticAdapterError extends Error {
+export class ElasticAdapterError extends KilltraceError<ElasticErrorCode> {
   override readonly name = 'ElasticAdapterError';
-  readonly code: ElasticErrorCode;
   readonly target: string | undefined;
 
   constructor(code: ElasticErrorCode, message: string, options: { target?: string; cause?: unknown } = {}) {
-    super(`${code}: ${message}`, { cause: options.cause });
-    this.code = code;
+    super(code, codedMessage(code, message), { cause: options.cause, context: { target: options.target } });
     this.target = options.target;
   }
 }

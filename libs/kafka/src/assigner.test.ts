@@ -1,7 +1,7 @@
 import kafkajs from 'kafkajs';
 import type { Cluster } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { coPartitionedAssigner } from './index.js';
+import { coPartitionedAssigner } from './assigner.js';
 
 const { AssignerProtocol } = kafkajs;
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@killtrace/config';
 import { describe, expect, it } from 'vitest';
-import { kafkaClientConfig } from './index.js';
+import { kafkaClientConfig } from './client.js';
 
 describe('kafkaClientConfig', () => {
   it('maps brokers and client id, without TLS or SASL by default', () => {

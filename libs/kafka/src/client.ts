@@ -3,11 +3,43 @@ import kafkajs from 'kafkajs';
 import type { KafkaConfig, SASLOptions, logLevel as LogLevel, LogEntry } from 'kafkajs';
 import type { Config } from '@killtrace/config';
 import { KafkaAdapterError } from './errors.js';
+import { correctRequestQueueTimer } from './request-queue-timer.js';
 
 const { Kafka, logLevel } = kafkajs;
 
-/** The Kafka client every helper of this package takes. */
-export type KafkaClient = InstanceType<typeof Kafka>;
+/** kafkajs' client: used inside this package (and by test/bench drivers through libs/kafka/src/testing.ts) only. */
+export type RawKafka = InstanceType<typeof Kafka>;
+
+/**
+ * A configured connection to the cluster, opaque outside this package: services reach Kafka only through its
+ * ports (typed producer, consumers, batch consumer, topic setup), never through kafkajs objects (docs/decisions/0018-batch-consumer-port-and-one-backoff.md).
+ */
+export interface KafkaConnection {
+  readonly clientId: string;
+  readonly brokers: readonly string[];
+}
+
+const rawClients = new WeakMap<KafkaConnection, RawKafka>();
+
+/** The kafkajs client behind a connection made by `createKafkaClient`. */
+export function rawClient(connection: KafkaConnection): RawKafka {
+  const raw = rawClients.get(connection);
+  if (raw === undefined) {
+    throw new KafkaAdapterError('KT_ERR_KAFKA_UNKNOWN_CONNECTION', `connection ${connection.clientId} was not made by createKafkaClient`);
+  }
+  return raw;
+}
+
+/** Makes `connection` stand for the kafkajs client `raw` (libs/kafka/src/testing.ts adds raw factories to its own). */
+export function registerConnection<T extends KafkaConnection>(connection: T, raw: RawKafka): T {
+  rawClients.set(connection, raw);
+  return connection;
+}
+
+/** The connection's public fields for a kafkajs configuration. */
+export function connectionFields(config: KafkaConfig): KafkaConnection {
+  return { clientId: config.clientId ?? 'killtrace', brokers: Array.isArray(config.brokers) ? [...config.brokers] : [] };
+}
 
 /** The subset of a pino logger the adapter writes kafkajs' own logs to. */
 export interface AdapterLogger {
@@ -76,7 +108,9 @@ export function kafkaClientConfig(config: Config['kafka'], options: KafkaClientO
   };
 }
 
-/** Creates a kafkajs client from the configuration: brokers, client id, TLS with a CA file, SASL. */
-export function createKafkaClient(config: Config['kafka'], options: KafkaClientOptions = {}): KafkaClient {
-  return new Kafka(kafkaClientConfig(config, options));
+/** Creates a connection from the configuration: brokers, client id, TLS with a CA file, SASL (nothing connects until a port starts). */
+export function createKafkaClient(config: Config['kafka'], options: KafkaClientOptions = {}): KafkaConnection {
+  correctRequestQueueTimer();
+  const clientConfig = kafkaClientConfig(config, options);
+  return registerConnection(Object.freeze(connectionFields(clientConfig)), new Kafka(clientConfig));
 }

@@ -1,7 +1,7 @@
 import type { Consumer as KafkajsConsumer, IHeaders } from 'kafkajs';
 import type { z } from 'zod';
 import { coPartitionedAssigner } from './assigner.js';
-import type { KafkaClient } from './client.js';
+import { rawClient, type KafkaConnection } from './client.js';
 import { decodeMessage } from './codec.js';
 import { classifyKafkaError, type ClassifiedError } from './errors.js';
 
@@ -68,12 +68,12 @@ function headersOf(headers: IHeaders | undefined): Record<string, string> {
 }
 
 /** Creates a consumer-group member for one or more topics whose messages are validated with a zod schema at the edge. */
-export function createConsumer<S extends z.ZodType>(kafka: KafkaClient, options: ConsumerOptions<S>): KillConsumer<S> {
-  const consumer: KafkajsConsumer = kafka.consumer({
+export function createConsumer<S extends z.ZodType>(kafka: KafkaConnection, options: ConsumerOptions<S>): KillConsumer<S> {
+  const consumer: KafkajsConsumer = rawClient(kafka).consumer({
     groupId: options.groupId,
     allowAutoTopicCreation: false,
     // Restarting after a fatal error (bad credentials, a bug in the handler) would only repeat it forever.
-    retry: { restartOnFailure: async (error) => classifyKafkaError(error).kind === 'retriable' },
+    retry: { restartOnFailure: async (error) => classifyKafkaError(error).kind !== 'fatal' },
     partitionAssigners: [coPartitionedAssigner],
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {

@@ -33,6 +33,14 @@ describe('classifyKafkaError', () => {
     expect(classifyKafkaError(new KafkaAdapterError('KT_ERR_KAFKA_INVALID_MESSAGE', 'bad', { topic: 't' })).kind).toBe('fatal');
   });
 
+  it('tells a rebalance under a member (its generation is over) from a retriable failure', () => {
+    // kafkajs marks these retriable; a commit of the old generation can never succeed, the next assignment redoes it.
+    for (const type of ['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR', 'FENCED_INSTANCE_ID']) {
+      expect(classifyKafkaError(protocolError(type, true))).toEqual({ kind: 'generation-over', reason: `group generation ended: ${type}` });
+    }
+    expect(classifyKafkaError(new KafkaJSNumberOfRetriesExceeded(protocolError('REBALANCE_IN_PROGRESS', true), { retryCount: 5, retryTime: 1000 })).kind).toBe('generation-over');
+  });
+
   it('looks through exhausted retries at the last cause', () => {
     const exhausted = new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('down'), { retryCount: 5, retryTime: 1000 });
     const classified = classifyKafkaError(exhausted);

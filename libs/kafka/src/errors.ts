@@ -1,3 +1,5 @@
+import { codedMessage, KilltraceError } from '@killtrace/errors';
+
 /** Codes of the Kafka adapter's own errors. */
 export const kafkaErrorCodes = {
   /** A producer refused a payload that does not match the topic's schema. */
@@ -6,28 +8,34 @@ export const kafkaErrorCodes = {
   KT_ERR_KAFKA_TOPIC_MISMATCH: 'topic differs from its configuration',
   /** A CA file named in the configuration could not be read. */
   KT_ERR_KAFKA_TLS_CA: 'TLS CA file unreadable',
+  /** A connection object that `createKafkaClient` did not make was handed to a port. */
+  KT_ERR_KAFKA_UNKNOWN_CONNECTION: 'not a Kafka connection of this package',
   /** Reading partitions back to their end (readPartitions) took longer than allowed. */
   KT_ERR_KAFKA_READ_TIMEOUT: 'reading partitions to their end timed out',
 } as const;
 export type KafkaErrorCode = keyof typeof kafkaErrorCodes;
 
 /** An error raised by the Kafka adapter itself (not by kafkajs), with the topic it concerns. */
-export class KafkaAdapterError extends Error {
+export class KafkaAdapterError extends KilltraceError<KafkaErrorCode> {
   override readonly name = 'KafkaAdapterError';
-  readonly code: KafkaErrorCode;
   readonly topic: string | undefined;
   /** Extra detail, e.g. the zod issues of a refused message. */
   readonly details: readonly string[];
 
   constructor(code: KafkaErrorCode, message: string, options: { topic?: string; details?: readonly string[]; cause?: unknown } = {}) {
-    super(`${code}: ${message}`, { cause: options.cause });
-    this.code = code;
+    const details = options.details ?? [];
+    super(code, codedMessage(code, message), { cause: options.cause, context: { topic: options.topic, ...(details.length > 0 ? { details } : {}) } });
     this.topic = options.topic;
-    this.details = options.details ?? [];
+    this.details = details;
   }
 }
 
-export type ErrorClass = 'retriable' | 'fatal';
+/**
+ * retriable: back off and try again; fatal: stop and tell a human; generation-over: the consumer group rebalanced
+ * under this member (a commit or heartbeat of the old generation), so the work is redone by the next assignment
+ * and must not be retried.
+ */
+export type ErrorClass = 'retriable' | 'fatal' | 'generation-over';
 
 /** Classification of a failure, with the reason in words for logs and metrics. */
 export interface ClassifiedError {
@@ -73,6 +81,9 @@ const FATAL_PROTOCOL_TYPES = new Set([
   'POLICY_VIOLATION',
 ]);
 
+/** Group errors that end this member's generation: the next assignment replays, retrying the old request is useless. */
+const GENERATION_PROTOCOL_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR', 'FENCED_INSTANCE_ID']);
+
 const NODE_RETRIABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
 interface ErrorShape {
@@ -108,6 +119,7 @@ export function classifyKafkaError(error: unknown): ClassifiedError {
   if (name === 'KafkaJSProtocolError' || typeof e.type === 'string') {
     const type = String(e.type);
     if (FATAL_PROTOCOL_TYPES.has(type)) return { kind: 'fatal', reason: `broker rejected the request: ${type}` };
+    if (GENERATION_PROTOCOL_TYPES.has(type)) return { kind: 'generation-over', reason: `group generation ended: ${type}` };
     return e.retriable === true ? { kind: 'retriable', reason: `broker error ${type}` } : { kind: 'fatal', reason: `broker error ${type}` };
   }
   if (RETRIABLE_NAMES.has(name)) return { kind: 'retriable', reason: `${name}: ${String(e.message)}` };

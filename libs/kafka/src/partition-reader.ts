@@ -1,4 +1,4 @@
-import type { KafkaClient } from './client.js';
+import { rawClient, type KafkaConnection } from './client.js';
 import { KafkaAdapterError } from './errors.js';
 
 /** One message read back by `readPartitions`. */
@@ -26,7 +26,8 @@ export interface ReadPartitionsOptions {
  * (messages produced later are not waited for), in offset order per partition. Meant for small compacted topics
  * that hold per-partition state, such as the correlator's snapshots (services/correlator/src/snapshots.ts).
  */
-export async function readPartitions(kafka: KafkaClient, options: ReadPartitionsOptions): Promise<ReadMessage[]> {
+export async function readPartitions(connection: KafkaConnection, options: ReadPartitionsOptions): Promise<ReadMessage[]> {
+  const kafka = rawClient(connection);
   const { topic } = options;
   const admin = kafka.admin();
   await admin.connect();
@@ -88,7 +89,8 @@ export async function readPartitions(kafka: KafkaClient, options: ReadPartitions
 }
 
 /** How many partitions `topic` has; 0 when it does not exist. */
-export async function topicPartitionCount(kafka: KafkaClient, topic: string): Promise<number> {
+export async function topicPartitionCount(connection: KafkaConnection, topic: string): Promise<number> {
+  const kafka = rawClient(connection);
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -1,7 +1,7 @@
 import kafkajs from 'kafkajs';
-import type { Producer as KafkajsProducer, RecordMetadata } from 'kafkajs';
+import type { Producer as KafkajsProducer } from 'kafkajs';
 import type { z } from 'zod';
-import type { KafkaClient } from './client.js';
+import { rawClient, type KafkaConnection } from './client.js';
 import { encodeMessage } from './codec.js';
 import { KafkaAdapterError } from './errors.js';
 import { memoizedDefaultPartitioner } from './partitioner.js';
@@ -19,11 +19,19 @@ export interface OutgoingMessage<T> {
   partition?: number;
 }
 
+/** Where the broker appended one partition's share of a sent batch. */
+export interface ProducedPartition {
+  topic: string;
+  partition: number;
+  /** Offset of the first message appended, when the broker said. */
+  baseOffset: string | undefined;
+}
+
 /** A topic bound to its schema: every payload is validated before it leaves the process. */
 export interface TypedTopicProducer<S extends z.ZodType> {
   readonly topic: string;
   /** Sends the batch; refuses the whole batch (KT_ERR_KAFKA_INVALID_MESSAGE) when any payload is invalid. */
-  send(messages: readonly OutgoingMessage<z.input<S>>[]): Promise<RecordMetadata[]>;
+  send(messages: readonly OutgoingMessage<z.input<S>>[]): Promise<ProducedPartition[]>;
 }
 
 export interface KillProducer {
@@ -41,10 +49,10 @@ export interface ProducerOptions {
 }
 
 /** Creates a producer whose topics validate every payload with a zod schema at the edge. */
-export function createProducer(kafka: KafkaClient, options: ProducerOptions = {}): KillProducer {
+export function createProducer(kafka: KafkaConnection, options: ProducerOptions = {}): KillProducer {
   const idempotent = options.idempotent ?? true;
   const compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-  const producer: KafkajsProducer = kafka.producer({
+  const producer: KafkajsProducer = rawClient(kafka).producer({
     // The Java-compatible murmur2 partitioner (memoized, same results): other clients agree on key -> partition.
     createPartitioner: memoizedDefaultPartitioner,
     idempotent,
@@ -82,7 +90,8 @@ export function createProducer(kafka: KafkaClient, options: ProducerOptions = {}
             });
           }
           if (encoded.length === 0) return [];
-          return producer.send({ topic, acks: -1, compression, messages: encoded });
+          const sent = await producer.send({ topic, acks: -1, compression, messages: encoded });
+          return sent.map((m) => ({ topic: m.topicName, partition: m.partition, baseOffset: m.baseOffset }));
         },
       };
     },

@@ -1,5 +1,5 @@
 import type { Config } from '@killtrace/config';
-import type { KafkaClient } from './client.js';
+import { rawClient, type KafkaConnection } from './client.js';
 import { KafkaAdapterError } from './errors.js';
 
 /** A topic as Killtrace wants it. */
@@ -42,12 +42,14 @@ export const SNAPSHOT_TOPIC_CONFIG: Readonly<Record<string, string>> = {
 /** The topics Killtrace's services use, with the configured partitions and replication. */
 export function killtraceTopics(config: Config['kafka']): TopicSpec[] {
   const base = { partitions: config.partitions, replicationFactor: config.replicationFactor };
-  const { signals, logs, records, deadLetter, snapshots } = config.topics;
+  const { signals, logs, records, deadLetter, context, snapshots } = config.topics;
   return [
     { topic: signals, ...base },
     { topic: logs, ...base },
     { topic: records, ...base },
     { topic: deadLetter, ...base },
+    // Compacted: the latest fact per key (pod/<uid>, node/<name>) is kept for as long as it is not tombstoned.
+    { topic: context, ...base, configEntries: { 'cleanup.policy': 'compact' } },
     // Only the latest snapshot of each key matters; small segments let the cleaner keep the topic near that size.
     { topic: snapshots, ...base, configEntries: SNAPSHOT_TOPIC_CONFIG },
   ];
@@ -57,8 +59,8 @@ export function killtraceTopics(config: Config['kafka']): TopicSpec[] {
  * Creates the topics that do not exist yet and reports those that exist with other partitions or replication.
  * Idempotent: safe to run at every service start and concurrently from several processes.
  */
-export async function ensureTopics(kafka: KafkaClient, specs: readonly TopicSpec[], options: EnsureTopicsOptions = {}): Promise<EnsureTopicsReport> {
-  const admin = kafka.admin();
+export async function ensureTopics(kafka: KafkaConnection, specs: readonly TopicSpec[], options: EnsureTopicsOptions = {}): Promise<EnsureTopicsReport> {
+  const admin = rawClient(kafka).admin();
   await admin.connect();
   try {
     const present = new Set(await admin.listTopics());
@@ -102,6 +104,20 @@ export async function ensureTopics(kafka: KafkaClient, specs: readonly TopicSpec
       });
     }
     return { created, existing: existingSpecs.map((s) => s.topic), mismatches };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Partition count of each topic (0 for a topic that does not exist). */
+export async function partitionCounts(kafka: KafkaConnection, topics: readonly string[]): Promise<Map<string, number>> {
+  const admin = rawClient(kafka).admin();
+  await admin.connect();
+  try {
+    const present = new Set(await admin.listTopics());
+    const existing = topics.filter((t) => present.has(t));
+    const metadata = existing.length === 0 ? { topics: [] } : await admin.fetchTopicMetadata({ topics: existing });
+    return new Map(topics.map((t) => [t, metadata.topics.find((m) => m.name === t)?.partitions.length ?? 0]));
   } finally {
     await admin.disconnect();
   }

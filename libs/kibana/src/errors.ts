@@ -1,3 +1,5 @@
+import { codedMessage, KilltraceError } from '@killtrace/errors';
+
 /** Codes of the Kibana adapter's own errors. */
 export const kibanaErrorCodes = {
   /** Kibana could not be reached (connection refused, DNS, TLS, timeout). */
@@ -12,15 +14,13 @@ export const kibanaErrorCodes = {
 export type KibanaErrorCode = keyof typeof kibanaErrorCodes;
 
 /** An error raised by the Kibana adapter, with the URL it concerns (never the credentials). */
-export class KibanaAdapterError extends Error {
+export class KibanaAdapterError extends KilltraceError<KibanaErrorCode> {
   override readonly name = 'KibanaAdapterError';
-  readonly code: KibanaErrorCode;
   readonly url: string;
   readonly status: number | undefined;
 
   constructor(code: KibanaErrorCode, message: string, options: { url: string; status?: number; cause?: unknown }) {
-    super(`${code}: ${message}`, { cause: options.cause });
-    this.code = code;
+    super(code, codedMessage(code, message), { cause: options.cause, context: { url: options.url, status: options.status } });
     this.url = options.url;
     this.status = options.status;
   }

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { redactedConfig, loadConfig, secretPaths } from '@killtrace/config';
+import { KilltraceError } from '@killtrace/errors';
 import { createLogger, REDACTED, resolveLogFormat } from './index.js';
 
 function capture(): { stream: Writable; text: () => string } {
@@ -75,5 +76,18 @@ describe('createLogger', () => {
     expect(resolveLogFormat('auto', true)).toBe('pretty');
     expect(resolveLogFormat('auto', false)).toBe('json');
     expect(resolveLogFormat('json', true)).toBe('json');
+  });
+});
+
+describe('createLogger and coded errors', () => {
+  it('logs a coded error with its code and context as fields, and other errors as pino does', () => {
+    const out = capture();
+    const logger = createLogger({ name: 'test', format: 'json', destination: out.stream });
+    logger.error({ err: new KilltraceError('KT_ERR_TEST_BAD', 'bad line', { context: { file: 'a.log', line: 7, pod: 'ns/p' } }) }, 'failed');
+    logger.error({ err: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) }, 'plain');
+    const [coded, plain] = out.text().trim().split('\n').map((l) => JSON.parse(l) as { err: Record<string, unknown> });
+    expect(coded?.err).toMatchObject({ type: 'KilltraceError', code: 'KT_ERR_TEST_BAD', message: 'bad line', context: { file: 'a.log', line: 7, pod: 'ns/p' } });
+    expect(String(coded?.err.stack)).toContain('logger.test.ts');
+    expect(plain?.err).toMatchObject({ type: 'Error', message: 'refused', code: 'ECONNREFUSED' });
   });
 });

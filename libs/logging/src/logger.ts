@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import pretty from 'pino-pretty';
+import { isKilltraceError, serializeError } from '@killtrace/errors';
 import { REDACTED, redactionPaths } from './redaction.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -31,6 +32,8 @@ export function createLogger(settings: LoggerSettings): Logger {
     // ISO timestamps read well in both formats and sort lexically in Elasticsearch and files.
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    // A coded error logs its code, context and exit code as fields (libs/errors); anything else as pino shows it.
+    serializers: { err: (value: unknown) => (isKilltraceError(value) ? serializeError(value) : pino.stdSerializers.err(value as Error)) },
   };
   const format = resolveLogFormat(settings.format ?? 'auto');
   if (format === 'pretty') {

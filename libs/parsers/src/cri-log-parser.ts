@@ -1,6 +1,7 @@
 import type { AppLogSignal, Diagnostic, PodRef } from '@killtrace/schemas';
 import { appLogSignalSchema } from '@killtrace/schemas';
 import { makeDiagnostic } from './diagnostic-codes.js';
+import { DiagnosticCollector } from './diagnostic-collector.js';
 import { parseRfc3339 } from './k8s-time.js';
 
 /** One physical CRI log line: `<RFC3339Nano> <stdout|stderr> <P|F> <text>`. */
@@ -79,10 +80,8 @@ export function truncationMarker(totalChars: number): string {
 export class CriLineJoiner {
   private readonly maxLineChars: number;
   private readonly file: string | undefined;
-  private readonly diagnosticLimit: number;
   private readonly pending: { stdout: Pending | undefined; stderr: Pending | undefined } = { stdout: undefined, stderr: undefined };
-  private diagnostics: Diagnostic[] = [];
-  private malformed = 0;
+  private readonly diagnostics: DiagnosticCollector;
   /** Lines that were not CRI lines. */
   malformedLines = 0;
   /** Joined lines that were cut at the cap. */
@@ -91,7 +90,7 @@ export class CriLineJoiner {
   constructor(options: CriLineJoinerOptions = {}) {
     this.maxLineChars = options.maxLineChars ?? 1024 * 1024;
     this.file = options.file;
-    this.diagnosticLimit = options.diagnosticLimit ?? 20;
+    this.diagnostics = new DiagnosticCollector(options.file, options.diagnosticLimit, { KT_INPUT_BAD_CRI_LINE: 'malformed CRI lines' });
   }
 
   /** Feeds one physical line (without its newline). Returns a complete logical line, if this one completed it. */
@@ -100,11 +99,7 @@ export class CriLineJoiner {
     if (cri === undefined) {
       if (line.length === 0) return undefined;
       this.malformedLines++;
-      if (++this.malformed <= this.diagnosticLimit) {
-        this.diagnostics.push(
-          makeDiagnostic('warning', 'KT_INPUT_BAD_CRI_LINE', `not a CRI log line: ${JSON.stringify(line.slice(0, 80))}`, { file: this.file, line: lineNo }),
-        );
-      }
+      this.diagnostics.report('warning', 'KT_INPUT_BAD_CRI_LINE', `not a CRI log line: ${JSON.stringify(line.slice(0, 80))}`, lineNo);
       return undefined;
     }
     return this.pushParsed(cri, lineNo);
@@ -146,21 +141,12 @@ export class CriLineJoiner {
 
   /** Diagnostics collected so far (malformed lines, then a summary when over the limit); clears them. */
   takeDiagnostics(): Diagnostic[] {
-    const out = this.diagnostics;
-    this.diagnostics = [];
-    return out;
+    return this.diagnostics.take();
   }
 
   /** Summary diagnostics for this input: suppressed malformed lines, truncated lines. Call after `end()`. */
   summary(): Diagnostic[] {
-    const out: Diagnostic[] = [];
-    if (this.malformed > this.diagnosticLimit) {
-      out.push(
-        makeDiagnostic('info', 'KT_INPUT_DIAGNOSTICS_SUPPRESSED', `${this.malformed - this.diagnosticLimit} more malformed CRI lines not listed (${this.malformed} in all)`, {
-          file: this.file,
-        }),
-      );
-    }
+    const out = this.diagnostics.summary();
     if (this.truncatedLines > 0) {
       out.push(makeDiagnostic('info', 'KT_INPUT_LINE_TRUNCATED', `${this.truncatedLines} log line(s) longer than ${this.maxLineChars} characters were truncated`, { file: this.file }));
     }

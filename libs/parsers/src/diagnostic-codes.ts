@@ -77,13 +77,13 @@ export class DiagnosticLimiter {
     return n <= this.limit ? diagnostic : undefined;
   }
 
-  /** One info diagnostic per code that went over the limit. */
-  summary(): Diagnostic[] {
+  /** One info diagnostic per code that went over the limit; `labels` name a code's problems (`malformed CRI lines`). */
+  summary(labels: Readonly<Partial<Record<string, string>>> = {}): Diagnostic[] {
     const out: Diagnostic[] = [];
     for (const [code, n] of this.counts) {
       if (n > this.limit) {
         out.push(
-          makeDiagnostic('info', 'KT_INPUT_DIAGNOSTICS_SUPPRESSED', `${n - this.limit} more ${code} diagnostics not listed (${n} in all)`, {
+          makeDiagnostic('info', 'KT_INPUT_DIAGNOSTICS_SUPPRESSED', `${n - this.limit} more ${labels[code] ?? `${code} diagnostics`} not listed (${n} in all)`, {
             file: this.file,
           }),
         );

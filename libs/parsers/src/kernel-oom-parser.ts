@@ -1,10 +1,9 @@
 import type { Diagnostic, KernelOomSignal } from '@killtrace/schemas';
-import { DiagnosticLimiter, makeDiagnostic } from './diagnostic-codes.js';
-import type { InputDiagnosticCode } from './diagnostic-codes.js';
+import { DiagnosticCollector } from './diagnostic-collector.js';
 import { asObject } from './json-values.js';
-import type { YearlessTime } from './k8s-time.js';
-import { monthFromAbbreviation, parseRfc3339, yearAnchor, yearlessInYear, yearlessNearest, yearlessNotAfter } from './k8s-time.js';
+import { monthFromAbbreviation, parseRfc3339, yearlessInYear } from './k8s-time.js';
 import { validateSignal } from './validate.js';
+import { YearPlacement, type YearPlacementOptions } from './year-placement.js';
 
 /**
  * The kernel's OOM-killer report, as `journalctl -k` (short, short-precise, short-iso, cat, json) or `dmesg -T`
@@ -19,13 +18,7 @@ import { validateSignal } from './validate.js';
  * Kernels before 4.19 print `Task in <cgroup> killed as a result of limit of <cgroup>` (mem_cgroup_print_oom_info)
  * instead of the `oom-kill:` summary, and `Killed process ...` without the `<message>: ` prefix.
  */
-export interface KernelOomParserOptions {
-  /** Year for year-less timestamps (journal `short*`); later lines follow on. Ignored when `referenceTime` is given. */
-  referenceYear: number;
-  /** An epoch-ms time near the log's end: each year-less timestamp goes to the year that puts it nearest to it. */
-  referenceTime?: number;
-  /** Following a live journal: no line can be after this time (see KubeletJournalParserOptions.notAfter). */
-  notAfter?: number | (() => number);
+export interface KernelOomParserOptions extends YearPlacementOptions {
   file?: string;
   /** Host for formats without one (`dmesg`, `cat`). */
   host?: string;
@@ -126,13 +119,13 @@ function parseSummary(text: string): Summary {
  */
 export class KernelOomParser {
   readonly stats: KernelOomParserStats = { lines: 0, kills: 0, untimed: 0 };
-  private readonly limiter: DiagnosticLimiter;
-  private diagnostics: Diagnostic[] = [];
+  private readonly diagnostics: DiagnosticCollector;
   private report: Report | undefined;
-  private anchor: number | undefined;
+  private readonly years: YearPlacement;
 
   constructor(private readonly options: KernelOomParserOptions) {
-    this.limiter = new DiagnosticLimiter(options.diagnosticLimit ?? 20, options.file);
+    this.diagnostics = new DiagnosticCollector(options.file, options.diagnosticLimit);
+    this.years = new YearPlacement(options);
   }
 
   /** True while an OOM report has begun and its kill line has not come yet (a follower holds its position there). */
@@ -159,19 +152,12 @@ export class KernelOomParser {
 
   /** Diagnostics collected so far; clears them. */
   takeDiagnostics(): Diagnostic[] {
-    const out = this.diagnostics;
-    this.diagnostics = [];
-    return out;
+    return this.diagnostics.take();
   }
 
   /** Summary diagnostics (codes over the limit). Call after `end()`. */
   summary(): Diagnostic[] {
-    return this.limiter.summary();
-  }
-
-  private diagnose(severity: Diagnostic['severity'], code: InputDiagnosticCode, message: string, line: number): void {
-    const d = this.limiter.admit(makeDiagnostic(severity, code, message, { file: this.options.file, line }));
-    if (d) this.diagnostics.push(d);
+    return this.diagnostics.summary();
   }
 
   /** Splits a line into its message and wall-clock time, whatever the format. */
@@ -224,7 +210,7 @@ export class KernelOomParser {
       const m = SHORT.exec(line);
       if (m) {
         const fraction = m[6] ?? '';
-        const at = this.resolveYearless({
+        const at = this.years.place({
           month: monthFromAbbreviation(m[1] as string) as number,
           day: Number((m[2] as string).trim()),
           hour: Number(m[3]),
@@ -239,20 +225,7 @@ export class KernelOomParser {
   }
 
   private noteAnchor(at: number): void {
-    if (this.options.referenceTime === undefined) this.anchor = at;
-  }
-
-  private resolveYearless(t: YearlessTime): number | undefined {
-    if (this.options.referenceTime !== undefined) return yearlessNearest(t, this.options.referenceTime);
-    const notAfter = this.options.notAfter;
-    const at =
-      this.anchor !== undefined
-        ? yearlessNearest(t, this.anchor)
-        : notAfter !== undefined
-          ? yearlessNotAfter(t, typeof notAfter === 'function' ? notAfter() : notAfter)
-          : (yearlessInYear(t, this.options.referenceYear) ?? yearlessNearest(t, yearAnchor(this.options.referenceYear)));
-    if (at !== undefined) this.anchor = at;
-    return at;
+    this.years.follow(at);
   }
 
   private handle(message: string, at: number | undefined, host: string | undefined, lineNo: number, out: KernelOomSignal[]): void {
@@ -352,7 +325,7 @@ export class KernelOomParser {
   ): void {
     if (kill.at === undefined) {
       this.stats.untimed += 1;
-      this.diagnose('warning', 'KT_INPUT_KERNEL_NO_TIME', `OOM kill of ${kill.process} (pid ${kill.pid}) has no wall-clock time (journalctl -o cat or plain dmesg): use journalctl -k -o short-precise or dmesg -T`, lineNo);
+      this.diagnostics.report('warning', 'KT_INPUT_KERNEL_NO_TIME', `OOM kill of ${kill.process} (pid ${kill.pid}) has no wall-clock time (journalctl -o cat or plain dmesg): use journalctl -k -o short-precise or dmesg -T`, lineNo);
       return;
     }
     const candidate: KernelOomSignal = { kind: 'kernel_oom', at: kill.at, process: kill.process, pid: kill.pid, text: kill.text };

@@ -1,33 +1,14 @@
 import type { Diagnostic, KubeletAction, KubeletSignal, ProbeType } from '@killtrace/schemas';
-import { DiagnosticLimiter, makeDiagnostic } from './diagnostic-codes.js';
-import type { YearlessTime } from './k8s-time.js';
-import { monthFromAbbreviation, parseRfc3339, yearAnchor, yearlessInYear, yearlessNearest, yearlessNotAfter } from './k8s-time.js';
+import { DiagnosticCollector } from './diagnostic-collector.js';
+import { monthFromAbbreviation, parseRfc3339, yearlessNearest } from './k8s-time.js';
 import { looksLikeKlog, parseKlogHeader, parseKlogPairs, unquoteGo } from './klog.js';
 import type { KlogHeader } from './klog.js';
 import { asObject } from './json-values.js';
 import { stripContainerIdScheme } from './pod-parser.js';
 import { validateSignal } from './validate.js';
+import { YearPlacement, type YearPlacementOptions } from './year-placement.js';
 
-export interface KubeletJournalParserOptions {
-  /**
-   * Year for year-less timestamps (`short`, `short-precise`, `cat`): the year of the first such line; later lines
-   * follow on (Dec -> Jan moves to the next year). Ignored when `referenceTime` is given.
-   */
-  referenceYear: number;
-  /**
-   * Preferred: an epoch-ms time near the journal's end (e.g. the newest pod/event timestamp). Each year-less
-   * timestamp is placed in the year that puts it nearest to this time, which handles Dec -> Jan in either direction
-   * and out-of-order lines.
-   */
-  referenceTime?: number;
-  /**
-   * Following a live log (the node agent): an epoch-ms time no line can be after (the wall clock when reading).
-   * The first year-less line goes in the latest year that does not put it after this time (a day of slack for
-   * clock skew) instead of `referenceYear`, so December lines read in January stay in the old year; later lines
-   * follow on as with `referenceYear`. Ignored when `referenceTime` is given. A function is asked when that first
-   * line arrives (a follower's parser may wait long for it).
-   */
-  notAfter?: number | (() => number);
+export interface KubeletJournalParserOptions extends YearPlacementOptions {
   /** File name for diagnostics and signal sources. */
   file?: string;
   /** Host for formats without one (`cat`). */
@@ -109,16 +90,16 @@ function decodeJournalMessage(message: unknown): string | undefined {
 export class KubeletJournalParser {
   readonly stats: KubeletJournalStats = { lines: 0, signals: 0, ignored: 0, malformed: 0 };
   private readonly options: KubeletJournalParserOptions;
-  private readonly limiter: DiagnosticLimiter;
-  private diagnostics: Diagnostic[] = [];
+  private readonly diagnostics: DiagnosticCollector;
   private pending: PendingMultiline | undefined;
-  private anchor: number | undefined;
+  private readonly years: YearPlacement;
   /** Last `"Eviction manager: attempting to reclaim" resourceName=...`, attached to the evictions that follow. */
   private reclaiming: string | undefined;
 
   constructor(options: KubeletJournalParserOptions) {
     this.options = options;
-    this.limiter = new DiagnosticLimiter(options.diagnosticLimit ?? 20, options.file);
+    this.diagnostics = new DiagnosticCollector(options.file, options.diagnosticLimit);
+    this.years = new YearPlacement(options);
   }
 
   /** Feeds one journal line (without its newline); returns the signals it completed. */
@@ -129,7 +110,7 @@ export class KubeletJournalParser {
       this.pushLine(line.endsWith('\r') ? line.slice(0, -1) : line, lineNo, out);
     } catch (error) {
       // Defensive: a parser bug must not stop a bundle.
-      this.diagnose('warning', 'KT_INPUT_BAD_JOURNAL_LINE', `could not parse line: ${error instanceof Error ? error.message : String(error)}`, lineNo);
+      this.diagnostics.report('warning', 'KT_INPUT_BAD_JOURNAL_LINE', `could not parse line: ${error instanceof Error ? error.message : String(error)}`, lineNo);
     }
     this.stats.signals += out.length;
     return out;
@@ -139,7 +120,7 @@ export class KubeletJournalParser {
   end(): KubeletSignal[] {
     const out: KubeletSignal[] = [];
     if (this.pending) {
-      this.diagnose('info', 'KT_INPUT_UNTERMINATED_MULTILINE', `multi-line value ${this.pending.key}=< not closed before the end of the input`, this.pending.lineNo);
+      this.diagnostics.report('info', 'KT_INPUT_UNTERMINATED_MULTILINE', `multi-line value ${this.pending.key}=< not closed before the end of the input`, this.pending.lineNo);
       this.flushPending(out);
     }
     this.stats.signals += out.length;
@@ -148,31 +129,12 @@ export class KubeletJournalParser {
 
   /** Diagnostics collected so far; clears them. */
   takeDiagnostics(): Diagnostic[] {
-    const out = this.diagnostics;
-    this.diagnostics = [];
-    return out;
+    return this.diagnostics.take();
   }
 
   /** Summary diagnostics (codes over the limit). Call after `end()`. */
   summary(): Diagnostic[] {
-    return this.limiter.summary();
-  }
-
-  private diagnose(severity: Diagnostic['severity'], code: 'KT_INPUT_BAD_KLOG_LINE' | 'KT_INPUT_BAD_JOURNAL_LINE' | 'KT_INPUT_UNTERMINATED_MULTILINE', message: string, line: number): void {
-    const d = this.limiter.admit(makeDiagnostic(severity, code, message, { file: this.options.file, line }));
-    if (d) this.diagnostics.push(d);
-  }
-
-  private resolveYearless(t: YearlessTime): number | undefined {
-    if (this.options.referenceTime !== undefined) return yearlessNearest(t, this.options.referenceTime);
-    const at =
-      this.anchor !== undefined
-        ? yearlessNearest(t, this.anchor)
-        : this.options.notAfter !== undefined
-          ? yearlessNotAfter(t, typeof this.options.notAfter === 'function' ? this.options.notAfter() : this.options.notAfter)
-          : (yearlessInYear(t, this.options.referenceYear) ?? yearlessNearest(t, yearAnchor(this.options.referenceYear)));
-    if (at !== undefined) this.anchor = at;
-    return at;
+    return this.diagnostics.summary();
   }
 
   private pushLine(line: string, lineNo: number, out: KubeletSignal[]): void {
@@ -192,7 +154,7 @@ export class KubeletJournalParser {
       const decoded = entry ? decodeJournalMessage(entry.MESSAGE) : undefined;
       if (!entry || decoded === undefined) {
         this.stats.malformed++;
-        this.diagnose('warning', 'KT_INPUT_BAD_JOURNAL_LINE', 'not a journal JSON entry with a MESSAGE', lineNo);
+        this.diagnostics.report('warning', 'KT_INPUT_BAD_JOURNAL_LINE', 'not a journal JSON entry with a MESSAGE', lineNo);
         return;
       }
       message = decoded;
@@ -209,7 +171,7 @@ export class KubeletJournalParser {
       const m = ISO.exec(line);
       if (!m) {
         this.stats.malformed++;
-        this.diagnose('info', 'KT_INPUT_BAD_JOURNAL_LINE', 'unrecognised journal line prefix', lineNo);
+        this.diagnostics.report('info', 'KT_INPUT_BAD_JOURNAL_LINE', 'unrecognised journal line prefix', lineNo);
         return;
       }
       prefixAt = parseRfc3339((m[1] as string).replace(',', '.'));
@@ -220,11 +182,11 @@ export class KubeletJournalParser {
       const m = SHORT.exec(line);
       if (!m) {
         this.stats.malformed++;
-        this.diagnose('info', 'KT_INPUT_BAD_JOURNAL_LINE', 'unrecognised journal line prefix', lineNo);
+        this.diagnostics.report('info', 'KT_INPUT_BAD_JOURNAL_LINE', 'unrecognised journal line prefix', lineNo);
         return;
       }
       const fraction = m[6] ?? '';
-      prefixAt = this.resolveYearless({
+      prefixAt = this.years.place({
         month: monthFromAbbreviation(m[1] as string) as number,
         day: Number((m[2] as string).trim()),
         hour: Number(m[3]),
@@ -241,7 +203,7 @@ export class KubeletJournalParser {
   }
 
   private noteAnchor(at: number): void {
-    if (this.options.referenceTime === undefined) this.anchor = at;
+    this.years.follow(at);
   }
 
   private handleMessage(message: string, prefixAt: number | undefined, host: string | undefined, lineNo: number, out: KubeletSignal[]): void {
@@ -261,7 +223,7 @@ export class KubeletJournalParser {
         this.flushPending(out);
         return;
       }
-      this.diagnose('info', 'KT_INPUT_UNTERMINATED_MULTILINE', `multi-line value ${this.pending.key}=< not closed by " >"`, this.pending.lineNo);
+      this.diagnostics.report('info', 'KT_INPUT_UNTERMINATED_MULTILINE', `multi-line value ${this.pending.key}=< not closed by " >"`, this.pending.lineNo);
       this.flushPending(out);
     }
     if (!looksLikeKlog(message)) {
@@ -271,7 +233,7 @@ export class KubeletJournalParser {
     const header = parseKlogHeader(message);
     if (!header) {
       this.stats.malformed++;
-      this.diagnose('info', 'KT_INPUT_BAD_KLOG_LINE', 'line starts like klog but its header does not parse', lineNo);
+      this.diagnostics.report('info', 'KT_INPUT_BAD_KLOG_LINE', 'line starts like klog but its header does not parse', lineNo);
       return;
     }
     if (message.charCodeAt(header.bodyStart) !== 34) {
@@ -281,7 +243,7 @@ export class KubeletJournalParser {
     const quoted = unquoteGo(message, header.bodyStart);
     if (!quoted) {
       this.stats.malformed++;
-      this.diagnose('info', 'KT_INPUT_BAD_KLOG_LINE', 'unterminated quoted klog message', lineNo);
+      this.diagnostics.report('info', 'KT_INPUT_BAD_KLOG_LINE', 'unterminated quoted klog message', lineNo);
       return;
     }
     if (!isInteresting(quoted.value)) {
@@ -291,13 +253,13 @@ export class KubeletJournalParser {
     const at = this.entryTime(header, prefixAt);
     if (at === undefined) {
       this.stats.malformed++;
-      this.diagnose('info', 'KT_INPUT_BAD_KLOG_LINE', 'klog header date does not exist', lineNo);
+      this.diagnostics.report('info', 'KT_INPUT_BAD_KLOG_LINE', 'klog header date does not exist', lineNo);
       return;
     }
     const parsed = parseKlogPairs(message, quoted.end);
     if (parsed.error !== undefined) {
       this.stats.malformed++;
-      this.diagnose('info', 'KT_INPUT_BAD_KLOG_LINE', `klog key/value pairs: ${parsed.error}`, lineNo);
+      this.diagnostics.report('info', 'KT_INPUT_BAD_KLOG_LINE', `klog key/value pairs: ${parsed.error}`, lineNo);
     }
     const entry: Entry = { header, message: quoted.value, pairs: parsed.pairs, at, host, lineNo };
     if (parsed.multilineKey !== undefined) {
@@ -310,7 +272,7 @@ export class KubeletJournalParser {
   /** The klog header's microseconds are preferred; the journal prefix supplies the year (and, when the two clocks
    *  disagree by more than rounding, e.g. another time zone, the prefix wins with the header's sub-second part). */
   private entryTime(header: KlogHeader, prefixAt: number | undefined): number | undefined {
-    if (prefixAt === undefined) return this.resolveYearless(header.time);
+    if (prefixAt === undefined) return this.years.place(header.time);
     const k = yearlessNearest(header.time, prefixAt);
     if (k !== undefined && Math.abs(k - prefixAt) <= 2000) return k;
     const prefixSecond = Math.floor(prefixAt / 1000);

@@ -16,7 +16,7 @@ export interface ParseOutput<S = Signal> {
 export function validateSignal<S extends Signal>(
   candidate: S,
   location: DiagnosticLocation,
-  diagnostics: Diagnostic[],
+  diagnostics: { push(diagnostic: Diagnostic): unknown },
 ): S | undefined {
   const result = signalSchema.safeParse(candidate);
   if (result.success) return result.data as S;

@@ -65,11 +65,39 @@ export function renderRecommendations(records: readonly RestartRecord[], options
     lines.push(`  ${p.bold(key)} (${entry.records.length} probe kill(s))`);
     lines.push(...wrapText(entry.text, (options.width ?? 100) - 4).map((l) => `    ${p.green(l)}`));
     if (entry.probe) lines.push(`    ${p.green(entry.probe)}`);
+    lines.push(...perClassLines(entry.records[entry.records.length - 1]?.killtrace.recommendation.per_class ?? null, p));
     // Issue 13: the same change as a command that applies it (kustomize and Helm forms: --output json).
     if (entry.patch?.kubectl) lines.push(`    Apply: ${entry.patch.kubectl}`, `    (a kustomize patch file and a Helm values fragment are in the record: killtrace.recommendation.patch, --output json)`);
     else if (entry.patch?.note) lines.push(`    No patch: ${entry.patch.note}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Seconds as the recommendation text writes them (`12.7 s`, `5 min`). */
+function shortSeconds(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds * 10) / 10} s`;
+  const whole = Math.round(seconds);
+  return whole % 60 === 0 ? `${whole / 60} min` : `${Math.floor(whole / 60)} min ${whole % 60} s`;
+}
+
+/**
+ * Issue 13: one line per node class the workload runs on (slowest budget first): what was seen there, the budget it
+ * alone needs, and the probe kills of the whole workload on it that the recommended startupProbe would have avoided.
+ */
+function perClassLines(perClass: RestartRecord['killtrace']['recommendation']['per_class'], p: Palette): string[] {
+  if (!perClass || perClass.length === 0) return [];
+  const sorted = [...perClass].sort((a, b) => (b.budget_seconds ?? 0) - (a.budget_seconds ?? 0) || a.node_class.localeCompare(b.node_class));
+  const lines = [`    Per node class (the startupProbe takes the slowest; kills of every pod of the workload):`];
+  for (const c of sorted) {
+    const seen = [
+      c.completed > 0 ? `${c.completed} finished init (longest ${shortSeconds(c.completed_max_seconds ?? 0)})` : undefined,
+      c.killed_in_init > 0 ? `${c.killed_in_init} killed during init (after up to ${shortSeconds(c.killed_max_seconds ?? 0)})` : undefined,
+    ].filter(Boolean);
+    const needs = c.budget_seconds !== null ? `needs ${shortSeconds(c.budget_seconds)}` : 'no init seen';
+    const kills = c.kills_observed > 0 ? `${c.kills_avoided} of ${c.kills_observed} probe kill(s) avoided` : 'no probe kill';
+    lines.push(`      ${c.node_class}: ${seen.length > 0 ? `${seen.join(', ')}, ` : ''}${needs}; ${kills}`);
+  }
+  return lines.map((l) => p.dim(l));
 }
 
 function renderRecord(r: RestartRecord, p: Palette, width: number): string {

@@ -6,3 +6,4 @@ export { restartRecordId } from './record-id.js';
 export * from './messages.js';
 export { recordFieldPaths, renderRecordReference } from './record-reference.js';
 export { recordWorkload, type RecordWorkload } from './record-workload.js';
+export * from './context.js';

@@ -1,3 +1,5 @@
+import { Backoff, sleep } from '@killtrace/retry';
+
 /**
  * Start like a service that expects its dependencies to come and go: instead of exiting when Kafka, Elasticsearch
  * or the API server is not there yet (which in a cluster becomes a CrashLoopBackOff), a service waits for each with
@@ -39,7 +41,7 @@ export class Dependencies {
   ) {}
 
   /**
-   * Runs `attempt` until it succeeds, retrying with back-off (`initialMs` doubling up to `maxMs`), and resolves with
+   * Runs `attempt` until it succeeds, retrying with the back-off of libs/retry (`initialMs` doubling up to `maxMs`, with jitter), and resolves with
    * its result. Several steps may wait on the same dependency name (topics, then the producer).
    */
   async until<T>(name: string, what: string, attempt: () => Promise<T>, options: DependencyWaitOptions = {}): Promise<T> {
@@ -47,7 +49,7 @@ export class Dependencies {
     const maxMs = options.maxMs ?? 30_000;
     const state = this.state(name);
     state.waiting = true;
-    let delay = initialMs;
+    const backoff = new Backoff(initialMs, Math.max(initialMs, maxMs));
     for (;;) {
       options.signal?.throwIfAborted();
       try {
@@ -60,10 +62,10 @@ export class Dependencies {
           state.waiting = false;
           throw error;
         }
+        const delay = backoff.failed();
         this.markUnavailable(name, what, error, delay);
+        if (!(await sleep(delay, options.signal))) options.signal?.throwIfAborted();
       }
-      await sleep(delay, options.signal);
-      delay = Math.min(delay * 2, maxMs);
     }
   }
 
@@ -107,18 +109,4 @@ export class Dependencies {
     }
     return state;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

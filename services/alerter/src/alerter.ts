@@ -1,5 +1,5 @@
 import { ingestRecord, initialState, tick, type AlerterState, type RuleSet } from '@killtrace/alerting';
-import { createConsumer, type IncomingMessage, type KafkaClient, type KillConsumer } from '@killtrace/kafka';
+import { createConsumer, type IncomingMessage, type KafkaConnection, type KillConsumer } from '@killtrace/kafka';
 import type { Logger } from '@killtrace/logging';
 import { recordMessageSchema, type RecordMessage } from '@killtrace/schemas';
 import { DeliveryQueue } from './delivery-queue.js';
@@ -8,7 +8,7 @@ import { StateStore, type StateFile } from './state-store.js';
 import type { AlerterTelemetry } from './telemetry.js';
 
 export interface AlerterOptions {
-  kafka: KafkaClient;
+  kafka: KafkaConnection;
   topic: string;
   groupId: string;
   rules: RuleSet;

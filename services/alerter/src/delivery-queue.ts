@@ -1,5 +1,5 @@
 import type { Notification } from '@killtrace/alerting';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, sleep } from '@killtrace/retry';
 import type { ReceiverClient } from './receivers.js';
 import type { QueuedNotification } from './state-store.js';
 import type { AlerterTelemetry } from './telemetry.js';
@@ -103,16 +103,6 @@ export class DeliveryQueue {
     });
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.abort.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
-    });
-  }
-
   private async work(client: ReceiverClient): Promise<void> {
     const { telemetry, retryInitialMs, retryMaxMs } = this.options;
     while (!this.abort.signal.aborted) {
@@ -142,7 +132,7 @@ export class DeliveryQueue {
       this.failing.set(client.name, outcome.reason);
       const delay = Math.max(backoffDelay(head.attempts, retryInitialMs, retryMaxMs), outcome.retryAfterMs ?? 0);
       telemetry.deliveryRetry(head.notification, outcome.reason, head.attempts, delay);
-      await this.sleep(delay);
+      await sleep(delay, this.abort.signal);
     }
   }
 }

@@ -1,9 +1,7 @@
-/** Exit codes of the alerter process. */
-export const EXIT_OK = 0;
-/** A rules file or configuration the alerter refuses to run with (fix and restart). */
-export const EXIT_CONFIG = 2;
-/** A failure at run time that retrying in-process cannot fix (the orchestrator restarts the pod). */
-export const EXIT_RUNTIME = 1;
+import { codedMessage, EXIT_CONFIG, KilltraceError, type ErrorContext } from '@killtrace/errors';
+
+/** Exit codes of the alerter process: the services' shared ones (libs/errors/src/exit-codes.ts). */
+export { EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME } from '@killtrace/errors';
 
 /** Every error code the alerter raises, with what it means. */
 export const alerterErrorCodes = {
@@ -29,15 +27,11 @@ export const alerterErrorCodes = {
 export type AlerterErrorCode = keyof typeof alerterErrorCodes;
 
 /** An error of the alerter service, with its code and the exit code it maps to. */
-export class AlerterError extends Error {
+export class AlerterError extends KilltraceError<AlerterErrorCode> {
   override readonly name = 'AlerterError';
+  declare readonly exitCode: number;
 
-  constructor(
-    readonly code: AlerterErrorCode,
-    message: string,
-    readonly exitCode: number = EXIT_CONFIG,
-    options: { cause?: unknown } = {},
-  ) {
-    super(`${code}: ${message}`, { cause: options.cause });
+  constructor(code: AlerterErrorCode, message: string, exitCode: number = EXIT_CONFIG, options: { cause?: unknown; context?: ErrorContext } = {}) {
+    super(code, codedMessage(code, message), { ...options, exitCode });
   }
 }

@@ -1,11 +1,11 @@
 import process from 'node:process';
 import type { RuleSet } from '@killtrace/alerting';
-import { loadConfig, redactedConfig, secretPaths, type Config } from '@killtrace/config';
+import type { Config } from '@killtrace/config';
 import { createKafkaClient, ensureTopics, killtraceTopics } from '@killtrace/kafka';
-import { createLogger, type Logger } from '@killtrace/logging';
-import { createRegistry, Dependencies, startHealthServer, type HealthServer } from '@killtrace/service-http';
+import type { Logger } from '@killtrace/logging';
+import { createRegistry, Dependencies, runService, startHealthServer, type HealthServer } from '@killtrace/service-http';
 import { Alerter } from './alerter.js';
-import { AlerterError, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME } from './errors.js';
+import { AlerterError, EXIT_RUNTIME } from './errors.js';
 import { loadRuleSet } from './load-rules.js';
 import { createReceiverClient, type ReceiverClient } from './receivers.js';
 import { createTelemetry } from './telemetry.js';
@@ -120,42 +120,7 @@ export async function startAlerter(config: Config, logger: Logger, options: Star
   return { httpPort: http.port, alerter, rules, stateDir: a.stateDir, close };
 }
 
-/** The process entry: runs until SIGTERM/SIGINT, then shuts down gracefully. Returns the exit code. */
-export async function main(): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    return EXIT_CONFIG;
-  }
-  const logger = createLogger({
-    name: 'alerter',
-    level: config.logging.level,
-    format: config.logging.format,
-    redact: secretPaths().map((p) => `config.${p}`),
-  });
-  logger.info({ config: redactedConfig(config) }, 'configuration loaded');
-  let running: RunningAlerter;
-  try {
-    running = await startAlerter(config, logger);
-  } catch (error) {
-    const code = error instanceof AlerterError ? error.code : 'KT_ERR_ALERTER_STARTUP';
-    if (error instanceof AlerterError && error.exitCode === EXIT_CONFIG) process.stderr.write(`${error.message}\n`);
-    logger.fatal({ err: error, code }, 'alerter failed to start');
-    logger.flush();
-    return error instanceof AlerterError ? error.exitCode : EXIT_RUNTIME;
-  }
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      logger.info({ event: 'ShutdownRequested', signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  });
-  await running.close();
-  logger.info({ event: 'AlerterStopped' }, 'alerter stopped');
-  logger.flush();
-  return EXIT_OK;
+/** The process entry: runs until SIGTERM/SIGINT, then shuts down gracefully (libs/service-http runService). */
+export function main(): Promise<number> {
+  return runService({ name: 'alerter', startupErrorCode: 'KT_ERR_ALERTER_STARTUP', start: ({ config, logger, signal }) => startAlerter(config, logger, { signal }) });
 }

@@ -1,3 +1,5 @@
+import { EXIT_CONFIG, KilltraceError } from '@killtrace/errors';
+
 /** Codes of the API's errors; each is also the `code` member of the problem document clients receive. */
 export const apiErrorCodes = {
   /** A query parameter, path parameter or body failed validation. */
@@ -44,16 +46,18 @@ export interface InvalidParam {
 }
 
 /** An error that becomes an RFC 9457 problem document. */
-export class ApiError extends Error {
+export class ApiError extends KilltraceError<ApiErrorCode> {
   override readonly name = 'ApiError';
   readonly status: number;
 
   constructor(
-    readonly code: ApiErrorCode,
+    code: ApiErrorCode,
     message: string,
     readonly extra: { invalidParams?: InvalidParam[]; retryAfterSeconds?: number } = {},
   ) {
-    super(message);
+    // The message is the problem document's `detail`, read by API clients: not led by the code (which has its own member).
+    // KT_ERR_API_CONFIG ends the process at start with exit code 2 (services' configuration exit, runService).
+    super(code, message, { context: { status: STATUS[code], ...extra }, ...(code === 'KT_ERR_API_CONFIG' ? { exitCode: EXIT_CONFIG } : {}) });
     this.status = STATUS[code];
   }
 }

@@ -1,11 +1,9 @@
-import process from 'node:process';
-import { loadConfig, redactedConfig, secretPaths, type Config } from '@killtrace/config';
+import type { Config } from '@killtrace/config';
 import { createElasticClient } from '@killtrace/elastic';
-import { createLogger, type Logger } from '@killtrace/logging';
-import { Dependencies } from '@killtrace/service-http';
+import type { Logger } from '@killtrace/logging';
+import { Dependencies, runService } from '@killtrace/service-http';
 import { buildApp } from './app.js';
 import { loadTokens } from './auth.js';
-import { ApiError } from './errors.js';
 import { elasticReadiness, watchElasticAtStart } from './readiness.js';
 
 /** A listening API: close it to stop. */
@@ -48,30 +46,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   };
 }
 
-/** The process entry: runs until SIGTERM/SIGINT. Returns the exit code. */
-export async function main(): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    return 2;
-  }
-  const logger = createLogger({ name: 'api', level: config.logging.level, format: config.logging.format, redact: secretPaths().map((p) => `config.${p}`) });
-  logger.info({ config: redactedConfig(config) }, 'configuration loaded');
-  let running: RunningApi;
-  try {
-    running = await startApi(config, logger);
-  } catch (error) {
-    logger.fatal({ err: error, code: error instanceof ApiError ? error.code : 'KT_ERR_API_CONFIG' }, `API failed to start: ${(error as Error).message}`);
-    logger.flush();
-    return error instanceof ApiError ? 2 : 1;
-  }
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', () => resolve());
-    process.once('SIGINT', () => resolve());
-  });
-  await running.close();
-  logger.flush();
-  return 0;
+/** The process entry: runs until SIGTERM/SIGINT, then closes (libs/service-http runService). Returns the exit code. */
+export function main(): Promise<number> {
+  return runService({ name: 'api', startupErrorCode: 'KT_ERR_API_CONFIG', start: ({ config, logger }) => startApi(config, logger) });
 }

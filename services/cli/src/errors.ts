@@ -1,3 +1,5 @@
+import { KilltraceError } from '@killtrace/errors';
+
 /** Exit codes of the `killtrace` command. */
 export const EXIT_OK = 0;
 /** Bad usage, or input that could not be read at all. */
@@ -19,14 +21,12 @@ export type CliErrorCode =
   | 'KT_ERR_CLI_MANIFEST_INVALID';
 
 /** An error the user can fix; printed as one message, never with a stack trace. */
-export class CliError extends Error {
+export class CliError extends KilltraceError<CliErrorCode> {
   override readonly name = 'CliError';
+  declare readonly exitCode: number;
 
-  constructor(
-    readonly code: CliErrorCode,
-    message: string,
-    readonly exitCode: number = EXIT_USAGE,
-  ) {
-    super(message);
+  // The message is printed as is (`killtrace: <message> [<code>]`, services/cli/src/main.ts), so not led by the code.
+  constructor(code: CliErrorCode, message: string, exitCode: number = EXIT_USAGE) {
+    super(code, message, { exitCode });
   }
 }

@@ -2,8 +2,10 @@ import { stat } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { readBundle } from '@killtrace/bundle';
 import { Correlator, initAllowance, lintWorkload, UNLABELLED_CLASS, type LintFinding, type WorkloadProbes } from '@killtrace/correlation';
-import { builtinProfiles } from '@killtrace/profiles';
+import { mergeProfiles } from '@killtrace/profiles';
+import type { StepProfile } from '@killtrace/schemas';
 import { CliError, EXIT_OK } from './errors.js';
+import { loadProfileFile } from './profile-loader.js';
 import { readIfWorkloadManifest, readStdinManifests } from './workload-manifests.js';
 
 /** `killtrace lint` found something to fix (warnings or errors; info findings alone exit 0). */
@@ -13,6 +15,8 @@ interface LintFlags {
   output: 'text' | 'json';
   margin: number;
   nodeClassLabels?: string[];
+  profile?: string[];
+  builtinProfiles: boolean;
 }
 
 function parseMargin(value: string): number {
@@ -54,7 +58,11 @@ export function lintCommand(io: { stdout: NodeJS.WriteStream; stderr: NodeJS.Wri
     .addOption(new Option('-o, --output <format>', 'report format').choices(['text', 'json']).default('text'))
     .option('--margin <fraction>', 'warn when the p90 init leaves less than this fraction of what the probes allow', parseMargin, 0.5)
     .option('--node-class-labels <labels>', 'comma-separated node labels whose values make a node class', parseLabels)
+    .option('--profile <file...>', 'step profile file(s), YAML or JSON, as for analyze (their ready lines give init durations)')
+    .option('--no-builtin-profiles', 'ignore the built-in step profiles: init durations come from learning alone')
     .action(async (bundle: string[], flags: LintFlags) => {
+      const user: StepProfile[] = [];
+      for (const file of flags.profile ?? []) user.push(...(await loadProfileFile(file)));
       const bundlePaths: string[] = [];
       const fromManifests: WorkloadProbes[] = [];
       for (const path of bundle) {
@@ -69,7 +77,7 @@ export function lintCommand(io: { stdout: NodeJS.WriteStream; stderr: NodeJS.Wri
         if (manifest === undefined) bundlePaths.push(path);
         else fromManifests.push(...manifest);
       }
-      const correlator = new Correlator({ clusterName: 'default', profiles: builtinProfiles(), nodeClassLabels: flags.nodeClassLabels });
+      const correlator = new Correlator({ clusterName: 'default', profiles: flags.builtinProfiles ? mergeProfiles(user) : user, nodeClassLabels: flags.nodeClassLabels });
       if (bundlePaths.length > 0) {
         const read = await readBundle({ paths: bundlePaths, onSignal: (signal) => correlator.ingest(signal) });
         const files = read.stats.files;

@@ -141,6 +141,34 @@ describe('killtrace analyze', () => {
     expect(stderr).toContain('no readable Kubernetes, kubelet or container log file');
   });
 
+  it('exits 1 with the diagnostics when the only file is a truncated JSON file', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'events.json'), '{"apiVersion":"v1","kind":"List","items":[{"kind":"Event","metadata":{"name":"a"');
+    const { code, stdout, stderr } = await run('analyze', dir);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/events\.json:1: warning KT_INPUT_TRUNCATED_JSON/);
+    expect(stderr).toContain('no readable evidence in the input: 1 file(s) recognised, 1 problem(s) reported');
+    expect(stderr).toContain('[KT_ERR_CLI_NO_INPUT]');
+    const json = await run('analyze', dir, '-o', 'json');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ records: [], diagnostics: [{ code: 'KT_INPUT_TRUNCATED_JSON', line: 1 }] });
+  });
+
+  it('exits 0 for a readable input that holds no restart, and for a partly readable one, with its warnings', async () => {
+    const empty = tempDir();
+    writeFileSync(join(empty, 'events.json'), '{"apiVersion":"v1","kind":"List","items":[]}');
+    const quiet = await run('analyze', empty);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).toContain('No container restarts found');
+    const partial = tempDir();
+    cpSync(join(EXAMPLE, 'pods.json'), join(partial, 'pods.json'));
+    writeFileSync(join(partial, 'events.json'), '{"apiVersion":"v1","kind":"List","items":[{"kind":"Event",');
+    const { code, stdout } = await run('analyze', partial);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/events\.json:1: warning KT_INPUT_TRUNCATED_JSON/);
+    expect(stdout).toContain('1 restart record(s)');
+  });
+
   it('reports unreadable files with file and line, and still analyses the rest', async () => {
     const dir = tempDir();
     cpSync(EXAMPLE, dir, { recursive: true });

@@ -5,6 +5,7 @@ import { renderCauseSummary, renderRecommendations, renderRecordsText } from '@k
 import type { StepProfile } from '@killtrace/schemas';
 import { alertDryRun, loadAlertRules, renderAlertDryRun } from './alerts-dry-run.js';
 import { CliError, EXIT_OK, EXIT_USAGE } from './errors.js';
+import { noReadableInput } from './input-verdict.js';
 import { exportTimeline, type ExportFlags } from './export-command.js';
 import { ProgressMeter } from './progress-meter.js';
 import { loadProfileFile } from './profile-loader.js';
@@ -252,9 +253,9 @@ async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS
       io.stdout.write(`\n${renderRecommendations(result.records, { color })}\n${renderCauseSummary(result.records, { color })}\n${renderReadSummary(result, color)}\n`);
       if (alertsText !== '') io.stdout.write(`\n${alertsText}`);
   }
-  const used = result.stats.files;
-  if (used === 0) {
-    io.stderr.write('killtrace: no readable Kubernetes, kubelet or container log file in the input [KT_ERR_CLI_NO_INPUT]\n');
+  const unreadable = noReadableInput(result);
+  if (unreadable !== undefined) {
+    io.stderr.write(`killtrace: ${unreadable} [KT_ERR_CLI_NO_INPUT]\n`);
     return EXIT_USAGE;
   }
   return EXIT_OK;

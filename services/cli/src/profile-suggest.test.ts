@@ -40,6 +40,9 @@ describe('killtrace profile suggest', () => {
     expect(bind?.name).toBe('bind-to-vfiopci');
     // Heartbeats after ready are not init: no step for them.
     expect(profiles[0]?.steps.some((s) => /sync/.test(s.start))).toBe(false);
+    // The line that ends init in the incarnations that reached ready (the built-in profile's ready line too).
+    expect(new RegExp(profiles[0]?.ready ?? '^$').test('[I 261002 06:30:12 host_services.go:152] Start host service on :8885')).toBe(true);
+    expect(new RegExp(profiles[0]?.ready ?? '^$').test('[I 261002 06:30:42 host_health.go:88] sync host status to region ok (seq 1)')).toBe(false);
 
     const result = await runAnalysis({ dir: EXAMPLE, clusterName: 'test', profiles, builtinProfiles: false });
     const killed = result.records.filter((r) => r.kubernetes.pod.name === 'default-host-x7k2p' && r.killtrace.restart.count >= 5);

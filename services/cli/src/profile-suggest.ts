@@ -57,7 +57,23 @@ export function suggestProfile(workload: string, model: LearnedModel): StepProfi
     steps.push({ name: slug(step.name, used), start });
   }
   const name = `${namespace}-${owner.replace(/^pod\//, '')}-${container}`.replace(/[^A-Za-z0-9-]+/g, '-');
-  return { name, match: { namespace: `^${escape(namespace)}$`, pod, container: `^${escape(container)}$` }, steps };
+  const ready = readyPattern(model);
+  return { name, match: { namespace: `^${escape(namespace)}$`, pod, container: `^${escape(container)}$` }, steps, ...(ready !== undefined ? { ready } : {}) };
+}
+
+/**
+ * Learned from incarnations that reached ready, the sequence's last template is the line that ends init (its first
+ * sight is the learned init duration): the profile's `ready`, so the profile measures init as learning did.
+ */
+function readyPattern(model: LearnedModel): string | undefined {
+  if (model.source !== 'ready') return undefined;
+  const step = model.steps[model.steps.length - 1];
+  const last = step?.templates[step.templates.length - 1];
+  const template = last === undefined ? undefined : model.templates[last];
+  if (!step || template === undefined) return undefined;
+  const pattern = templateRegex(template);
+  const example = step.examples[step.examples.length - 1];
+  return /[A-Za-z]/.test(pattern) && (example === undefined || new RegExp(pattern).test(example)) ? pattern : undefined;
 }
 
 /** The YAML file `--profile` reads, with a comment on where it came from. */
@@ -65,7 +81,7 @@ export function renderProfileFile(entries: Array<{ workload: string; model: Lear
   const file = profileFileSchema.parse({ profiles: entries.map((e) => e.profile) });
   const header = [
     '# Step profile(s) suggested by `killtrace profile suggest` from the logs of this bundle. Review before committing:',
-    '# rename the steps, tighten the patterns, and add `ready:` (a line that means init is complete) if the app logs one.',
+    '# rename the steps, tighten the patterns, and check `ready:` (the line that ends init; add one if it is missing).',
     ...entries.map((e) => `# ${e.workload}: learned from ${e.model.samples} incarnation(s) ${e.model.source === 'ready' ? 'that reached ready' : 'that never reached ready (how far they got)'}; steps ${e.model.steps.map((s) => `"${s.name}"`).join(', ')}`),
   ];
   return `${header.join('\n')}\n${stringify(file)}`;

@@ -1,7 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { readBundle } from '@killtrace/bundle';
 import type { Config } from '@killtrace/config';
-import { createKafkaClient, createProducer, ensureTopics, killtraceTopics, type KafkaClient, type OutgoingMessage } from '@killtrace/kafka';
+import { createKafkaClient, createProducer, ensureTopics, killtraceTopics, type KafkaConnection, type OutgoingMessage } from '@killtrace/kafka';
 import {
   MESSAGE_VERSION,
   logMessageSchema,
@@ -132,7 +132,7 @@ export async function replayBundle(options: ReplayOptions): Promise<ReplayReport
     options.onKafkaTrouble?.(message);
   };
   const quiet = (): void => undefined;
-  const kafka: KafkaClient = createKafkaClient(options.config.kafka, {
+  const kafka: KafkaConnection = createKafkaClient(options.config.kafka, {
     clientId: `${options.config.kafka.clientId}-replay`,
     logger: { error: tell, warn: quiet, info: quiet, debug: quiet },
   });

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, type Config } from '@killtrace/config';
 import { createElasticClient, installIndexTemplate, type IndexTemplateReport } from '@killtrace/elastic';
 import { importSavedObjects, KibanaAdapterError, killtraceSavedObjects, SAVED_OBJECT_IDS, toNdjson, type ImportReport, type KibanaConnection } from '@killtrace/kibana';
+import { retry, RetryStopped } from '@killtrace/retry';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './errors.js';
 
 /** Flags of `killtrace setup`; each overrides the matching setting of libs/config. */
@@ -55,17 +56,17 @@ function describeImport(report: ImportReport, baseUrl: string, space: string | u
 const notReady = (error: unknown): boolean =>
   error instanceof KibanaAdapterError && (error.code === 'KT_ERR_KIBANA_UNREACHABLE' || error.status === 503);
 
-/** Imports, retrying every 2 s for up to `waitSeconds` while Kibana is not ready; any other failure is final. */
+/** Imports, retrying with the back-off of libs/retry (1 s doubling to 5 s) for up to `waitSeconds` while Kibana is not ready; any other failure is final. */
 async function importWhenReady(connection: KibanaConnection, ndjson: string, waitSeconds: number, io: Io): Promise<ImportReport> {
   const deadline = Date.now() + waitSeconds * 1000;
-  for (;;) {
-    try {
-      return await importSavedObjects(connection, ndjson);
-    } catch (error) {
-      if (!notReady(error) || Date.now() >= deadline) throw error;
-      io.stderr.write(`killtrace setup: Kibana not ready (${(error as Error).message}); retrying for ${Math.ceil((deadline - Date.now()) / 1000)} s more\n`);
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-    }
+  try {
+    return await retry(() => importSavedObjects(connection, ndjson), {
+      policy: { initialMs: 1_000, maxMs: 5_000 },
+      retriable: (error) => notReady(error) && Date.now() < deadline,
+      onRetry: (error) => io.stderr.write(`killtrace setup: Kibana not ready (${(error as Error).message}); retrying for ${Math.ceil((deadline - Date.now()) / 1000)} s more\n`),
+    });
+  } catch (stopped) {
+    throw stopped instanceof RetryStopped ? stopped.cause : stopped;
   }
 }
 

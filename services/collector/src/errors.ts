@@ -1,3 +1,5 @@
+import { codedMessage, KilltraceError } from '@killtrace/errors';
+
 /**
  * The collector's error catalogue: every code, what it means and the process exit code when it ends the process.
  * `errors.test.ts` checks each code is unique, prefixed `KT_ERR_COLLECTOR_` and described.
@@ -25,16 +27,11 @@ export const collectorErrorCodes = {
 export type CollectorErrorCode = keyof typeof collectorErrorCodes;
 
 /** An error of the collector, with its code, the context it happened in (path, status, topic...) and an exit code. */
-export class CollectorError extends Error {
+export class CollectorError extends KilltraceError<CollectorErrorCode> {
   override readonly name = 'CollectorError';
-  readonly code: CollectorErrorCode;
-  readonly context: Readonly<Record<string, unknown>>;
-  readonly exitCode: number;
+  declare readonly exitCode: number;
 
   constructor(code: CollectorErrorCode, message: string, context: Record<string, unknown> = {}, options: { cause?: unknown } = {}) {
-    super(`${code}: ${message}`, { cause: options.cause });
-    this.code = code;
-    this.context = context;
-    this.exitCode = collectorErrorCodes[code].exitCode;
+    super(code, codedMessage(code, message), { cause: options.cause, context, exitCode: collectorErrorCodes[code].exitCode });
   }
 }

@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import process from 'node:process';
 import { ConfigError, loadConfig, secretPaths, type Config } from '@killtrace/config';
-import { createKafkaClient, createProducer, ensureTopics, killtraceTopics } from '@killtrace/kafka';
+import { createKafkaClient, createProducer, createTableWriter, ensureTopics, killtraceTopics, type TableWriter } from '@killtrace/kafka';
 import { createLogger, type Logger } from '@killtrace/logging';
+import { contextMessageSchema } from '@killtrace/schemas';
 import { createRegistry, Dependencies, startHealthServer, type HealthServer } from '@killtrace/service-http';
 import { CollectorError } from './errors.js';
 import type { StartNodeAgent } from './node-agent-contract.js';
@@ -111,18 +112,22 @@ async function startMode(
   await dependencies.until('kafka', 'producer', () => publisher.connect(), wait);
   started.publisher = publisher;
   let handle: ModeHandle;
+  let contextWriter: TableWriter<typeof contextMessageSchema> | undefined;
   try {
     if (mode === 'cluster-watcher') {
       // Loaded only in this mode: the Kubernetes client alone adds ~85 MB of RSS, paid on every node otherwise.
       const watcher = await import('./cluster-watcher/index.js');
-      handle = config.clusterWatcher.leaderElection
-        ? watcher.startElectedClusterWatcher({ config, logger, publisher, registry })
-        : await watcher.startClusterWatcher({ config, logger, publisher, registry });
+      // Node facts (class labels) go to the compacted context topic every correlator reads (decision 0017).
+      contextWriter = createTableWriter(kafka, config.kafka.topics.context, contextMessageSchema);
+      await dependencies.until('kafka', 'context writer', () => (contextWriter as NonNullable<typeof contextWriter>).connect(), wait);
+      const deps = { config, logger, publisher, registry, contextWriter };
+      handle = config.clusterWatcher.leaderElection ? watcher.startElectedClusterWatcher(deps) : await watcher.startClusterWatcher(deps);
     } else {
       handle = await startNodeAgent({ config, logger, publisher, registry });
     }
   } catch (error) {
     await publisher.close().catch(() => undefined);
+    await contextWriter?.disconnect().catch(() => undefined);
     throw error;
   }
   started.handle = handle;
@@ -139,6 +144,7 @@ async function startMode(
           await handle.close();
         } finally {
           await publisher.close();
+          await contextWriter?.disconnect().catch(() => undefined);
           await health.close();
         }
         logger.info('collector stopped');

@@ -1,9 +1,7 @@
-/** Exit codes of the correlator process. */
-export const EXIT_OK = 0;
-/** Configuration or topology the correlator refuses to run with (fix and restart). */
-export const EXIT_CONFIG = 2;
-/** A failure at run time that retrying in-process cannot fix (the orchestrator restarts the pod). */
-export const EXIT_RUNTIME = 1;
+import { codedMessage, EXIT_CONFIG, KilltraceError, type ErrorContext } from '@killtrace/errors';
+
+/** Exit codes of the correlator process: the services' shared ones (libs/errors/src/exit-codes.ts). */
+export { EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME } from '@killtrace/errors';
 
 /** Every error code the correlator raises, with what it means. */
 export const correlatorErrorCodes = {
@@ -19,19 +17,19 @@ export const correlatorErrorCodes = {
   KT_ERR_CORRELATOR_SINK_FATAL: 'sink failed for good',
   /** A file of `correlation.profiles` is missing or not a valid step-profile file (at start, or on SIGHUP). */
   KT_ERR_CORRELATOR_PROFILE_INVALID: 'step profile file unusable',
+  /** An entry of the context topic is not a valid context message (ignored; the key keeps its previous fact). */
+  KT_ERR_CORRELATOR_CONTEXT_INVALID: 'context topic entry invalid',
+  /** The context topic reader stopped for good: the cluster context no longer follows the topic (not ready). */
+  KT_ERR_CORRELATOR_CONTEXT_READER: 'context topic reader stopped',
 } as const;
 export type CorrelatorErrorCode = keyof typeof correlatorErrorCodes;
 
 /** An error of the correlator service, with its code and the exit code it maps to. */
-export class CorrelatorError extends Error {
+export class CorrelatorError extends KilltraceError<CorrelatorErrorCode> {
   override readonly name = 'CorrelatorError';
+  declare readonly exitCode: number;
 
-  constructor(
-    readonly code: CorrelatorErrorCode,
-    message: string,
-    readonly exitCode: number = EXIT_CONFIG,
-    options: { cause?: unknown } = {},
-  ) {
-    super(`${code}: ${message}`, { cause: options.cause });
+  constructor(code: CorrelatorErrorCode, message: string, exitCode: number = EXIT_CONFIG, options: { cause?: unknown; context?: ErrorContext } = {}) {
+    super(code, codedMessage(code, message), { ...options, exitCode });
   }
 }

@@ -5,6 +5,7 @@ import { createKafkaClient, createProducer } from '@killtrace/kafka';
 import { createLogger, type Logger } from '@killtrace/logging';
 import { deadLetterMessageSchema, recordMessageSchema } from '@killtrace/schemas';
 import { createRegistry, Dependencies, startHealthServer, type HealthServer } from '@killtrace/service-http';
+import { ContextChannel } from './context-channel.js';
 import { compileOptions } from './correlator-options.js';
 import { CorrelatorError, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME } from './errors.js';
 import { Pipeline } from './pipeline.js';
@@ -38,7 +39,7 @@ export async function startCorrelator(config: Config, logger: Logger, signal?: A
   logger.info({ event: 'ProfilesLoaded', files: config.correlation.profiles, profiles: profiles.map((p) => p.name) }, 'step profiles loaded');
   const registry = createRegistry('correlator');
   const dependencies = new Dependencies(logger);
-  const ref: { pipeline?: Pipeline } = {};
+  const ref: { pipeline?: Pipeline; context?: ContextChannel } = {};
   // Alive from the start, ready once every dependency answered and the pipeline runs.
   const http: HealthServer = await startHealthServer({
     port: config.http.port,
@@ -46,6 +47,7 @@ export async function startCorrelator(config: Config, logger: Logger, signal?: A
     readiness: [
       { name: 'dependencies', check: () => dependencies.readiness() },
       { name: 'pipeline', check: () => ref.pipeline?.readiness() ?? { ok: false, detail: 'not started: waiting for its dependencies' } },
+      { name: 'context', check: () => ref.context?.readiness() ?? { ok: false, detail: 'not started: waiting for its dependencies' } },
     ],
   });
   logger.info({ event: 'HttpListening', port: http.port }, 'health and metrics server listening');
@@ -61,7 +63,22 @@ export async function startCorrelator(config: Config, logger: Logger, signal?: A
     const template = await dependencies.until('elasticsearch', 'index template', () => installIndexTemplate(elastic, { alias }), wait);
     logger.info({ event: 'IndexTemplateReady', ...template }, 'index template installed');
     await dependencies.until('kafka', 'producer', () => producer.connect(), wait);
+    // The whole cluster context is read before any partition emits: records rest on the complete history at once.
+    ref.context = new ContextChannel({
+      kafka,
+      topic: config.kafka.topics.context,
+      partitions,
+      groupPrefix: `${config.kafka.clientId}-correlator`,
+      instance: config.clusterName,
+      logger,
+      publishEveryMs: Math.max(500, options.flushIntervalMs),
+      registry,
+    });
+    const channel = ref.context;
+    await dependencies.until('kafka', 'context topic', () => channel.connect(), wait);
+    await channel.loaded(signal);
   } catch (error) {
+    await ref.context?.stop().catch(() => undefined);
     await elastic.close().catch(() => undefined);
     await http.close().catch(() => undefined);
     throw error;
@@ -78,17 +95,20 @@ export async function startCorrelator(config: Config, logger: Logger, signal?: A
     onDegraded: (degraded, reason) => ref.pipeline?.sinkDegraded(degraded, reason),
   });
   let fatal: (error: Error) => void = () => undefined;
+  const contextChannel = ref.context;
   const snapshots = options.snapshots && new SnapshotStore({ kafka, producer, topic: options.snapshots.topic, groupId: options.groupId, logger, registry });
-  const pipeline = new Pipeline({ kafka, sink, options, logger, telemetry, profiles, onFatal: (error) => fatal(error), ...(snapshots ? { snapshots } : {}) });
+  const pipeline = new Pipeline({ kafka, sink, options, logger, telemetry, profiles, onFatal: (error) => fatal(error), context: contextChannel?.context, ...(snapshots ? { snapshots } : {}) });
   ref.pipeline = pipeline;
   const running = pipeline;
   await pipeline.start();
+  contextChannel?.run(() => pipeline.partitionStates());
   logger.info({ event: 'CorrelatorStarted', groupId: options.groupId, alias, stateWindowMs: options.stateWindowMs }, 'correlator started');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       await running.stop();
+      await contextChannel?.stop();
       await producer.disconnect().catch(() => undefined);
       await elastic.close().catch(() => undefined);
       await http.close().catch(() => undefined);

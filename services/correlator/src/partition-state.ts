@@ -207,7 +207,8 @@ export class PartitionState {
   /** True when a flush has something to do: records may have changed, or offsets wait for a commit. */
   needsFlush(): boolean {
     if (this.phase !== 'live') return false;
-    if (this.unflushed > 0 || this.watermark !== this.polledWatermark) return true;
+    // The cluster context (other partitions' init observations, node labels) changed: records may have too.
+    if (this.unflushed > 0 || this.watermark !== this.polledWatermark || this.correlator.contextPending()) return true;
     for (const [topic, offset] of this.pending) if (this.committed.get(topic) !== offset) return true;
     return false;
   }

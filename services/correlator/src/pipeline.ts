@@ -1,7 +1,8 @@
-import { coPartitionedAssigner, decodeMessage, type KafkaClient } from '@killtrace/kafka';
+import type { ClusterContext } from '@killtrace/correlation';
+import { createBatchConsumer, decodeMessage, type BatchConsumer, type BatchPayload, type KafkaConnection, type OffsetCommit } from '@killtrace/kafka';
 import type { Logger } from '@killtrace/logging';
 import { logMessageSignals, logsTopicMessageSchema, signalMessageSchema, type DeadLetterMessage, type Signal, type StepProfile } from '@killtrace/schemas';
-import { sleep } from '@killtrace/retry';
+import { Backoff, sleep } from '@killtrace/retry';
 import type { CorrelatorServiceOptions } from './correlator-options.js';
 import { futureEventLetter, invalidMessageLetter } from './dead-letter.js';
 import { checkEventTime } from './event-time-bound.js';
@@ -17,19 +18,16 @@ import { decodeCommitClock, decodeCommitMetadata, encodeCommitMetadata } from '.
  * `PartitionState` per assigned partition number, a flusher that writes what changed and commits the offsets
  * those records cover, replay on every assignment, and back-pressure when a sink fails.
  *
- * kafkajs is reached through the client from libs/kafka (no direct import): its consumer has no eachBatch
- * wrapper there, and this loop needs manual offsets, seeks and pause/resume.
+ * Kafka is reached through the batch consumer port of libs/kafka (libs/kafka/src/batch-consumer.ts): manual
+ * offsets with metadata, seeks, pause/resume, and commit failures classified (retriable, fatal, generation over).
  */
 
-type KafkajsConsumer = ReturnType<KafkaClient['consumer']>;
-type RunConfig = NonNullable<Parameters<KafkajsConsumer['run']>[0]>;
-type EachBatchPayload = Parameters<NonNullable<RunConfig['eachBatch']>>[0];
-
-/** Commit errors that mean the generation is over: the next assignment replays, so nothing is retried. */
-const GENERATION_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR', 'FENCED_INSTANCE_ID']);
+/** Replay planning retries (offsets not readable yet) and commit retries, on the one back-off policy of libs/retry. */
+const PLAN_RETRY = { initialMs: 500, maxMs: 10_000 };
+const COMMIT_RETRY = { initialMs: 200, maxMs: 1_000, attempts: 3 };
 
 export interface PipelineDeps {
-  kafka: KafkaClient;
+  kafka: KafkaConnection;
   sink: RecordSink;
   options: CorrelatorServiceOptions;
   logger: Logger;
@@ -38,12 +36,14 @@ export interface PipelineDeps {
   onFatal: (error: Error) => void;
   /** Step profiles, in matching order (services/correlator/src/step-profiles.ts). */
   profiles: readonly StepProfile[];
+  /** Cluster-wide context every partition's core reads (context-channel.ts, decision 0017). */
+  context?: ClusterContext;
   /** State snapshots (snapshots.ts); without them every assignment replays the whole state window. */
   snapshots?: SnapshotStore;
 }
 
 export class Pipeline {
-  private readonly consumer: KafkajsConsumer;
+  private readonly consumer: BatchConsumer;
   private readonly signalsTopic: string;
   private readonly logsTopic: string;
   private readonly topics: string[];
@@ -73,16 +73,24 @@ export class Pipeline {
     this.signalsTopic = options.config.kafka.topics.signals;
     this.logsTopic = options.config.kafka.topics.logs;
     this.topics = [this.signalsTopic, this.logsTopic];
-    this.consumer = deps.kafka.consumer({
+    this.consumer = createBatchConsumer(deps.kafka, {
       groupId: options.groupId,
-      allowAutoTopicCreation: false,
+      topics: this.topics,
       // Partition N of signals and of logs always go to the same member: one pod's evidence meets in one core.
-      partitionAssigners: [coPartitionedAssigner],
+      assigner: 'co-partitioned',
+      fromBeginning: true,
       maxBytesPerPartition: options.maxBytesPerPartition,
       maxBytes: options.maxBytes,
-      sessionTimeout: options.sessionTimeoutMs,
-      heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
-      maxWaitTimeInMs: 100,
+      sessionTimeoutMs: options.sessionTimeoutMs,
+      heartbeatIntervalMs: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
+      maxWaitTimeMs: 100,
+      onAssign: (assignment) => this.onJoin(assignment),
+      onBatch: (payload) => this.onBatch(payload),
+      onCrash: (error, classified, restart) => {
+        this.deps.logger.error({ event: 'ConsumerCrashed', err: error, restart, kind: classified.kind, reason: classified.reason }, 'Kafka consumer crashed');
+        this.joined = false;
+        if (!restart) this.deps.onFatal(error);
+      },
     });
     deps.telemetry.stateSize(() => this.stateSize());
     deps.telemetry.probeMargins(() => [...this.states.values()].flatMap((s) => s.correlator.workloadProbes()));
@@ -97,6 +105,11 @@ export class Pipeline {
     for (const state of this.states.values()) state.correlator.setProfiles(profiles);
   }
 
+  /** The states of the partitions assigned now (the context channel publishes what their pods tell). */
+  partitionStates(): PartitionState[] {
+    return [...this.states.values()];
+  }
+
   /** Reports sink health; the pipeline pauses the consumer while any sink fails. */
   sinkDegraded(degraded: boolean, sink: string): void {
     const name = sink.split(':')[0] ?? sink;
@@ -106,22 +119,7 @@ export class Pipeline {
   }
 
   async start(): Promise<void> {
-    const { consumer } = this;
-    consumer.on(consumer.events.GROUP_JOIN, (event) => this.onJoin(event.payload.memberAssignment));
-    consumer.on(consumer.events.CRASH, (event) => {
-      const { error, restart } = event.payload;
-      this.deps.logger.error({ event: 'ConsumerCrashed', err: error, restart }, 'Kafka consumer crashed');
-      this.joined = false;
-      if (!restart) this.deps.onFatal(error);
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: this.topics, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    await this.consumer.start();
     this.flushLoop = this.runFlushLoop();
   }
 
@@ -165,7 +163,7 @@ export class Pipeline {
     return { pods, incarnations };
   }
 
-  private onJoin(assignment: Record<string, number[]>): void {
+  private onJoin(assignment: Readonly<Record<string, readonly number[]>>): void {
     this.generation += 1;
     const generation = this.generation;
     const partitions = [...new Set(this.topics.flatMap((t) => assignment[t] ?? []))].sort((a, b) => a - b);
@@ -177,7 +175,7 @@ export class Pipeline {
         new PartitionState({
           partition,
           topics: this.topics,
-          correlator: { clusterName: options.config.clusterName, profiles: this.profiles },
+          correlator: { clusterName: options.config.clusterName, profiles: this.profiles, nodeClassLabels: options.config.correlation.nodeClassLabels, context: this.deps.context },
           stateWindowMs: options.stateWindowMs,
           allowedLatenessMs: options.allowedLatenessMs,
           evictEveryMs: options.evictEveryMs,
@@ -192,6 +190,7 @@ export class Pipeline {
   }
 
   private async planWithRetry(generation: number, partitions: number[]): Promise<void> {
+    const backoff = new Backoff(PLAN_RETRY.initialMs, PLAN_RETRY.maxMs);
     for (let attempt = 1; generation === this.generation && !this.stopping; attempt += 1) {
       try {
         const plans = await this.plan(partitions);
@@ -215,7 +214,7 @@ export class Pipeline {
         return;
       } catch (error) {
         this.deps.logger.warn({ event: 'ReplayPlanFailed', err: error, attempt }, 'cannot read committed offsets yet, retrying');
-        await sleep(Math.min(10_000, 500 * attempt));
+        await sleep(backoff.failed());
       }
     }
   }
@@ -226,10 +225,10 @@ export class Pipeline {
    * something else) replay starts at the earliest retained offset.
    */
   private async plan(partitions: number[]): Promise<Map<number, ReplayPlan>> {
-    const admin = this.deps.kafka.admin();
+    const admin = this.consumer.offsetReader();
     await admin.connect();
     try {
-      const committed = await admin.fetchOffsets({ groupId: this.deps.options.groupId, topics: this.topics });
+      const committed = await admin.committed();
       const byTopic = new Map(committed.map((t) => [t.topic, new Map(t.partitions.map((p) => [p.partition, p]))]));
       const plans = new Map<number, ReplayPlan>();
       const starts = new Map<number, number | undefined>();
@@ -244,7 +243,7 @@ export class Pipeline {
       const offsetsAt = new Map<string, Map<number, number>>();
       const lowsByTopic = new Map<string, Map<number, number>>();
       for (const topic of this.topics) {
-        const lows = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.low)]));
+        const lows = new Map((await admin.retained(topic)).map((o) => [o.partition, Number(o.low)]));
         lowsByTopic.set(topic, lows);
         const byTime = new Map<number, Map<number, number>>();
         const result = new Map<number, number>();
@@ -257,7 +256,7 @@ export class Pipeline {
           const at = Math.max(0, Math.floor(wm - this.deps.options.stateWindowMs));
           let offsets = byTime.get(at);
           if (!offsets) {
-            offsets = new Map((await admin.fetchTopicOffsetsByTimestamp(topic, at)).map((o) => [o.partition, Number(o.offset)]));
+            offsets = new Map((await admin.offsetsAt(topic, at)).map((o) => [o.partition, Number(o.offset)]));
             byTime.set(at, offsets);
           }
           result.set(partition, offsets.get(partition) ?? lows.get(partition) ?? 0);
@@ -335,7 +334,7 @@ export class Pipeline {
     }
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch({ batch, resolveOffset, heartbeat, isStale }: BatchPayload): Promise<void> {
     if (this.stopping || isStale()) return;
     const generation = this.generation;
     const { topic, partition } = batch;
@@ -532,20 +531,22 @@ export class Pipeline {
   private async commit(partition: number, take: FlushTake): Promise<boolean> {
     if (take.offsets.size === 0) return true;
     const metadata = encodeCommitMetadata(take.watermark, Date.now());
-    const offsets = [...take.offsets].map(([topic, offset]) => ({ topic, partition, offset: String(offset), metadata }));
-    for (let attempt = 1; attempt <= 3; attempt += 1) {
-      try {
-        await this.consumer.commitOffsets(offsets);
-        return true;
-      } catch (error) {
-        const type = (error as { type?: unknown }).type;
-        if (typeof type === 'string' && GENERATION_ERRORS.has(type)) {
-          this.deps.logger.info({ event: 'CommitSkipped', partition, reason: type }, 'commit refused by a rebalance; the next assignment replays');
-          return false;
-        }
-        this.deps.telemetry.sinkRetry('kafka-commit', (error as Error).message, attempt, 200 * attempt);
-        await sleep(200 * attempt);
+    const offsets: OffsetCommit[] = [...take.offsets].map(([topic, offset]) => ({ topic, partition, offset: String(offset), metadata }));
+    const backoff = new Backoff(COMMIT_RETRY.initialMs, COMMIT_RETRY.maxMs);
+    for (let attempt = 1; attempt <= COMMIT_RETRY.attempts; attempt += 1) {
+      const outcome = await this.consumer.commit(offsets);
+      if (outcome.committed) return true;
+      if (outcome.kind === 'generation-over') {
+        this.deps.logger.info({ event: 'CommitSkipped', partition, reason: outcome.reason }, 'commit refused by a rebalance; the next assignment replays');
+        return false;
       }
+      if (outcome.kind === 'fatal') {
+        this.deps.logger.warn({ event: 'CommitRefused', partition, reason: outcome.reason, err: outcome.error }, 'commit refused; the offsets stay pending');
+        return false;
+      }
+      const delay = backoff.failed();
+      this.deps.telemetry.sinkRetry('kafka-commit', outcome.error.message, attempt, delay);
+      await sleep(delay);
     }
     // The offsets stay pending: the next flush commits them (with later ones).
     return false;

@@ -41,6 +41,15 @@ const podStateSchema = z.object({
 
 const count = z.int().min(0);
 
+const workloadKillSchema = z.object({
+  podUid: z.string(),
+  container: z.string(),
+  restartCount: z.int(),
+  nodeClass: z.string().optional(),
+  initializing: z.boolean(),
+  elapsedSeconds: finite.optional(),
+});
+
 export const correlatorStateSchema = z.object({
   version: z.literal(1),
   profiles: z.array(stepProfileSchema),
@@ -56,6 +65,8 @@ export const correlatorStateSchema = z.object({
   historyDigest: entries(z.string(), z.string()),
   latestAt: finite.optional(),
   nodes: entries(z.string(), z.record(z.string(), z.string())),
+  podKills: entries(z.string(), entries(z.string(), z.array(workloadKillSchema))),
+  killsByWorkload: entries(z.string(), entries(z.string(), z.array(workloadKillSchema))),
   lastLog: z.object({ uid: z.string(), podKey: z.string(), container: z.string(), restartCount: z.int() }).optional(),
 }) satisfies z.ZodType<CorrelatorState>;
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { z } from 'zod';
-import { decodeMessage, readPartitions, topicPartitionCount, type KafkaClient, type KillProducer, type TypedTopicProducer } from '@killtrace/kafka';
+import { decodeMessage, readPartitions, topicPartitionCount, type KafkaConnection, type KillProducer, type TypedTopicProducer } from '@killtrace/kafka';
 import type { Logger } from '@killtrace/logging';
 import type { StepProfile } from '@killtrace/schemas';
 import { Counter, Histogram, type Registry } from 'prom-client';
@@ -76,7 +76,7 @@ export function snapshotSettings(options: CorrelatorServiceOptions, profiles: re
 export type SnapshotCapture = Omit<PartitionSnapshot, 'v' | 'groupId' | 'partition' | 'takenAt' | 'settings'>;
 
 export interface SnapshotStoreOptions {
-  kafka: KafkaClient;
+  kafka: KafkaConnection;
   producer: KillProducer;
   topic: string;
   groupId: string;

@@ -1,10 +1,11 @@
 import { ListWatch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '@killtrace/logging';
+import { Backoff } from '@killtrace/retry';
 import { classifyApiFailure, type ApiFailure } from './api-failure.js';
 import { apiServerReady, BookmarkWatch, listObjects } from './kube.js';
 import type { WatcherMetrics } from './metrics.js';
 
-export type Resource = 'pods' | 'events';
+export type Resource = 'pods' | 'events' | 'nodes';
 
 export interface InformerHandlers {
   upsert(object: KubernetesObject, how: 'add' | 'update'): void;
@@ -37,7 +38,8 @@ export class ResilientInformer {
   private listed = 0;
   private stopped = false;
   private paused = false;
-  private retryMs = RETRY_MIN_MS;
+  /** Restarts after client-node gives up: the one back-off of libs/retry, reset by any sign of a healthy watch. */
+  private readonly restarts: Backoff;
   private retryTimer: NodeJS.Timeout | undefined;
   private lastError: string | undefined;
   /** The failure since the last established list/watch: set on an error, cleared when a watch opens again. */
@@ -48,13 +50,14 @@ export class ResilientInformer {
   private verb: 'list' | 'watch' = 'list';
 
   constructor(private readonly options: ResilientInformerOptions) {
+    this.restarts = new Backoff(RETRY_MIN_MS, Math.max(RETRY_MIN_MS, options.retryMaxMs));
     const { resource, namespace, kubeConfig, labelSelector, metrics, logger } = options;
     this.path = namespace === undefined ? `/api/v1/${resource}` : `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}`;
     const onOpened = (): void => this.recovered();
     const watch = new BookmarkWatch(kubeConfig, (type, object) => {
       metrics.watchEvents.inc({ resource, type });
       // Any event proves the watch is healthy again.
-      this.retryMs = RETRY_MIN_MS;
+      this.restarts.succeeded();
       if (type === 'ERROR') {
         metrics.watchErrors.inc({ resource });
         const status = object as { code?: number; reason?: string; message?: string };
@@ -69,7 +72,7 @@ export class ResilientInformer {
       this.verb = 'list';
       const result = await listObjects<KubernetesObject>(kubeConfig, this.path, labelSelector);
       this.listed += 1;
-      this.retryMs = RETRY_MIN_MS;
+      this.restarts.succeeded();
       this.lastError = undefined;
       this.verb = 'watch';
       logger.info({ path: this.path, items: result.items.length, resourceVersion: result.metadata?.resourceVersion, reason }, 'listed');
@@ -135,12 +138,11 @@ export class ResilientInformer {
   private onError(error: unknown): void {
     // Stopping aborts the watch request, which client-node reports as an error.
     if (this.stopped) return;
-    const { resource, metrics, retryMaxMs } = this.options;
+    const { resource, metrics } = this.options;
     metrics.watchErrors.inc({ resource });
     const message = error instanceof Error ? error.message : String(error);
     this.lastError = message;
-    const delay = Math.min(this.retryMs, retryMaxMs);
-    this.retryMs = Math.min(this.retryMs * 2, retryMaxMs);
+    const delay = this.restarts.failed();
     const verb = this.verb;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     // Set now, so `/readyz` fails from the first error on; the 403 classification below only refines the line.
@@ -177,7 +179,7 @@ export class ResilientInformer {
 
   /** A watch was answered 200: the informer follows the API again. */
   private recovered(): void {
-    this.retryMs = RETRY_MIN_MS;
+    this.restarts.succeeded();
     if (this.failure === undefined) return;
     this.options.logger.info({ path: this.path, failures: this.failures, downForMs: Date.now() - this.failingSince, lastFailure: this.failure.kind }, 'list/watch established again');
     this.failure = undefined;

@@ -1,4 +1,5 @@
 import type { Logger } from '@killtrace/logging';
+import { backoffDelay, sleep } from '@killtrace/retry';
 import type { Signal } from '@killtrace/schemas';
 import type { DeadLetterEntry, SignalPublisher } from '../publish/types.js';
 import { eventKey } from './change-filter.js';
@@ -230,24 +231,8 @@ export class PublishQueue {
     this.changed();
   }
 
+  /** The one back-off of libs/retry, for the failures in a row of this queue. */
   private backoff(): number {
-    const initial = this.options.retryInitialMs ?? 500;
-    const ceiling = Math.min(this.options.retryMaxMs, initial * 2 ** Math.min(30, this.failures - 1));
-    return Math.round(ceiling / 2 + ((this.options.random ?? Math.random)() * ceiling) / 2);
+    return backoffDelay(this.failures, this.options.retryInitialMs ?? 500, this.options.retryMaxMs, this.options.random);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

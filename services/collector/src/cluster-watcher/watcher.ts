@@ -1,7 +1,7 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Config } from '@killtrace/config';
 import type { Logger } from '@killtrace/logging';
-import { parseEvent, parsePod } from '@killtrace/parsers';
+import { parseEvent, parseNode, parsePod } from '@killtrace/parsers';
 import type { Signal } from '@killtrace/schemas';
 import type { Registry } from 'prom-client';
 import type { SignalPublisher } from '../publish/types.js';
@@ -9,6 +9,9 @@ import { ChangeFilter, eventKey } from './change-filter.js';
 import { ResilientInformer, type Resource } from './informer.js';
 import { loadKubeConfig } from './kube.js';
 import { createWatcherMetrics } from './metrics.js';
+import type { TableWriter } from '@killtrace/kafka';
+import type { contextMessageSchema } from '@killtrace/schemas';
+import { NodeFactPublisher } from './node-facts.js';
 import { PublishQueue } from './publish-queue.js';
 
 export interface ClusterWatcherDeps {
@@ -20,6 +23,8 @@ export interface ClusterWatcherDeps {
   kubeConfig?: KubeConfig;
   /** Watch time for pod snapshots (`observedAt`); `Date.now` by default. */
   now?: () => number;
+  /** Writer of the context topic, where Node facts go (node-facts.ts); Nodes are watched only when given. */
+  contextWriter?: TableWriter<typeof contextMessageSchema>;
 }
 
 export interface ClusterWatcher {
@@ -44,7 +49,8 @@ const PARSE_STAGE = 'collector.cluster-watcher.parse';
 /**
  * The cluster-watcher mode: informers on core/v1 Pods and Events (all namespaces, or one pair per configured
  * namespace; the label selector filters pods), each delivery parsed into a signal, filtered by `ChangeFilter` and
- * published in delivery order. Objects the parsers reject go to the dead-letter topic with their JSON.
+ * published in delivery order. Objects the parsers reject go to the dead-letter topic with their JSON. With a
+ * context writer, one more informer on Nodes writes their class labels to the context topic (node-facts.ts).
  */
 export async function startClusterWatcher(deps: ClusterWatcherDeps): Promise<ClusterWatcher> {
   const { config, logger, publisher, registry } = deps;
@@ -132,10 +138,37 @@ export async function startClusterWatcher(deps: ClusterWatcherDeps): Promise<Clu
       );
     }
   }
-  const byResource = (resource: Resource): ResilientInformer[] => informers.filter((_, i) => (i % 2 === 0 ? 'pods' : 'events') === resource);
+  const resources: Resource[] = informers.map((_, i) => (i % 2 === 0 ? 'pods' : 'events'));
+  const nodeFacts =
+    deps.contextWriter === undefined
+      ? undefined
+      : new NodeFactPublisher({ writer: deps.contextWriter, labelKeys: config.correlation.nodeClassLabels, instance: config.clusterName, logger, retryMaxMs: settings.publishRetryMaxMs });
+  if (nodeFacts !== undefined) {
+    // Nodes are cluster-scoped: one informer whatever namespaces are watched; only name and class labels are used.
+    const onNode = (object: KubernetesObject, removed: boolean): void => {
+      const { signal } = parseNode(object);
+      if (signal === undefined) return;
+      if (removed) nodeFacts.remove(signal.node.name);
+      else nodeFacts.upsert(signal.node.name, signal.node.labels);
+    };
+    informers.push(
+      new ResilientInformer({
+        kubeConfig,
+        resource: 'nodes',
+        namespace: undefined,
+        labelSelector: undefined,
+        logger,
+        metrics,
+        retryMaxMs: settings.retryMaxMs,
+        handlers: { upsert: (object) => onNode(object, false), remove: (object) => onNode(object, true) },
+      }),
+    );
+    resources.push('nodes');
+  }
+  const byResource = (resource: Resource): ResilientInformer[] => informers.filter((_, i) => resources[i] === resource);
   await Promise.all(informers.map((informer) => informer.start()));
   const updateSynced = (): void => {
-    for (const resource of ['pods', 'events'] as const) metrics.synced.set({ resource }, byResource(resource).every((i) => i.synced()) ? 1 : 0);
+    for (const resource of new Set(resources)) metrics.synced.set({ resource }, byResource(resource).every((i) => i.synced()) ? 1 : 0);
   };
   updateSynced();
   const syncTimer = setInterval(updateSynced, 1_000);
@@ -161,6 +194,7 @@ export async function startClusterWatcher(deps: ClusterWatcherDeps): Promise<Clu
       closing = true;
       clearInterval(syncTimer);
       await Promise.all(informers.map((informer) => informer.stop()));
+      await nodeFacts?.close();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([queue.drain(), new Promise<void>((resolve) => (timer = setTimeout(resolve, drainTimeoutMs)))]);
       clearTimeout(timer);
@@ -172,8 +206,11 @@ export async function startClusterWatcher(deps: ClusterWatcherDeps): Promise<Clu
     },
     ready: () => readiness().ok,
     readiness,
-    backlog: () => queue.size(),
-    idle: () => queue.drain(),
+    backlog: () => queue.size() + (nodeFacts?.backlog() ?? 0),
+    idle: async () => {
+      await queue.drain();
+      await nodeFacts?.idle();
+    },
     describe: () => informers.map((informer) => informer.describe()),
   };
 }

@@ -177,7 +177,9 @@ export async function startNodeAgent(deps: NodeAgentDeps, tuning: NodeAgentTunin
       // The journal first: its reason (a missing file, a failing journalctl) is what an operator must fix.
       const fromJournal = journal?.readiness() ?? { ok: true };
       if (!fromJournal.ok) return fromJournal;
-      if (!tailer.ready || !(kernel?.ready ?? true)) return { ok: false, detail: 'not tailing yet' };
+      const fromKernel = kernel?.readiness() ?? { ok: true };
+      if (!fromKernel.ok) return fromKernel;
+      if (!tailer.ready) return { ok: false, detail: 'not tailing yet' };
       return deps.publisher.connected() ? { ok: true } : { ok: false, detail: 'producer not connected' };
     },
     async close() {

@@ -4,11 +4,11 @@ import { dirname, basename, join } from 'node:path';
 import { readdir, stat } from 'node:fs/promises';
 import type { Logger } from '@killtrace/logging';
 import { KubeletJournalParser } from '@killtrace/parsers';
-import { Backoff } from '@killtrace/retry';
 import type { KubeletSignal } from '@killtrace/schemas';
 import type { SignalPublisher } from '../publish/types.js';
 import type { FollowerCheckpoint, NodeAgentCheckpoint } from './checkpoint-store.js';
 import { FileFollower, type FileSource, type FollowerEvent } from './file-follower.js';
+import { HEALTHY_AFTER_MS, JournalHealth } from './journal-health.js';
 import type { NodeAgentMetrics } from './metrics.js';
 import { publishSignals } from './publish-signals.js';
 import type { PodUidIndex } from './pod-index.js';
@@ -54,14 +54,6 @@ export function journalctlArgs(spec: Extract<JournalSourceSpec, { mode: 'journal
 }
 
 const CURSOR = /"__CURSOR"\s*:\s*"([^"]*)"/;
-
-/** journalctl restarts back off from 1 s, doubling (with jitter) up to 1 min. */
-const RESTART_INITIAL_MS = 1_000;
-const RESTART_MAX_MS = 60_000;
-/** Failures in a row after which the journal counts as unreadable (warning, metric, failing /readyz). */
-const UNHEALTHY_AFTER = 3;
-/** A journalctl that has run this long without ending, or that delivered a line, is working. */
-const HEALTHY_AFTER_MS = 10_000;
 
 /** Does this journal message open a klog multi-line value (`key=<`), or close one (` >`)? */
 export function multilineMarker(message: string): 'open' | 'close' | undefined {
@@ -174,13 +166,19 @@ export class JournalFollower {
   private hold: { cursor: string | undefined } | { source: FileSource; offset: number } | undefined;
   private restartAt = 0;
   private started = false;
-  private readonly restarts = new Backoff(RESTART_INITIAL_MS, RESTART_MAX_MS);
   private spawnedAt = 0;
-  private health: { ok: boolean; detail: string } = { ok: true, detail: '' };
+  private readonly health: JournalHealth;
 
   constructor(private readonly options: JournalFollowerOptions) {
     this.parser = this.newParser();
-    options.metrics.journalHealthy.set(1);
+    this.health = new JournalHealth({
+      subject: 'kubelet journal',
+      collects: 'kill decisions',
+      event: 'Journal',
+      healthy: options.metrics.journalHealthy,
+      failures: options.metrics.journalFailures,
+      logger: options.logger,
+    });
   }
 
   get ready(): boolean {
@@ -191,18 +189,6 @@ export class JournalFollower {
   readiness(): { ok: boolean; detail?: string } {
     if (!this.started) return { ok: false, detail: 'kubelet journal not opened yet' };
     return this.health.ok ? { ok: true } : { ok: false, detail: this.health.detail };
-  }
-
-  /** Health transitions are logged once each: a warning when the journal becomes unreadable, info when it recovers. */
-  private setHealth(ok: boolean, detail: string): void {
-    if (ok === this.health.ok) {
-      this.health = { ok, detail };
-      return;
-    }
-    this.health = { ok, detail };
-    this.options.metrics.journalHealthy.set(ok ? 1 : 0);
-    if (ok) this.options.logger.info({ event: 'JournalReadable' }, 'the kubelet journal is being read again');
-    else this.options.logger.warn({ event: 'JournalUnreadable', detail }, `cannot read the kubelet journal, kill decisions are not collected: ${detail}`);
   }
 
   async start(checkpoint: JournalCheckpoint, savedAt = 0): Promise<void> {
@@ -283,12 +269,12 @@ export class JournalFollower {
       this.spawn();
     }
     const proc = this.process as JournalctlProcess;
-    if (!proc.exited && this.options.now() - this.spawnedAt >= HEALTHY_AFTER_MS) this.journalctlWorks();
+    if (!proc.exited && this.options.now() - this.spawnedAt >= HEALTHY_AFTER_MS) this.health.works();
     let budget = this.options.maxLinesPerPoll;
     while (budget > 0) {
       const lines = proc.take(Math.min(budget, 1_000));
       if (lines.length === 0) break;
-      this.journalctlWorks();
+      this.health.works();
       budget -= lines.length;
       const signals: KubeletSignal[] = [];
       let cursor = this.cursor;
@@ -311,12 +297,7 @@ export class JournalFollower {
       this.cursor = hold !== undefined && 'cursor' in hold ? hold.cursor : cursor;
     }
     if (proc.exited && proc.queued === 0) {
-      const delayMs = this.restarts.failed();
-      const failures = this.restarts.failures;
-      this.options.metrics.journalFailures.inc();
-      const log = failures === 1 ? this.options.logger.warn.bind(this.options.logger) : this.options.logger.debug.bind(this.options.logger);
-      log({ event: 'JournalctlEnded', detail: proc.exitDetail, failures, delayMs }, 'journalctl ended; restarting it from the last acknowledged cursor');
-      if (failures >= UNHEALTHY_AFTER) this.setHealth(false, `journalctl failed ${failures} times in a row (last: ${proc.exitDetail || 'no detail'}); next attempt in ${delayMs} ms`);
+      const delayMs = this.health.ended(proc.exitDetail);
       this.process = undefined;
       this.parser = this.newParser();
       this.hold = undefined;
@@ -324,21 +305,14 @@ export class JournalFollower {
     }
   }
 
-  /** journalctl delivered a line or kept running: failures in a row start over. */
-  private journalctlWorks(): void {
-    this.restarts.succeeded();
-    this.setHealth(true, '');
-  }
-
   /** A configured journal file that does not exist is reported (and counted once per absence), not waited for silently. */
   private async checkFile(path: string): Promise<void> {
     try {
       await stat(path);
-      this.setHealth(true, '');
+      this.health.set(true, '');
     } catch (error) {
-      if (this.health.ok) this.options.metrics.journalFailures.inc();
       const code = (error as NodeJS.ErrnoException).code;
-      this.setHealth(false, `journal file ${path} ${code === 'ENOENT' ? 'does not exist' : `cannot be read: ${(error as Error).message}`}`);
+      this.health.unreadable(`journal file ${path} ${code === 'ENOENT' ? 'does not exist' : `cannot be read: ${(error as Error).message}`}`);
     }
   }
 

@@ -3,13 +3,11 @@ import { KernelOomParser } from '@killtrace/parsers';
 import type { KernelOomSignal } from '@killtrace/schemas';
 import type { SignalPublisher } from '../publish/types.js';
 import { JournalctlProcess } from './journal-follower.js';
+import { HEALTHY_AFTER_MS, JournalHealth } from './journal-health.js';
 import type { NodeAgentMetrics } from './metrics.js';
 import { publishSignals } from './publish-signals.js';
 
 export const KERNEL_STAGE = 'collector.node-agent.kernel';
-
-/** How long a failed or ended `journalctl -k` waits before it is started again (a node without journald keeps trying, quietly). */
-const RESTART_DELAY_MS = 30_000;
 
 export interface KernelFollowerOptions {
   /** journalctl executable (`nodeAgent.journalctlCommand`). */
@@ -46,13 +44,29 @@ export class KernelFollower {
   private restartAt = 0;
   private started = false;
   private lineNo = 0;
+  private spawnedAt = 0;
+  private readonly health: JournalHealth;
 
   constructor(private readonly options: KernelFollowerOptions) {
     this.parser = this.newParser();
+    this.health = new JournalHealth({
+      subject: 'kernel journal',
+      collects: 'kernel OOM kills',
+      event: 'KernelJournal',
+      healthy: options.metrics.kernelJournalHealthy,
+      failures: options.metrics.kernelJournalFailures,
+      logger: options.logger,
+    });
   }
 
   get ready(): boolean {
-    return this.started;
+    return this.started && this.health.ok;
+  }
+
+  /** Whether the kernel journal is being read, and why not: the other inputs may still flow, but OOM kills do not. */
+  readiness(): { ok: boolean; detail?: string } {
+    if (!this.started) return { ok: false, detail: 'kernel journal not opened yet' };
+    return this.health.ok ? { ok: true } : { ok: false, detail: `kernel journal: ${this.health.detail}` };
   }
 
   start(cursor: string | undefined): void {
@@ -71,10 +85,12 @@ export class KernelFollower {
       this.spawn();
     }
     const proc = this.process as JournalctlProcess;
+    if (!proc.exited && this.options.now() - this.spawnedAt >= HEALTHY_AFTER_MS) this.health.works();
     let budget = this.options.maxLinesPerPoll;
     while (budget > 0) {
       const lines = proc.take(Math.min(budget, 1_000));
       if (lines.length === 0) break;
+      this.health.works();
       budget -= lines.length;
       const kills: KernelOomSignal[] = [];
       let cursor = this.cursor;
@@ -97,11 +113,11 @@ export class KernelFollower {
       this.cursor = hold !== undefined ? hold.cursor : cursor;
     }
     if (proc.exited && proc.queued === 0) {
-      this.options.logger.warn({ detail: proc.exitDetail }, 'journalctl -k ended; restarting it from the last acknowledged cursor');
+      const delayMs = this.health.ended(proc.exitDetail);
       this.process = undefined;
       this.parser = this.newParser();
       this.hold = undefined;
-      this.restartAt = this.options.now() + RESTART_DELAY_MS;
+      this.restartAt = this.options.now() + delayMs;
     }
   }
 
@@ -115,6 +131,7 @@ export class KernelFollower {
 
   private spawn(): void {
     this.process = new JournalctlProcess(this.options.command, kernelJournalctlArgs(this.options.directory, this.cursor), this.options.logger);
+    this.spawnedAt = this.options.now();
     this.process.start();
   }
 

@@ -19,6 +19,8 @@ export interface NodeAgentMetrics {
   checkpointAge: Gauge;
   journalFailures: Counter;
   journalHealthy: Gauge;
+  kernelJournalFailures: Counter;
+  kernelJournalHealthy: Gauge;
 }
 
 export function createNodeAgentMetrics(registry: Registry, checkpointAgeSeconds: () => number): NodeAgentMetrics {
@@ -42,6 +44,12 @@ export function createNodeAgentMetrics(registry: Registry, checkpointAgeSeconds:
     journalHealthy: new Gauge({
       name: 'killtrace_node_agent_journal_healthy',
       help: '1 while the kubelet journal is being read, 0 while it cannot be (missing file, journalctl failing): kill decisions are not collected then.',
+      registers,
+    }),
+    kernelJournalFailures: counter('kernel_journal_failures_total', 'Times `journalctl -k` (the kernel journal) ended or failed to start.'),
+    kernelJournalHealthy: new Gauge({
+      name: 'killtrace_node_agent_kernel_journal_healthy',
+      help: '1 while the kernel journal is being read, 0 while journalctl -k keeps failing: kernel OOM kills are not collected then.',
       registers,
     }),
     checkpointAge: new Gauge({

@@ -1,5 +1,6 @@
 import type { Logger } from '@killtrace/logging';
 import { classifyKafkaError, KafkaAdapterError, type KillProducer } from '@killtrace/kafka';
+import { retry, RetryStopped } from '@killtrace/retry';
 import {
   deadLetterMessageSchema,
   MESSAGE_VERSION,
@@ -28,7 +29,7 @@ export interface PublisherOptions {
   metrics: PublisherMetrics;
   /** Attempts for a retriable Kafka failure before giving up (KT_ERR_COLLECTOR_PUBLISH); default 5. */
   attempts?: number;
-  /** First back-off between attempts, doubling; default 200 ms. */
+  /** First back-off between attempts, doubling with jitter (libs/retry) up to 5 s; default 200 ms. */
   backoffMs?: number;
 }
 
@@ -40,8 +41,6 @@ export interface ManagedPublisher extends SignalPublisher, LogBatchPublisher {
   /** Flushes, then disconnects the producer. */
   close(): Promise<void>;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The collector's shared publishing path (validate -> key by pod uid -> timestamp = event time -> produce; invalid ->
@@ -67,18 +66,18 @@ export function createSignalPublisher(options: PublisherOptions): ManagedPublish
   }
 
   async function withRetries<T>(what: string, context: Record<string, unknown>, send: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await send();
-      } catch (error) {
-        const classified = classifyKafkaError(error);
-        if (classified.kind === 'fatal' || attempt >= attempts) {
-          metrics.publishFailures.inc({ topic: String(context.topic) });
-          throw new CollectorError('KT_ERR_COLLECTOR_PUBLISH', `${what} failed after ${attempt} attempt(s): ${classified.reason}`, { ...context, attempts: attempt, class: classified.kind }, { cause: error });
-        }
-        logger.warn({ ...context, attempt, reason: classified.reason }, `${what} failed; retrying`);
-        await sleep(backoffMs * 2 ** (attempt - 1));
-      }
+    try {
+      return await retry(send, {
+        policy: { initialMs: backoffMs, maxMs: Math.max(backoffMs, 5_000), maxAttempts: attempts },
+        retriable: (error) => classifyKafkaError(error).kind !== 'fatal',
+        onRetry: (error, attempt, retryInMs) => logger.warn({ ...context, attempt, retryInMs, reason: classifyKafkaError(error).reason }, `${what} failed; retrying`),
+      });
+    } catch (stopped) {
+      const error = stopped instanceof RetryStopped ? stopped.cause : stopped;
+      const attempt = stopped instanceof RetryStopped ? stopped.attempts : 1;
+      const classified = classifyKafkaError(error);
+      metrics.publishFailures.inc({ topic: String(context.topic) });
+      throw new CollectorError('KT_ERR_COLLECTOR_PUBLISH', `${what} failed after ${attempt} attempt(s): ${classified.reason}`, { ...context, attempts: attempt, class: classified.kind }, { cause: error });
     }
   }
 
