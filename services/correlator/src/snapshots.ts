@@ -67,6 +67,7 @@ export function snapshotSettings(options: CorrelatorServiceOptions, profiles: re
     stateWindowMs: options.stateWindowMs,
     allowedLatenessMs: options.allowedLatenessMs,
     evictEveryMs: options.evictEveryMs,
+    nodeClassLabels: options.config.correlation.nodeClassLabels,
     profiles,
   };
   return createHash('sha256').update(JSON.stringify(shaping)).digest('hex');
