@@ -4,7 +4,7 @@
  */
 export { createKafkaClient, kafkaClientConfig, type KafkaClient, type KafkaClientOptions, type AdapterLogger } from './client.js';
 export { ensureTopics, killtraceTopics, type TopicSpec, type TopicMismatch, type EnsureTopicsReport, type EnsureTopicsOptions } from './topics.js';
-export { createProducer, type KillProducer, type TypedTopicProducer, type OutgoingMessage, type ProducerOptions } from './producer.js';
+export { createProducer, type EncodedBatch, type KillProducer, type TypedTopicProducer, type OutgoingMessage, type ProducerOptions } from './producer.js';
 export { createConsumer, type KillConsumer, type ConsumerOptions, type ConsumerTopics, type ConsumerSettings, type IncomingMessage, type InvalidMessage } from './consumer.js';
 export { memoizedDefaultPartitioner } from './partitioner.js';
 export { coPartitionedAssigner, CO_PARTITIONED_ASSIGNER } from './assigner.js';
