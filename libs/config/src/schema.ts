@@ -294,7 +294,7 @@ const nodeAgentSchema = z
     }),
     v8HeapDefaults: setting(z.boolean().default(true), {
       env: 'KILLTRACE_NODE_AGENT_V8_HEAP_DEFAULTS',
-      description: 'Start the agent with its V8 heap flags (`--max-semi-space-size=2 --max-old-space-size=64`, which hold it under 100 MiB RSS) unless NODE_OPTIONS or the command line set a heap size: `killtrace-collector node-agent` restarts itself with them (Node 22.15+; the DaemonSets set NODE_OPTIONS).',
+      description: 'Start the agent with its V8 heap flags (`--max-semi-space-size=2 --max-old-space-size=64`, which bound its memory; README, performance) unless NODE_OPTIONS or the command line set a heap size: `killtrace-collector node-agent` restarts itself with them (Node 22.15+; the DaemonSets set NODE_OPTIONS).',
     }),
   })
   .prefault({});
