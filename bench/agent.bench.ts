@@ -276,7 +276,7 @@ async function runAgent(dir: string, pods: number, linesPerPod: number, suffix: 
       KILLTRACE_NODE_AGENT_NODE_NAME: 'bench-node',
       KILLTRACE_LOG_LEVEL: 'warn',
       KILLTRACE_LOG_FORMAT: 'json',
-      // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (via KILLTRACE_BENCH_AGENT_NODE_OPTIONS) to see where its time goes.
+      // KILLTRACE_BENCH_AGENT_NODE_OPTIONS may add e.g. `--heapsnapshot-signal=SIGUSR2` (`--cpu-prof` is refused there).
       ...(v8Defaults ? { KILLTRACE_NODE_AGENT_V8_HEAP_DEFAULTS: 'false' } : { NODE_OPTIONS: nodeOptions }),
     };
     const agent = new CorrelatorProcess(env, 'services/collector/bin/killtrace-collector.js', ['node-agent']);
