@@ -205,10 +205,13 @@ export class FileFollower {
         if (s.readOffset >= s.data.length) continue;
         chunk = s.data.subarray(s.readOffset, s.readOffset + maxBytes);
       } else if (s.fh !== undefined) {
-        // fstat first: an idle file (the common case at every poll) costs no buffer.
-        const { size } = await s.fh.stat();
-        if (size <= s.readOffset) continue;
-        const want = Math.min(maxBytes, size - s.readOffset);
+        let want = Math.min(maxBytes, buffer?.length ?? 0);
+        if (want < maxBytes) {
+          // No reusable buffer: fstat first, so an idle file (the common case at every poll) costs no allocation.
+          const { size } = await s.fh.stat();
+          if (size <= s.readOffset) continue;
+          want = Math.min(maxBytes, size - s.readOffset);
+        }
         const buf = buffer !== undefined && buffer.length >= want ? buffer : Buffer.allocUnsafe(want);
         const { bytesRead } = await s.fh.read(buf, 0, want, s.readOffset);
         if (bytesRead === 0) continue;
