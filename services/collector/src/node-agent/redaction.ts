@@ -34,10 +34,18 @@ export interface CompiledRedaction {
 const DEFAULTS_PREFILTER = /passw|pwd|token|api[_-]?key|secret|authorization|bearer|AKIA|ASIA|AGPA|AIDA|AROA|ANPA/i;
 
 /**
- * Per default pattern (same order as DEFAULT_REDACTION_PATTERNS), a word it cannot match without: a line that passed
- * DEFAULTS_PREFILTER (e.g. it says `token`) runs only the patterns whose word it has, not all six.
+ * Per default pattern (same order as DEFAULT_REDACTION_PATTERNS), text every match of it contains (its key word, then
+ * the separator): a line that passed DEFAULTS_PREFILTER (e.g. it says `token` in prose) runs only the patterns whose
+ * text it has, not all six.
  */
-const DEFAULT_PATTERN_WORDS: readonly RegExp[] = [/passw|pwd/i, /token|api[_-]?key|secret/i, /authorization/i, /bearer/i, /AKIA|ASIA|AGPA|AIDA|AROA|ANPA/, /secret/i];
+const DEFAULT_PATTERN_NEEDS: readonly RegExp[] = [
+  /(?:password|passwd|pwd)["']?\s*[=:]/i,
+  /(?:token|key|secret)["']?\s*[=:]/i,
+  /authorization["']?\s*[=:]/i,
+  /Bearer\s/,
+  /AKIA|ASIA|AGPA|AIDA|AROA|ANPA/,
+  /key["']?\s*[=:]/i,
+];
 
 /** Thrown for a pattern that is not a valid regex: configuration errors are reported at start, not per line. */
 export class RedactionPatternError extends Error {
@@ -76,8 +84,8 @@ export function redact(text: string, redaction: CompiledRedaction): { text: stri
   const defaults = redaction.defaults ?? 0;
   const skip = defaults > 0 && !DEFAULTS_PREFILTER.test(text) ? defaults : 0;
   for (let i = skip; i < redaction.patterns.length; i++) {
-    // The word is looked for in the original text: masking only ever removes matches, never adds the word.
-    if (i < defaults && DEFAULT_PATTERN_WORDS[i]?.test(text) === false) continue;
+    // Looked for in the original text: masking only replaces values with the mask, it never creates that text.
+    if (i < defaults && DEFAULT_PATTERN_NEEDS[i]?.test(text) === false) continue;
     const re = redaction.patterns[i] as RegExp;
     re.lastIndex = 0;
     if (!re.test(out)) continue;
