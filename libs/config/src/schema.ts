@@ -318,6 +318,22 @@ const nodeAgentSchema = z
       env: 'KILLTRACE_NODE_AGENT_LOG_MESSAGE_VERSION',
       description: '`logs` topic message version the agent produces: 2 (several lines of one container per message; correlators since this version read it) or 1 (one line per message, for correlators not yet upgraded).',
     }),
+    readChunkBytes: setting(z.int().min(4_096).max(8 * 1024 * 1024).default(32 * 1024), {
+      env: 'KILLTRACE_NODE_AGENT_READ_CHUNK_BYTES',
+      description: 'Bytes read from one log file at a time; each chunk is parsed, published and acknowledged before the next one of that file is read.',
+    }),
+    maxBytesInFlight: setting(z.int().min(4_096).max(64 * 1024 * 1024).default(64 * 1024), {
+      env: 'KILLTRACE_NODE_AGENT_MAX_BYTES_IN_FLIGHT',
+      description: 'Most log bytes read but not yet acknowledged by Kafka, over all files (files are published `maxBytesInFlight / readChunkBytes` at a time, at least one): bounds the agent\'s memory.',
+    }),
+    maxBytesPerPoll: setting(z.int().min(4_096).max(1024 * 1024 * 1024).default(8 * 1024 * 1024), {
+      env: 'KILLTRACE_NODE_AGENT_MAX_BYTES_PER_POLL',
+      description: 'Bytes read from one file before the agent moves on to the next (fairness during a catch-up; a checkpoint may be written in between).',
+    }),
+    v8HeapDefaults: setting(z.boolean().default(true), {
+      env: 'KILLTRACE_NODE_AGENT_V8_HEAP_DEFAULTS',
+      description: 'Start the agent with its V8 heap flags (`--max-semi-space-size=2 --max-old-space-size=64`, which bound its memory; README, performance) unless NODE_OPTIONS or the command line set a heap size: `killtrace-collector node-agent` restarts itself with them (Node 22.15+; the DaemonSets set NODE_OPTIONS).',
+    }),
   })
   .prefault({});
 

@@ -27,11 +27,27 @@ export interface ProducedPartition {
   baseOffset: string | undefined;
 }
 
+/**
+ * Messages of one topic, validated and serialized: what `sendEncoded` sends (again, on a retry) without the objects
+ * they came from, so a caller awaiting the acknowledgement holds bytes only.
+ */
+export interface EncodedBatch {
+  readonly topic: string;
+  readonly count: number;
+  /** Serialized value bytes. */
+  readonly bytes: number;
+  readonly messages: readonly { key: string; value: Buffer; headers?: Record<string, string>; timestamp?: string; partition?: number }[];
+}
+
 /** A topic bound to its schema: every payload is validated before it leaves the process. */
 export interface TypedTopicProducer<S extends z.ZodType> {
   readonly topic: string;
   /** Sends the batch; refuses the whole batch (KT_ERR_KAFKA_INVALID_MESSAGE) when any payload is invalid. */
   send(messages: readonly OutgoingMessage<z.input<S>>[]): Promise<ProducedPartition[]>;
+  /** Validates and serializes now (throws KT_ERR_KAFKA_INVALID_MESSAGE like `send` rejects); nothing is sent. */
+  encode(messages: readonly OutgoingMessage<z.input<S>>[]): EncodedBatch;
+  /** Sends what `encode` of this topic returned. */
+  sendEncoded(batch: EncodedBatch): Promise<ProducedPartition[]>;
 }
 
 export interface KillProducer {
@@ -64,35 +80,46 @@ export function createProducer(kafka: KafkaConnection, options: ProducerOptions 
     connect: () => producer.connect(),
     disconnect: () => producer.disconnect(),
     topic<S extends z.ZodType>(topic: string, schema: S): TypedTopicProducer<S> {
+      const encode = (messages: readonly OutgoingMessage<z.input<S>>[]): EncodedBatch => {
+        const encoded: EncodedBatch['messages'][number][] = [];
+        const problems: string[] = [];
+        let bytes = 0;
+        messages.forEach((message, index) => {
+          const result = encodeMessage(schema, message.value);
+          if (!result.ok) {
+            problems.push(...result.issues.map((issue) => `message ${index} (key ${message.key}): ${issue}`));
+          } else {
+            bytes += result.bytes.length;
+            encoded.push({
+              key: message.key,
+              value: result.bytes,
+              ...(message.headers === undefined ? {} : { headers: message.headers }),
+              ...(message.timestamp === undefined ? {} : { timestamp: String(Math.round(message.timestamp)) }),
+              ...(message.partition === undefined ? {} : { partition: message.partition }),
+            });
+          }
+        });
+        if (problems.length > 0) {
+          throw new KafkaAdapterError('KT_ERR_KAFKA_INVALID_MESSAGE', `refusing to produce to topic ${topic}: ${problems.join('; ')}`, {
+            topic,
+            details: problems,
+          });
+        }
+        return { topic, count: encoded.length, bytes, messages: encoded };
+      };
+      const sendEncoded = async (batch: EncodedBatch): Promise<ProducedPartition[]> => {
+        if (batch.topic !== topic) throw new KafkaAdapterError('KT_ERR_KAFKA_INVALID_MESSAGE', `a batch encoded for topic ${batch.topic} cannot be sent to ${topic}`, { topic });
+        if (batch.messages.length === 0) return [];
+        const sent = await producer.send({ topic, acks: -1, compression, messages: [...batch.messages] });
+        return sent.map((m) => ({ topic: m.topicName, partition: m.partition, baseOffset: m.baseOffset }));
+      };
       return {
         topic,
         async send(messages) {
-          const encoded: { key: string; value: Buffer; headers?: Record<string, string>; timestamp?: string; partition?: number }[] = [];
-          const problems: string[] = [];
-          messages.forEach((message, index) => {
-            const result = encodeMessage(schema, message.value);
-            if (!result.ok) {
-              problems.push(...result.issues.map((issue) => `message ${index} (key ${message.key}): ${issue}`));
-            } else {
-              encoded.push({
-                key: message.key,
-                value: result.bytes,
-                ...(message.headers === undefined ? {} : { headers: message.headers }),
-                ...(message.timestamp === undefined ? {} : { timestamp: String(Math.round(message.timestamp)) }),
-                ...(message.partition === undefined ? {} : { partition: message.partition }),
-              });
-            }
-          });
-          if (problems.length > 0) {
-            throw new KafkaAdapterError('KT_ERR_KAFKA_INVALID_MESSAGE', `refusing to produce to topic ${topic}: ${problems.join('; ')}`, {
-              topic,
-              details: problems,
-            });
-          }
-          if (encoded.length === 0) return [];
-          const sent = await producer.send({ topic, acks: -1, compression, messages: encoded });
-          return sent.map((m) => ({ topic: m.topicName, partition: m.partition, baseOffset: m.baseOffset }));
+          return sendEncoded(encode(messages));
         },
+        encode,
+        sendEncoded,
       };
     },
   };

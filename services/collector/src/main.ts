@@ -9,6 +9,7 @@ import { CollectorError } from './errors.js';
 import type { StartNodeAgent } from './node-agent-contract.js';
 import { startNodeAgent as nodeAgentEntry } from './node-agent/index.js';
 import { createPublisherMetrics, createSignalPublisher } from './publish/index.js';
+import { ensureNodeAgentHeap, NODE_AGENT_NODE_OPTIONS } from './node-agent/v8-heap.js';
 
 /**
  * `killtrace-collector <mode>`: the composition root. Configuration -> logger, metrics registry -> Kafka topics and
@@ -154,8 +155,26 @@ async function startMode(
   };
 }
 
-/** The process entry: returns the exit code. Runs until SIGTERM or SIGINT. */
-export async function main(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/**
+ * For bin/killtrace-collector.js, before anything starts: in node-agent mode, re-executes this process with the agent's
+ * V8 heap flags when they are missing (src/node-agent/v8-heap.ts); returns why it did not (undefined: another mode,
+ * or a configuration error `main` reports).
+ */
+export function ensureHeapForMode(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env): ReturnType<typeof ensureNodeAgentHeap> | undefined {
+  try {
+    const config = loadConfig({ env });
+    if (resolveMode(argv.slice(2), config.collector.mode) !== 'node-agent') return undefined;
+    return ensureNodeAgentHeap(config.nodeAgent.v8HeapDefaults);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The process entry: returns the exit code. Runs until SIGTERM or SIGINT. `heap`: what ensureHeapForMode returned
+ * (the node agent warns when it runs without its heap defaults).
+ */
+export async function main(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env, heap?: ReturnType<typeof ensureHeapForMode>): Promise<number> {
   const args = argv.slice(2);
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(`${USAGE}\n`);
@@ -172,6 +191,9 @@ export async function main(argv: readonly string[] = process.argv, env: NodeJS.P
     throw error;
   }
   const logger = createLogger({ name: 'collector', level: config.logging.level, format: config.logging.format, redact: secretPaths().map((p) => `config.${p}`) });
+  if (heap === 'unsupported') {
+    logger.warn({ node: process.version, NODE_OPTIONS: NODE_AGENT_NODE_OPTIONS }, 'the node agent runs without its V8 heap defaults (this Node has no process.execve to restart with them): set NODE_OPTIONS as the DaemonSets do, or its memory may exceed 100 MiB');
+  }
   let collector: RunningCollector;
   // SIGTERM while Kafka is still awaited (a pod deleted before Kafka came up) ends the wait cleanly.
   const starting = new AbortController();

@@ -1,6 +1,6 @@
 import type { RecordUpdate } from '@killtrace/correlation';
 import { classifyElasticError, writeDocuments, type BulkFailure, type ElasticClient } from '@killtrace/elastic';
-import { classifyKafkaError, type TypedTopicProducer } from '@killtrace/kafka';
+import { classifyKafkaError, KafkaAdapterError, type EncodedBatch, type TypedTopicProducer } from '@killtrace/kafka';
 import { MESSAGE_VERSION, recordMessageSchema, type deadLetterMessageSchema, type DeadLetterMessage, type RestartRecord } from '@killtrace/schemas';
 import { backoffDelay, sleep } from '@killtrace/retry';
 import { invalidRecordLetter, rejectedDocumentLetter } from './dead-letter.js';
@@ -63,11 +63,16 @@ const PUBLISH_CHUNK_BYTES = 512 * 1024;
 
 /** Splits updates into runs whose JSON stays under `maxBytes` (a single larger record is a run of its own). */
 export function byEncodedSize(updates: readonly RecordUpdate[], maxBytes: number): RecordUpdate[][] {
-  const chunks: RecordUpdate[][] = [];
-  let current: RecordUpdate[] = [];
+  return bySize(updates, maxBytes, (update) => Buffer.byteLength(JSON.stringify(update.record)));
+}
+
+/** Splits items into runs whose `sizeOf` (plus 128 bytes of framing each) stays under `maxBytes`. */
+function bySize<T>(items: readonly T[], maxBytes: number, sizeOf: (item: T) => number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
   let bytes = 0;
-  for (const update of updates) {
-    const size = Buffer.byteLength(JSON.stringify(update.record)) + 128;
+  for (const update of items) {
+    const size = sizeOf(update) + 128;
     if (current.length > 0 && bytes + size > maxBytes) {
       chunks.push(current);
       current = [];
@@ -80,6 +85,9 @@ export function byEncodedSize(updates: readonly RecordUpdate[], maxBytes: number
   return chunks;
 }
 
+/** One record as its records-topic message (key and serialized value). */
+type Encoded = EncodedBatch['messages'][number];
+
 /** A per-document failure worth retrying: overload or a server-side error, not the document itself. */
 const retriableStatus = (status: number): boolean => status === 429 || status === 408 || status >= 500;
 
@@ -89,24 +97,41 @@ export class RecordSink {
   /** Writes the records; returns how many Elasticsearch rejected for good (dead-lettered). */
   async write(updates: readonly RecordUpdate[], signal: AbortSignal): Promise<number> {
     if (updates.length === 0) return 0;
-    // A record the records topic would refuse goes to neither sink: both must show the same records.
+    // A record the records topic would refuse goes to neither sink: both must show the same records. Encoding it
+    // for the topic is that check, done once: the bytes are what `publish` sends (no second validation and JSON).
     const valid: RecordUpdate[] = [];
+    const encoded: Encoded[] = [];
     const invalid: DeadLetterMessage[] = [];
     for (const update of updates) {
-      const checked = recordMessageSchema.safeParse({ v: MESSAGE_VERSION, id: update.id, record: update.record });
-      if (checked.success) {
+      const message = this.encodeRecord(update);
+      if (message !== undefined) {
         valid.push(update);
+        encoded.push(message);
         continue;
       }
-      const issues = checked.error.issues.slice(0, 10).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      const checked = recordMessageSchema.safeParse({ v: MESSAGE_VERSION, id: update.id, record: update.record });
+      const issues = (checked.error?.issues ?? []).slice(0, 10).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
       const reason = `record fails the records-topic schema: ${issues.join('; ')}`;
       invalid.push(invalidRecordLetter('correlator.records-schema', update.id, update.record, reason, Date.now()));
       this.options.telemetry.deadLettered('correlator.records-schema', reason, { id: update.id });
     }
     await this.deadLetters(invalid, signal);
     if (valid.length === 0) return invalid.length;
-    const [rejected, refused] = await Promise.all([this.writeElastic(valid, signal), this.publish(valid, signal)]);
+    const [rejected, refused] = await Promise.all([this.writeElastic(valid, signal), this.publish(valid, encoded, signal)]);
     return invalid.length + rejected + refused;
+  }
+
+  /** The record as its records-topic message, validated and serialized; undefined when the schema refuses it. */
+  private encodeRecord(update: RecordUpdate): Encoded | undefined {
+    // Only a valid record is sent, and its pod uid is then defined: the key of an invalid one is never used.
+    const key = (update.record as { kubernetes?: { pod?: { uid?: string } } }).kubernetes?.pod?.uid ?? update.id;
+    try {
+      const [message] = this.options.records.encode([{ key, value: { v: MESSAGE_VERSION, id: update.id, record: update.record } }]).messages;
+      return message;
+    } catch (error) {
+      if (error instanceof KafkaAdapterError && error.code === 'KT_ERR_KAFKA_INVALID_MESSAGE') return undefined;
+      throw error;
+    }
   }
 
   /** Produces dead letters, retrying until the broker acknowledges them. */
@@ -152,25 +177,26 @@ export class RecordSink {
   }
 
   /** Publishes to the records topic; returns how many records the broker refused for good (dead-lettered). */
-  private async publish(updates: readonly RecordUpdate[], signal: AbortSignal): Promise<number> {
+  private async publish(updates: readonly RecordUpdate[], encoded: readonly Encoded[], signal: AbortSignal): Promise<number> {
     const letters: DeadLetterMessage[] = [];
+    const pairs = updates.map((update, i) => ({ update, message: encoded[i] as Encoded }));
     // One produce request must stay under the broker's message.max.bytes (1 MiB by default), whatever the flush size.
-    for (const chunk of byEncodedSize(updates, PUBLISH_CHUNK_BYTES)) await this.publishChunk(chunk, letters, signal);
+    for (const chunk of bySize(pairs, PUBLISH_CHUNK_BYTES, (p) => p.message.value.length)) await this.publishChunk(chunk, letters, signal);
     await this.deadLetters(letters, signal);
     return letters.length;
   }
 
   /** Sends one chunk; a refused chunk is halved until the refused record stands alone, which is dead-lettered. */
-  private async publishChunk(chunk: readonly RecordUpdate[], letters: DeadLetterMessage[], signal: AbortSignal): Promise<void> {
+  private async publishChunk(chunk: readonly { update: RecordUpdate; message: Encoded }[], letters: DeadLetterMessage[], signal: AbortSignal): Promise<void> {
+    const { records } = this.options;
+    const batch: EncodedBatch = { topic: records.topic, count: chunk.length, bytes: chunk.reduce((n, p) => n + p.message.value.length, 0), messages: chunk.map((p) => p.message) };
     try {
       await this.retrying('kafka-records', signal, async () => {
-        await this.options.records.send(
-          chunk.map(({ id, record }) => ({ key: record.kubernetes.pod.uid, value: { v: MESSAGE_VERSION, id, record } })),
-        );
+        await records.sendEncoded(batch);
       }, refusesMessage);
     } catch (error) {
       if (!(error instanceof MessageRefused)) throw error;
-      const [only] = chunk;
+      const only = chunk[0]?.update;
       if (chunk.length === 1 && only !== undefined) {
         letters.push(invalidRecordLetter('correlator.records-topic', only.id, only.record, `the broker refused the record: ${error.message}`, Date.now()));
         this.options.telemetry.deadLettered('correlator.records-topic', error.message, { id: only.id });

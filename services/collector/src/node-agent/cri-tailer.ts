@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '@killtrace/logging';
 import { comparePodLogPaths, CriLineJoiner, parseCriLine, parsePodLogPath, type JoinedCriLine, type PodLogPath } from '@killtrace/parsers';
 import type { AppLogSignal, LogBatchLine } from '@killtrace/schemas';
-import type { AppLogBatch, LogBatchPublisher, SignalPublisher } from '../publish/types.js';
+import type { AppLogBatch, LogBatchPublisher, PublishResult, SignalPublisher } from '../publish/types.js';
 import type { FollowerCheckpoint } from './checkpoint-store.js';
 import { FileFollower, type FileSource, type FollowerEvent, type LineBatch } from './file-follower.js';
 import type { NodeAgentMetrics } from './metrics.js';
@@ -38,8 +38,13 @@ export function publishSlices<T extends { text: string }>(signals: readonly T[])
   return out;
 }
 
-/** Incarnations read, parsed and published at once: while one batch waits for Kafka, others are parsed. */
-export const PUMP_CONCURRENCY = 2;
+/**
+ * Incarnations read, parsed and published at once (while one batch waits for Kafka, others are parsed): as many
+ * read chunks as fit in `maxBytesInFlight`, at least one.
+ */
+export function pumpConcurrency(options: Pick<CriTailerOptions, 'readChunkBytes' | 'maxBytesInFlight'>): number {
+  return Math.max(1, Math.floor(options.maxBytesInFlight / options.readChunkBytes));
+}
 
 export interface CriTailerOptions {
   root: string;
@@ -48,6 +53,8 @@ export interface CriTailerOptions {
   readChunkBytes: number;
   /** Bytes read from one incarnation per poll before moving to the next (fairness). */
   maxBytesPerPoll: number;
+  /** Most bytes read and not yet acknowledged, over all incarnations (see pumpConcurrency). */
+  maxBytesInFlight: number;
   redaction: CompiledRedaction;
   /** `logs` message version: 2 (a batch of one incarnation's lines per message) or 1 (one line per message). */
   logMessageVersion: 1 | 2;
@@ -85,7 +92,7 @@ async function listDir(path: string): Promise<string[]> {
  * Tails every container log under the kubelet's log root. Discovery is a poll of the tree; each incarnation's
  * `N.log` is followed across rotations (FileFollower), P chunks are joined up to their F (across files), the text is
  * redacted, and each read batch is published as `logs` messages of version 2 (several lines of the incarnation, its
- * identity once), several incarnations at a time (PUMP_CONCURRENCY): a batch's offsets are committed (and may reach the
+ * identity once), several incarnations at a time (pumpConcurrency): a batch's offsets are committed (and may reach the
  * checkpoint) only once the publisher has acknowledged it.
  *
  * Open P chunks at a batch end are not persisted: the checkpoint stays at the first chunk of each open sequence (in
@@ -149,16 +156,19 @@ export class CriTailer {
   }
 
   /**
-   * Reads, publishes and commits what is new in every incarnation, PUMP_CONCURRENCY at a time; stops early when
+   * Reads, publishes and commits what is new in every incarnation, pumpConcurrency() at a time; stops early when
    * `stopping()` turns true. `progress` runs after each incarnation (the caller writes a checkpoint when one is due,
    * so a long catch-up over many files is checkpointed as it goes).
    */
   async pump(stopping: () => boolean, progress?: () => Promise<void>): Promise<void> {
     const queue = [...this.incarnations.values()];
     const worker = async (): Promise<void> => {
+      // One read buffer per worker, reused for every chunk: the splitter decodes a chunk before the next read and
+      // copies what it carries, so nothing keeps it.
+      const buffer = Buffer.allocUnsafe(this.options.readChunkBytes);
       for (let inc = queue.shift(); inc !== undefined && !stopping(); inc = queue.shift()) {
         try {
-          await this.pumpOne(inc, stopping);
+          await this.pumpOne(inc, stopping, buffer);
         } catch (error) {
           this.options.logger.warn({ err: error, path: inc.path }, 'reading a container log failed; retrying from its checkpoint');
           this.rewind(inc);
@@ -166,7 +176,7 @@ export class CriTailer {
         await progress?.();
       }
     };
-    await Promise.all(Array.from({ length: Math.min(PUMP_CONCURRENCY, queue.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(pumpConcurrency(this.options), queue.length) }, worker));
     this.options.metrics.filesFollowed.set(this.fileCount());
   }
 
@@ -226,20 +236,19 @@ export class CriTailer {
     logger[level]({ path: event.path, detail: event.detail }, `log file ${event.type}`);
   }
 
-  private async pumpOne(inc: Incarnation, stopping: () => boolean): Promise<void> {
+  private async pumpOne(inc: Incarnation, stopping: () => boolean, buffer: Buffer): Promise<void> {
     const { follower } = inc;
     await follower.poll();
     let budget = this.options.maxBytesPerPoll;
     while (budget > 0 && !stopping()) {
-      const batch = await follower.read(Math.min(this.options.readChunkBytes, budget));
-      if (batch === undefined) break;
-      budget -= batch.bytes;
-      const { logs, malformed } = this.toBatch(inc, batch);
-      if (!(await this.publish(logs, malformed))) {
+      const sent = await this.readAndPublish(inc, Math.min(this.options.readChunkBytes, budget), buffer);
+      if (sent === undefined) break;
+      budget -= sent.bytes;
+      if (!(await sent.acknowledged)) {
         this.rewind(inc);
         return;
       }
-      follower.commit(batch, this.holds(inc));
+      follower.commit(sent.read, this.holds(inc));
     }
     const open = inc.pending.stdout !== undefined || inc.pending.stderr !== undefined;
     const idle = this.options.now() - follower.lastGrowthAt() >= this.options.rotateWaitMs;
@@ -258,6 +267,18 @@ export class CriTailer {
       this.incarnations.delete(inc.path);
       this.options.logger.debug({ path: inc.path }, 'stopped following a deleted log file');
     }
+  }
+
+  /**
+   * Reads one chunk and starts publishing it. Returns once the chunk is encoded for Kafka, with only what the commit
+   * needs: while the acknowledgement is awaited, neither the lines nor the chunk's text stay reachable (they die
+   * young, which keeps the garbage collector's work and the heap small).
+   */
+  private async readAndPublish(inc: Incarnation, maxBytes: number, buffer: Buffer): Promise<{ bytes: number; read: Pick<LineBatch, 'source' | 'end'>; acknowledged: Promise<boolean> } | undefined> {
+    const batch = await inc.follower.read(maxBytes, buffer);
+    if (batch === undefined) return undefined;
+    const { logs, malformed } = this.toBatch(inc, batch);
+    return { bytes: batch.bytes, read: { source: batch.source, end: batch.end }, acknowledged: this.publish(logs, malformed) };
   }
 
   private hasNewerIncarnation(inc: Incarnation): boolean {
@@ -316,33 +337,54 @@ export class CriTailer {
     return { at: joined.at, stream: joined.stream, text };
   }
 
-  /** Publishes and waits for the acknowledgement; false when it failed (the batch will be read again). */
-  private async publish(logs: AppLogBatch, malformed: string[]): Promise<boolean> {
+  /**
+   * Starts publishing (version 2: the lines are encoded before this returns) and resolves once acknowledged; false
+   * when it failed (the batch will be read again).
+   */
+  private publish(logs: AppLogBatch, malformed: string[]): Promise<boolean> {
+    const { publisher } = this.options;
+    const lines = logs.lines.length;
+    const path = logs.source?.file;
+    let sending: Promise<PublishResult> | undefined;
+    try {
+      if (lines > 0 && this.options.logMessageVersion === 2) sending = publisher.publishLogBatches([logs], { stage: CRI_STAGE });
+      else if (lines > 0) sending = this.publishSignals(logs);
+    } catch (error) {
+      sending = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return this.acknowledged(sending, malformed.map((text) => redact(text, this.options.redaction).text), lines, path);
+  }
+
+  private async acknowledged(sending: Promise<PublishResult> | undefined, malformed: string[], lines: number, path: string | undefined): Promise<boolean> {
     const { publisher, metrics, logger } = this.options;
     try {
-      for (const text of malformed) {
-        const masked = redact(text, this.options.redaction);
-        await publisher.deadLetter({ stage: CRI_STAGE, reason: 'not a CRI log line', original: masked.text });
-        metrics.malformedLines.inc({ input: 'cri' });
-        metrics.deadLetters.inc({ input: 'cri' });
-      }
-      if (logs.lines.length > 0 && this.options.logMessageVersion === 2) {
-        const result = await publisher.publishLogBatches([logs], { stage: CRI_STAGE });
+      if (sending !== undefined) {
+        const result = await sending;
         metrics.signalsPublished.inc({ input: 'cri' }, result.published);
         if (result.deadLettered > 0) metrics.deadLetters.inc({ input: 'cri' }, result.deadLettered);
-      } else if (logs.lines.length > 0) {
-        const signals: AppLogSignal[] = logs.lines.map((line) => ({ kind: 'app_log', ...line, pod: logs.pod, container: logs.container, restartCount: logs.restartCount, ...(logs.source === undefined ? {} : { source: logs.source }) }));
-        for (const slice of publishSlices(signals)) {
-          const result = await publisher.publish(slice, { stage: CRI_STAGE });
-          metrics.signalsPublished.inc({ input: 'cri' }, result.published);
-          if (result.deadLettered > 0) metrics.deadLetters.inc({ input: 'cri' }, result.deadLettered);
-        }
+      }
+      for (const original of malformed) {
+        await publisher.deadLetter({ stage: CRI_STAGE, reason: 'not a CRI log line', original });
+        metrics.malformedLines.inc({ input: 'cri' });
+        metrics.deadLetters.inc({ input: 'cri' });
       }
       return true;
     } catch (error) {
       metrics.publishFailures.inc({ input: 'cri' });
-      logger.warn({ err: error, lines: logs.lines.length, path: logs.source?.file }, 'publishing app log lines failed; they will be read again');
+      logger.warn({ err: error, lines, path }, 'publishing app log lines failed; they will be read again');
       return false;
     }
+  }
+
+  /** `logs` message version 1: one message per line, in slices. */
+  private async publishSignals(logs: AppLogBatch): Promise<PublishResult> {
+    const signals: AppLogSignal[] = logs.lines.map((line) => ({ kind: 'app_log', ...line, pod: logs.pod, container: logs.container, restartCount: logs.restartCount, ...(logs.source === undefined ? {} : { source: logs.source }) }));
+    const total: PublishResult = { published: 0, deadLettered: 0 };
+    for (const slice of publishSlices(signals)) {
+      const result = await this.options.publisher.publish(slice, { stage: CRI_STAGE });
+      total.published += result.published;
+      total.deadLettered += result.deadLettered;
+    }
+    return total;
   }
 }

@@ -193,19 +193,26 @@ export class FileFollower {
     }
   }
 
-  /** Reads up to `maxBytes` from the oldest source with unread bytes; undefined when every source is at its end. */
-  async read(maxBytes: number): Promise<LineBatch | undefined> {
+  /**
+   * Reads up to `maxBytes` from the oldest source with unread bytes; undefined when every source is at its end.
+   * `buffer`, when given, is read into instead of a new one (the caller may reuse it once this returns: the lines are
+   * decoded and a partial line is copied).
+   */
+  async read(maxBytes: number, buffer?: Buffer): Promise<LineBatch | undefined> {
     for (const s of this.sources) {
       let chunk: Buffer;
       if (s.data !== undefined) {
         if (s.readOffset >= s.data.length) continue;
         chunk = s.data.subarray(s.readOffset, s.readOffset + maxBytes);
       } else if (s.fh !== undefined) {
-        // fstat first: an idle file (the common case at every poll) costs no buffer.
-        const { size } = await s.fh.stat();
-        if (size <= s.readOffset) continue;
-        const want = Math.min(maxBytes, size - s.readOffset);
-        const buf = Buffer.allocUnsafe(want);
+        let want = Math.min(maxBytes, buffer?.length ?? 0);
+        if (want < maxBytes) {
+          // No reusable buffer: fstat first, so an idle file (the common case at every poll) costs no allocation.
+          const { size } = await s.fh.stat();
+          if (size <= s.readOffset) continue;
+          want = Math.min(maxBytes, size - s.readOffset);
+        }
+        const buf = buffer !== undefined && buffer.length >= want ? buffer : Buffer.allocUnsafe(want);
         const { bytesRead } = await s.fh.read(buf, 0, want, s.readOffset);
         if (bytesRead === 0) continue;
         chunk = buf.subarray(0, bytesRead);
@@ -220,7 +227,7 @@ export class FileFollower {
   }
 
   /** Marks a batch as acknowledged; `holds` are the starts of lines the consumer still needs, per source. */
-  commit(batch: LineBatch | undefined, holds: ReadonlyMap<FileSource, number>): void {
+  commit(batch: Pick<LineBatch, 'source' | 'end'> | undefined, holds: ReadonlyMap<FileSource, number>): void {
     if (batch?.end !== undefined && batch.end > batch.source.committed) batch.source.committed = batch.end;
     for (const s of this.sources) s.hold = holds.get(s);
   }

@@ -34,17 +34,31 @@ export class LineSplitter {
     const out: OffsetLine[] = [];
     let start = 0;
     if (this.carryBytes === 0) this.carryStart = position;
+    else {
+      // The line carried from the previous chunk ends at this chunk's first LF: joined alone, so the rest of the
+      // chunk still takes the one-decode path below (a chunk boundary almost always cuts a line).
+      const nl = chunk.indexOf(10);
+      if (nl >= 0) {
+        const bytes = Buffer.concat([...this.carry, chunk.subarray(0, nl)]);
+        out.push({ text: bytes.toString('utf8'), start: this.carryStart, end: position + nl + 1 });
+        this.reset();
+        start = nl + 1;
+      }
+    }
     const last = this.carryBytes === 0 ? chunk.lastIndexOf(10) : -1;
-    if (last >= 0) {
-      // One UTF-8 decode for the whole chunk instead of one per line. When every byte became one UTF-16 unit (ASCII,
-      // or lone invalid bytes each decoded to U+FFFD), character offsets are byte offsets and each line is a slice
-      // of that string, exactly what decoding the line alone gives; otherwise the per-line loop below runs.
-      const text = chunk.toString('utf8', 0, last + 1);
-      if (text.length === last + 1) {
-        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-          out.push({ text: text.slice(start, nl), start: position + start, end: position + nl + 1 });
-          start = nl + 1;
+    if (last >= start) {
+      // One UTF-8 decode for the rest of the chunk instead of one per line. When every byte became one UTF-16 unit
+      // (ASCII, or lone invalid bytes each decoded to U+FFFD), character offsets are byte offsets and each line is a
+      // slice of that string, exactly what decoding the line alone gives; otherwise the per-line loop below runs.
+      const text = chunk.toString('utf8', start, last + 1);
+      if (text.length === last + 1 - start) {
+        const base = position + start;
+        let from = 0;
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+          out.push({ text: text.slice(from, nl), start: base + from, end: base + nl + 1 });
+          from = nl + 1;
         }
+        start = last + 1;
       }
     }
     for (;;) {

@@ -33,6 +33,20 @@ export interface CompiledRedaction {
  */
 const DEFAULTS_PREFILTER = /passw|pwd|token|api[_-]?key|secret|authorization|bearer|AKIA|ASIA|AGPA|AIDA|AROA|ANPA/i;
 
+/**
+ * Per default pattern (same order as DEFAULT_REDACTION_PATTERNS), text every match of it contains (its key word, then
+ * the separator): a line that passed DEFAULTS_PREFILTER (e.g. it says `token` in prose) runs only the patterns whose
+ * text it has, not all six.
+ */
+const DEFAULT_PATTERN_NEEDS: readonly RegExp[] = [
+  /(?:password|passwd|pwd)["']?\s*[=:]/i,
+  /(?:token|key|secret)["']?\s*[=:]/i,
+  /authorization["']?\s*[=:]/i,
+  /Bearer\s/,
+  /AKIA|ASIA|AGPA|AIDA|AROA|ANPA/,
+  /key["']?\s*[=:]/i,
+];
+
 /** Thrown for a pattern that is not a valid regex: configuration errors are reported at start, not per line. */
 export class RedactionPatternError extends Error {
   constructor(
@@ -67,8 +81,11 @@ export function compileRedaction(patterns: readonly string[], includeDefaults = 
 export function redact(text: string, redaction: CompiledRedaction): { text: string; count: number } {
   let out = text;
   let count = 0;
-  const skip = redaction.defaults !== undefined && redaction.defaults > 0 && !DEFAULTS_PREFILTER.test(text) ? redaction.defaults : 0;
+  const defaults = redaction.defaults ?? 0;
+  const skip = defaults > 0 && !DEFAULTS_PREFILTER.test(text) ? defaults : 0;
   for (let i = skip; i < redaction.patterns.length; i++) {
+    // Looked for in the original text: masking only replaces values with the mask, it never creates that text.
+    if (i < defaults && DEFAULT_PATTERN_NEEDS[i]?.test(text) === false) continue;
     const re = redaction.patterns[i] as RegExp;
     re.lastIndex = 0;
     if (!re.test(out)) continue;

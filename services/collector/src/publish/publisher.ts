@@ -1,5 +1,5 @@
 import type { Logger } from '@killtrace/logging';
-import { classifyKafkaError, KafkaAdapterError, type KillProducer } from '@killtrace/kafka';
+import { classifyKafkaError, KafkaAdapterError, type EncodedBatch, type KillProducer } from '@killtrace/kafka';
 import { retry, RetryStopped } from '@killtrace/retry';
 import {
   deadLetterMessageSchema,
@@ -40,6 +40,12 @@ export interface ManagedPublisher extends SignalPublisher, LogBatchPublisher {
   flush(): Promise<void>;
   /** Flushes, then disconnects the producer. */
   close(): Promise<void>;
+}
+
+/** Log batches ready to send: encoded slices, or slices the producer refused (checked line by line when sent). */
+interface LogBatchPlan {
+  stage: string;
+  steps: ({ lines: number; encoded: EncodedBatch; refused?: undefined } | { lines: number; encoded?: undefined; refused: Outgoing<LogBatchMessage>[] })[];
 }
 
 /**
@@ -122,28 +128,37 @@ export function createSignalPublisher(options: PublisherOptions): ManagedPublish
     return { published: toSignals.length + toLogs.length, deadLettered: rejected.length };
   }
 
-  async function publishLogBatches(batches: readonly AppLogBatch[], publishOptions: { stage?: string } = {}): Promise<PublishResult> {
-    const stage = publishOptions.stage ?? `collector.${producerRef.component}.validate`;
-    // One validation per line: the producer's schema check at the edge. Only a slice it refuses is checked line by
-    // line here, so the invalid lines are dead-lettered and the rest of the slice is still sent.
-    const sendOrRefuse = async (slice: Outgoing<LogBatchMessage>[]): Promise<boolean> => {
-      try {
-        await logBatchesTopic.send(slice);
-        return true;
-      } catch (error) {
-        if (error instanceof KafkaAdapterError && error.code === 'KT_ERR_KAFKA_INVALID_MESSAGE') return false;
-        throw error;
-      }
-    };
-    let published = 0;
-    let deadLettered = 0;
+  /**
+   * Sync: every slice of the batches validated and serialized now (the producer's schema check at the edge, one per
+   * line), so while Kafka acknowledges only bytes are held and the line objects die young (cheap for the garbage
+   * collector, a small heap). A slice the producer refuses keeps its messages, to be checked line by line.
+   */
+  function planLogBatches(batches: readonly AppLogBatch[], stage: string): LogBatchPlan {
+    const steps: LogBatchPlan['steps'] = [];
     for (const slice of sendSlices(toLogBatchMessages(batches, producerRef, stage, { validate: false }).messages)) {
       const lines = slice.reduce((n, m) => n + m.value.batch.lines.length, 0);
-      if (await withRetries('producing log lines', { topic: topics.logs, count: slice.length }, () => sendOrRefuse(slice))) {
-        published += lines;
+      try {
+        steps.push({ lines, encoded: logBatchesTopic.encode(slice) });
+      } catch (error) {
+        if (!(error instanceof KafkaAdapterError && error.code === 'KT_ERR_KAFKA_INVALID_MESSAGE')) throw error;
+        steps.push({ lines, refused: slice });
+      }
+    }
+    return { stage, steps };
+  }
+
+  async function sendLogBatchPlan(plan: LogBatchPlan): Promise<PublishResult> {
+    let published = 0;
+    let deadLettered = 0;
+    for (const step of plan.steps) {
+      if (step.encoded !== undefined) {
+        const { encoded } = step;
+        await withRetries('producing log lines', { topic: topics.logs, count: encoded.count }, () => logBatchesTopic.sendEncoded(encoded));
+        published += step.lines;
         continue;
       }
-      const checked = toLogBatchMessages(slice.map((m) => m.value.batch), producerRef, stage);
+      // Only the invalid lines are dead-lettered; the rest of the slice is still sent.
+      const checked = toLogBatchMessages(step.refused.map((m) => m.value.batch), producerRef, plan.stage);
       for (const entry of checked.rejected) await deadLetter(entry);
       for (const valid of sendSlices(checked.messages)) await withRetries('producing log lines', { topic: topics.logs, count: valid.length }, () => logBatchesTopic.send(valid));
       published += checked.lines;
@@ -151,6 +166,17 @@ export function createSignalPublisher(options: PublisherOptions): ManagedPublish
     }
     if (published > 0) metrics.published.inc({ topic: topics.logs, kind: 'app_log' }, published);
     return { published, deadLettered };
+  }
+
+  /** Not async: the batches are encoded before it returns, and the promise holds only their bytes. */
+  function publishLogBatches(batches: readonly AppLogBatch[], publishOptions: { stage?: string } = {}): Promise<PublishResult> {
+    let plan: LogBatchPlan;
+    try {
+      plan = planLogBatches(batches, publishOptions.stage ?? `collector.${producerRef.component}.validate`);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return sendLogBatchPlan(plan);
   }
 
   return {
