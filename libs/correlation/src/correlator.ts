@@ -9,7 +9,7 @@ import type { LearnedModel } from './learned-steps.js';
 import { buildContainerRecords, type HistoryIndex } from './record-assembly.js';
 import { compileProfile, findProfile, type CompiledProfile } from './step-profiles.js';
 import { readStatus } from './status-convention.js';
-import { StepTracker } from './step-tracker.js';
+import { StepTracker, type StepTrackerState } from './step-tracker.js';
 import { workloadKey } from './workload.js';
 
 /** A 53-bit hash of a record's JSON (cyrb53): enough to tell "changed" apart, far smaller than the JSON. */
@@ -401,6 +401,34 @@ export class Correlator {
     this.dirty.add(pod.key);
     last?.tracker.compact();
     this.lastLog = { uid: signal.pod.uid, podKey: pod.key, container: signal.container, restartCount: signal.restartCount, tracker };
+  }
+
+  /**
+   * How the app logs of an incarnation not yet followed would be tracked: the index of its step profile among the
+   * profiles given (none: learn, when learning is on). For a reader that follows logs elsewhere (analysis workers).
+   */
+  logTracking(target: { namespace: string; pod: string; uid: string; container: string }): { profile?: number; learn: boolean } {
+    const image = this.pods.get(target.uid)?.snapshot?.containers.find((c) => c.name === target.container)?.image;
+    const profile = findProfile(this.profiles, { namespace: target.namespace, pod: target.pod, container: target.container, image });
+    return profile === undefined ? { learn: this.options.learnSteps !== false } : { profile: this.profiles.indexOf(profile), learn: false };
+  }
+
+  /**
+   * Adds an incarnation's app logs followed elsewhere with `logTracking`'s answer: the same evidence as ingesting
+   * its `signals` app log signals one by one, whose latest time was `latestAt`. The incarnation must not be followed yet.
+   */
+  ingestTrackedLogs(target: { namespace: string; pod: string; uid: string; container: string; restartCount: number }, state: StepTrackerState, signals: number, latestAt: number | undefined): void {
+    if (signals === 0) return;
+    this.counts.app_log += signals;
+    if (latestAt !== undefined && latestAt > this.latestAt) this.latestAt = latestAt;
+    const pod = this.podFor(target.namespace, target.pod, target.uid);
+    const container = this.container(pod, target.container);
+    if (container.logs.has(target.restartCount)) throw new Error(`incarnation ${target.uid}/${target.container}/${target.restartCount} is already followed`);
+    const tracking = this.logTracking(target);
+    container.logs.set(target.restartCount, StepTracker.fromState(tracking.profile === undefined ? undefined : this.profiles[tracking.profile], state));
+    this.dirty.add(pod.key);
+    this.lastLog?.tracker.compact();
+    this.lastLog = undefined;
   }
 
   private container(pod: PodEvidence, name: string): ContainerEvidence {

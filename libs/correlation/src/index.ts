@@ -7,3 +7,6 @@ export { initAllowance, initMargins, lintWorkload, type LintFinding, type LintOp
 export { DEFAULT_NODE_CLASS_LABELS, nodeClassOf, UNLABELLED_CLASS } from './node-class.js';
 export { WorkloadHistoryBuilder, percentiles, type WorkloadHistory, type Percentiles } from './workload-history.js';
 export type { UnmatchedOom } from './kernel-oom.js';
+/** One incarnation's log follower and its profile compiler, for readers that follow logs in worker threads. */
+export { StepTracker, type StepTrackerState } from './step-tracker.js';
+export { compileProfile } from './step-profiles.js';

@@ -41,6 +41,20 @@ export interface ProgressAt {
   readyAt?: number;
 }
 
+/**
+ * Everything a tracker keeps, as plain data: an analysis worker follows an incarnation and hands this to the main
+ * thread (services/cli/src/analysis-worker.ts), which rebuilds the same tracker. Sightings keep their order.
+ */
+export interface StepTrackerState {
+  marks: Array<{ firstStart?: number; ends: number[] }>;
+  readyAt?: number;
+  firstLineAt?: number;
+  lineCount: number;
+  recent: LogLine[];
+  sightings?: Array<{ hash: number; key: string; first: number; last: number; example: string }>;
+  latestFirst: number;
+}
+
 export class StepTracker {
   private readonly marks: StepMarks[];
   private readyAt: number | undefined;
@@ -57,6 +71,38 @@ export class StepTracker {
   constructor(readonly profile: CompiledProfile | undefined, learn = false) {
     this.seen = learn ? new Map() : undefined;
     this.marks = (profile?.steps ?? []).map(() => ({ ends: [] }));
+  }
+
+  /** The tracker's state as plain data (see StepTrackerState). */
+  state(): StepTrackerState {
+    const out: StepTrackerState = {
+      marks: this.marks.map((m) => (m.firstStart === undefined ? { ends: [...m.ends] } : { firstStart: m.firstStart, ends: [...m.ends] })),
+      lineCount: this.lineCount,
+      recent: this.recent.map((l) => ({ at: l.at, text: l.text })),
+      latestFirst: this.latestFirst,
+    };
+    if (this.readyAt !== undefined) out.readyAt = this.readyAt;
+    if (this.firstLineAt !== undefined) out.firstLineAt = this.firstLineAt;
+    if (this.seen) out.sightings = [...this.seen].map(([hash, s]) => ({ hash, key: s.key, first: s.first, last: s.last, example: s.example }));
+    return out;
+  }
+
+  /** A tracker with `profile` that continues from `state` (taken from a tracker with the same profile). */
+  static fromState(profile: CompiledProfile | undefined, state: StepTrackerState): StepTracker {
+    const tracker = new StepTracker(profile, state.sightings !== undefined);
+    if (state.marks.length !== tracker.marks.length) throw new Error(`tracker state has ${state.marks.length} step marks, profile ${profile?.name ?? '(none)'} has ${tracker.marks.length}`);
+    state.marks.forEach((m, i) => {
+      const target = tracker.marks[i] as StepMarks;
+      if (m.firstStart !== undefined) target.firstStart = m.firstStart;
+      target.ends.push(...m.ends);
+    });
+    tracker.readyAt = state.readyAt;
+    tracker.firstLineAt = state.firstLineAt;
+    tracker.lineCount = state.lineCount;
+    for (const l of state.recent) tracker.recent.push({ at: l.at, text: l.text, owned: true });
+    for (const s of state.sightings ?? []) tracker.seen?.set(s.hash, { key: s.key, first: s.first, last: s.last, example: s.example });
+    tracker.latestFirst = state.latestFirst;
+    return tracker;
   }
 
   /** Feeds one (joined) log line. */

@@ -2,6 +2,7 @@ import { readBundle, type BundleProgress, type BundleReport } from '@killtrace/b
 import { Correlator, type CorrelatorStats, type CoverageGap, type UnmatchedOom } from '@killtrace/correlation';
 import { mergeProfiles } from '@killtrace/profiles';
 import type { Diagnostic, RestartRecord, StepProfile } from '@killtrace/schemas';
+import { workerLogReader } from './log-worker-pool.js';
 
 /** What to analyse: a directory recognised by content, and/or files of known types (CONTRACT.md section 2). */
 export interface AnalysisOptions {
@@ -31,6 +32,11 @@ export interface AnalysisOptions {
   learnSteps?: boolean;
   /** Node labels that make a node class (default: libs/correlation/src/node-class.ts DEFAULT_NODE_CLASS_LABELS). */
   nodeClassLabels?: string[];
+  /**
+   * Worker threads that read and follow the container logs (log-worker-pool.ts): 1 (the default) reads them in this
+   * thread; `auto` uses up to the cores available as the logs' size warrants. The records are the same either way.
+   */
+  workers?: number | 'auto';
 }
 
 export interface AnalysisResult {
@@ -50,9 +56,10 @@ export interface AnalysisResult {
 
 /** Runs the embedded pipeline: read the bundle as a stream, feed the correlation core, collect the records. */
 export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisResult> {
+  const profiles = options.builtinProfiles === false ? [...(options.profiles ?? [])] : mergeProfiles(options.profiles ?? []);
   const correlator = new Correlator({
     clusterName: options.clusterName ?? 'default',
-    profiles: options.builtinProfiles === false ? [...(options.profiles ?? [])] : mergeProfiles(options.profiles ?? []),
+    profiles,
     learnSteps: options.learnSteps,
     nodeClassLabels: options.nodeClassLabels,
   });
@@ -63,6 +70,7 @@ export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisRes
     onProgress: options.onProgress,
     referenceYear: options.referenceYear,
     pipeIdleTimeoutMs: options.pipeIdleTimeoutMs,
+    ...(options.workers !== undefined && options.workers !== 1 ? { containerLogReader: workerLogReader({ workers: options.workers, profiles, correlator }) } : {}),
   });
   const records = correlator.records();
   const files = bundle.stats.files;
