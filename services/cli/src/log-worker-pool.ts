@@ -35,14 +35,16 @@ interface Finished {
 /**
  * A container log reader (libs/bundle ContainerLogReader) that follows incarnations in `workers` worker threads
  * (analysis-worker.ts) and hands their trackers to `correlator` in read order, so the records are the same as
- * reading in this thread. `workers: 1` reads here; `auto` uses up to `defaultWorkers()` as the logs' size warrants.
+ * reading in this thread. `workers: 1` reads here; `auto` uses up to `defaultWorkers()` as the logs' size warrants;
+ * never more workers than incarnations. `onStart` learns how many threads read.
  */
-export function workerLogReader(options: { workers: number | 'auto'; profiles: readonly StepProfile[]; correlator: Correlator }): ContainerLogReader {
+export function workerLogReader(options: { workers: number | 'auto'; profiles: readonly StepProfile[]; correlator: Correlator; onStart?: (workers: number) => void }): ContainerLogReader {
   const { correlator } = options;
   return async (tasks, settings, hooks, done) => {
     const bytes = tasks.reduce((sum, t) => sum + t.groups.flat().reduce((s, f) => s + f.size, 0), 0);
     const wanted = options.workers === 'auto' ? Math.min(defaultWorkers(), Math.ceil(bytes / AUTO_BYTES_PER_WORKER)) : options.workers;
     const count = Math.max(1, Math.min(wanted, tasks.length));
+    options.onStart?.(count);
     if (count === 1) {
       for (const task of tasks) done(await readLogTask(task, settings, (signal) => correlator.ingest(signal), hooks));
       return;

@@ -52,6 +52,8 @@ export interface AnalysisResult {
   gaps: CoverageGap[];
   /** Kernel OOM kills no record explains (and kills outside any pod). */
   kernelOoms: { unmatched: UnmatchedOom[]; outsidePods: number };
+  /** Threads that read the container logs (1: this one). */
+  workers: number;
 }
 
 /** Runs the embedded pipeline: read the bundle as a stream, feed the correlation core, collect the records. */
@@ -63,6 +65,7 @@ export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisRes
     learnSteps: options.learnSteps,
     nodeClassLabels: options.nodeClassLabels,
   });
+  let workers = 1;
   const bundle = await readBundle({
     paths: [...(options.dir !== undefined ? [options.dir] : []), ...(options.paths ?? [])],
     inputs: { events: options.events, pods: options.pods, logs: options.logs, kubelet: options.kubelet, kernel: options.kernel, kubectlLogs: options.kubectlLogs },
@@ -70,7 +73,9 @@ export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisRes
     onProgress: options.onProgress,
     referenceYear: options.referenceYear,
     pipeIdleTimeoutMs: options.pipeIdleTimeoutMs,
-    ...(options.workers !== undefined && options.workers !== 1 ? { containerLogReader: workerLogReader({ workers: options.workers, profiles, correlator }) } : {}),
+    ...(options.workers !== undefined && options.workers !== 1
+      ? { containerLogReader: workerLogReader({ workers: options.workers, profiles, correlator, onStart: (n) => void (workers = n) }) }
+      : {}),
   });
   const records = correlator.records();
   const files = bundle.stats.files;
@@ -88,5 +93,6 @@ export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisRes
     correlation: correlator.stats(),
     gaps: correlator.coverage(records),
     kernelOoms: { unmatched: correlator.unmatchedKernelOoms(), outsidePods: correlator.kernelOomsOutsidePodCount() },
+    workers,
   };
 }
