@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BundleProgress } from '@killtrace/bundle';
+import { readBundle, type BundleProgress, type BundleReport } from '@killtrace/bundle';
+import { Correlator } from '@killtrace/correlation';
+import { mergeProfiles } from '@killtrace/profiles';
 import { runAnalysis, type AnalysisResult } from '../../services/cli/src/run-analysis.js';
 import { workerMessageSchema } from '../../services/cli/src/worker-messages.js';
 import { CATALOG, writeScenario } from '../scenarios/catalog.js';
@@ -12,7 +14,8 @@ import { KUBELET_CONVENTION_CATALOG } from '../scenarios/catalog-kubelet.js';
 
 /**
  * `killtrace analyze --workers N` (services/cli/src/log-worker-pool.ts) reads container logs in worker threads and
- * merges them: the output must be byte for byte what one thread gives. The workers run the built script
+ * merges their step trackers: the output must be byte for byte what one thread gives, and what ingesting every
+ * signal into the core one by one gives (the streaming correlator's way). The workers run the built script
  * (services/cli/dist/analysis-worker.js, `npx tsc --build`), as the installed command does.
  */
 
@@ -22,25 +25,27 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+type Printed = Pick<AnalysisResult, 'records' | 'bundle' | 'correlation' | 'gaps' | 'kernelOoms'>;
+
 /** Everything `killtrace analyze --output json` prints and its summary reports, as text; durations left out. */
-function printed(result: AnalysisResult): string {
+function printed(result: Printed): string {
   const { durationMs: _duration, ...stats } = result.bundle.stats;
-  return JSON.stringify({
-    records: result.records,
-    diagnostics: result.diagnostics,
-    dropped: result.diagnosticsDropped,
-    stats: result.stats,
-    bundle: { ...result.bundle, stats },
-    correlation: result.correlation,
-    gaps: result.gaps,
-    kernelOoms: result.kernelOoms,
-  });
+  return JSON.stringify({ records: result.records, bundle: { ...result.bundle, stats }, correlation: result.correlation, gaps: result.gaps, kernelOoms: result.kernelOoms });
+}
+
+/** The reference: the bundle's signals ingested one by one into the core, as the streaming correlator does. */
+async function signalBySignal(dir: string): Promise<Printed> {
+  const correlator = new Correlator({ clusterName: 'test', profiles: mergeProfiles([]) });
+  const bundle: BundleReport = await readBundle({ paths: [dir], onSignal: (signal) => correlator.ingest(signal) });
+  const records = correlator.records();
+  return { records, bundle, correlation: correlator.stats(), gaps: correlator.coverage(records), kernelOoms: { unmatched: correlator.unmatchedKernelOoms(), outsidePods: correlator.kernelOomsOutsidePodCount() } };
 }
 
 async function sameWithWorkers(dir: string): Promise<void> {
+  const expected = printed(await signalBySignal(dir));
   const one = await runAnalysis({ dir, clusterName: 'test' });
   expect(one.workers).toBe(1);
-  const expected = printed(one);
+  expect(printed(one), '1 worker').toBe(expected);
   for (const workers of [2, 4]) {
     const many = await runAnalysis({ dir, clusterName: 'test', workers });
     const incarnations = one.correlation.incarnationsWithLogs;

@@ -413,19 +413,33 @@ export class Correlator {
     return profile === undefined ? { learn: this.options.learnSteps !== false } : { profile: this.profiles.indexOf(profile), learn: false };
   }
 
+  /** A tracker for an incarnation not yet followed, as `logTracking` says; hand it back with `ingestTrackedLogs`. */
+  newLogTracker(target: { namespace: string; pod: string; uid: string; container: string }): StepTracker {
+    const tracking = this.logTracking(target);
+    return new StepTracker(tracking.profile === undefined ? undefined : this.profiles[tracking.profile], tracking.learn);
+  }
+
   /**
-   * Adds an incarnation's app logs followed elsewhere with `logTracking`'s answer: the same evidence as ingesting
-   * its `signals` app log signals one by one, whose latest time was `latestAt`. The incarnation must not be followed yet.
+   * Adds an incarnation's app logs followed outside `ingest` (a `newLogTracker` tracker, or the state of one made in a
+   * worker with `logTracking`'s answer): the same evidence as ingesting its `signals` app log signals one by one,
+   * whose latest time was `latestAt`. The incarnation must not be followed yet.
    */
-  ingestTrackedLogs(target: { namespace: string; pod: string; uid: string; container: string; restartCount: number }, state: StepTrackerState, signals: number, latestAt: number | undefined): void {
+  ingestTrackedLogs(target: { namespace: string; pod: string; uid: string; container: string; restartCount: number }, tracked: StepTracker | StepTrackerState, signals: number, latestAt: number | undefined): void {
     if (signals === 0) return;
     this.counts.app_log += signals;
     if (latestAt !== undefined && latestAt > this.latestAt) this.latestAt = latestAt;
     const pod = this.podFor(target.namespace, target.pod, target.uid);
     const container = this.container(pod, target.container);
     if (container.logs.has(target.restartCount)) throw new Error(`incarnation ${target.uid}/${target.container}/${target.restartCount} is already followed`);
-    const tracking = this.logTracking(target);
-    container.logs.set(target.restartCount, StepTracker.fromState(tracking.profile === undefined ? undefined : this.profiles[tracking.profile], state));
+    let tracker: StepTracker;
+    if (tracked instanceof StepTracker) {
+      tracker = tracked;
+      tracker.compact();
+    } else {
+      const tracking = this.logTracking(target);
+      tracker = StepTracker.fromState(tracking.profile === undefined ? undefined : this.profiles[tracking.profile], tracked);
+    }
+    container.logs.set(target.restartCount, tracker);
     this.dirty.add(pod.key);
     this.lastLog?.tracker.compact();
     this.lastLog = undefined;

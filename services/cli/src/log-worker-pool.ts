@@ -35,7 +35,7 @@ interface Finished {
 /**
  * A container log reader (libs/bundle ContainerLogReader) that follows incarnations in `workers` worker threads
  * (analysis-worker.ts) and hands their trackers to `correlator` in read order, so the records are the same as
- * reading in this thread. `workers: 1` reads here; `auto` uses up to `defaultWorkers()` as the logs' size warrants;
+ * ingesting every signal in this thread. `workers: 1` reads here; `auto` uses up to `defaultWorkers()` as the logs' size warrants;
  * never more workers than incarnations. `onStart` learns how many threads read.
  */
 export function workerLogReader(options: { workers: number | 'auto'; profiles: readonly StepProfile[]; correlator: Correlator; onStart?: (workers: number) => void }): ContainerLogReader {
@@ -46,7 +46,23 @@ export function workerLogReader(options: { workers: number | 'auto'; profiles: r
     const count = Math.max(1, Math.min(wanted, tasks.length));
     options.onStart?.(count);
     if (count === 1) {
-      for (const task of tasks) done(await readLogTask(task, settings, (signal) => correlator.ingest(signal), hooks));
+      // In this thread, straight into a tracker: the same evidence as Correlator.ingest signal by signal, without
+      // its per-line dispatch.
+      for (const task of tasks) {
+        const tracker = correlator.newLogTracker(task.incarnation);
+        let latestAt: number | undefined;
+        const outcome = await readLogTask(
+          task,
+          settings,
+          (signal) => {
+            tracker.add(signal.at, signal.text);
+            if (latestAt === undefined || signal.at > latestAt) latestAt = signal.at;
+          },
+          hooks,
+        );
+        correlator.ingestTrackedLogs(task.incarnation, tracker, outcome.signals, latestAt);
+        done(outcome);
+      }
       return;
     }
     const script = workerScript();

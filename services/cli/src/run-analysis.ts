@@ -34,7 +34,7 @@ export interface AnalysisOptions {
   nodeClassLabels?: string[];
   /**
    * Worker threads that read and follow the container logs (log-worker-pool.ts): 1 (the default) reads them in this
-   * thread; `auto` uses up to the cores available as the logs' size warrants. The records are the same either way.
+   * thread, straight into step trackers; `auto` uses up to the cores available as the logs' size warrants. The records are the same either way.
    */
   workers?: number | 'auto';
 }
@@ -73,9 +73,7 @@ export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisRes
     onProgress: options.onProgress,
     referenceYear: options.referenceYear,
     pipeIdleTimeoutMs: options.pipeIdleTimeoutMs,
-    ...(options.workers !== undefined && options.workers !== 1
-      ? { containerLogReader: workerLogReader({ workers: options.workers, profiles, correlator, onStart: (n) => void (workers = n) }) }
-      : {}),
+    containerLogReader: workerLogReader({ workers: options.workers ?? 1, profiles, correlator, onStart: (n) => void (workers = n) }),
   });
   const records = correlator.records();
   const files = bundle.stats.files;
