@@ -216,7 +216,8 @@ export class StepTracker {
       for (const s of seen.values()) if (s.first > next) next = s.first;
       this.latestFirst = next;
     } else if (at > this.latestFirst) this.latestFirst = at;
-    seen.set(hash, { key: maskLine(text), first: at, last: at, example: ownString(text.length > 400 ? text.slice(0, 400) : text) });
+    // The key is built from slices of the line, which would pin the whole chunk the line was read from.
+    seen.set(hash, { key: ownString(maskLine(text)), first: at, last: at, example: ownString(text.length > 400 ? text.slice(0, 400) : text) });
   }
 
   private remember(at: number, text: string): void {
