@@ -31,7 +31,7 @@ export function parseCriLine(line: string): CriLine | undefined {
   if (textStart < 0) textStart = line.length;
   else if (textStart - tagStart > 1 && line.charCodeAt(tagStart + 1) !== 58) return undefined;
   else textStart++;
-  const at = parseRfc3339(line.slice(0, sp1));
+  const at = parseRfc3339(line, sp1);
   if (at === undefined) return undefined;
   return { at, stream, partial: tag === 80, text: line.slice(textStart) };
 }
