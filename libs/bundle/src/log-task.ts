@@ -126,15 +126,15 @@ export async function readLogTask(task: LogTask, settings: LogTaskSettings, onSi
     const guard = new CriTimeGuard(span);
     const deliver = (s: AppLogSignal): void | Promise<void> => {
       out.signals++;
-      const g = guard.next(s.at);
-      if (g.adjusted === undefined) return onSignal(s);
-      if (g.adjusted === 'outlier') {
+      const at = guard.time(s.at);
+      if (guard.adjusted === undefined) return onSignal(s);
+      if (guard.adjusted === 'outlier') {
         out.criOutliers++;
         if (out.criOutliers <= MAX_OUTLIER_DIAGNOSTICS) {
           diag('warning', 'KT_INPUT_TIME_OUTLIER', `line dated ${new Date(s.at).toISOString()}, far outside the ${span ? spanText(span) : ''} the rest of the input covers: given the previous line's time`, s.source?.file, s.source?.line);
         }
       } else out.criOutOfOrder++;
-      return onSignal({ ...s, at: g.at });
+      return onSignal({ ...s, at });
     };
     for (const file of group) {
       hooks.onFile(file.path);
