@@ -9,6 +9,7 @@ import { Correlator } from '@killtrace/correlation';
 import { mergeProfiles } from '@killtrace/profiles';
 import { runAnalysis, type AnalysisResult } from '../../services/cli/src/run-analysis.js';
 import { workerMessageSchema } from '../../services/cli/src/worker-messages.js';
+import { workerLogReader } from '../../services/cli/src/log-worker-pool.js';
 import { CATALOG, writeScenario } from '../scenarios/catalog.js';
 import { KUBELET_CONVENTION_CATALOG } from '../scenarios/catalog-kubelet.js';
 
@@ -84,6 +85,16 @@ describe('analysis workers give the single-threaded records', () => {
     const last = progress[progress.length - 1];
     expect(last?.phase).toBe('done');
     expect(last?.bytesRead).toBe(last?.bytesTotal);
+  });
+
+  it('a task a worker refuses fails the analysis with KT_ERR_CLI_ANALYSIS_WORKER naming the file', async () => {
+    const correlator = new Correlator({ clusterName: 'test' });
+    const read = workerLogReader({ workers: 2, profiles: [], correlator });
+    const file = { path: '/bundle/pods/a_b_c/app/0.log', readPath: '/bundle/pods/a_b_c/app/0.log', gzip: false, size: 10, kubectl: false };
+    // A restart count below zero cannot come from a file name: the worker's validation refuses it.
+    const task = (index: number, restartCount: number) => ({ index, incarnation: { namespace: 'a', pod: 'b', uid: 'c', container: 'app', restartCount }, groups: [[file]] });
+    const outcome = read([task(0, -1), task(1, -1)], { maxLineChars: 1024 }, { onRawBytes: () => undefined, onFile: () => undefined }, () => undefined);
+    await expect(outcome).rejects.toMatchObject({ code: 'KT_ERR_CLI_ANALYSIS_WORKER', message: expect.stringContaining('(reading /bundle/pods/a_b_c/app/0.log)') });
   });
 
   it('a worker answers a message it cannot use with a validated failure, not silence', async () => {

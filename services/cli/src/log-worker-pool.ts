@@ -115,7 +115,7 @@ export function workerLogReader(options: { workers: number | 'auto'; profiles: r
               hooks.onFile(message.file);
               hooks.onRawBytes(message.bytes);
             } else if (message.type === 'failed') {
-              fail(workerError(message.message, message.file ?? currentFile, message.line));
+              fail(workerError(message.message, message.file ?? currentFile ?? current?.groups[0]?.[0]?.path, message.line));
             } else {
               if (current === undefined || message.outcome.index !== current.index) return fail(workerError(`an analysis worker answered for incarnation ${message.outcome.index}, not the one it was given`, currentFile));
               finished.set(message.outcome.index, { outcome: message.outcome, tracker: message.tracker, ...(message.latestAt !== undefined ? { latestAt: message.latestAt } : {}) });
