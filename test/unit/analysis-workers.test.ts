@@ -73,15 +73,21 @@ describe('analysis workers give the single-threaded records', () => {
     for (let p = 0; p < 3; p++) {
       const logDir = join(dir, 'pods', `shop_web-${p}_0000000${p}-aaaa-bbbb-cccc-dddddddddddd`, 'app');
       mkdirSync(logDir, { recursive: true });
-      writeFileSync(join(logDir, '0.log'), `2026-10-02T06:30:00.000000000Z stdout F starting\nnot a cri line ${p}\n2026-10-02T06:30:01.000000000Z stdout F listening\n`);
+      // A malformed line, P chunks joined across stdout/stderr and across rotation, a line dated before the one above.
+      writeFileSync(join(logDir, `0.log.20261002-063005`), `2026-10-02T06:30:00.000000000Z stdout F starting\nnot a cri line ${p}\n2026-10-02T06:30:00.500000000Z stdout P loading `);
+      writeFileSync(join(logDir, '0.log'), `2026-10-02T06:30:00.600000000Z stderr F warn\n2026-10-02T06:30:00.700000000Z stdout F data set ${p}\n2026-10-02T06:29:59.000000000Z stdout F clock went back\n2026-10-02T06:30:01.000000000Z stdout F listening\n2026-10-02T06:30:02.000000000Z stdout P cut off`);
     }
     const progress: BundleProgress[] = [];
+    const reference = await signalBySignal(dir);
     const one = await runAnalysis({ dir, clusterName: 'test' });
     const two = await runAnalysis({ dir, clusterName: 'test', workers: 2, onProgress: (p) => progress.push(p) });
     expect(two.workers).toBe(2);
-    expect(printed(two)).toBe(printed(one));
+    expect(printed(one)).toBe(printed(reference));
+    expect(printed(two)).toBe(printed(reference));
+    expect(reference.bundle.notes.map((n) => [n.code, n.count])).toContainEqual(['cri_out_of_order', 6]);
+    expect(reference.correlation.signals.app_log).toBe(18);
     const bad = two.diagnostics.filter((d) => d.code === 'KT_INPUT_BAD_CRI_LINE');
-    expect(bad.map((d) => [d.file?.slice(dir.length), d.line])).toEqual([0, 1, 2].map((p) => [`/pods/shop_web-${p}_0000000${p}-aaaa-bbbb-cccc-dddddddddddd/app/0.log`, 2]));
+    expect(bad.map((d) => [d.file?.slice(dir.length), d.line])).toEqual([0, 1, 2].map((p) => [`/pods/shop_web-${p}_0000000${p}-aaaa-bbbb-cccc-dddddddddddd/app/0.log.20261002-063005`, 2]));
     const last = progress[progress.length - 1];
     expect(last?.phase).toBe('done');
     expect(last?.bytesRead).toBe(last?.bytesTotal);

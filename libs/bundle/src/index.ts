@@ -15,4 +15,4 @@ export { readLines } from './line-reader.js';
 export type { LineReadResult, LineReaderOptions } from './line-reader.js';
 /** One incarnation's container logs read as a unit (the same code in the main thread and in analysis workers). */
 export { MAX_OUTLIER_DIAGNOSTICS, readLogTask } from './log-task.js';
-export type { LogIncarnation, LogTask, LogTaskFile, LogTaskHooks, LogTaskOutcome, LogTaskSettings } from './log-task.js';
+export type { LogIncarnation, LogTask, LogTaskConsumer, LogTaskFile, LogTaskHooks, LogTaskOutcome, LogTaskSettings } from './log-task.js';

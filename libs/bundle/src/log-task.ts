@@ -68,6 +68,12 @@ export interface LogTaskOutcome {
 /** CRI outlier lines listed one by one in a report (the rest are counted in a note). */
 export const MAX_OUTLIER_DIAGNOSTICS = 20;
 
+/**
+ * Who gets the lines: a signal consumer, or (`onLine`) one that keeps only each line's guarded time and text, which
+ * is fed without a signal object per line (step trackers: analysis workers, the CLI's one-thread read).
+ */
+export type LogTaskConsumer = ((signal: AppLogSignal) => void | Promise<void>) | { onLine: (at: number, text: string, line: number | undefined) => void };
+
 /** Where a task's reading shows: on-disk bytes read and the file being read (progress). */
 export interface LogTaskHooks {
   onRawBytes: (bytes: number) => void;
@@ -99,7 +105,9 @@ export function spanText(span: EvidenceSpan): string {
  * returns its diagnostics and counters. The same code runs in the main thread and in analysis workers, so both give
  * the same signals and the same report. Rethrows what `onSignal` throws.
  */
-export async function readLogTask(task: LogTask, settings: LogTaskSettings, onSignal: (signal: AppLogSignal) => void | Promise<void>, hooks: LogTaskHooks): Promise<LogTaskOutcome> {
+export async function readLogTask(task: LogTask, settings: LogTaskSettings, consumer: LogTaskConsumer, hooks: LogTaskHooks): Promise<LogTaskOutcome> {
+  const onSignal = typeof consumer === 'function' ? consumer : undefined;
+  const onLine = typeof consumer === 'function' ? undefined : consumer.onLine;
   const { maxLineChars, span } = settings;
   const out: LogTaskOutcome = { index: task.index, diagnostics: [], files: 0, skippedFiles: 0, lines: 0, bytes: 0, signals: 0, criOutliers: 0, criOutOfOrder: 0 };
   const diag = (severity: Diagnostic['severity'], code: InputDiagnosticCode, message: string, file?: string, line?: number, offset?: number): void => {
@@ -124,28 +132,39 @@ export async function readLogTask(task: LogTask, settings: LogTaskSettings, onSi
       continue;
     }
     const guard = new CriTimeGuard(span);
-    const deliver = (s: AppLogSignal): void | Promise<void> => {
+    /** The time to use for a line (`guard`), counting and listing what it changed. */
+    const guarded = (at: number, file: string | undefined, line: number | undefined): number => {
       out.signals++;
-      const at = guard.time(s.at);
-      if (guard.adjusted === undefined) return onSignal(s);
+      const time = guard.time(at);
       if (guard.adjusted === 'outlier') {
         out.criOutliers++;
         if (out.criOutliers <= MAX_OUTLIER_DIAGNOSTICS) {
-          diag('warning', 'KT_INPUT_TIME_OUTLIER', `line dated ${new Date(s.at).toISOString()}, far outside the ${span ? spanText(span) : ''} the rest of the input covers: given the previous line's time`, s.source?.file, s.source?.line);
+          diag('warning', 'KT_INPUT_TIME_OUTLIER', `line dated ${new Date(at).toISOString()}, far outside the ${span ? spanText(span) : ''} the rest of the input covers: given the previous line's time`, file, line);
         }
-      } else out.criOutOfOrder++;
-      return onSignal({ ...s, at });
+      } else if (guard.adjusted === 'out_of_order') out.criOutOfOrder++;
+      return time;
     };
+    const deliver = (s: AppLogSignal): void | Promise<void> => {
+      const at = guarded(s.at, s.source?.file, s.source?.line);
+      if (onLine) return onLine(at, s.text, s.source?.line);
+      if (guard.adjusted === undefined) return (onSignal as (signal: AppLogSignal) => void | Promise<void>)(s);
+      return (onSignal as (signal: AppLogSignal) => void | Promise<void>)({ ...s, at });
+    };
+    const line = onLine
+      ? (at: number, text: string, first: number): void => onLine(guarded(at, parser.currentFile, first), text, first)
+      : undefined;
     for (const file of group) {
       hooks.onFile(file.path);
       out.files++;
       parser.setFile(file.path);
       const result = await readLines(
         openSource(file.readPath, file.gzip, hooks.onRawBytes),
-        (line, lineNo) => {
-          const s = parser.push(file.kubectl ? kubectlLineToCri(line) : line, lineNo);
-          if (s !== undefined) return deliver(s);
-        },
+        line
+          ? (text, lineNo) => parser.pushTo(file.kubectl ? kubectlLineToCri(text) : text, lineNo, line)
+          : (text, lineNo) => {
+              const s = parser.push(file.kubectl ? kubectlLineToCri(text) : text, lineNo);
+              if (s !== undefined) return deliver(s);
+            },
         { maxLineChars },
       );
       out.lines += result.lines;

@@ -35,10 +35,12 @@ async function run(raw: unknown): Promise<void> {
     const outcome = await readLogTask(
       task,
       settings,
-      (signal) => {
-        line = signal.source?.line;
-        tracker.add(signal.at, signal.text);
-        if (latestAt === undefined || signal.at > latestAt) latestAt = signal.at;
+      {
+        onLine: (at, text, lineNo) => {
+          line = lineNo;
+          tracker.add(at, text);
+          if (latestAt === undefined || at > latestAt) latestAt = at;
+        },
       },
       {
         onFile: (path) => {

@@ -54,9 +54,11 @@ export function workerLogReader(options: { workers: number | 'auto'; profiles: r
         const outcome = await readLogTask(
           task,
           settings,
-          (signal) => {
-            tracker.add(signal.at, signal.text);
-            if (latestAt === undefined || signal.at > latestAt) latestAt = signal.at;
+          {
+            onLine: (at, text) => {
+              tracker.add(at, text);
+              if (latestAt === undefined || at > latestAt) latestAt = at;
+            },
           },
           hooks,
         );
