@@ -15,8 +15,8 @@ export const MAX_WORKERS = 8;
  * ~11 MB of RSS per worker for no measurable CPU gain (32 MiB bench bundle, 2 workers: 186 -> 165 MB peak).
  */
 const WORKER_YOUNG_GENERATION_MB = 8;
-/** With `auto`, one worker per this much container log (a worker costs ~40 MB and ~50 ms to start). */
-const AUTO_BYTES_PER_WORKER = 32 * 1024 * 1024;
+/** With `auto`, one worker per this much container log: a worker costs 20-40 MB and 0.1-0.3 s to start, and on a 32 MiB bundle two were no faster than one. */
+const AUTO_BYTES_PER_WORKER = 128 * 1024 * 1024;
 
 /** `--workers` default: the cores available, at most MAX_WORKERS. */
 export function defaultWorkers(): number {
