@@ -1,4 +1,5 @@
 import type { Diagnostic, Signal } from '@killtrace/schemas';
+import type { LogTask, LogTaskHooks, LogTaskOutcome, LogTaskSettings } from './log-task.js';
 
 /** Files named explicitly (CLI flags); each is read as the given type, whatever its content looks like. */
 export interface BundleInputs {
@@ -75,7 +76,16 @@ export interface ReadBundleOptions {
   maxJsonValueChars?: number;
   /** Diagnostics kept in the report (default 1000; all are counted and passed to `onDiagnostic`). */
   maxDiagnostics?: number;
+  /**
+   * Reads the container logs elsewhere (worker threads): given every incarnation's task, it reads each with
+   * `readLogTask` (log-task.ts), consumes their app log signals itself (they never reach `onSignal`) and hands each
+   * outcome to `done`, in any order, before it resolves. Without it the logs are read here, one task after another.
+   */
+  containerLogReader?: ContainerLogReader;
 }
+
+/** See `ReadBundleOptions.containerLogReader`. */
+export type ContainerLogReader = (tasks: readonly LogTask[], settings: LogTaskSettings, hooks: LogTaskHooks, done: (outcome: LogTaskOutcome) => void) => Promise<void>;
 
 /** Counters for one bundle read. */
 export interface BundleStats {

@@ -4,15 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
-import type { AppLogSignal, ContainerStatus, Diagnostic, Signal } from '@killtrace/schemas';
+import type { ContainerStatus, Diagnostic, Signal } from '@killtrace/schemas';
 import {
-  CriLogParser,
   JsonStreamSplitter,
   KernelOomParser,
   KubeletJournalParser,
   classifyKubernetesValue,
   comparePodLogPaths,
-  CriTimeGuard,
   estimateJournalSkew,
   incarnationOfContainerId,
   incarnationOfKubectlLogs,
@@ -29,6 +27,8 @@ import type { ContainerLogName, EvidenceSpan, InputDiagnosticCode, PodLogPath, S
 import type { BundleProgress, BundleReport, BundleStats, InputNote, ReadBundleOptions, ReferenceClock } from './bundle-options.js';
 import { gunzipHead, isGzipMagic, openSource, readHead } from './file-source.js';
 import { readLines } from './line-reader.js';
+import { MAX_OUTLIER_DIAGNOSTICS, readLogTask, spanText } from './log-task.js';
+import type { LogTask, LogTaskFile, LogTaskHooks, LogTaskOutcome, LogTaskSettings } from './log-task.js';
 import { spoolPipe, STDIN_NAME } from './pipe-spool.js';
 import type { LineReadResult } from './line-reader.js';
 import { sniffContent } from './sniff.js';
@@ -72,13 +72,6 @@ interface PlannedLog extends PlannedFile {
 interface UnresolvedLog extends PlannedFile {
   named?: ContainerLogName;
   logsOf?: KubectlLogsOf;
-}
-
-/** `2026-12-01T08:00:00.123456789Z text` as `kubectl logs --timestamps` prints it -> a CRI line. */
-function kubectlLineToCri(line: string): string {
-  const space = line.indexOf(' ');
-  if (space < 20 || line.charCodeAt(4) !== 45 || line.charCodeAt(10) !== 84) return line;
-  return `${line.slice(0, space)} stdout F ${line.slice(space + 1)}`;
 }
 
 function errorText(error: unknown): string {
@@ -138,6 +131,22 @@ function boundPodTimes(signal: Extract<Signal, { kind: 'pod' }>, span: EvidenceS
   };
   const pod = { ...signal.pod, statuses: signal.pod.statuses.map(fixStatus), initStatuses: signal.pod.initStatuses.map(fixStatus) };
   return dropped === 0 ? { signal, dropped } : { signal: { ...signal, pod }, dropped };
+}
+
+/** Files probed (real path, stat, first bytes) ahead of the one being classified. */
+const PROBE_AHEAD = 16;
+
+type FileProbe = { real: string; size: number; mtimeMs: number; head: Buffer } | { real: string; error: unknown };
+
+/** A file's real path, size, modification time and first bytes (or why it cannot be read); never rejects. */
+async function probeFile(readPath: string): Promise<FileProbe> {
+  const real = await realpath(readPath).catch(() => readPath);
+  try {
+    const s = await stat(readPath);
+    return { real, size: s.size, mtimeMs: s.mtimeMs, head: await readHead(readPath) };
+  } catch (error) {
+    return { real, error };
+  }
 }
 
 /** `ns/pod/container` of a kill decision, the key shared by journal lines and Killing events. */
@@ -307,22 +316,23 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
     stats.files.skipped++;
     diag(severity, code, message, path);
   };
-  for (const { path, readPath, role, logsOf } of candidates) {
-    const real = await realpath(readPath).catch(() => readPath);
-    if (realFiles.has(real)) continue;
-    realFiles.add(real);
-    let size: number;
-    let mtimeMs: number;
-    let head: Buffer;
-    try {
-      const s = await stat(readPath);
-      size = s.size;
-      mtimeMs = s.mtimeMs;
-      head = await readHead(readPath);
-    } catch (error) {
-      skip('error', 'KT_INPUT_UNREADABLE', `cannot read file: ${errorText(error)}`, path);
+  // Each file's real path, size and first bytes, a few files ahead of the one classified: a bundle of a thousand
+  // small files otherwise waits on one file-system round trip after another.
+  const probes = new Map<number, Promise<FileProbe>>();
+  for (let index = 0; index < candidates.length; index++) {
+    const { path, readPath, role, logsOf } = candidates[index] as Candidate;
+    for (let k = index; k < Math.min(candidates.length, index + PROBE_AHEAD); k++) {
+      if (!probes.has(k)) probes.set(k, probeFile((candidates[k] as Candidate).readPath));
+    }
+    const probe = await (probes.get(index) as Promise<FileProbe>);
+    probes.delete(index);
+    if (realFiles.has(probe.real)) continue;
+    realFiles.add(probe.real);
+    if ('error' in probe) {
+      skip('error', 'KT_INPUT_UNREADABLE', `cannot read file: ${errorText(probe.error)}`, path);
       continue;
     }
+    const { size, mtimeMs, head } = probe;
     const gzip = isGzipMagic(head);
     const content = gzip ? gunzipHead(head) : head;
     const sniffed: SniffedType = size === 0 ? 'empty' : sniffContent(content);
@@ -609,65 +619,64 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
     readFailure(result, file);
   }
 
-  // ---- 6. container logs, one incarnation at a time; times kept inside the evidence span and in file order
+  // ---- 6. container logs, one incarnation at a time (log-task.ts), here or in workers; outcomes in read order
   phase = 'container-logs';
-  let criOutliers = 0;
-  let criOutOfOrder = 0;
+  const tasks: LogTask[] = [];
+  const taskByKey = new Map<string, LogTask>();
   let i = 0;
   while (i < logFiles.length) {
     const firstLog = logFiles[i] as PlannedLog;
-    const group: PlannedLog[] = [];
+    const group: LogTaskFile[] = [];
     while (i < logFiles.length) {
       const f = logFiles[i] as PlannedLog;
       if (f.log.uid !== firstLog.log.uid || f.log.container !== firstLog.log.container || f.log.restartCount !== firstLog.log.restartCount || f.log.pod !== firstLog.log.pod || f.log.namespace !== firstLog.log.namespace) break;
-      group.push(f);
+      group.push({ path: f.path, readPath: f.readPath, gzip: f.gzip, size: f.size, kubectl: f.kubectl === true });
       i++;
     }
-    const { log } = firstLog;
-    const parser = new CriLogParser(
-      { pod: { namespace: log.namespace, name: log.pod, uid: log.uid }, container: log.container, restartCount: log.restartCount, file: firstLog.path },
-      { maxLineChars: maxLineChars + 1024 },
-    );
-    if (parser.contextDiagnostic) {
-      report(parser.contextDiagnostic);
-      stats.files.skipped += group.length;
-      continue;
+    const { namespace, pod, uid, container, restartCount } = firstLog.log;
+    const key = `${namespace}\u0000${pod}\u0000${uid}\u0000${container}\u0000${restartCount}`;
+    const known = taskByKey.get(key);
+    if (known) known.groups.push(group);
+    else {
+      const task: LogTask = { index: tasks.length, incarnation: { namespace, pod, uid, container, restartCount }, groups: [group] };
+      tasks.push(task);
+      taskByKey.set(key, task);
     }
-    const guard = new CriTimeGuard(span);
-    const guarded = (s: AppLogSignal): AppLogSignal => {
-      const g = guard.next(s.at);
-      if (g.adjusted === undefined) return s;
-      if (g.adjusted === 'outlier') {
-        criOutliers++;
-        if (criOutliers <= 20) diag('warning', 'KT_INPUT_TIME_OUTLIER', `line dated ${new Date(s.at).toISOString()}, far outside the ${span ? spanText(span) : ''} the rest of the input covers: given the previous line's time`, s.source?.file, s.source?.line);
-      } else criOutOfOrder++;
-      return { ...s, at: g.at };
-    };
-    for (const file of group) {
-      currentFile = file.path;
-      stats.files.containerLogs++;
-      parser.setFile(file.path);
-      const result = await readLines(
-        openSource(file.readPath, file.gzip, onRawBytes),
-        (line, lineNo) => {
-          const s = parser.push(file.kubectl ? kubectlLineToCri(line) : line, lineNo);
-          if (s !== undefined) return emit(guarded(s));
-        },
-        { maxLineChars },
-      );
-      stats.lines += result.lines;
-      stats.bytes += result.bytes;
-      if (result.lines === 0 && result.binaryAt === undefined && !result.error) diag('warning', 'KT_INPUT_EMPTY_FILE', 'no lines (after decompression)', file.path);
-      if (result.truncatedLines > 0) diag('info', 'KT_INPUT_LINE_TRUNCATED', `${result.truncatedLines} line(s) longer than ${maxLineChars} characters were truncated`, file.path);
-      readFailure(result, file);
-      for (const d of parser.takeDiagnostics()) report(d);
+  }
+  taskByKey.clear();
+  let criOutliers = 0;
+  let criOutOfOrder = 0;
+  let outliersListed = 0;
+  const applyOutcome = (outcome: LogTaskOutcome): void => {
+    stats.files.containerLogs += outcome.files;
+    stats.files.skipped += outcome.skippedFiles;
+    stats.lines += outcome.lines;
+    stats.bytes += outcome.bytes;
+    stats.signals.app_log += outcome.signals;
+    stats.signals.total += outcome.signals;
+    criOutliers += outcome.criOutliers;
+    criOutOfOrder += outcome.criOutOfOrder;
+    for (const d of outcome.diagnostics) {
+      if (d.code === 'KT_INPUT_TIME_OUTLIER' && ++outliersListed > MAX_OUTLIER_DIAGNOSTICS) continue;
+      report(d);
     }
-    for (const s of parser.end()) {
-      const r = emit(guarded(s));
-      if (r !== undefined) await r;
-    }
-    for (const d of parser.takeDiagnostics()) report(d);
-    for (const d of parser.summary()) report(d);
+  };
+  const settings: LogTaskSettings = { maxLineChars, span };
+  const hooks: LogTaskHooks = { onRawBytes, onFile: (path) => void (currentFile = path) };
+  if (options.containerLogReader && tasks.length > 0) {
+    let next = 0;
+    const early = new Map<number, LogTaskOutcome>();
+    await options.containerLogReader(tasks, settings, hooks, (outcome) => {
+      early.set(outcome.index, outcome);
+      for (let ready = early.get(next); ready !== undefined; ready = early.get(next)) {
+        early.delete(next);
+        applyOutcome(ready);
+        next++;
+      }
+    });
+    if (next !== tasks.length) throw new Error(`container log reader finished ${next} of ${tasks.length} incarnations`);
+  } else {
+    for (const task of tasks) applyOutcome(await readLogTask(task, settings, options.onSignal, hooks));
   }
 
   note('cri_time_outlier', criOutliers, `${criOutliers} container log line(s) were dated far outside the time the rest of the input covers (${span ? spanText(span) : ''}): each was given the time of the line before it`);
@@ -683,12 +692,6 @@ async function readBundleInto(options: ReadBundleOptions, scratch: { dir?: strin
   progress(true);
   stats.durationMs = performance.now() - started;
   return { stats, reference, notes, diagnostics: kept, diagnosticsDropped: dropped };
-}
-
-/** `2026-11-30 .. 2026-12-01`: the believable span, for messages. */
-function spanText(span: EvidenceSpan): string {
-  const day = (t: number): string => (Number.isFinite(t) ? new Date(t).toISOString().slice(0, 10) : '?');
-  return `${day(span.oldest)} .. ${day(span.newest)}`;
 }
 
 /** `+2 h`, `-30 min`, `+12 s`. */

@@ -11,7 +11,7 @@ import { analyseContainer, finishContainerRecords, probeKillsOf, type ContainerA
 import { profileSource, type CorrelatorState, type PodState } from './correlator-state.js';
 import { compileProfile, findProfile, type CompiledProfile } from './step-profiles.js';
 import { readStatus } from './status-convention.js';
-import { StepTracker } from './step-tracker.js';
+import { StepTracker, type StepTrackerState } from './step-tracker.js';
 import { workloadKey } from './workload.js';
 
 /** A 53-bit hash of a record's JSON (cyrb53): enough to tell "changed" apart, far smaller than the JSON. */
@@ -579,6 +579,48 @@ export class Correlator {
     this.dirty.add(pod.key);
     last?.tracker.compact();
     this.lastLog = { uid: signal.pod.uid, podKey: pod.key, container: signal.container, restartCount: signal.restartCount, tracker };
+  }
+
+  /**
+   * How the app logs of an incarnation not yet followed would be tracked: the index of its step profile among the
+   * profiles given (none: learn, when learning is on). For a reader that follows logs elsewhere (analysis workers).
+   */
+  logTracking(target: { namespace: string; pod: string; uid: string; container: string }): { profile?: number; learn: boolean } {
+    const image = this.pods.get(target.uid)?.snapshot?.containers.find((c) => c.name === target.container)?.image;
+    const profile = findProfile(this.profiles, { namespace: target.namespace, pod: target.pod, container: target.container, image });
+    return profile === undefined ? { learn: this.options.learnSteps !== false } : { profile: this.profiles.indexOf(profile), learn: false };
+  }
+
+  /** A tracker for an incarnation not yet followed, as `logTracking` says; hand it back with `ingestTrackedLogs`. */
+  newLogTracker(target: { namespace: string; pod: string; uid: string; container: string }): StepTracker {
+    const tracking = this.logTracking(target);
+    return new StepTracker(tracking.profile === undefined ? undefined : this.profiles[tracking.profile], tracking.learn);
+  }
+
+  /**
+   * Adds an incarnation's app logs followed outside `ingest` (a `newLogTracker` tracker, or the state of one made in a
+   * worker with `logTracking`'s answer): the same evidence as ingesting its `signals` app log signals one by one,
+   * whose latest time was `latestAt`. The incarnation must not be followed yet.
+   */
+  ingestTrackedLogs(target: { namespace: string; pod: string; uid: string; container: string; restartCount: number }, tracked: StepTracker | StepTrackerState, signals: number, latestAt: number | undefined): void {
+    if (signals === 0) return;
+    this.counts.app_log += signals;
+    if (latestAt !== undefined && latestAt > this.latestAt) this.latestAt = latestAt;
+    const pod = this.podFor(target.namespace, target.pod, target.uid);
+    const container = this.container(pod, target.container);
+    if (container.logs.has(target.restartCount)) throw new Error(`incarnation ${target.uid}/${target.container}/${target.restartCount} is already followed`);
+    let tracker: StepTracker;
+    if (tracked instanceof StepTracker) {
+      tracker = tracked;
+      tracker.compact();
+    } else {
+      const tracking = this.logTracking(target);
+      tracker = StepTracker.fromState(tracked, tracking.profile === undefined ? undefined : this.profiles[tracking.profile]);
+    }
+    container.logs.set(target.restartCount, tracker);
+    this.dirty.add(pod.key);
+    this.lastLog?.tracker.compact();
+    this.lastLog = undefined;
   }
 
   private container(pod: PodEvidence, name: string): ContainerEvidence {

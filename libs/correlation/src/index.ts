@@ -10,3 +10,6 @@ export { DEFAULT_NODE_CLASS_LABELS, nodeClassOf, UNLABELLED_CLASS } from './node
 export { WorkloadHistoryBuilder, percentiles, type WorkloadHistory, type Percentiles } from './workload-history.js';
 export type { UnmatchedOom } from './kernel-oom.js';
 export { ClusterContext } from './cluster-context.js';
+/** One incarnation's log follower and its profile compiler, for readers that follow logs in worker threads. */
+export { StepTracker } from './step-tracker.js';
+export { compileProfile } from './step-profiles.js';

@@ -41,7 +41,10 @@ export interface ProgressAt {
   readyAt?: number;
 }
 
-/** A tracker's state as plain data (JSON-safe: no -Infinity, no Map), for snapshots (correlator-state.ts). */
+/**
+ * A tracker's state as plain data (JSON-safe: no -Infinity, no Map), for snapshots (correlator-state.ts) and for the
+ * analysis workers, which follow an incarnation and hand it to the main thread (services/cli/src/analysis-worker.ts).
+ */
 export interface StepTrackerState {
   /** Learning on (sightings kept). */
   learn: boolean;
@@ -218,7 +221,8 @@ export class StepTracker {
       for (const s of seen.values()) if (s.first > next) next = s.first;
       this.latestFirst = next;
     } else if (at > this.latestFirst) this.latestFirst = at;
-    seen.set(hash, { key: maskLine(text), first: at, last: at, example: ownString(text.length > 400 ? text.slice(0, 400) : text) });
+    // The key is built from slices of the line, which would pin the whole chunk the line was read from.
+    seen.set(hash, { key: ownString(maskLine(text)), first: at, last: at, example: ownString(text.length > 400 ? text.slice(0, 400) : text) });
   }
 
   private remember(at: number, text: string): void {

@@ -86,6 +86,36 @@ describe('parsePodLogPath', () => {
 });
 
 describe('CriLogParser', () => {
+  it('pushTo gives the lines, times, line numbers, counts and diagnostics push gives, without signals', () => {
+    const lines = [
+      '2026-10-02T06:30:00.1Z stdout F one',
+      'garbage',
+      '2026-10-02T06:30:00.2Z stdout P two-',
+      '2026-10-02T06:30:00.3Z stderr F err',
+      '2026-10-02T06:30:00.4Z stdout F -joined',
+      '2026-10-02T06:29:00Z stdout F earlier',
+      `2026-10-02T06:30:01Z stdout F ${'x'.repeat(40)}`,
+      '',
+      '2026-10-02T06:30:02Z stdout P never closed',
+    ];
+    const context = { pod: { namespace: 'ns', name: 'p', uid: 'u' }, container: 'c', restartCount: 0, file: 'f.log' };
+    const a = new CriLogParser(context, { maxLineChars: 30 });
+    const b = new CriLogParser(context, { maxLineChars: 30 });
+    const viaPush: Array<[number, string, number | undefined]> = [];
+    const viaPushTo: Array<[number, string, number | undefined]> = [];
+    lines.forEach((line, i) => {
+      const signal = a.push(line, i + 1);
+      if (signal) viaPush.push([signal.at, signal.text, signal.source?.line]);
+      void b.pushTo(line, i + 1, (at, text, first) => void viaPushTo.push([at, text, first]));
+    });
+    expect(viaPushTo).toEqual(viaPush);
+    expect(viaPush).toHaveLength(5);
+    expect(b.outOfOrder).toBe(a.outOfOrder);
+    expect(b.takeDiagnostics()).toEqual(a.takeDiagnostics());
+    expect(b.end()).toEqual(a.end());
+    expect(b.summary()).toEqual(a.summary());
+  });
+
   it('builds valid AppLogSignals across rotated files (P chunk continued in the next file)', () => {
     const parser = new CriLogParser({ pod: { namespace: 'payments', name: 'ledger-5c9d7f6b8-x4q2m', uid: 'u' }, container: 'ledger', restartCount: 0 });
     const signals: AppLogSignal[] = [];

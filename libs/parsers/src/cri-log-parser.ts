@@ -13,29 +13,45 @@ export interface CriLine {
   text: string;
 }
 
+/** What `scanCriLine` found, in module scratch fields: the hot path builds no object per line. */
+const scan = { at: 0, stream: 'stdout' as 'stdout' | 'stderr', partial: false, textStart: 0 };
+
+/** Scans one CRI line into `scan`; false when the line is not in the CRI format. */
+function scanCriLine(line: string): boolean {
+  const sp1 = line.indexOf(' ');
+  if (sp1 < 20 || sp1 > 40) return false;
+  let stream: 'stdout' | 'stderr';
+  if (line.startsWith('stdout ', sp1 + 1)) stream = 'stdout';
+  else if (line.startsWith('stderr ', sp1 + 1)) stream = 'stderr';
+  else return false;
+  const tagStart = sp1 + 8;
+  const tag = line.charCodeAt(tagStart);
+  if (tag !== 80 && tag !== 70) return false; // 'P' | 'F'
+  // The tag may carry more `:`-separated fields; the text starts after the next space (or the line ends).
+  let textStart = line.indexOf(' ', tagStart);
+  if (textStart < 0) textStart = line.length;
+  else if (textStart - tagStart > 1 && line.charCodeAt(tagStart + 1) !== 58) return false;
+  else textStart++;
+  const at = parseRfc3339(line, sp1);
+  if (at === undefined) return false;
+  scan.at = at;
+  scan.stream = stream;
+  scan.partial = tag === 80;
+  scan.textStart = textStart;
+  return true;
+}
+
 /**
  * Parses one CRI line without regular expressions (hot path: a bundle may hold gigabytes of these). Returns
  * undefined when the line is not in the CRI format. A trailing `\r` is kept as part of the text (CRI never adds one).
  */
 export function parseCriLine(line: string): CriLine | undefined {
-  const sp1 = line.indexOf(' ');
-  if (sp1 < 20 || sp1 > 40) return undefined;
-  let stream: 'stdout' | 'stderr';
-  if (line.startsWith('stdout ', sp1 + 1)) stream = 'stdout';
-  else if (line.startsWith('stderr ', sp1 + 1)) stream = 'stderr';
-  else return undefined;
-  const tagStart = sp1 + 8;
-  const tag = line.charCodeAt(tagStart);
-  if (tag !== 80 && tag !== 70) return undefined; // 'P' | 'F'
-  // The tag may carry more `:`-separated fields; the text starts after the next space (or the line ends).
-  let textStart = line.indexOf(' ', tagStart);
-  if (textStart < 0) textStart = line.length;
-  else if (textStart - tagStart > 1 && line.charCodeAt(tagStart + 1) !== 58) return undefined;
-  else textStart++;
-  const at = parseRfc3339(line.slice(0, sp1));
-  if (at === undefined) return undefined;
-  return { at, stream, partial: tag === 80, text: line.slice(textStart) };
+  if (!scanCriLine(line)) return undefined;
+  return { at: scan.at, stream: scan.stream, partial: scan.partial, text: line.slice(scan.textStart) };
 }
+
+/** Receives a logical line without an object for it: its time, stream, text and the line number of its first chunk. */
+export type CriLineSink = (at: number, stream: 'stdout' | 'stderr', text: string, line: number) => void | Promise<void>;
 
 /** A logical line: P chunks joined with their F. */
 export interface JoinedCriLine {
@@ -103,6 +119,21 @@ export class CriLineJoiner {
       return undefined;
     }
     return this.pushParsed(cri, lineNo);
+  }
+
+  /**
+   * `push` for a consumer of plain values: a complete `F` line with nothing pending on its stream (nearly every
+   * line) goes to `sink` without any object built for it; the rest takes `push`'s way.
+   */
+  pushTo(line: string, lineNo: number, sink: CriLineSink): void | Promise<void> {
+    if (!scanCriLine(line)) {
+      this.push(line, lineNo);
+      return undefined;
+    }
+    const { at, stream, partial, textStart } = scan;
+    if (!partial && this.pending[stream] === undefined && line.length - textStart <= this.maxLineChars) return sink(at, stream, line.slice(textStart), lineNo);
+    const joined = this.pushParsed({ at, stream, partial, text: line.slice(textStart) }, lineNo);
+    return joined === undefined ? undefined : sink(joined.at, joined.stream, joined.text, joined.line);
   }
 
   /** Feeds an already parsed line. */
@@ -220,6 +251,29 @@ export class CriLogParser {
     if (this.contextDiagnostic) return undefined;
     const joined = this.joiner.push(line, lineNo);
     return joined === undefined ? undefined : this.toSignal(joined);
+  }
+
+  /**
+   * `push` without the signal: `sink` gets each completed line's (time, text, line number of its first chunk); the
+   * same lines, times and counts as `push`, with no object per line (readers that keep only time and text).
+   */
+  pushTo(line: string, lineNo: number, sink: (at: number, text: string, line: number) => void | Promise<void>): void | Promise<void> {
+    if (this.contextDiagnostic) return undefined;
+    this.sink = sink;
+    return this.joiner.pushTo(line, lineNo, this.forward);
+  }
+
+  private sink: ((at: number, text: string, line: number) => void | Promise<void>) | undefined;
+  /** One closure for every `pushTo`, not one per line. */
+  private readonly forward: CriLineSink = (at, _stream, text, first) => {
+    if (at < this.lastAt) this.outOfOrder++;
+    else this.lastAt = at;
+    return this.sink?.(at, text, first);
+  };
+
+  /** The file lines come from now (`setFile`). */
+  get currentFile(): string | undefined {
+    return this.file;
   }
 
   /** Flushes unterminated P chunks. */

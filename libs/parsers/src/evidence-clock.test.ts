@@ -55,6 +55,16 @@ describe('CriTimeGuard', () => {
       { at: min(3) },
     ]);
   });
+  it('time() gives the same times as next() without an object per line, and says what it did', () => {
+    const guard = new CriTimeGuard(evidenceSpan([min(0), min(10), min(20)]));
+    expect([min(1), 0, min(2), min(1.5), min(3)].map((t) => [guard.time(t), guard.adjusted])).toEqual([
+      [min(1), undefined],
+      [min(1), 'outlier'],
+      [min(2), undefined],
+      [min(2), 'out_of_order'],
+      [min(3), undefined],
+    ]);
+  });
   it('gives a first line years ahead the newest believable time', () => {
     const guard = new CriTimeGuard(evidenceSpan([min(0), min(10), min(20)]));
     expect(guard.next(T + 5 * YEAR)).toEqual({ at: min(20), adjusted: 'outlier' });

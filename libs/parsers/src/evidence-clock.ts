@@ -154,16 +154,30 @@ export class CriTimeGuard {
 
   constructor(private readonly span: EvidenceSpan | undefined) {}
 
+  /** What the last `time` call did to its line's time (undefined: kept as written). */
+  adjusted: GuardedTime['adjusted'];
+
   /** The time to use for the next line of the file. */
   next(at: number): GuardedTime {
+    const time = this.time(at);
+    return this.adjusted === undefined ? { at: time } : { at: time, adjusted: this.adjusted };
+  }
+
+  /** `next` without an object per line (the CRI hot path): the time to use; `adjusted` says what was done. */
+  time(at: number): number {
     if (isOutlier(this.span, at)) {
       const span = this.span as EvidenceSpan;
       const replaced = this.previous ?? (at < span.low ? span.oldest : span.newest);
       this.previous = replaced;
-      return { at: replaced, adjusted: 'outlier' };
+      this.adjusted = 'outlier';
+      return replaced;
     }
-    if (this.previous !== undefined && at < this.previous) return { at: this.previous, adjusted: 'out_of_order' };
+    if (this.previous !== undefined && at < this.previous) {
+      this.adjusted = 'out_of_order';
+      return this.previous;
+    }
     this.previous = at;
-    return { at };
+    this.adjusted = undefined;
+    return at;
   }
 }

@@ -19,6 +19,15 @@ describe('parseRfc3339', () => {
     expect(parseRfc3339('2026-10-02T06:32:00+01:00')).toBe(Date.UTC(2026, 9, 2, 5, 32, 0));
   });
 
+  it('parses the timestamp at the start of a longer string up to `end`, as a CRI line gives it', () => {
+    const line = '2026-10-02T06:30:45.15040087Z stdout F hello';
+    expect(parseRfc3339(line, 29)).toBe(parseRfc3339('2026-10-02T06:30:45.15040087Z'));
+    expect(parseRfc3339('2026-10-02T06:30:45+02:00 stdout F x', 25)).toBe(Date.UTC(2026, 9, 2, 4, 30, 45));
+    // An end inside the timestamp or past the string is not a timestamp.
+    expect(parseRfc3339(line, 28)).toBeUndefined();
+    expect(parseRfc3339(line, line.length + 1)).toBeUndefined();
+  });
+
   it('rejects malformed and impossible timestamps without throwing', () => {
     for (const bad of ['', 'null', '2026-10-02', '2026-10-02T06:31:17', '2026-13-02T06:31:17Z', '2026-02-30T00:00:00Z', '2026-10-02T24:00:00Z', '2026-10-02T06:31:17.Z', '2026-10-02T06:31:17Zjunk', '2026-10-02T06:31:17+25:00', 'x'.repeat(40)]) {
       expect(parseRfc3339(bad), bad).toBeUndefined();

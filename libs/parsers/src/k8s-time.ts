@@ -32,13 +32,14 @@ let cachedPrefixMs = 0;
 
 /**
  * Parses RFC 3339 / RFC3339Nano (`2026-10-02T06:30:45Z`, `2026-10-02T06:30:45.15040087Z`, `...+02:00`, `...+0200`),
- * any fraction length. Returns undefined for anything else (never throws).
+ * any fraction length. Returns undefined for anything else (never throws). `end`: the timestamp is `s[0, end)`, the
+ * rest of `s` is ignored (a CRI line parses its timestamp without slicing it out).
  */
-export function parseRfc3339(s: string): number | undefined {
-  if (typeof s !== 'string' || s.length < 20) return undefined;
-  const prefix = s.slice(0, 16);
+export function parseRfc3339(s: string, end: number = typeof s === 'string' ? s.length : 0): number | undefined {
+  if (typeof s !== 'string' || end < 20 || end > s.length) return undefined;
   let base: number;
-  if (prefix === cachedPrefix) {
+  // Compared in place: slicing the prefix (and the timestamp out of its line) cost an allocation per log line.
+  if (cachedPrefix.length === 16 && s.startsWith(cachedPrefix)) {
     base = cachedPrefixMs;
   } else {
     const y = digit(s, 0) * 1000 + digit(s, 1) * 100 + twoDigits(s, 2);
@@ -54,7 +55,7 @@ export function parseRfc3339(s: string): number | undefined {
     if (!validDate(y, mo, d) || h < 0 || h > 23 || mi < 0 || mi > 59) return undefined;
     base = Date.UTC(y, mo - 1, d, h, mi);
     if (y < 100) base = new Date(base).setUTCFullYear(y); // Date.UTC maps 0..99 to 1900..1999
-    cachedPrefix = prefix;
+    cachedPrefix = s.slice(0, 16);
     cachedPrefixMs = base;
   }
   if (s.charCodeAt(16) !== 58) return undefined;
@@ -68,7 +69,7 @@ export function parseRfc3339(s: string): number | undefined {
     let value = 0;
     let scale = 1;
     const start = i;
-    while (i < s.length) {
+    while (i < end) {
       const c = digit(s, i);
       if (c < 0) break;
       if (i - start < 9) {
@@ -103,7 +104,7 @@ export function parseRfc3339(s: string): number | undefined {
   } else {
     return undefined;
   }
-  if (i !== s.length) return undefined;
+  if (i !== end) return undefined;
   return base + sec * 1000 + fractionMs - offsetMs;
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtinProfileDir, builtinProfiles, loadProfileFile, mergeProfiles, parseProfileFile, ProfileError, resolveProfiles } from './index.js';
+import { builtinProfileDir, builtinProfiles, findUnsafePatterns, loadProfileFile, mergeProfiles, parseProfileFile, ProfileError, resolveProfiles } from './index.js';
 
 function thrown(run: () => unknown): ProfileError {
   try {
@@ -22,6 +22,11 @@ describe('built-in profiles', () => {
     expect(host?.match).toEqual({ namespace: '^onecloud$', pod: '^default-host-', container: '^host$' });
     expect(host?.steps.map((s) => s.name)).toEqual(['host-info', 'gpu-vfio-bind', 'storage-init']);
     expect(host?.steps[1]?.end).toBe('vfio-pci bind done');
+  });
+
+  it('have no pattern that can backtrack catastrophically (checked here, not on every start: builtin-profiles.ts)', () => {
+    expect(builtinProfiles().length).toBeGreaterThan(0);
+    expect(findUnsafePatterns(builtinProfiles())).toEqual([]);
   });
 
   it('are overridden by a user profile of the same name, which comes first', () => {

@@ -1,4 +1,5 @@
-import { checkSync } from 'recheck';
+import { createRequire } from 'node:module';
+import type * as Recheck from 'recheck';
 import type { StepProfile } from '@killtrace/schemas';
 
 /** One profile pattern that can backtrack catastrophically. */
@@ -21,6 +22,8 @@ export interface UnsafePattern {
  */
 export function findUnsafePatterns(profiles: readonly StepProfile[], timeoutMs = 2000): UnsafePattern[] {
   const out: UnsafePattern[] = [];
+  // Loaded on first use: the checker is ~30 MB of code that most runs (built-in profiles only) never need.
+  const { checkSync } = createRequire(import.meta.url)('recheck') as typeof Recheck;
   for (const profile of profiles) {
     const patterns: Array<[string, string | undefined]> = [
       ['match.namespace', profile.match.namespace],

@@ -7,3 +7,4 @@ export * from './messages.js';
 export { recordFieldPaths, renderRecordReference } from './record-reference.js';
 export { recordWorkload, type RecordWorkload } from './record-workload.js';
 export * from './context.js';
+export { stepTrackerStateSchema } from './step-tracker-state.js';

@@ -11,6 +11,7 @@ import { ProgressMeter } from './progress-meter.js';
 import { loadProfileFile } from './profile-loader.js';
 import { renderReadSummary } from './read-summary.js';
 import { runAnalysis } from './run-analysis.js';
+import { MAX_WORKERS } from './log-worker-pool.js';
 import { runSetup, type SetupFlags } from './setup.js';
 import { replayCommand } from './replay-command.js';
 import { profileCommand } from './profile-suggest.js';
@@ -33,6 +34,7 @@ interface AnalyzeFlags {
   learn: boolean;
   builtinProfiles: boolean;
   alerts?: string;
+  workers: number | 'auto';
 }
 
 /** Runs the `killtrace` command line and returns the exit code. */
@@ -68,6 +70,7 @@ export async function main(
     .option('--node-class-labels <labels>', 'comma-separated node labels whose values make a node class (default: instance type and NVIDIA GPU labels)', parseLabelList)
     .option('--no-learn', 'do not learn init steps from the logs of workloads without a step profile')
     .option('--no-builtin-profiles', 'ignore the built-in step profiles (see what learning alone finds)')
+    .option('--workers <n>', `worker threads that read and follow the container logs: 1 reads them in one thread; default: the cores available (at most ${MAX_WORKERS}), fewer for small bundles`, parseWorkers, 'auto')
     .option('--alerts <rules>', 'dry run of alert rules (the alerter\'s rules file; an empty file means the built-in rules): which alerts would have fired, and when')
     .action(async (dirs: string[], flags: AnalyzeFlags) => {
       exitCode = await analyze(dirs, flags, io);
@@ -183,6 +186,13 @@ function parsePipeTimeout(value: string): number {
   return seconds;
 }
 
+function parseWorkers(value: string): number | 'auto' {
+  if (value === 'auto') return value;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new CliError('KT_ERR_CLI_BAD_OPTION', `--workers must be a whole number from 1 to 64 (or auto), got "${value}"`);
+  return n;
+}
+
 function parseYear(value: string): number {
   const year = Number(value);
   if (!Number.isInteger(year) || year < 1970 || year > 9999) throw new CliError('KT_ERR_CLI_BAD_OPTION', `--year must be a four-digit year, got "${value}"`);
@@ -228,6 +238,7 @@ async function analyze(dirs: string[], flags: AnalyzeFlags, io: { stdout: NodeJS
     learnSteps: flags.learn,
     builtinProfiles: flags.builtinProfiles,
     pipeIdleTimeoutMs: flags.pipeTimeout * 1000,
+    workers: flags.workers,
     onProgress: (progress) => meter.update(progress),
   });
   meter.done();

@@ -2,6 +2,7 @@ import { readBundle, type BundleProgress, type BundleReport } from '@killtrace/b
 import { Correlator, type CorrelatorStats, type CoverageGap, type UnmatchedOom } from '@killtrace/correlation';
 import { mergeProfiles } from '@killtrace/profiles';
 import type { Diagnostic, RestartRecord, StepProfile } from '@killtrace/schemas';
+import { workerLogReader } from './log-worker-pool.js';
 
 /** What to analyse: a directory recognised by content, and/or files of known types (CONTRACT.md section 2). */
 export interface AnalysisOptions {
@@ -31,6 +32,11 @@ export interface AnalysisOptions {
   learnSteps?: boolean;
   /** Node labels that make a node class (default: libs/correlation/src/node-class.ts DEFAULT_NODE_CLASS_LABELS). */
   nodeClassLabels?: string[];
+  /**
+   * Worker threads that read and follow the container logs (log-worker-pool.ts): 1 (the default) reads them in this
+   * thread, straight into step trackers; `auto` uses up to the cores available as the logs' size warrants. The records are the same either way.
+   */
+  workers?: number | 'auto';
 }
 
 export interface AnalysisResult {
@@ -46,16 +52,20 @@ export interface AnalysisResult {
   gaps: CoverageGap[];
   /** Kernel OOM kills no record explains (and kills outside any pod). */
   kernelOoms: { unmatched: UnmatchedOom[]; outsidePods: number };
+  /** Threads that read the container logs (1: this one). */
+  workers: number;
 }
 
 /** Runs the embedded pipeline: read the bundle as a stream, feed the correlation core, collect the records. */
 export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisResult> {
+  const profiles = options.builtinProfiles === false ? [...(options.profiles ?? [])] : mergeProfiles(options.profiles ?? []);
   const correlator = new Correlator({
     clusterName: options.clusterName ?? 'default',
-    profiles: options.builtinProfiles === false ? [...(options.profiles ?? [])] : mergeProfiles(options.profiles ?? []),
+    profiles,
     learnSteps: options.learnSteps,
     nodeClassLabels: options.nodeClassLabels,
   });
+  let workers = 1;
   const bundle = await readBundle({
     paths: [...(options.dir !== undefined ? [options.dir] : []), ...(options.paths ?? [])],
     inputs: { events: options.events, pods: options.pods, logs: options.logs, kubelet: options.kubelet, kernel: options.kernel, kubectlLogs: options.kubectlLogs },
@@ -63,6 +73,7 @@ export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisRes
     onProgress: options.onProgress,
     referenceYear: options.referenceYear,
     pipeIdleTimeoutMs: options.pipeIdleTimeoutMs,
+    containerLogReader: workerLogReader({ workers: options.workers ?? 1, profiles, correlator, onStart: (n) => void (workers = n) }),
   });
   const records = correlator.records();
   const files = bundle.stats.files;
@@ -80,5 +91,6 @@ export async function runAnalysis(options: AnalysisOptions): Promise<AnalysisRes
     correlation: correlator.stats(),
     gaps: correlator.coverage(records),
     kernelOoms: { unmatched: correlator.unmatchedKernelOoms(), outsidePods: correlator.kernelOomsOutsidePodCount() },
+    workers,
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CorrelatorState } from '@killtrace/correlation';
-import { eventSignalSchema, kernelOomSignalSchema, kubeletSignalSchema, podSnapshotSchema, stepProfileSchema } from '@killtrace/schemas';
+import { eventSignalSchema, kernelOomSignalSchema, kubeletSignalSchema, podSnapshotSchema, stepProfileSchema, stepTrackerStateSchema } from '@killtrace/schemas';
 
 /**
  * What a partition snapshot holds (decision 0016), validated with zod when read back from the snapshots topic: the
@@ -15,17 +15,7 @@ export const SNAPSHOT_VERSION = 1;
 const finite = z.number().finite();
 const entries = <K extends z.ZodType, V extends z.ZodType>(key: K, value: V) => z.array(z.tuple([key, value]));
 
-const trackerStateSchema = z.object({
-  learn: z.boolean(),
-  marks: z.array(z.object({ firstStart: finite.optional(), ends: z.array(finite) })),
-  readyAt: finite.optional(),
-  firstLineAt: finite.optional(),
-  lineCount: z.int().min(0),
-  recent: z.array(z.object({ at: finite, text: z.string() })),
-  seen: entries(z.number().int(), z.object({ key: z.string(), first: finite, last: finite, example: z.string() })),
-  latestFirst: finite.optional(),
-  profile: z.int().min(0).optional(),
-});
+const trackerStateSchema = stepTrackerStateSchema.extend({ profile: z.int().min(0).optional() });
 
 const podStateSchema = z.object({
   key: z.string().min(1),
