@@ -32,7 +32,8 @@ import { CLUSTER, cleanup, CorrelatorProcess, elasticFor, kafkaFor, pipelineSetu
  * journal line), which is what it would also infer from the pods and Events. Both then agree in any year, across
  * New Year included.
  *
- * One partition per topic: only then is the correlator's output exactly `killtrace analyze`'s (decision 0004).
+ * One partition per topic keeps this test about the collectors; that the output stays `killtrace analyze`'s with
+ * several partitions (the context topic, decision 0017) is test/integration/context-partitions.test.ts.
  */
 
 const BURSTS = 6;
