@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import kafkajs from 'kafkajs';
 import type { Config } from '@killtrace/config';
 import { connectionFields, kafkaClientConfig, registerConnection, type KafkaClientOptions, type KafkaConnection, type RawKafka } from './client.js';
+import { correctRequestQueueTimer } from './request-queue-timer.js';
 
 /**
  * For test and benchmark drivers only (not exported from libs/kafka/src/index.ts, so no service can reach it): a
@@ -34,6 +35,8 @@ export function createKafkaClient(config: Config['kafka'], options: TestKafkaCli
           },
         }),
   };
+  // Test drivers share the process with the code under test: the same kafkajs correction as createKafkaClient.
+  correctRequestQueueTimer();
   const raw = new kafkajs.Kafka(clientConfig);
   return registerConnection(
     {
