@@ -265,3 +265,33 @@ describe('handleProbeSync / syncLoopIteration (kubelet.go): "SyncLoop (probe)" r
     expect(r?.killtrace.recommendation.text).not.toContain('Add a startupProbe');
   });
 });
+
+describe('prober manager UpdatePodStatus (pkg/kubelet/prober/prober_manager.go): the Ready condition', () => {
+  /** A single-container pod, running since T(0), Ready since T(20): the Ready condition with `probes` on the container. */
+  function readyPod(probes: Record<string, unknown>): Signal {
+    const pod = podJson({ restartCount: 0, containerID: `containerd://${id(0)}`, ready: true, started: true, state: { running: { startedAt: T(0) } } }, { containers: [{ name: 'api', image: 'ghcr.io/acme/api:1', ...probes }] }) as { status: Record<string, unknown> };
+    pod.status.conditions = [
+      { type: 'ContainersReady', status: 'True', lastTransitionTime: T(20) },
+      { type: 'Ready', status: 'True', lastTransitionTime: T(20) },
+    ];
+    return parsePod(pod).signal as Signal;
+  }
+  const readyConditionInits = (signal: Signal): Array<{ seconds: number; restartCount: number }> => {
+    const core = new Correlator({ clusterName: 'test' });
+    core.ingest(signal);
+    return core
+      .initDurations()
+      .filter((d) => d.source === 'ready_condition')
+      .map((d) => ({ seconds: d.seconds, restartCount: d.restartCount }));
+  };
+  const liveness = { livenessProbe: { httpGet: { path: '/livez', port: 8080 }, periodSeconds: 10, failureThreshold: 3 } };
+
+  it('a container without readiness probe is ready as soon as it runs ("no readinessProbe -> always ready"): its Ready condition is no end of init', () => {
+    expect(readyConditionInits(readyPod(liveness))).toEqual([]);
+  });
+
+  it('with a readiness probe (or a startup probe, which gates readiness through `started`) Ready is the end of init', () => {
+    expect(readyConditionInits(readyPod({ ...liveness, readinessProbe: { httpGet: { path: '/readyz', port: 8080 } } }))).toEqual([{ seconds: 20, restartCount: 0 }]);
+    expect(readyConditionInits(readyPod({ ...liveness, startupProbe: { httpGet: { path: '/livez', port: 8080 }, failureThreshold: 30 } }))).toEqual([{ seconds: 20, restartCount: 0 }]);
+  });
+});

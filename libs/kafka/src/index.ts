@@ -25,6 +25,7 @@ export {
 } from './batch-consumer.js';
 export { CO_PARTITIONED_ASSIGNER } from './assigner.js';
 export { readPartitions, topicPartitionCount, type ReadMessage, type ReadPartitionsOptions } from './partition-reader.js';
+export { chunkBySize } from './chunk-by-size.js';
 export { encodeMessage, decodeMessage, formatIssues, type DecodeResult } from './codec.js';
 export { KafkaAdapterError, kafkaErrorCodes, classifyKafkaError, type KafkaErrorCode, type ErrorClass, type ClassifiedError } from './errors.js';
 export { partitionOfKey } from './key-partition.js';

@@ -1,4 +1,5 @@
 import { rawClient, type KafkaConnection } from './client.js';
+import { createEndOffsetTracker, fetchEndOffsets, followPositions } from './end-offsets.js';
 import { KafkaAdapterError } from './errors.js';
 
 /** One message read back by `readPartitions`. */
@@ -32,26 +33,19 @@ export async function readPartitions(connection: KafkaConnection, options: ReadP
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    const ends = new Map<number, number>();
-    for (const o of offsets) {
-      if (options.partitions.includes(o.partition) && Number(o.high) > Number(o.low)) ends.set(o.partition, Number(o.high));
-    }
+    const ends = await fetchEndOffsets(admin, topic, options.partitions);
     if (ends.size === 0) return [];
+    const tracker = createEndOffsetTracker(ends);
     const consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
     const out: ReadMessage[] = [];
-    const remaining = new Set(ends.keys());
-    let finish: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new KafkaAdapterError('KT_ERR_KAFKA_READ_TIMEOUT', `reading topic ${topic} partitions ${[...remaining].join(',')} did not reach their end`, { topic })),
+        () => reject(new KafkaAdapterError('KT_ERR_KAFKA_READ_TIMEOUT', `reading topic ${topic} partitions ${tracker.remaining().join(',')} did not reach their end`, { topic })),
         options.timeoutMs ?? 60_000,
       );
     });
+    followPositions(consumer, topic, tracker, (partition) => consumer.pause([{ topic, partitions: [partition] }]));
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -59,7 +53,7 @@ export async function readPartitions(connection: KafkaConnection, options: ReadP
         autoCommit: false,
         eachBatch: async ({ batch }) => {
           const end = ends.get(batch.partition);
-          if (end === undefined || !remaining.has(batch.partition)) {
+          if (end === undefined || !tracker.isReading(batch.partition)) {
             consumer.pause([{ topic, partitions: [batch.partition] }]);
             return;
           }
@@ -68,15 +62,9 @@ export async function readPartitions(connection: KafkaConnection, options: ReadP
             if (offset >= end) break;
             out.push({ partition: batch.partition, offset, key: message.key?.toString('utf8') ?? null, value: message.value });
           }
-          // Compaction leaves gaps, never removes the newest message: the batch's last offset tells where it is.
-          if (Number(batch.lastOffset()) + 1 >= end) {
-            remaining.delete(batch.partition);
-            consumer.pause([{ topic, partitions: [batch.partition] }]);
-            if (remaining.size === 0) finish();
-          }
         },
       });
-      await Promise.race([done, timeout]);
+      await Promise.race([tracker.caughtUp(), timeout]);
     } finally {
       clearTimeout(timer);
       await consumer.disconnect().catch(() => undefined);

@@ -5,6 +5,7 @@ import { rawClient, type KafkaConnection } from './client.js';
 import { decodeMessage, encodeMessage } from './codec.js';
 import { classifyKafkaError } from './errors.js';
 import { KafkaAdapterError } from './errors.js';
+import { createEndOffsetTracker, fetchEndOffsets, followPositions, type EndOffsetTracker } from './end-offsets.js';
 import { memoizedDefaultPartitioner } from './partitioner.js';
 
 /**
@@ -61,33 +62,23 @@ export function createTableReader<S extends z.ZodType>(connection: KafkaConnecti
     maxWaitTimeInMs: 200,
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => options.onCrash?.(payload.error, payload.restart));
-  /** Per partition, the offset reading must reach (exclusive) to be caught up; deleted once reached. */
-  const ends = new Map<number, number>();
-  let done = false;
-  let markDone: () => void = () => undefined;
-  const donePromise = new Promise<void>((resolve) => {
-    markDone = resolve;
+  /** Set by start() from the high watermarks; caughtUp() may be awaited before that. */
+  let tracker: EndOffsetTracker | undefined;
+  let started: (tracker: EndOffsetTracker) => void = () => undefined;
+  const trackerReady = new Promise<EndOffsetTracker>((resolve) => {
+    started = resolve;
   });
-  const reached = (partition: number, next: number): void => {
-    const end = ends.get(partition);
-    if (end !== undefined && next >= end) ends.delete(partition);
-    if (!done && ends.size === 0) {
-      done = true;
-      markDone();
-    }
-  };
   return {
     async start() {
       const admin = kafka.admin();
       await admin.connect();
       try {
-        for (const o of await admin.fetchTopicOffsets(options.topic)) {
-          if (Number(o.high) > Number(o.low)) ends.set(o.partition, Number(o.high));
-        }
+        tracker = createEndOffsetTracker(await fetchEndOffsets(admin, options.topic));
       } finally {
         await admin.disconnect();
       }
-      reached(-1, 0);
+      started(tracker);
+      followPositions(consumer, options.topic, tracker);
       await consumer.connect();
       await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
       await consumer.run({
@@ -104,16 +95,11 @@ export function createTableReader<S extends z.ZodType>(connection: KafkaConnecti
               else options.onInvalid({ key, ...base, reason: decoded.reason });
             }
           }
-          // A compacted partition may end in offsets whose messages are gone: the batch's high watermark says where
-          // the partition ends now.
-          const last = batch.messages[batch.messages.length - 1];
-          const next = Math.max(last === undefined ? 0 : Number(last.offset) + 1, batch.isEmpty() ? Number(batch.highWatermark) : 0);
-          reached(batch.partition, next);
         },
       });
     },
-    caughtUp: () => donePromise,
-    isCaughtUp: () => done,
+    caughtUp: () => trackerReady.then((t) => t.caughtUp()),
+    isCaughtUp: () => tracker?.isCaughtUp() ?? false,
     stop: () => consumer.disconnect(),
   };
 }

@@ -81,4 +81,21 @@ describe('runService', () => {
     expect(crashed.stderr).toEqual([]);
     expect(crashed.lines().at(-1)).toMatchObject({ level: 'fatal', code: 'KT_ERR_DEMO_STARTUP', msg: 'demo failed to start: connect ECONNREFUSED' });
   });
+
+  it('exits 1 with the service’s timeout code when close() outlasts the shutdown deadline, and 1 when close() fails', async () => {
+    const stuck = harness(async () => ({ close: () => new Promise<void>(() => undefined) }), { shutdownDeadline: { deadlineMs: 20, timeoutCode: 'KT_ERR_DEMO_SHUTDOWN_TIMEOUT' } });
+    await tick();
+    stuck.signals.emit('SIGTERM');
+    expect(await stuck.exit).toBe(1);
+    expect(stuck.lines().at(-1)).toMatchObject({ level: 'error', code: 'KT_ERR_DEMO_SHUTDOWN_TIMEOUT', deadlineMs: 20, msg: 'graceful shutdown timed out' });
+    const failing = harness(async () => ({
+      close: async () => {
+        throw new KilltraceError('KT_ERR_DEMO_FLUSH', 'flush refused');
+      },
+    }));
+    await tick();
+    failing.signals.emit('SIGTERM');
+    expect(await failing.exit).toBe(1);
+    expect(failing.lines().at(-1)).toMatchObject({ level: 'error', code: 'KT_ERR_DEMO_FLUSH', msg: 'demo shutdown failed: flush refused' });
+  });
 });

@@ -32,6 +32,11 @@ export interface RunServiceOptions {
   stderr?: { write(text: string): unknown };
   /** Where log lines go; default stdout. */
   logDestination?: LoggerSettings['destination'];
+  /**
+   * Exits 1 (logging `timeoutCode`) when `close()` has not finished `deadlineMs` after the signal, so that a stuck
+   * shutdown ends before the kubelet's grace period does; default: no deadline.
+   */
+  shutdownDeadline?: { deadlineMs: number; timeoutCode: string };
 }
 
 /**
@@ -92,8 +97,34 @@ export async function runService(options: RunServiceOptions): Promise<number> {
   }
   if (!shutdown.signal.aborted) await new Promise<void>((resolve) => shutdown.signal.addEventListener('abort', () => resolve(), { once: true }));
   stopListening();
-  await running.close();
+  const outcome = await closeWithin(running, options.shutdownDeadline?.deadlineMs);
+  if (outcome !== 'closed') {
+    if (outcome === 'timeout') {
+      logger.error({ code: options.shutdownDeadline?.timeoutCode, deadlineMs: options.shutdownDeadline?.deadlineMs }, 'graceful shutdown timed out');
+    } else logger.error({ err: outcome.error, code: errorCodeOf(outcome.error) }, `${options.name} shutdown failed: ${(outcome.error as Error).message}`);
+    logger.flush();
+    return EXIT_RUNTIME;
+  }
   logger.info({ event: 'ServiceStopped', service: options.name }, `${options.name} stopped`);
   logger.flush();
   return EXIT_OK;
+}
+
+/** Closes `running`; 'timeout' when it takes longer than `deadlineMs` (the close goes on, the process exits). */
+async function closeWithin(running: StartedService, deadlineMs: number | undefined): Promise<'closed' | 'timeout' | { error: unknown }> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = running.close().then(
+    () => 'closed' as const,
+    (error: unknown) => ({ error }),
+  );
+  if (deadlineMs === undefined) return closed;
+  const late = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), deadlineMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([closed, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

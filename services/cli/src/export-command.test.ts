@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exportScope, type ExportFlags } from './export-command.js';
+import { exportScope, exportTimeline, type ExportFlags } from './export-command.js';
 import { main } from './main.js';
 
 const EXAMPLE = new URL('../../../examples/host-agent-crashloop', import.meta.url).pathname;
@@ -43,6 +43,33 @@ describe('killtrace export --bundle', () => {
     const csv = await run('export', '--bundle', EXAMPLE, '--pod', 'onecloud/default-host-x7k2p', '--from', '2026-10-02T06:39:00Z', '--to', '2026-10-02T06:46:00Z', '-f', 'csv');
     const restarts = new Set(csv.stdout.trim().split('\r\n').slice(1).map((l) => l.split(',')[5]));
     expect([...restarts]).toEqual(['5', '6']);
+  });
+
+  it('--workers N reads the logs in N threads and writes byte for byte the single-threaded timeline, in every format', async () => {
+    // The workers run the built script (services/cli/dist/analysis-worker.js), as in test/unit/analysis-workers.test.ts.
+    const now = Date.parse('2026-10-03T00:00:00Z');
+    for (const format of ['markdown', 'html', 'json', 'csv'] as const) {
+      const outputs: string[] = [];
+      for (const workers of [1, 2, 4]) {
+        const out: string[] = [];
+        const err: string[] = [];
+        let used = 0;
+        const code = await exportTimeline(flags({ bundle: [EXAMPLE], workload: 'onecloud/default-host', format, workers }), { stdout: stream(out), stderr: stream(err) }, now, (n) => void (used = n));
+        expect(code).toBe(0);
+        // The example's containers have logs of at least 4 incarnations: every thread asked for reads.
+        expect(used, `${format} with ${workers} workers`).toBe(workers);
+        outputs.push(out.join(''));
+      }
+      expect(outputs[0]?.length, format).toBeGreaterThan(0);
+      expect(outputs[1], `${format}, 2 workers`).toBe(outputs[0]);
+      expect(outputs[2], `${format}, 4 workers`).toBe(outputs[0]);
+    }
+  });
+
+  it('refuses --workers that is not a whole number from 1 to 64', async () => {
+    const bad = await run('export', '--bundle', EXAMPLE, '--workload', 'onecloud/default-host', '--workers', '0');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--workers must be a whole number from 1 to 64');
   });
 
   it('says when nothing matches', async () => {

@@ -26,6 +26,8 @@ export interface ExportFlags {
   profile?: string[];
   clusterName: string;
   year?: number;
+  /** With --bundle: worker threads that read the container logs (as `killtrace analyze --workers`); default auto. */
+  workers?: number | 'auto';
 }
 
 interface Io {
@@ -100,8 +102,11 @@ async function write(stream: NodeJS.WritableStream | WriteStream, chunk: string)
   if (!stream.write(chunk)) await once(stream, 'drain');
 }
 
-/** `killtrace export`: one timeline document from a bundle (embedded analyser) or from Elasticsearch. */
-export async function exportTimeline(flags: ExportFlags, io: Io, now = Date.now()): Promise<number> {
+/**
+ * `killtrace export`: one timeline document from a bundle (embedded analyser) or from Elasticsearch. `onWorkers`
+ * learns how many threads read a bundle's container logs.
+ */
+export async function exportTimeline(flags: ExportFlags, io: Io, now = Date.now(), onWorkers: (workers: number) => void = () => undefined): Promise<number> {
   if (!(timelineFormats as readonly string[]).includes(flags.format)) throw new CliError('KT_ERR_CLI_BAD_OPTION', `--format must be one of ${timelineFormats.join(', ')}`);
   const scope = exportScope(flags, now);
   const out = flags.out !== undefined ? createWriteStream(flags.out) : io.stdout;
@@ -117,7 +122,8 @@ export async function exportTimeline(flags: ExportFlags, io: Io, now = Date.now(
     for (const file of flags.profile ?? []) profiles.push(...(await loadProfileFile(file)));
     const meter = new ProgressMeter(io.stderr);
     const [dir, ...more] = flags.bundle;
-    const result = await runAnalysis({ dir, logs: more, profiles, clusterName: flags.clusterName, referenceYear: flags.year, onProgress: (p) => meter.update(p) });
+    const result = await runAnalysis({ dir, logs: more, profiles, clusterName: flags.clusterName, referenceYear: flags.year, workers: flags.workers ?? 'auto', onProgress: (p) => meter.update(p) });
+    onWorkers(result.workers);
     meter.done();
     const records: RestartRecord[] = result.records.filter((r) => inScope(r, scope)).sort(compareRecords);
     const summary = await streamTimeline({

@@ -125,6 +125,7 @@ export async function main(
     .option('--profile <file...>', 'with --bundle: step profile file(s)')
     .option('--cluster-name <name>', 'with --bundle: orchestrator.cluster.name of the records', 'default')
     .option('--year <year>', 'with --bundle: year of year-less kubelet journal timestamps', parseYear)
+    .option('--workers <n>', `with --bundle: worker threads that read the container logs, as for analyze (default: the cores available, at most ${MAX_WORKERS}, fewer for small bundles)`, parseWorkers, 'auto')
     .action(async (flags: ExportFlags) => {
       exitCode = await exportTimeline(flags, io);
     });

@@ -21,6 +21,8 @@ export const collectorErrorCodes = {
   KT_ERR_COLLECTOR_PUBLISH: { message: 'publishing to Kafka failed', exitCode: 1 },
   /** The producer could not connect, or the topics could not be set up. */
   KT_ERR_COLLECTOR_KAFKA: { message: 'the producer could not connect to Kafka (retried with back-off at start)', exitCode: 1 },
+  /** The collector failed to start for a reason that carries no code of its own (logged with the cause). */
+  KT_ERR_COLLECTOR_STARTUP: { message: 'the collector failed to start', exitCode: 1 },
   /** Shutdown did not finish within its deadline. */
   KT_ERR_COLLECTOR_SHUTDOWN_TIMEOUT: { message: 'graceful shutdown timed out', exitCode: 1 },
 } as const;

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import process from 'node:process';
-import { ConfigError, loadConfig, secretPaths, type Config } from '@killtrace/config';
+import { loadConfig, type Config } from '@killtrace/config';
 import { createKafkaClient, createProducer, createTableWriter, ensureTopics, killtraceTopics, type TableWriter } from '@killtrace/kafka';
-import { createLogger, type Logger } from '@killtrace/logging';
+import type { Logger } from '@killtrace/logging';
 import { contextMessageSchema } from '@killtrace/schemas';
-import { createRegistry, Dependencies, startHealthServer, type HealthServer } from '@killtrace/service-http';
+import { createRegistry, Dependencies, runService, startHealthServer, type HealthServer } from '@killtrace/service-http';
 import { CollectorError } from './errors.js';
 import type { StartNodeAgent } from './node-agent-contract.js';
 import { startNodeAgent as nodeAgentEntry } from './node-agent/index.js';
@@ -171,8 +171,9 @@ export function ensureHeapForMode(argv: readonly string[] = process.argv, env: N
 }
 
 /**
- * The process entry: returns the exit code. Runs until SIGTERM or SIGINT. `heap`: what ensureHeapForMode returned
- * (the node agent warns when it runs without its heap defaults).
+ * The process entry (libs/service-http runService): returns the exit code. Runs until SIGTERM or SIGINT; a shutdown
+ * still running after SHUTDOWN_DEADLINE_MS exits 1. `heap`: what ensureHeapForMode returned (the node agent warns
+ * when it runs without its heap defaults).
  */
 export async function main(argv: readonly string[] = process.argv, env: NodeJS.ProcessEnv = process.env, heap?: ReturnType<typeof ensureHeapForMode>): Promise<number> {
   const args = argv.slice(2);
@@ -180,72 +181,17 @@ export async function main(argv: readonly string[] = process.argv, env: NodeJS.P
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  let config: Config;
-  try {
-    config = loadConfig({ env });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
-  const logger = createLogger({ name: 'collector', level: config.logging.level, format: config.logging.format, redact: secretPaths().map((p) => `config.${p}`) });
-  if (heap === 'unsupported') {
-    logger.warn({ node: process.version, NODE_OPTIONS: NODE_AGENT_NODE_OPTIONS }, 'the node agent runs without its V8 heap defaults (this Node has no process.execve to restart with them): set NODE_OPTIONS as the DaemonSets do, or its memory may exceed 100 MiB');
-  }
-  let collector: RunningCollector;
-  // SIGTERM while Kafka is still awaited (a pod deleted before Kafka came up) ends the wait cleanly.
-  const starting = new AbortController();
-  const onEarlySignal = (signal: NodeJS.Signals): void => starting.abort(new Error(`${signal} before the collector was ready`));
-  process.once('SIGTERM', onEarlySignal);
-  process.once('SIGINT', onEarlySignal);
-  try {
-    const mode = resolveMode(args, config.collector.mode);
-    collector = await startCollector(mode, config, logger, starting.signal);
-  } catch (error) {
-    if (starting.signal.aborted) {
-      logger.info({ reason: (error as Error).message }, 'stopped while waiting for Kafka');
-      logger.flush();
-      return 0;
-    }
-    const code = error instanceof CollectorError ? error.exitCode : 1;
-    logger.fatal({ err: error, ...(error instanceof CollectorError ? { code: error.code, context: error.context } : {}) }, 'collector could not start');
-    logger.flush();
-    return code;
-  } finally {
-    process.off('SIGTERM', onEarlySignal);
-    process.off('SIGINT', onEarlySignal);
-  }
-  if (starting.signal.aborted) {
-    await collector.shutdown('signal during start');
-    return 0;
-  }
-  return new Promise<number>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      const deadline = setTimeout(() => {
-        logger.error({ code: 'KT_ERR_COLLECTOR_SHUTDOWN_TIMEOUT', deadlineMs: SHUTDOWN_DEADLINE_MS }, 'graceful shutdown timed out');
-        logger.flush();
-        resolve(1);
-      }, SHUTDOWN_DEADLINE_MS);
-      deadline.unref();
-      collector.shutdown(signal).then(
-        () => {
-          clearTimeout(deadline);
-          logger.flush();
-          resolve(0);
-        },
-        (error: unknown) => {
-          clearTimeout(deadline);
-          logger.error({ err: error }, 'shutdown failed');
-          logger.flush();
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+  return runService({
+    name: 'collector',
+    startupErrorCode: 'KT_ERR_COLLECTOR_STARTUP',
+    env,
+    shutdownDeadline: { deadlineMs: SHUTDOWN_DEADLINE_MS, timeoutCode: 'KT_ERR_COLLECTOR_SHUTDOWN_TIMEOUT' },
+    async start({ config, logger, signal }) {
+      if (heap === 'unsupported') {
+        logger.warn({ node: process.version, NODE_OPTIONS: NODE_AGENT_NODE_OPTIONS }, 'the node agent runs without its V8 heap defaults (this Node has no process.execve to restart with them): set NODE_OPTIONS as the DaemonSets do, or its memory may exceed 100 MiB');
+      }
+      const collector = await startCollector(resolveMode(args, config.collector.mode), config, logger, signal);
+      return { close: () => collector.shutdown(String(signal.reason)) };
+    },
   });
 }

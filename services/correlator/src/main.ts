@@ -1,13 +1,13 @@
 import process from 'node:process';
-import { loadConfig, redactedConfig, secretPaths, type Config } from '@killtrace/config';
+import type { Config } from '@killtrace/config';
 import { createElasticClient, installIndexTemplate } from '@killtrace/elastic';
 import { createKafkaClient, createProducer } from '@killtrace/kafka';
-import { createLogger, type Logger } from '@killtrace/logging';
+import type { Logger } from '@killtrace/logging';
 import { deadLetterMessageSchema, recordMessageSchema } from '@killtrace/schemas';
-import { createRegistry, Dependencies, startHealthServer, type HealthServer } from '@killtrace/service-http';
+import { createRegistry, Dependencies, runService, startHealthServer, type HealthServer } from '@killtrace/service-http';
 import { ContextChannel } from './context-channel.js';
 import { compileOptions } from './correlator-options.js';
-import { CorrelatorError, EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME } from './errors.js';
+import { CorrelatorError, EXIT_RUNTIME } from './errors.js';
 import { Pipeline } from './pipeline.js';
 import { RecordSink, SinkFatal } from './record-sink.js';
 import { SnapshotStore } from './snapshots.js';
@@ -133,63 +133,25 @@ export async function startCorrelator(config: Config, logger: Logger, signal?: A
   return { httpPort: http.port, pipeline, reloadProfiles, close };
 }
 
-/** The process entry: runs until SIGTERM/SIGINT, then shuts down gracefully. Returns the exit code. */
-export async function main(): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    return EXIT_CONFIG;
-  }
-  const logger = createLogger({
-    name: 'correlator',
-    level: config.logging.level,
-    format: config.logging.format,
-    redact: secretPaths().map((p) => `config.${p}`),
-  });
-  logger.info({ config: redactedConfig(config) }, 'configuration loaded');
-  let running: RunningCorrelator;
-  // SIGTERM while the dependencies are still awaited (a pod deleted before Kafka came up) ends the wait cleanly.
-  const starting = new AbortController();
-  const onEarlySignal = (signal: NodeJS.Signals): void => starting.abort(new Error(`${signal} before the correlator was ready`));
-  process.once('SIGTERM', onEarlySignal);
-  process.once('SIGINT', onEarlySignal);
+/** The process entry: runs until SIGTERM/SIGINT, then shuts down gracefully (libs/service-http runService). Returns the exit code. */
+export function main(): Promise<number> {
   // SIGHUP re-reads the step profiles (README "Step profiles"); state, offsets and records are kept. Handled from
   // the start, so a SIGHUP while the dependencies are awaited does not end the process (its default action).
-  let reload: () => void = () => logger.warn({ event: 'ProfilesReloadIgnored' }, 'SIGHUP ignored: the correlator is still starting; send it again once it is ready');
+  let reload: () => void = () => undefined;
   process.on('SIGHUP', () => reload());
-  try {
-    running = await startCorrelator(config, logger, starting.signal);
-  } catch (error) {
-    if (starting.signal.aborted) {
-      logger.info({ event: 'CorrelatorStopped', reason: (error as Error).message }, 'stopped while waiting for its dependencies');
-      logger.flush();
-      return EXIT_OK;
-    }
-    const code = error instanceof CorrelatorError ? error.code : 'KT_ERR_CORRELATOR_STARTUP';
-    logger.fatal({ err: error, code }, 'correlator failed to start');
-    logger.flush();
-    return error instanceof CorrelatorError ? error.exitCode : EXIT_RUNTIME;
-  } finally {
-    process.off('SIGTERM', onEarlySignal);
-    process.off('SIGINT', onEarlySignal);
-  }
-  if (starting.signal.aborted) {
-    await running.close();
-    return EXIT_OK;
-  }
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      logger.info({ event: 'ShutdownRequested', signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-    reload = () => void running.reloadProfiles();
+  return runService({
+    name: 'correlator',
+    startupErrorCode: 'KT_ERR_CORRELATOR_STARTUP',
+    async start({ config, logger, signal }) {
+      reload = () => logger.warn({ event: 'ProfilesReloadIgnored' }, 'SIGHUP ignored: the correlator is still starting; send it again once it is ready');
+      const running = await startCorrelator(config, logger, signal);
+      reload = () => void running.reloadProfiles();
+      return {
+        async close() {
+          await running.close();
+          logger.info({ event: 'CorrelatorStopped' }, 'correlator stopped');
+        },
+      };
+    },
   });
-  await running.close();
-  logger.info({ event: 'CorrelatorStopped' }, 'correlator stopped');
-  logger.flush();
-  return EXIT_OK;
 }

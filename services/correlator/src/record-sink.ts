@@ -1,6 +1,6 @@
 import type { RecordUpdate } from '@killtrace/correlation';
 import { classifyElasticError, writeDocuments, type BulkFailure, type ElasticClient } from '@killtrace/elastic';
-import { classifyKafkaError, KafkaAdapterError, type EncodedBatch, type TypedTopicProducer } from '@killtrace/kafka';
+import { chunkBySize, classifyKafkaError, KafkaAdapterError, type EncodedBatch, type TypedTopicProducer } from '@killtrace/kafka';
 import { MESSAGE_VERSION, recordMessageSchema, type deadLetterMessageSchema, type DeadLetterMessage, type RestartRecord } from '@killtrace/schemas';
 import { backoffDelay, sleep } from '@killtrace/retry';
 import { invalidRecordLetter, rejectedDocumentLetter } from './dead-letter.js';
@@ -61,28 +61,9 @@ function refusesMessage(error: unknown): boolean {
 
 const PUBLISH_CHUNK_BYTES = 512 * 1024;
 
-/** Splits updates into runs whose JSON stays under `maxBytes` (a single larger record is a run of its own). */
+/** Splits updates into runs whose JSON (plus 128 bytes of framing each) stays under `maxBytes` (a single larger record is a run of its own). */
 export function byEncodedSize(updates: readonly RecordUpdate[], maxBytes: number): RecordUpdate[][] {
-  return bySize(updates, maxBytes, (update) => Buffer.byteLength(JSON.stringify(update.record)));
-}
-
-/** Splits items into runs whose `sizeOf` (plus 128 bytes of framing each) stays under `maxBytes`. */
-function bySize<T>(items: readonly T[], maxBytes: number, sizeOf: (item: T) => number): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const update of items) {
-    const size = sizeOf(update) + 128;
-    if (current.length > 0 && bytes + size > maxBytes) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(update);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  return chunkBySize(updates, maxBytes, (update) => Buffer.byteLength(JSON.stringify(update.record)) + 128);
 }
 
 /** One record as its records-topic message (key and serialized value). */
@@ -181,7 +162,7 @@ export class RecordSink {
     const letters: DeadLetterMessage[] = [];
     const pairs = updates.map((update, i) => ({ update, message: encoded[i] as Encoded }));
     // One produce request must stay under the broker's message.max.bytes (1 MiB by default), whatever the flush size.
-    for (const chunk of bySize(pairs, PUBLISH_CHUNK_BYTES, (p) => p.message.value.length)) await this.publishChunk(chunk, letters, signal);
+    for (const chunk of chunkBySize(pairs, PUBLISH_CHUNK_BYTES, (p) => p.message.value.length + 128)) await this.publishChunk(chunk, letters, signal);
     await this.deadLetters(letters, signal);
     return letters.length;
   }

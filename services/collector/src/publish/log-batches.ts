@@ -1,3 +1,4 @@
+import { chunkBySize } from '@killtrace/kafka';
 import { LOG_BATCH_MESSAGE_VERSION, logBatchLineSchema, logBatchMessageSchema, type LogBatchLine, type LogBatchMessage, type ProducerRef } from '@killtrace/schemas';
 import type { Outgoing } from './outgoing.js';
 import type { AppLogBatch, DeadLetterEntry } from './types.js';
@@ -71,19 +72,5 @@ export function toLogBatchMessages(batches: readonly AppLogBatch[], producer: Pr
 
 /** Groups messages into produce calls of at most CHARS_PER_SEND text characters (at least one message each). */
 export function sendSlices(messages: readonly Outgoing<LogBatchMessage>[]): Outgoing<LogBatchMessage>[][] {
-  const slices: Outgoing<LogBatchMessage>[][] = [];
-  let current: Outgoing<LogBatchMessage>[] = [];
-  let size = 0;
-  for (const message of messages) {
-    const n = chars(message);
-    if (current.length > 0 && size + n > CHARS_PER_SEND) {
-      slices.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(message);
-    size += n;
-  }
-  if (current.length > 0) slices.push(current);
-  return slices;
+  return chunkBySize(messages, CHARS_PER_SEND, chars);
 }
