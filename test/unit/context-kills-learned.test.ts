@@ -6,7 +6,7 @@ import { readBundle } from '@killtrace/bundle';
 import { ClusterContext, Correlator, DEFAULT_NODE_CLASS_LABELS, type WorkloadProbes } from '@killtrace/correlation';
 import { partitionOfKey } from '@killtrace/kafka';
 import { mergeProfiles } from '@killtrace/profiles';
-import { contextFactSchema, contextKey, contextMessageSchema, nodeContextFact, restartRecordId, signalKey, type PodContext, type RestartRecord, type Signal } from '@killtrace/schemas';
+import { MAX_CONTEXT_LEARNED_CHARS, contextFactSchema, contextKey, contextMessageSchema, nodeContextFact, restartRecordId, signalKey, type PodContext, type RestartRecord, type Signal } from '@killtrace/schemas';
 import { runAnalysis } from '../../services/cli/src/run-analysis.js';
 import { writeScenario } from '../scenarios/catalog.js';
 import { FLEET_NAMESPACE, KILLED_PODS, gpuFleetTwoKilled, spreadUids } from '../scenarios/catalog-context.js';
@@ -162,5 +162,25 @@ describe('kills and learned steps across partitions', () => {
     const strip = (m: Map<string, RestartRecord>) => new Map([...m].map(([id, r]) => [id, { ...r, killtrace: { ...r.killtrace, status: 'final' as const } }]));
     expect(strip(latest)).toEqual(strip(expected));
     for (const core of cores) expect(core.poll(Number.MAX_SAFE_INTEGER, 0)).toEqual([]);
+  });
+
+  it('caps a crash-looping pod\'s learned part: its lowest restart counts, within MAX_CONTEXT_LEARNED_CHARS', () => {
+    const core = new Correlator({ clusterName: 'test' });
+    const pod = { namespace: 'ns', name: 'noisy-0', uid: 'noisy-uid' };
+    // 40 incarnations of 96 distinct long lines each: about 1 MB of masked keys in all.
+    for (let k = 0; k < 40; k += 1) {
+      for (let i = 0; i < 96; i += 1) {
+        const word = `step${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}`;
+        core.ingest({ kind: 'app_log', at: 1_000_000 * (k + 1) + i * 10, pod, container: 'c', restartCount: k, stream: 'stdout', text: `${word} ${'lorem ipsum dolor sit amet '.repeat(9)}${word}` });
+      }
+    }
+    const fact = core.contextFacts().find((f): f is PodContext => f.kind === 'pod');
+    const learned = fact?.learned ?? [];
+    expect(learned.length).toBeGreaterThan(0);
+    expect(learned.length).toBeLessThan(32);
+    expect(learned.map((l) => l.restartCount)).toEqual(learned.map((_, i) => i));
+    const keyChars = learned.reduce((n, l) => n + l.sightings.reduce((m, [key]) => m + key.length, 0), 0);
+    expect(keyChars).toBeLessThanOrEqual(MAX_CONTEXT_LEARNED_CHARS);
+    expect(JSON.stringify(fact).length).toBeLessThan(500_000);
   });
 });

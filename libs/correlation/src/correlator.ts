@@ -140,6 +140,8 @@ export class Correlator {
   /** Per pod (key), those hashes at the last poll: a change re-polls the workload's other pods (their learned steps). */
   private readonly learnedPolled = new Map<string, Map<string, number>>();
   private contextKillsIndex: { version: number; index: Map<string, WorkloadKill[]> } | undefined;
+  /** Per held pod (key), its context fact as last built (null: it tells nothing); dropped when it is analysed again or evicted. */
+  private readonly podFactCache = new Map<string, PodContext | null>();
   private lastLog: { uid: string; podKey: string; container: string; restartCount: number; tracker: StepTracker } | undefined;
 
   constructor(private readonly options: CorrelatorOptions) {
@@ -318,6 +320,7 @@ export class Correlator {
     // Every pod classified first: a pod's what-if counts the kills of all pods of its workload.
     this.podKills.clear();
     this.killsByWorkload.clear();
+    this.podFactCache.clear();
     const analysed = [...this.pods.values()].map((pod) => ({ pod, analyses: this.podAnalyses(pod, history, learned, nodes) }));
     const out: RestartRecord[] = [];
     for (const { pod, analyses } of analysed) out.push(...this.finishPod(pod, analyses));
@@ -471,6 +474,7 @@ export class Correlator {
       this.generation += 1;
       this.pods.delete(key);
       this.podLearnedCache.delete(key);
+      this.podFactCache.delete(key);
       this.dirty.delete(key);
       this.finalizeAt.delete(key);
       if (this.lastLog && this.lastLog.uid === pod.uid) this.lastLog = undefined;
@@ -791,43 +795,61 @@ export class Correlator {
    * with their class labels only.
    */
   contextFacts(): ContextFact[] {
-    const history = this.history();
-    const init = new Map<string, PodContext['init']>();
-    for (const [workload, entries] of history) {
-      for (const e of entries) {
-        const uid = e.uid;
-        if (uid === undefined) continue;
-        const list = init.get(uid) ?? [];
-        list.push({ workload, restartCount: e.restartCount, seconds: e.seconds });
-        init.set(uid, list);
+    let init: Map<string, PodContext['init']> | undefined;
+    const initOf = (uid: string): PodContext['init'] => {
+      if (!init) {
+        init = new Map();
+        for (const [workload, entries] of this.history()) {
+          for (const e of entries) {
+            if (e.uid === undefined) continue;
+            const list = init.get(e.uid) ?? [];
+            list.push({ workload, restartCount: e.restartCount, seconds: e.seconds });
+            init.set(e.uid, list);
+          }
+        }
       }
-    }
+      return init.get(uid) ?? [];
+    };
     const out: ContextFact[] = [];
     for (const [name, labels] of this.nodes) out.push(nodeContextFact(name, labels, this.options.nodeClassLabels ?? DEFAULT_NODE_CLASS_LABELS));
     for (const pod of this.pods.values()) {
       if (!pod.uid) continue;
-      const node = pod.snapshot?.nodeName;
-      const observations = (init.get(pod.uid) ?? []).sort((a, b) => a.workload.localeCompare(b.workload) || a.restartCount - b.restartCount);
-      const kills = podKillFacts(this.podKills.get(pod.key));
-      const learned = this.options.learnSteps === false ? [] : this.podLearned(pod).facts;
-      const probeInit = podProbeInits(pod);
-      if (node === undefined && observations.length === 0 && kills.length === 0 && learned.length === 0 && probeInit.length === 0) continue;
-      const names = new Set([...pod.containers.keys(), ...(pod.snapshot?.statuses ?? []).map((s) => s.name)]);
-      const workloads = [...new Set([...names].map((n) => workloadKey(pod.namespace, pod.name, pod.snapshot, n)))].sort();
-      out.push({
-        kind: 'pod',
-        uid: pod.uid,
-        namespace: pod.namespace,
-        name: pod.name,
-        ...(node === undefined ? {} : { node }),
-        workloads,
-        init: observations,
-        ...(kills.length > 0 ? { kills } : {}),
-        ...(learned.length > 0 ? { learned } : {}),
-        ...(probeInit.length > 0 ? { probeInit } : {}),
-      });
+      // Unchanged since it was built (no new evidence, not re-analysed): the same object, so the publisher can skip it.
+      const cached = this.dirty.has(pod.key) ? undefined : this.podFactCache.get(pod.key);
+      if (cached !== undefined) {
+        if (cached !== null) out.push(cached);
+        continue;
+      }
+      const fact = this.podFact(pod, initOf(pod.uid));
+      this.podFactCache.set(pod.key, fact);
+      if (fact !== null) out.push(fact);
     }
     return out;
+  }
+
+  /** A held pod's context fact, or null when it tells nothing. */
+  private podFact(pod: PodEvidence, init: PodContext['init']): PodContext | null {
+    if (!pod.uid) return null;
+    const node = pod.snapshot?.nodeName;
+    const observations = [...init].sort((a, b) => a.workload.localeCompare(b.workload) || a.restartCount - b.restartCount);
+    const kills = podKillFacts(this.podKills.get(pod.key));
+    const learned = this.options.learnSteps === false ? [] : this.podLearned(pod).facts;
+    const probeInit = podProbeInits(pod);
+    if (node === undefined && observations.length === 0 && kills.length === 0 && learned.length === 0 && probeInit.length === 0) return null;
+    const names = new Set([...pod.containers.keys(), ...(pod.snapshot?.statuses ?? []).map((s) => s.name)]);
+    const workloads = [...new Set([...names].map((n) => workloadKey(pod.namespace, pod.name, pod.snapshot, n)))].sort();
+    return {
+      kind: 'pod',
+      uid: pod.uid,
+      namespace: pod.namespace,
+      name: pod.name,
+      ...(node === undefined ? {} : { node }),
+      workloads,
+      init: observations,
+      ...(kills.length > 0 ? { kills } : {}),
+      ...(learned.length > 0 ? { learned } : {}),
+      ...(probeInit.length > 0 ? { probeInit } : {}),
+    };
   }
 
   /**
@@ -1007,6 +1029,7 @@ export class Correlator {
 
   /** Replaces one pod's probe kills in both indexes. */
   private setPodKills(podKey: string, kills: Map<string, WorkloadKill[]>): void {
+    this.podFactCache.delete(podKey);
     for (const workload of this.podKills.get(podKey)?.keys() ?? []) {
       const byPod = this.killsByWorkload.get(workload);
       byPod?.delete(podKey);
