@@ -139,7 +139,12 @@ export class Correlator {
   private readonly podLearnedCache = new Map<string, { facts: NonNullable<PodContext['learned']>; digests: Map<string, number> }>();
   /** Per pod (key), those hashes at the last poll: a change re-polls the workload's other pods (their learned steps). */
   private readonly learnedPolled = new Map<string, Map<string, number>>();
-  private contextKillsIndex: { version: number; index: Map<string, WorkloadKill[]> } | undefined;
+  private contextKillsIndex: { version: string; index: Map<string, WorkloadKill[]> } | undefined;
+  private contextLearnedIndex: { version: string; index: Map<string, IncarnationTemplates[]> } | undefined;
+  /** Per context fact (facts are replaced, never changed), the hash of its learned part per workload container. */
+  private readonly learnedFactHashes = new WeakMap<PodContext, Map<string, number>>();
+  /** Bumped by every Node object ingested (node classes of context pods may change). */
+  private nodesVersion = 0;
   /** Per held pod (key), its context fact as last built (null: it tells nothing); dropped when it is analysed again or evicted. */
   private readonly podFactCache = new Map<string, PodContext | null>();
   private lastLog: { uid: string; podKey: string; container: string; restartCount: number; tracker: StepTracker } | undefined;
@@ -558,6 +563,7 @@ export class Correlator {
 
   private ingestNode(signal: NodeSignal): void {
     this.nodes.set(signal.node.name, signal.node.labels);
+    this.nodesVersion += 1;
     // Every pod on the node may get a class now; pods of the same workloads elsewhere see it through history.
     for (const pod of this.pods.values()) if (pod.snapshot?.nodeName === signal.node.name) this.dirty.add(pod.key);
   }
@@ -882,17 +888,29 @@ export class Correlator {
     for (const fact of this.contextPods()) {
       const nodeClass = this.classOf(fact.node) ?? '';
       for (const k of fact.kills ?? []) add(k.workload, `k${fact.uid}/${k.container}/${k.restartCount}/${nodeClass}/${k.initializing}/${k.elapsedSeconds ?? ''}`);
-      const learned = new Map<string, string>();
-      for (const inc of fact.learned ?? []) learned.set(inc.workload, `${learned.get(inc.workload) ?? ''}${JSON.stringify(inc)}`);
-      for (const [workload, text] of learned) add(workload, `l${fact.uid}/${nodeClass}/${hashText(text)}`);
+      let hashes = this.learnedFactHashes.get(fact);
+      if (!hashes) {
+        const learned = new Map<string, string>();
+        for (const inc of fact.learned ?? []) learned.set(inc.workload, `${learned.get(inc.workload) ?? ''}${JSON.stringify(inc)}`);
+        hashes = new Map([...learned].map(([w, text]) => [w, hashText(text)]));
+        this.learnedFactHashes.set(fact, hashes);
+      }
+      for (const [workload, hash] of hashes) add(workload, `l${fact.uid}/${nodeClass}/${hash}`);
     }
     return new Map([...parts].map(([w, list]) => [w, list.sort().join(',')]));
   }
 
-  /** Learned incarnations of context pods (other partitions'), per workload container. */
+  /** What the context-derived indexes depend on: the context and the node labels this core was given. */
+  private contextIndexVersion(): string {
+    return `${this.options.context?.version ?? 0}/${this.nodesVersion}`;
+  }
+
+  /** Learned incarnations of context pods (other partitions'), per workload container; indexed once per context and nodes version. */
   private contextLearned(): (workload: string) => IncarnationTemplates[] {
     let index: Map<string, IncarnationTemplates[]> | undefined;
     return (workload) => {
+      const version = this.contextIndexVersion();
+      if (!index && this.contextLearnedIndex?.version === version) index = this.contextLearnedIndex.index;
       if (!index) {
         const built = new Map<string, IncarnationTemplates[]>();
         for (const fact of this.contextPods()) {
@@ -904,6 +922,7 @@ export class Correlator {
           }
         }
         index = built;
+        this.contextLearnedIndex = { version, index };
       }
       return index.get(workload) ?? [];
     };
@@ -1057,7 +1076,7 @@ export class Correlator {
 
   /** Probe kills of context pods per workload container, indexed once per context version. */
   private contextKills(): Map<string, WorkloadKill[]> {
-    const version = this.options.context?.version ?? 0;
+    const version = this.contextIndexVersion();
     if (this.contextKillsIndex?.version === version) return this.contextKillsIndex.index;
     const index = new Map<string, WorkloadKill[]>();
     for (const fact of this.contextPods()) {
