@@ -125,7 +125,14 @@ export function partitionedExpectation(items: ReadonlyArray<{ signal: Signal }>,
     }
     core.ingest(signal);
   }
-  for (const core of cores.values()) for (const fact of core.contextFacts()) context.apply(contextKey(fact), contextFactSchema.parse(fact));
+  // Round after round, as the context channel publishes: a pod's kills (in its fact after an analysis) can depend
+  // on the learned sequence other partitions' sightings give.
+  for (let round = 0; round < 5; round += 1) {
+    let changed = 0;
+    for (const core of cores.values()) core.records();
+    for (const core of cores.values()) for (const fact of core.contextFacts()) if (context.apply(contextKey(fact), contextFactSchema.parse(fact))) changed += 1;
+    if (changed === 0) break;
+  }
   const out = new Map<string, RestartRecord>();
   for (const core of cores.values()) {
     for (const r of core.records()) out.set(restartRecordId(r.kubernetes.pod.uid, r.kubernetes.container.name, r.killtrace.restart.count), withoutStatus(r));

@@ -1,8 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_NODE_CLASS_LABELS } from '@killtrace/correlation';
+import { Correlator, DEFAULT_NODE_CLASS_LABELS, initMargins } from '@killtrace/correlation';
 import { createProducer, createTableReader, createTableWriter, decodeMessage, partitionOfKey } from '@killtrace/kafka';
 import { createLogger } from '@killtrace/logging';
+import { mergeProfiles } from '@killtrace/profiles';
 import {
   contextMessageSchema,
   nodeContextFact,
@@ -16,6 +19,8 @@ import {
   type Signal,
 } from '@killtrace/schemas';
 import { startCorrelator, type RunningCorrelator } from '../../services/correlator/src/main.js';
+import { writeScenario } from '../scenarios/catalog.js';
+import { KILLED_PODS, gpuFleetTwoKilled, spreadUids } from '../scenarios/catalog-context.js';
 import { bundleSignals, cleanup, elasticDocs, elasticFor, expectedRecords, kafkaFor, pipelineSetup, root, sameRecords, sortKeys, withoutStatus, type PipelineSetup } from '../e2e/harness.js';
 
 /**
@@ -35,10 +40,12 @@ const CPU_CLASS = 'instance-type=m6a.8xlarge';
 const logger = createLogger({ name: 'context-it', level: 'warn', format: 'json' });
 const running: RunningCorrelator[] = [];
 const setups: PipelineSetup[] = [];
+const dirs: string[] = [];
 
 afterAll(async () => {
   for (const c of running) await c.close();
   for (const setup of setups) await cleanup(setup, kafkaFor(setup), elasticFor(setup));
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Produces signals as the collectors do: keyed by pod uid through libs/kafka's producer (murmur2, partitioner.ts). */
@@ -192,5 +199,90 @@ describe('history across partitions through the context topic', () => {
     expect(value('killtrace_correlator_context_facts', 'pod')).toBe(table.size - 3);
     expect(value('killtrace_correlator_context_written_total', 'pod')).toBeGreaterThanOrEqual(3);
     expect(value('killtrace_correlator_context_written_total', 'tombstone')).toBe(1);
+  });
+
+  it('gives both killed pods of a profile-less DaemonSet, on two partitions, killtrace analyze\'s what-if per class, learned step and recommendation', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kt-context-learned-'));
+    dirs.push(dir);
+    const uids = spreadUids(PARTITIONS, partitionOfKey);
+    writeScenario(dir, gpuFleetTwoKilled(uids));
+    const [uidA, uidB] = uids;
+    // The collectors' partitioner puts the two killed pods on different partitions.
+    expect(partitionOfKey(uidA, PARTITIONS)).not.toBe(partitionOfKey(uidB, PARTITIONS));
+    const setup = pipelineSetup('context-learned', PARTITIONS, { KILLTRACE_HTTP_PORT: '0', KILLTRACE_CORRELATOR_ALLOWED_LATENESS_MS: '0', KILLTRACE_CORRELATOR_STATE_WINDOW_MS: '3600000' });
+    setups.push(setup);
+    const all = await bundleSignals(dir);
+    const expected = await expectedRecords(dir);
+    const killedA = byPod(expected, KILLED_PODS[0]).filter((r) => r.killtrace.probe_induced);
+    const killedB = byPod(expected, KILLED_PODS[1]).filter((r) => r.killtrace.probe_induced);
+    expect(killedA.length).toBeGreaterThan(0);
+    expect(killedB.length).toBeGreaterThan(0);
+    const learnedStep = killedA.find((r) => r.killtrace.init.step_source === 'learned');
+    expect(learnedStep?.killtrace.init.step).toMatch(/vfio-pci/);
+    expect(learnedStep?.killtrace.init.step_median_seconds).not.toBeNull();
+    // killtrace analyze counts the kills of both pods in every record's what-if.
+    expect(killedA[0]?.killtrace.recommendation.what_if?.kills_observed).toBe(killedA.length + killedB.length);
+
+    const correlator = await startCorrelator(setup.config, logger);
+    running.push(correlator);
+    const writer = createTableWriter(kafkaFor(setup), setup.topics.context, contextMessageSchema);
+    await writer.connect();
+    const nodeFacts = all.flatMap((i) => (i.signal.kind === 'node' ? [nodeContextFact(i.signal.node.name, i.signal.node.labels, DEFAULT_NODE_CLASS_LABELS)] : []));
+    expect(nodeFacts).toHaveLength(4);
+    await writer.write(nodeFacts.map((fact) => ({ key: `node/${fact.name}`, value: { v: 1, producer: { component: 'cluster-watcher', instance: 'context-it' }, fact } })));
+    await writer.disconnect();
+
+    // First everything but the second killed pod: the first one's records count its own kills only.
+    const evidence = all.filter((i) => i.signal.kind !== 'node');
+    await produce(setup, evidence.filter((i) => signalKey(i.signal) !== uidB));
+    const es = elasticFor(setup);
+    let early = new Map<string, RestartRecord>();
+    const deadline = Date.now() + 60_000;
+    while (byPod(early, KILLED_PODS[0]).length < byPod(expected, KILLED_PODS[0]).length && Date.now() < deadline) {
+      early = await elasticDocs(es, setup.alias).then((r) => r.docs).catch(() => new Map<string, RestartRecord>());
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const earlyKilled = byPod(early, KILLED_PODS[0]).filter((r) => r.killtrace.probe_induced);
+    expect(earlyKilled).toHaveLength(killedA.length);
+    for (const r of earlyKilled) expect(r.killtrace.recommendation.what_if?.kills_observed).toBe(killedA.length);
+
+    // Then the second killed pod (another partition): its kills and sightings reach the first pod's records.
+    await produce(setup, evidence.filter((i) => signalKey(i.signal) === uidB));
+    let docs = new Map<string, RestartRecord>();
+    const until = Date.now() + 90_000;
+    while (!sameRecords(docs, expected) && Date.now() < until) {
+      docs = await elasticDocs(es, setup.alias).then((r) => r.docs).catch(() => docs);
+      if (!sameRecords(docs, expected)) await new Promise((r) => setTimeout(r, 500));
+    }
+    const normalize = (m: Map<string, RestartRecord>) => new Map([...m].map(([id, r]) => [id, sortKeys(withoutStatus(r))]));
+    expect(normalize(docs)).toEqual(normalize(expected));
+    for (const want of [...killedA, ...killedB]) {
+      const got = docs.get(restartRecordId(want.kubernetes.pod.uid, want.kubernetes.container.name, want.killtrace.restart.count));
+      expect(got?.killtrace.recommendation.what_if).toEqual(want.killtrace.recommendation.what_if);
+      expect(got?.killtrace.recommendation.per_class).toEqual(want.killtrace.recommendation.per_class);
+      expect(got?.killtrace.recommendation.startup_probe).toEqual(want.killtrace.recommendation.startup_probe);
+      expect(got?.killtrace.init.step).toBe(want.killtrace.init.step);
+      expect(got?.killtrace.init.step_source).toBe(want.killtrace.init.step_source);
+      expect(got?.killtrace.init.step_median_seconds).toBe(want.killtrace.init.step_median_seconds);
+      expect(got?.killtrace.init.step_p90_seconds).toBe(want.killtrace.init.step_p90_seconds);
+    }
+    expect(normalize(await latestOnRecordsTopic(setup))).toEqual(normalize(expected));
+
+    // The facts on the topic carry the kills and the sightings.
+    const facts = await contextTable(setup);
+    for (const uid of [uidA, uidB]) {
+      const fact = facts.get(`pod/${uid}`)?.fact;
+      expect(fact?.kind === 'pod' ? fact.kills?.length : 0).toBeGreaterThan(0);
+      expect(fact?.kind === 'pod' ? fact.learned?.length : 0).toBeGreaterThan(0);
+    }
+
+    // The probe-margin gauge: one series per class, as killtrace analyze's evidence gives it.
+    const metrics = await (await fetch(`http://127.0.0.1:${correlator.httpPort}/metrics`)).text();
+    const single = new Correlator({ clusterName: 'e2e', profiles: mergeProfiles([]) });
+    for (const i of all) single.ingest(i.signal);
+    const want = single.workloadProbes().flatMap((w) => initMargins(w).map((m) => `killtrace_probe_init_margin_seconds{namespace="${w.namespace}",workload="${w.owner}",container="${w.container}",node_class="${m.nodeClass}",component="correlator"} ${m.marginSeconds}`));
+    expect(want.length).toBeGreaterThan(1);
+    const margins = metrics.split('\n').filter((l) => l.startsWith('killtrace_probe_init_margin_seconds{'));
+    expect(margins.sort()).toEqual(want.sort());
   });
 });

@@ -2,11 +2,12 @@ import type { ContextFact, EventSignal, KernelOomSignal, KubeletSignal, NodeSign
 import { nodeContextFact, restartRecordId, signalTime } from '@killtrace/schemas';
 import { eventKey, kubeletKey, mergePodEvidence, newContainerEvidence, newerEvent, newPodEvidence, type ContainerEvidence, type PodEvidence } from './evidence.js';
 import type { ClusterContext } from './cluster-context.js';
+import { fromLearnedFact, killsFromFact, podKillFacts, podLearnedIncarnations } from './context-facts.js';
 import { applyKernelOoms, kernelOomKey, type UnmatchedOom } from './kernel-oom.js';
 import { learnedLookup, type LearnedLookup, type NodeClassOf } from './learned-index.js';
 import { DEFAULT_NODE_CLASS_LABELS, nodeClassOf } from './node-class.js';
-import { collectWorkloadProbes, type WorkloadProbes } from './probe-lint.js';
-import type { LearnedModel } from './learned-steps.js';
+import { collectWorkloadProbes, podProbeInits, type WorkloadProbes } from './probe-lint.js';
+import type { IncarnationTemplates, LearnedModel } from './learned-steps.js';
 import { analyseContainer, finishContainerRecords, probeKillsOf, type ContainerAnalysis, type HistoryIndex, type WorkloadKill } from './record-assembly.js';
 import { profileSource, type CorrelatorState, type PodState } from './correlator-state.js';
 import { compileProfile, findProfile, type CompiledProfile } from './step-profiles.js';
@@ -16,7 +17,11 @@ import { workloadKey } from './workload.js';
 
 /** A 53-bit hash of a record's JSON (cyrb53): enough to tell "changed" apart, far smaller than the JSON. */
 function fingerprintOf(record: RestartRecord): number {
-  const text = JSON.stringify(record);
+  return hashText(JSON.stringify(record));
+}
+
+/** cyrb53 of a string. */
+function hashText(text: string): number {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < text.length; i += 1) {
@@ -127,6 +132,21 @@ export class Correlator {
   private readonly nodes = new Map<string, Record<string, string>>();
   /** The context's version at the last poll (its changes may change records). */
   private polledContextVersion = 0;
+  /** Bumped by every change of the evidence: `history()` is computed once per evidence and context version. */
+  private generation = 0;
+  private historyCache: { generation: number; contextVersion: number; index: HistoryIndex } | undefined;
+  /** Per pod (key), what it gives step learning (its context fact's form) and a hash per workload container; recomputed when the pod is dirty. */
+  private readonly podLearnedCache = new Map<string, { facts: NonNullable<PodContext['learned']>; digests: Map<string, number> }>();
+  /** Per pod (key), those hashes at the last poll: a change re-polls the workload's other pods (their learned steps). */
+  private readonly learnedPolled = new Map<string, Map<string, number>>();
+  private contextKillsIndex: { version: string; index: Map<string, WorkloadKill[]> } | undefined;
+  private contextLearnedIndex: { version: string; index: Map<string, IncarnationTemplates[]> } | undefined;
+  /** Per context fact (facts are replaced, never changed), the hash of its learned part per workload container. */
+  private readonly learnedFactHashes = new WeakMap<PodContext, Map<string, number>>();
+  /** Bumped by every Node object ingested (node classes of context pods may change). */
+  private nodesVersion = 0;
+  /** Per held pod (key), its context fact as last built (null: it tells nothing); dropped when it is analysed again or evicted. */
+  private readonly podFactCache = new Map<string, PodContext | null>();
   private lastLog: { uid: string; podKey: string; container: string; restartCount: number; tracker: StepTracker } | undefined;
 
   constructor(private readonly options: CorrelatorOptions) {
@@ -252,6 +272,7 @@ export class Correlator {
 
   /** Adds one piece of evidence. */
   ingest(signal: Signal): void {
+    this.generation += 1;
     this.counts[signal.kind] += 1;
     const at = signalTime(signal);
     if (at !== undefined && at > this.latestAt) this.latestAt = at;
@@ -304,6 +325,7 @@ export class Correlator {
     // Every pod classified first: a pod's what-if counts the kills of all pods of its workload.
     this.podKills.clear();
     this.killsByWorkload.clear();
+    this.podFactCache.clear();
     const analysed = [...this.pods.values()].map((pod) => ({ pod, analyses: this.podAnalyses(pod, history, learned, nodes) }));
     const out: RestartRecord[] = [];
     for (const { pod, analyses } of analysed) out.push(...this.finishPod(pod, analyses));
@@ -322,7 +344,8 @@ export class Correlator {
     const candidates = new Set<string>(this.dirty);
     for (const [key, finalizeAt] of this.finalizeAt) if (finalizeAt <= watermark) candidates.add(key);
     const nodes = this.workloadNodesIndex();
-    const changed = this.changedWorkloads(history, nodes);
+    const changed = this.changedWorkloads(history, nodes, this.contextWorkloadDigests());
+    for (const workload of this.learnedChanges(candidates)) changed.add(workload);
     if (changed.size > 0) {
       for (const pod of this.pods.values()) {
         const names = [...pod.containers.keys(), ...(pod.snapshot?.statuses ?? []).map((s) => s.name)];
@@ -377,6 +400,31 @@ export class Correlator {
     return updates;
   }
 
+  /**
+   * Workload containers whose learning input from this core's pods changed since the last poll: those of the
+   * `candidates` (pods with new evidence) whose incarnations tell step learning something new, and those of pods
+   * evicted since. Their other pods' learned steps may have changed too.
+   */
+  private learnedChanges(candidates: ReadonlySet<string>): Set<string> {
+    const changed = new Set<string>();
+    if (this.options.learnSteps === false) return changed;
+    for (const [key, digests] of [...this.learnedPolled]) {
+      if (this.pods.has(key)) continue;
+      for (const workload of digests.keys()) changed.add(workload);
+      this.learnedPolled.delete(key);
+    }
+    for (const key of candidates) {
+      const pod = this.pods.get(key);
+      if (!pod?.uid) continue;
+      const now = this.podLearned(pod).digests;
+      const before = this.learnedPolled.get(key);
+      for (const workload of new Set([...now.keys(), ...(before?.keys() ?? [])])) if (now.get(workload) !== before?.get(workload)) changed.add(workload);
+      if (now.size > 0) this.learnedPolled.set(key, now);
+      else this.learnedPolled.delete(key);
+    }
+    return changed;
+  }
+
   /** True when the cluster context changed since the last poll (records of this core may have changed). */
   contextPending(): boolean {
     return (this.options.context?.version ?? 0) !== this.polledContextVersion;
@@ -386,10 +434,10 @@ export class Correlator {
    * Workloads whose init history differs from the last poll's: the observations with their nodes' classes, and the
    * classes the workload runs on (both feed every pod's recommendation, and may come from other partitions).
    */
-  private changedWorkloads(history: HistoryIndex, workloadNodes: (key: string) => ReadonlySet<string>): Set<string> {
+  private changedWorkloads(history: HistoryIndex, workloadNodes: (key: string) => ReadonlySet<string>, fromContext: ReadonlyMap<string, string>): Set<string> {
     const changed = new Set<string>();
     const seen = new Set<string>();
-    const keys = new Set<string>(history.keys());
+    const keys = new Set<string>([...history.keys(), ...fromContext.keys()]);
     if (this.nodes.size > 0 || (this.options.context?.nodeCount ?? 0) > 0) {
       for (const pod of this.pods.values()) {
         for (const name of pod.containers.keys()) keys.add(workloadKey(pod.namespace, pod.name, pod.snapshot, name));
@@ -400,7 +448,7 @@ export class Correlator {
       const entries = history.get(key) ?? [];
       seen.add(key);
       const classes = [...workloadNodes(key)].map((n) => this.classOf(n) ?? '').sort().join(',');
-      const digest = `${entries.map((e) => `${e.podName}/${e.restartCount}/${e.seconds}/${this.classOf(e.node) ?? ''}`).sort().join(',')}|${classes}`;
+      const digest = `${entries.map((e) => `${e.podName}/${e.restartCount}/${e.seconds}/${this.classOf(e.node) ?? ''}`).sort().join(',')}|${classes}|${fromContext.get(key) ?? ''}`;
       if (this.historyDigest.get(key) !== digest) {
         changed.add(key);
         this.historyDigest.set(key, digest);
@@ -428,7 +476,10 @@ export class Correlator {
     }
     for (const [key, pod] of [...this.pods]) {
       if (podLatest(pod) >= cutoff) continue;
+      this.generation += 1;
       this.pods.delete(key);
+      this.podLearnedCache.delete(key);
+      this.podFactCache.delete(key);
       this.dirty.delete(key);
       this.finalizeAt.delete(key);
       if (this.lastLog && this.lastLog.uid === pod.uid) this.lastLog = undefined;
@@ -512,6 +563,7 @@ export class Correlator {
 
   private ingestNode(signal: NodeSignal): void {
     this.nodes.set(signal.node.name, signal.node.labels);
+    this.nodesVersion += 1;
     // Every pod on the node may get a class now; pods of the same workloads elsewhere see it through history.
     for (const pod of this.pods.values()) if (pod.snapshot?.nodeName === signal.node.name) this.dirty.add(pod.key);
   }
@@ -604,6 +656,7 @@ export class Correlator {
    */
   ingestTrackedLogs(target: { namespace: string; pod: string; uid: string; container: string; restartCount: number }, tracked: StepTracker | StepTrackerState, signals: number, latestAt: number | undefined): void {
     if (signals === 0) return;
+    this.generation += 1;
     this.counts.app_log += signals;
     if (latestAt !== undefined && latestAt > this.latestAt) this.latestAt = latestAt;
     const pod = this.podFor(target.namespace, target.pod, target.uid);
@@ -682,10 +735,23 @@ export class Correlator {
   }
 
   /**
+   * Init durations per workload and container (computeHistory), computed once per state of the evidence and the
+   * context: `poll` and the `contextFacts` that follows it share one index. Callers only read it.
+   */
+  private history(): HistoryIndex {
+    const contextVersion = this.options.context?.version ?? 0;
+    const cached = this.historyCache;
+    if (cached && cached.generation === this.generation && cached.contextVersion === contextVersion) return cached.index;
+    const index = this.computeHistory();
+    this.historyCache = { generation: this.generation, contextVersion, index };
+    return index;
+  }
+
+  /**
    * Init durations per workload and container: from each incarnation's `ready` line (step profiles), and from
    * the pod's Ready condition for the running incarnation of a single-container pod (no profile needed).
    */
-  private history(): HistoryIndex {
+  private computeHistory(): HistoryIndex {
     const index: HistoryIndex = new Map();
     const add = (key: string, entry: HistoryIndex extends Map<string, Array<infer E>> ? E : never): void => {
       const list = index.get(key);
@@ -728,34 +794,138 @@ export class Correlator {
   }
 
   /**
-   * What each pod this core holds tells the other partitions (decision 0017): its node, its workload containers
-   * and its init observations, as the context topic carries them. Pods with neither a node nor an init are left out.
-   * Node objects this core was given (a bundle replayed into `signals`) are shared too, with their class labels only.
+   * What each pod this core holds tells the other partitions (decision 0017): its node, its workload containers,
+   * its init observations, its probe kills (as of the last poll or records()), its incarnations' template
+   * sightings and the init durations the probe linter counts, as the context topic carries them. Pods that tell
+   * none of these are left out. Node objects this core was given (a bundle replayed into `signals`) are shared too,
+   * with their class labels only.
    */
   contextFacts(): ContextFact[] {
-    const history = this.history();
-    const init = new Map<string, PodContext['init']>();
-    for (const [workload, entries] of history) {
-      for (const e of entries) {
-        const uid = e.uid;
-        if (uid === undefined) continue;
-        const list = init.get(uid) ?? [];
-        list.push({ workload, restartCount: e.restartCount, seconds: e.seconds });
-        init.set(uid, list);
+    let init: Map<string, PodContext['init']> | undefined;
+    const initOf = (uid: string): PodContext['init'] => {
+      if (!init) {
+        init = new Map();
+        for (const [workload, entries] of this.history()) {
+          for (const e of entries) {
+            if (e.uid === undefined) continue;
+            const list = init.get(e.uid) ?? [];
+            list.push({ workload, restartCount: e.restartCount, seconds: e.seconds });
+            init.set(e.uid, list);
+          }
+        }
       }
-    }
+      return init.get(uid) ?? [];
+    };
     const out: ContextFact[] = [];
     for (const [name, labels] of this.nodes) out.push(nodeContextFact(name, labels, this.options.nodeClassLabels ?? DEFAULT_NODE_CLASS_LABELS));
     for (const pod of this.pods.values()) {
       if (!pod.uid) continue;
-      const node = pod.snapshot?.nodeName;
-      const observations = (init.get(pod.uid) ?? []).sort((a, b) => a.workload.localeCompare(b.workload) || a.restartCount - b.restartCount);
-      if (node === undefined && observations.length === 0) continue;
-      const names = new Set([...pod.containers.keys(), ...(pod.snapshot?.statuses ?? []).map((s) => s.name)]);
-      const workloads = [...new Set([...names].map((n) => workloadKey(pod.namespace, pod.name, pod.snapshot, n)))].sort();
-      out.push({ kind: 'pod', uid: pod.uid, namespace: pod.namespace, name: pod.name, ...(node === undefined ? {} : { node }), workloads, init: observations });
+      // Unchanged since it was built (no new evidence, not re-analysed): the same object, so the publisher can skip it.
+      const cached = this.dirty.has(pod.key) ? undefined : this.podFactCache.get(pod.key);
+      if (cached !== undefined) {
+        if (cached !== null) out.push(cached);
+        continue;
+      }
+      const fact = this.podFact(pod, initOf(pod.uid));
+      this.podFactCache.set(pod.key, fact);
+      if (fact !== null) out.push(fact);
     }
     return out;
+  }
+
+  /** A held pod's context fact, or null when it tells nothing. */
+  private podFact(pod: PodEvidence, init: PodContext['init']): PodContext | null {
+    if (!pod.uid) return null;
+    const node = pod.snapshot?.nodeName;
+    const observations = [...init].sort((a, b) => a.workload.localeCompare(b.workload) || a.restartCount - b.restartCount);
+    const kills = podKillFacts(this.podKills.get(pod.key));
+    const learned = this.options.learnSteps === false ? [] : this.podLearned(pod).facts;
+    const probeInit = podProbeInits(pod);
+    if (node === undefined && observations.length === 0 && kills.length === 0 && learned.length === 0 && probeInit.length === 0) return null;
+    const names = new Set([...pod.containers.keys(), ...(pod.snapshot?.statuses ?? []).map((s) => s.name)]);
+    const workloads = [...new Set([...names].map((n) => workloadKey(pod.namespace, pod.name, pod.snapshot, n)))].sort();
+    return {
+      kind: 'pod',
+      uid: pod.uid,
+      namespace: pod.namespace,
+      name: pod.name,
+      ...(node === undefined ? {} : { node }),
+      workloads,
+      init: observations,
+      ...(kills.length > 0 ? { kills } : {}),
+      ...(learned.length > 0 ? { learned } : {}),
+      ...(probeInit.length > 0 ? { probeInit } : {}),
+    };
+  }
+
+  /**
+   * What a pod this core holds gives step learning, in its fact's form, with a hash per workload container; cached
+   * until the pod has new evidence (the quiet-container liveness bound of learned-index.ts uses the horizon of the
+   * moment it was computed).
+   */
+  private podLearned(pod: PodEvidence): { facts: NonNullable<PodContext['learned']>; digests: Map<string, number> } {
+    const cached = this.podLearnedCache.get(pod.key);
+    if (cached && !this.dirty.has(pod.key)) return cached;
+    const facts = podLearnedIncarnations(pod, this.latestAt);
+    const texts = new Map<string, string>();
+    for (const f of facts) texts.set(f.workload, `${texts.get(f.workload) ?? ''}${JSON.stringify(f)}`);
+    const entry = { facts, digests: new Map([...texts].map(([w, text]) => [w, hashText(text)])) };
+    this.podLearnedCache.set(pod.key, entry);
+    return entry;
+  }
+
+  /**
+   * Per workload container, a digest of what pods of other partitions tell about it through the context (their
+   * kills with their nodes' classes, their learned incarnations): a change rebuilds this core's pods of it.
+   */
+  private contextWorkloadDigests(): Map<string, string> {
+    const parts = new Map<string, string[]>();
+    const add = (workload: string, part: string): void => {
+      const list = parts.get(workload);
+      if (list) list.push(part);
+      else parts.set(workload, [part]);
+    };
+    for (const fact of this.contextPods()) {
+      const nodeClass = this.classOf(fact.node) ?? '';
+      for (const k of fact.kills ?? []) add(k.workload, `k${fact.uid}/${k.container}/${k.restartCount}/${nodeClass}/${k.initializing}/${k.elapsedSeconds ?? ''}`);
+      let hashes = this.learnedFactHashes.get(fact);
+      if (!hashes) {
+        const learned = new Map<string, string>();
+        for (const inc of fact.learned ?? []) learned.set(inc.workload, `${learned.get(inc.workload) ?? ''}${JSON.stringify(inc)}`);
+        hashes = new Map([...learned].map(([w, text]) => [w, hashText(text)]));
+        this.learnedFactHashes.set(fact, hashes);
+      }
+      for (const [workload, hash] of hashes) add(workload, `l${fact.uid}/${nodeClass}/${hash}`);
+    }
+    return new Map([...parts].map(([w, list]) => [w, list.sort().join(',')]));
+  }
+
+  /** What the context-derived indexes depend on: the context and the node labels this core was given. */
+  private contextIndexVersion(): string {
+    return `${this.options.context?.version ?? 0}/${this.nodesVersion}`;
+  }
+
+  /** Learned incarnations of context pods (other partitions'), per workload container; indexed once per context and nodes version. */
+  private contextLearned(): (workload: string) => IncarnationTemplates[] {
+    let index: Map<string, IncarnationTemplates[]> | undefined;
+    return (workload) => {
+      const version = this.contextIndexVersion();
+      if (!index && this.contextLearnedIndex?.version === version) index = this.contextLearnedIndex.index;
+      if (!index) {
+        const built = new Map<string, IncarnationTemplates[]>();
+        for (const fact of this.contextPods()) {
+          const nodeClass = this.classOf(fact.node);
+          for (const inc of fact.learned ?? []) {
+            const list = built.get(inc.workload) ?? [];
+            list.push(fromLearnedFact(fact.uid, inc, nodeClass));
+            built.set(inc.workload, list);
+          }
+        }
+        index = built;
+        this.contextLearnedIndex = { version, index };
+      }
+      return index.get(workload) ?? [];
+    };
   }
 
   /** Context facts of pods this core does not hold (its own pods' evidence is newer than what it published). */
@@ -804,9 +974,13 @@ export class Correlator {
     return out.sort((a, b) => a.workload.localeCompare(b.workload) || a.podUid.localeCompare(b.podUid) || a.restartCount - b.restartCount);
   }
 
-  /** Workload containers with probes, their node classes and the init durations seen: the probe linter's input. */
+  /**
+   * Workload containers with probes, their node classes and the init durations seen: the probe linter's input. Pods
+   * of other partitions (the context) count for the workloads this core has a pod of, so every partition gives the
+   * same entry for a workload.
+   */
   workloadProbes(): WorkloadProbes[] {
-    return collectWorkloadProbes(this.pods.values(), this.classOf, this.learned());
+    return collectWorkloadProbes(this.pods.values(), this.classOf, this.learned(), [...this.contextPods()]);
   }
 
   /**
@@ -848,7 +1022,7 @@ export class Correlator {
   /** Learned init sequences over the current evidence (undefined lookups when learning is off). */
   private learned(): LearnedLookup {
     if (this.options.learnSteps === false) return () => undefined;
-    return learnedLookup(this.pods.values(), this.classOf, this.latestAt);
+    return learnedLookup(this.pods.values(), this.classOf, this.latestAt, this.options.context ? this.contextLearned() : undefined);
   }
 
   /** The pod's containers classified (record-assembly.ts analyseContainer); remembers its probe kills per workload. */
@@ -874,6 +1048,7 @@ export class Correlator {
 
   /** Replaces one pod's probe kills in both indexes. */
   private setPodKills(podKey: string, kills: Map<string, WorkloadKill[]>): void {
+    this.podFactCache.delete(podKey);
     for (const workload of this.podKills.get(podKey)?.keys() ?? []) {
       const byPod = this.killsByWorkload.get(workload);
       byPod?.delete(podKey);
@@ -891,11 +1066,24 @@ export class Correlator {
     }
   }
 
-  /** The probe kills of every pod of a workload container, from each pod's latest analysis. */
+  /** The probe kills of every pod of a workload container: own pods' latest analyses, other partitions' pods' facts. */
   private workloadKills(key: string): WorkloadKill[] {
     const out: WorkloadKill[] = [];
     for (const list of this.killsByWorkload.get(key)?.values() ?? []) out.push(...list);
+    out.push(...this.contextKills().get(key) ?? []);
     return out;
+  }
+
+  /** Probe kills of context pods per workload container, indexed once per context version. */
+  private contextKills(): Map<string, WorkloadKill[]> {
+    const version = this.contextIndexVersion();
+    if (this.contextKillsIndex?.version === version) return this.contextKillsIndex.index;
+    const index = new Map<string, WorkloadKill[]>();
+    for (const fact of this.contextPods()) {
+      for (const workload of new Set((fact.kills ?? []).map((k) => k.workload))) index.set(workload, [...(index.get(workload) ?? []), ...killsFromFact(fact, workload, this.classOf)]);
+    }
+    this.contextKillsIndex = { version, index };
+    return index;
   }
 
   private podRecords(pod: PodEvidence, history: HistoryIndex, learned: LearnedLookup, workloadNodes: (key: string) => ReadonlySet<string>, unmatched?: UnmatchedOom[]): RestartRecord[] {

@@ -14,7 +14,13 @@ export type NodeClassOf = (nodeName: string | undefined) => string | undefined;
  * pod's Ready condition for a running ready container, a `SyncLoop (probe)` ready/started line for it, or the
  * profile's ready line when one matched.
  */
-export function learnedLookup(pods: Iterable<PodEvidence>, classOf: NodeClassOf = () => undefined, horizon = Number.NEGATIVE_INFINITY): LearnedLookup {
+export function learnedLookup(
+  pods: Iterable<PodEvidence>,
+  classOf: NodeClassOf = () => undefined,
+  horizon = Number.NEGATIVE_INFINITY,
+  /** Incarnations of the workload's pods held elsewhere (other partitions, through the cluster context). */
+  external: (workload: string) => readonly IncarnationTemplates[] = () => [],
+): LearnedLookup {
   // Indexed on first use: a poll that builds no record without a profile pays nothing.
   let byWorkload: Map<string, Array<{ pod: PodEvidence; container: string }>> | undefined;
   const index = (): Map<string, Array<{ pod: PodEvidence; container: string }>> => {
@@ -35,7 +41,8 @@ export function learnedLookup(pods: Iterable<PodEvidence>, classOf: NodeClassOf 
     if (cache.has(workload)) return cache.get(workload);
     byWorkload ??= index();
     const observations: IncarnationTemplates[] = [];
-    for (const { pod, container } of byWorkload.get(workload) ?? []) observations.push(...observe(pod, container, classOf, horizon));
+    for (const { pod, container } of byWorkload.get(workload) ?? []) observations.push(...observeContainer(pod, container, classOf, horizon));
+    observations.push(...external(workload));
     const model = learnSteps(observations);
     cache.set(workload, model);
     return model;
@@ -43,10 +50,11 @@ export function learnedLookup(pods: Iterable<PodEvidence>, classOf: NodeClassOf 
 }
 
 /**
- * `horizon`: the latest event time in the whole input; a container the status shows running was alive then,
- * whether or not it logged since (a quiet healthy service).
+ * What one container of a pod gives step learning, one entry per incarnation with log lines. `horizon`: the latest
+ * event time in the whole input; a container the status shows running was alive then, whether or not it logged since
+ * (a quiet healthy service).
  */
-function observe(pod: PodEvidence, name: string, classOf: NodeClassOf, horizon: number): IncarnationTemplates[] {
+export function observeContainer(pod: PodEvidence, name: string, classOf: NodeClassOf, horizon: number): IncarnationTemplates[] {
   const container = pod.containers.get(name);
   if (!container) return [];
   const snapshot = pod.snapshot;

@@ -190,19 +190,64 @@ export function lintWorkload(w: WorkloadProbes, options: LintOptions = {}): Lint
 }
 
 /**
+ * The init durations one pod shows for each of its containers with a liveness or startup probe (an entry per such
+ * container, empty when none was seen): a profile's ready line, or the Ready condition when a readiness or startup
+ * probe makes it meaningful, with the restart counts they are of. Shared with other partitions (the context's pod
+ * facts), so each counts the pods it does not hold.
+ */
+export function podProbeInits(pod: PodEvidence): Array<{ workload: string; seconds: number[]; restartCounts: number[] }> {
+  const snapshot = pod.snapshot;
+  if (!pod.uid || !snapshot) return [];
+  const out: Array<{ workload: string; seconds: number[]; restartCounts: number[] }> = [];
+  for (const spec of snapshot.containers) {
+    if (!spec.liveness && !spec.startup) continue;
+    const entry = { workload: workloadKey(pod.namespace, pod.name, snapshot, spec.name), seconds: [] as number[], restartCounts: [] as number[] };
+    out.push(entry);
+    const container = pod.containers.get(spec.name);
+    const status = snapshot.statuses.find((s) => s.name === spec.name);
+    for (const [k, tracker] of container?.logs ?? []) {
+      if (tracker.ready !== undefined && tracker.firstLine !== undefined) {
+        // The container starts before its first line: the status' startedAt, when it is this incarnation's.
+        const statusStart = status?.restartCount === k && status.state.kind === 'running' ? status.state.startedAt : undefined;
+        entry.seconds.push(Math.max(0, tracker.ready - Math.min(tracker.firstLine, statusStart ?? Number.POSITIVE_INFINITY)) / 1000);
+        entry.restartCounts.push(k);
+      }
+    }
+    if ((spec.readiness || spec.startup) && status?.ready && status.state.kind === 'running' && status.state.startedAt !== undefined && snapshot.readySince !== undefined && snapshot.readySince > status.state.startedAt && !entry.restartCounts.includes(status.restartCount)) {
+      entry.seconds.push((snapshot.readySince - status.state.startedAt) / 1000);
+      entry.restartCounts.push(status.restartCount);
+    }
+  }
+  return out;
+}
+
+/**
  * The workload containers with probes, from the evidence: one spec per workload container (the pods' specs are
  * the same template), the node classes its pods run on, and the init durations seen: a profile's ready line, the
- * Ready condition when a readiness or startup probe makes it meaningful, or the learned sequence's end.
+ * Ready condition when a readiness or startup probe makes it meaningful, or the learned sequence's end. `others`:
+ * pods held elsewhere (the cluster context), counted for the workloads `pods` has.
  */
-export function collectWorkloadProbes(pods: Iterable<PodEvidence>, classOf: NodeClassOf, learned: LearnedLookup): WorkloadProbes[] {
+export function collectWorkloadProbes(
+  pods: Iterable<PodEvidence>,
+  classOf: NodeClassOf,
+  learned: LearnedLookup,
+  others: ReadonlyArray<{ uid: string; node?: string; probeInit?: ReadonlyArray<{ workload: string; seconds: readonly number[]; restartCounts: readonly number[] }> }> = [],
+): WorkloadProbes[] {
   const byKey = new Map<string, WorkloadProbes & { fromProfile: Set<string> }>();
   const sorted = [...pods].filter((p) => p.uid && p.snapshot).sort((a, b) => a.name.localeCompare(b.name));
+  const addInits = (entry: WorkloadProbes & { fromProfile: Set<string> }, uid: string, nodeClass: string, inits: { seconds: readonly number[]; restartCounts: readonly number[] }): void => {
+    const list = entry.initByClass.get(nodeClass) ?? [];
+    entry.initByClass.set(nodeClass, list);
+    list.push(...inits.seconds);
+    for (const k of inits.restartCounts) entry.fromProfile.add(`${uid}/${k}`);
+  };
   for (const pod of sorted) {
     const snapshot = pod.snapshot;
     if (!snapshot) continue;
     const nodeClass = classOf(snapshot.nodeName) ?? UNLABELLED_CLASS;
     const w = workloadOf(snapshot.owners);
     const owner = w.daemonset ? `DaemonSet ${w.daemonset}` : w.statefulset ? `StatefulSet ${w.statefulset}` : w.deployment ? `Deployment ${w.deployment}` : w.replicaset ? `ReplicaSet ${w.replicaset}` : w.job ? `Job ${w.job}` : `Pod ${pod.name}`;
+    const inits = new Map(podProbeInits(pod).map((e) => [e.workload, e]));
     for (const spec of snapshot.containers) {
       if (!spec.liveness && !spec.startup) continue;
       const key = workloadKey(pod.namespace, pod.name, snapshot, spec.name);
@@ -211,22 +256,13 @@ export function collectWorkloadProbes(pods: Iterable<PodEvidence>, classOf: Node
         entry = { workload: key, namespace: pod.namespace, owner, container: spec.name, image: spec.image, spec, initByClass: new Map(), fromProfile: new Set() };
         byKey.set(key, entry);
       }
-      const list = entry.initByClass.get(nodeClass) ?? [];
-      entry.initByClass.set(nodeClass, list);
-      const container = pod.containers.get(spec.name);
-      const status = snapshot.statuses.find((s) => s.name === spec.name);
-      for (const [k, tracker] of container?.logs ?? []) {
-        if (tracker.ready !== undefined && tracker.firstLine !== undefined) {
-          // The container starts before its first line: the status' startedAt, when it is this incarnation's.
-          const statusStart = status?.restartCount === k && status.state.kind === 'running' ? status.state.startedAt : undefined;
-          list.push(Math.max(0, tracker.ready - Math.min(tracker.firstLine, statusStart ?? Number.POSITIVE_INFINITY)) / 1000);
-          entry.fromProfile.add(`${pod.uid}/${k}`);
-        }
-      }
-      if ((spec.readiness || spec.startup) && status?.ready && status.state.kind === 'running' && status.state.startedAt !== undefined && snapshot.readySince !== undefined && snapshot.readySince > status.state.startedAt && !entry.fromProfile.has(`${pod.uid}/${status.restartCount}`)) {
-        list.push((snapshot.readySince - status.state.startedAt) / 1000);
-        entry.fromProfile.add(`${pod.uid}/${status.restartCount}`);
-      }
+      addInits(entry, pod.uid as string, nodeClass, inits.get(key) ?? { seconds: [], restartCounts: [] });
+    }
+  }
+  for (const other of others) {
+    for (const inits of other.probeInit ?? []) {
+      const entry = byKey.get(inits.workload);
+      if (entry) addInits(entry, other.uid, classOf(other.node) ?? UNLABELLED_CLASS, inits);
     }
   }
   for (const entry of byKey.values()) {

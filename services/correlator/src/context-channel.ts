@@ -43,6 +43,8 @@ export class ContextChannel {
   private readerFailed: string | undefined;
   private readonly written: Counter<'kind'>;
   private readerStarted = false;
+  /** Facts the cores returned before (a core hands back the same object while a pod is unchanged), validated, with their JSON. */
+  private readonly validated = new WeakMap<ContextFact, { fact: ContextFact; text: string }>();
 
   constructor(private readonly options: ContextChannelOptions) {
     this.reader = createTableReader(options.kafka, {
@@ -127,11 +129,18 @@ export class ContextChannel {
       if (state.phase !== 'live') continue;
       const keys = new Set<string>();
       for (const raw of state.correlator.contextFacts()) {
-        const fact = contextFactSchema.parse(raw);
+        // Pod facts with their sightings can be tens of KB: each unchanged one is validated and serialised once.
+        let checked = this.validated.get(raw);
+        if (!checked) {
+          const fact = contextFactSchema.parse(raw);
+          checked = { fact, text: JSON.stringify(fact) };
+          this.validated.set(raw, checked);
+        }
+        const { fact, text } = checked;
         const key = contextKey(fact);
         keys.add(key);
         held.add(key);
-        if (this.context.textOf(key) !== JSON.stringify(fact)) entries.push({ key, fact });
+        if (this.context.textOf(key) !== text) entries.push({ key, fact });
       }
       next.set(state.partition, keys);
       if (!this.swept.has(state)) {

@@ -93,7 +93,8 @@ export class Pipeline {
       },
     });
     deps.telemetry.stateSize(() => this.stateSize());
-    deps.telemetry.probeMargins(() => [...this.states.values()].flatMap((s) => s.correlator.workloadProbes()));
+    // Every partition holding a pod of a workload gives the same entry for it (its core counts the context's pods): one per workload.
+    deps.telemetry.probeMargins(() => [...new Map([...this.states.values()].flatMap((s) => s.correlator.workloadProbes()).map((w) => [w.workload, w] as const)).values()]);
   }
 
   /**
