@@ -7,10 +7,11 @@
  * producer, topic setup and replay planning stay on kafkajs). Runs kafkajs, platformatic, platformatic, kafkajs in
  * fresh topics and groups and keeps each client's best run. Per run also the correlator's CPU seconds (from /proc),
  * so lines per correlator CPU-second compare the consuming work itself on a shared machine.
- * `KILLTRACE_BENCH_CPU_PROF=<dir>` writes a V8 CPU profile of every correlator process into <dir>
- * (summarise with `node bench/lib/cpu-profile-summary.mjs <file>`).
+ * `KILLTRACE_BENCH_CPU_PROF=<dir>` writes a V8 CPU profile of each correlator's throughput phase into <dir>
+ * (bench/lib/cpu-profiled.mjs; summarise with `node bench/lib/cpu-profile-summary.mjs <files>`).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { compatibilityPartitioner, ProduceAcks, Producer } from '@platformatic/kafka';
 import { createKafkaClient } from '../../libs/kafka/src/testing.js';
 import { CorrelatorProcess } from '../../test/e2e/process.js';
@@ -74,17 +75,16 @@ async function producePlatformatic(brokers: readonly string[], clientId: string,
 async function runOnce<S extends RunSetup>(kit: PipelineKit<S>, client: PipelineClient, messages: readonly LineMessage[], run: number): Promise<Run> {
   const s = kit.setup(`cl-${client}`);
   const profileDir = process.env.KILLTRACE_BENCH_CPU_PROF;
-  const nodeOptions = [
-    ...(client === 'platformatic' ? ['--import tsx'] : []),
-    ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=pipeline-${client}-${run}-${s.suffix}.cpuprofile`]),
-  ];
-  const env = { ...s.env, ...(nodeOptions.length === 0 ? {} : { NODE_OPTIONS: nodeOptions.join(' ') }) };
-  const p = client === 'kafkajs' ? new CorrelatorProcess(env) : new CorrelatorProcess(env, 'bench/lib/correlator-platformatic.ts');
+  const entry = client === 'kafkajs' ? 'services/correlator/bin/killtrace-correlator.js' : 'bench/lib/correlator-platformatic.ts';
+  const profile = profileDir === undefined ? undefined : join(profileDir, `pipeline-${client}-${run}-${s.suffix}.cpuprofile`);
+  const env = { ...s.env, ...(client === 'platformatic' ? { NODE_OPTIONS: '--import tsx' } : {}) };
+  const p = profile === undefined ? new CorrelatorProcess(env, entry) : new CorrelatorProcess(env, 'bench/lib/cpu-profiled.mjs', [profile, entry]);
   try {
     await p.start();
     await p.ready(120_000);
     const topic = s.env.KILLTRACE_KAFKA_TOPIC_LOGS ?? '';
     const cpu0 = cpuSecondsOf(p.pid);
+    if (profile !== undefined && p.pid !== undefined) process.kill(p.pid, 'SIGUSR2');
     const started = performance.now();
     if (client === 'kafkajs') {
       const kafka = createKafkaClient(s.config.kafka, { clientId: `prod-${s.suffix}` });
@@ -95,6 +95,7 @@ async function runOnce<S extends RunSetup>(kit: PipelineKit<S>, client: Pipeline
     const produceMs = performance.now() - started;
     await kit.until('correlator to consume every line', async () => (await p.metric('killtrace_correlator_messages_total', { phase: 'live' })) >= messages.length, 600_000);
     const ms = performance.now() - started;
+    if (profile !== undefined && p.pid !== undefined) process.kill(p.pid, 'SIGUSR2');
     const cpuSeconds = cpuSecondsOf(p.pid) - cpu0;
     return { client, ms, produceMs, cpuSeconds };
   } catch (error) {
