@@ -25,8 +25,11 @@ const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleS
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const uid = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+// Recent event times: the shared broker keeps 24 h (scripts/stack.sh `log.retention.hours`), and deletes rolled
+// segments whose newest timestamp is older while a consumer still reads them (a fixed date broke the case a day later).
+const BASE = Date.now() - 3_600_000;
 function logMessage(i: number): { key: string; value: LogMessage; timestamp: number } {
-  const at = Date.UTC(2026, 10, 30) + i;
+  const at = BASE + i;
   const n = i % 1_000;
   return {
     key: uid(n),

@@ -7,7 +7,8 @@
  *    send them (p99 < 3 s);
  *  - correlator peak RSS with 5,000 pods active (< 300 MB).
  * Bounded: fixed line and pod counts, a 20 s latency phase; topics, groups and indices are deleted afterwards.
- * `KILLTRACE_BENCH_PIPELINE_LINES` (default 100000) sets the throughput phase's size.
+ * `KILLTRACE_BENCH_PIPELINE_LINES` (default 100000) sets the throughput phase's size; the same lines also run through
+ * each Kafka client (bench/lib/pipeline-clients.ts, decision 0013) unless `KILLTRACE_BENCH_PIPELINE_CLIENTS=0`.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { RecordSink } from '../services/correlator/src/record-sink.js';
 import { createTelemetry } from '../services/correlator/src/telemetry.js';
 import { CorrelatorProcess } from '../test/e2e/process.js';
 import type { BenchCase, BenchRow } from './lib/bench-case.js';
+import { pipelineClientRows } from './lib/pipeline-clients.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -211,7 +213,7 @@ function kills(count: number): Array<{ id: string; record: RestartRecord }> {
 const pipelineBench: BenchCase = {
   name: 'pipeline',
   description: 'Kafka -> correlator -> Elasticsearch vs raw kafkajs and the raw bulk helper',
-  async run({ smoke }) {
+  async run({ smoke, report }) {
     const rows: BenchRow[] = [];
     const lines = smoke ? 2_000 : Number(process.env.KILLTRACE_BENCH_PIPELINE_LINES ?? 100_000);
     buildCorrelator();
@@ -243,6 +245,13 @@ const pipelineBench: BenchCase = {
       } finally {
         await deleteAll(s);
       }
+    }
+
+    // 1b. The same figure with each Kafka client, kafkajs vs @platformatic/kafka (decision 0013; bench/lib/pipeline-clients.ts).
+    if (process.env.KILLTRACE_BENCH_PIPELINE_CLIENTS !== '0') {
+      const pods = smoke ? 50 : 1_000;
+      const logMessages = Array.from({ length: lines }, (_, i) => message(logSignal(i % pods, T0 + i, i), T0 + i));
+      rows.push(...(await pipelineClientRows({ setup, deleteAll, until, produceAll }, logMessages, smoke, report)));
     }
 
     // 2. Records/s into Elasticsearch: the correlator's sink (Elasticsearch + records topic, retries, dead letters)

@@ -44,6 +44,7 @@ export function platformaticProducer(brokers: string[], clientId: string): Produ
 /** The platformatic consumer: a group member from the earliest offset, committing as it goes. */
 export function platformaticConsumer<S extends z.ZodType>(brokers: string[], groupId: string, topic: string, schema: S): ConsumerPort<z.output<S>> {
   const consumer = new Consumer({ clientId: groupId, groupId, bootstrapBrokers: brokers, maxWaitTime: 100 });
+  let failure: Error | undefined;
   return {
     async run(handler) {
       const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: 1_000 });
@@ -51,9 +52,14 @@ export function platformaticConsumer<S extends z.ZodType>(brokers: string[], gro
         const decoded = decodeMessage(schema, message.value);
         if (decoded.ok) handler(decoded.value);
       });
+      // A stream error would otherwise be an unhandled 'error' event and end the whole bench process.
+      stream.on('error', (error: Error) => {
+        failure ??= error;
+      });
     },
     async disconnect() {
       await consumer.close(true);
+      if (failure !== undefined) throw new Error(`platformatic consumer failed: ${failure.message}`, { cause: failure });
     },
   };
 }

@@ -1,7 +1,7 @@
 import process from 'node:process';
 import type { Config } from '@killtrace/config';
 import { createElasticClient, installIndexTemplate } from '@killtrace/elastic';
-import { createKafkaClient, createProducer } from '@killtrace/kafka';
+import { createKafkaClient, createProducer, type createBatchConsumer } from '@killtrace/kafka';
 import type { Logger } from '@killtrace/logging';
 import { deadLetterMessageSchema, recordMessageSchema } from '@killtrace/schemas';
 import { createRegistry, Dependencies, runService, startHealthServer, type HealthServer } from '@killtrace/service-http';
@@ -27,12 +27,17 @@ export interface RunningCorrelator {
   close(): Promise<void>;
 }
 
+/** Replaceable ports of the composition (only the pipeline benchmark replaces one: bench/lib/correlator-platformatic.ts). */
+export interface CorrelatorPorts {
+  createBatchConsumer?: typeof createBatchConsumer;
+}
+
 /**
  * Composition root: configuration -> health server -> adapters (each waited for with back-off: Kafka and
  * Elasticsearch may come up after the correlator) -> pipeline -> start. Resolves once the pipeline runs; only a
  * configuration the servers contradict (topics not co-partitioned) rejects, or `signal` aborting the wait.
  */
-export async function startCorrelator(config: Config, logger: Logger, signal?: AbortSignal): Promise<RunningCorrelator> {
+export async function startCorrelator(config: Config, logger: Logger, signal?: AbortSignal, ports: CorrelatorPorts = {}): Promise<RunningCorrelator> {
   const options = compileOptions(config);
   // Checked before anything connects or waits: a broken profile file is a configuration error, exit 2.
   const profiles = await loadStepProfiles(config.correlation.profiles);
@@ -97,7 +102,7 @@ export async function startCorrelator(config: Config, logger: Logger, signal?: A
   let fatal: (error: Error) => void = () => undefined;
   const contextChannel = ref.context;
   const snapshots = options.snapshots && new SnapshotStore({ kafka, producer, topic: options.snapshots.topic, groupId: options.groupId, logger, registry });
-  const pipeline = new Pipeline({ kafka, sink, options, logger, telemetry, profiles, onFatal: (error) => fatal(error), context: contextChannel?.context, ...(snapshots ? { snapshots } : {}) });
+  const pipeline = new Pipeline({ kafka, sink, options, logger, telemetry, profiles, onFatal: (error) => fatal(error), context: contextChannel?.context, ...(snapshots ? { snapshots } : {}), ...ports });
   ref.pipeline = pipeline;
   const running = pipeline;
   await pipeline.start();

@@ -40,6 +40,11 @@ export interface PipelineDeps {
   context?: ClusterContext;
   /** State snapshots (snapshots.ts); without them every assignment replays the whole state window. */
   snapshots?: SnapshotStore;
+  /**
+   * Makes the consumer-group member (default: libs/kafka's kafkajs one). Only the pipeline benchmark passes another
+   * implementation of the port (bench/lib/platformatic-batch-consumer.ts, docs/decisions/0013-kafka-client.md).
+   */
+  createBatchConsumer?: typeof createBatchConsumer;
 }
 
 export class Pipeline {
@@ -73,7 +78,7 @@ export class Pipeline {
     this.signalsTopic = options.config.kafka.topics.signals;
     this.logsTopic = options.config.kafka.topics.logs;
     this.topics = [this.signalsTopic, this.logsTopic];
-    this.consumer = createBatchConsumer(deps.kafka, {
+    this.consumer = (deps.createBatchConsumer ?? createBatchConsumer)(deps.kafka, {
       groupId: options.groupId,
       topics: this.topics,
       // Partition N of signals and of logs always go to the same member: one pod's evidence meets in one core.
