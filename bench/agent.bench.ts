@@ -12,6 +12,8 @@
  * The agent runs twice: as shipped (NODE_OPTIONS as the DaemonSets set it, NODE_AGENT_NODE_OPTIONS of
  * services/collector/src/node-agent/v8-heap.ts; env KILLTRACE_BENCH_AGENT_NODE_OPTIONS replaces it) and with V8's own
  * heap defaults (no NODE_OPTIONS, KILLTRACE_NODE_AGENT_V8_HEAP_DEFAULTS=false), to show what the flags buy.
+ * With env KILLTRACE_BENCH_AGENT_NODE set to another node binary (e.g. `"$(bash scripts/node24.sh)/node"`, the images'
+ * Node 24), the agent as shipped runs once more on it (without NODE_OPTIONS it would restart itself with the same flags).
  * Sizes: env KILLTRACE_BENCH_AGENT_PODS (200) x KILLTRACE_BENCH_AGENT_LINES (10,000); `--smoke`: 6 x 300.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -257,10 +259,14 @@ async function runRsyslog(dir: string, pods: number, linesPerPod: number, suffix
   });
 }
 
-async function runAgent(dir: string, pods: number, linesPerPod: number, suffix: string, stallMs: number, nodeOptions: string): Promise<Shipped & { checkpoints: number }> {
+/** The `--version` of a node binary. */
+const nodeVersion = (node: string): string => spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+
+async function runAgent(dir: string, pods: number, linesPerPod: number, suffix: string, stallMs: number, nodeOptions: string, node = process.execPath): Promise<Shipped & { checkpoints: number }> {
   const tree = writeTree(dir, pods, linesPerPod);
   const v8Defaults = nodeOptions === V8_DEFAULTS;
-  const tag = v8Defaults ? `${suffix}-v8` : suffix;
+  const other = node === process.execPath ? '' : `-${nodeVersion(node).replace(/\W/g, '')}`;
+  const tag = `${v8Defaults ? `${suffix}-v8` : suffix}${other}`;
   const topics = { signals: `kt-bench-agent-signals-${tag}`, logs: `kt-bench-agent-logs-${tag}`, deadLetter: `kt-bench-agent-dl-${tag}` };
   return withTopics(Object.values(topics), async () => {
     const env = {
@@ -280,7 +286,7 @@ async function runAgent(dir: string, pods: number, linesPerPod: number, suffix: 
       // KILLTRACE_BENCH_AGENT_NODE_OPTIONS may add e.g. `--heapsnapshot-signal=SIGUSR2` (`--cpu-prof` is refused there).
       ...(v8Defaults ? { KILLTRACE_NODE_AGENT_V8_HEAP_DEFAULTS: 'false' } : { NODE_OPTIONS: nodeOptions }),
     };
-    const agent = new CorrelatorProcess(env, 'services/collector/bin/killtrace-collector.js', ['node-agent']);
+    const agent = new CorrelatorProcess(env, 'services/collector/bin/killtrace-collector.js', ['node-agent'], node);
     const started = performance.now();
     await agent.start();
     try {
@@ -293,7 +299,8 @@ async function runAgent(dir: string, pods: number, linesPerPod: number, suffix: 
       const stat = procStat(agent.pid);
       const lines = await published();
       const checkpoints = await agent.metric('killtrace_node_agent_checkpoint_writes_total');
-      return { name: v8Defaults ? 'node agent, V8 heap defaults (no NODE_OPTIONS)' : `node agent as shipped (NODE_OPTIONS=${nodeOptions})`, lines, seconds, ...stat, bytes: topicBytes(topics.logs), complete, checkpoints };
+      const on = `Node ${nodeVersion(node)}`;
+      return { name: v8Defaults ? `node agent, V8 heap defaults (no NODE_OPTIONS), ${on}` : `node agent as shipped (NODE_OPTIONS=${nodeOptions}), ${on}`, lines, seconds, ...stat, bytes: topicBytes(topics.logs), complete, checkpoints };
     } finally {
       await agent.stop();
     }
@@ -315,6 +322,7 @@ const agentBench: BenchCase = {
     const suffix = Date.now().toString(36);
     const results: Shipped[] = [];
     let checkpoints = Number.NaN;
+    let otherAgent: Shipped | undefined;
     try {
       const dirOf = (name: string): string => {
         const d = join(base, name);
@@ -328,10 +336,17 @@ const agentBench: BenchCase = {
       results.push(await runRsyslog(dirOf('rsyslog'), pods, linesPerPod, suffix, stallMs));
       rmSync(join(base, 'rsyslog'), { recursive: true, force: true });
       console.error('bench: node-agent: the node agent...');
-      const agent = await runAgent(dirOf('agent'), pods, linesPerPod, suffix, stallMs, process.env.KILLTRACE_BENCH_AGENT_NODE_OPTIONS ?? NODE_AGENT_NODE_OPTIONS);
+      const shipped = process.env.KILLTRACE_BENCH_AGENT_NODE_OPTIONS ?? NODE_AGENT_NODE_OPTIONS;
+      const agent = await runAgent(dirOf('agent'), pods, linesPerPod, suffix, stallMs, shipped);
       checkpoints = agent.checkpoints;
       results.push(agent);
       rmSync(join(base, 'agent'), { recursive: true, force: true });
+      const otherNode = process.env.KILLTRACE_BENCH_AGENT_NODE;
+      if (otherNode !== undefined && otherNode !== '') {
+        console.error(`bench: node-agent: the node agent on ${nodeVersion(otherNode)}...`);
+        otherAgent = await runAgent(dirOf('agent-other-node'), pods, linesPerPod, suffix, stallMs, shipped, otherNode);
+        rmSync(join(base, 'agent-other-node'), { recursive: true, force: true });
+      }
       // The same agent on V8's own heap sizing: what the shipped flags buy (and cost).
       console.error('bench: node-agent: the node agent with V8 heap defaults...');
       results.push(
@@ -347,6 +362,8 @@ const agentBench: BenchCase = {
     const rate = (r: Shipped): number => r.lines / r.seconds;
     const perCpu = (r: Shipped): number => r.lines / r.cpuSeconds;
     const [kcat, rsyslog, agent, v8] = results as [Shipped, Shipped, Shipped, Shipped];
+    // The other Node's row goes after the shipped one, so the table reads shipped, shipped elsewhere, V8 defaults.
+    if (otherAgent !== undefined) results.splice(3, 0, otherAgent);
     report({
       title: `node agent vs peers: ${pods} pods x ${linesPerPod.toLocaleString('en-US')} CRI lines (${total.toLocaleString('en-US')} lines), rotation during the run, acks=all`,
       columns: ['lines/s', 'lines per CPU-second', 'peak RSS MB', 'bytes produced MB', 'lines acked', 'lines/CPU-s vs rsyslog'],
@@ -362,6 +379,12 @@ const agentBench: BenchCase = {
       { metric: 'node agent lines per CPU-second', value: fmt(perCpu(agent)), target: '>= 50,000', ok: perCpu(agent) >= 50_000 },
       { metric: `node agent peak RSS (VmHWM, ${process.version})`, value: fmt(agent.peakRssMb), unit: 'MB', target: '<= 104.9 (100 MiB)', ok: agent.peakRssMb <= 104.9 },
       { metric: 'node agent lines/s / kcat', value: fmt(rate(agent) / rate(kcat), 2) },
+      ...(otherAgent === undefined
+        ? []
+        : [
+            { metric: `node agent on ${otherAgent.name.slice(otherAgent.name.lastIndexOf('Node '))}: lines per CPU-second / rsyslog`, value: fmt(perCpu(otherAgent) / perCpu(rsyslog), 2), target: '>= 1.0', ok: perCpu(otherAgent) >= perCpu(rsyslog) },
+            { metric: `node agent on ${otherAgent.name.slice(otherAgent.name.lastIndexOf('Node '))}: peak RSS (VmHWM)`, value: fmt(otherAgent.peakRssMb), unit: 'MB', target: '<= 104.9 (100 MiB)', ok: otherAgent.peakRssMb <= 104.9 },
+          ]),
       { metric: 'node agent on V8 heap defaults: lines per CPU-second, peak RSS', value: `${fmt(perCpu(v8))}, ${fmt(v8.peakRssMb)} MB` },
       { metric: 'every shipper delivered every line', value: results.every((r) => r.complete) ? 'yes' : results.filter((r) => !r.complete).map((r) => r.name).join(', '), target: 'yes', ok: results.every((r) => r.complete) },
     ];

@@ -32,11 +32,13 @@ export class CorrelatorProcess {
     private readonly env: Record<string, string>,
     private readonly script = 'services/correlator/bin/killtrace-correlator.js',
     private readonly args: readonly string[] = [],
+    /** The node binary (the benchmark runs the node agent on a second Node version too). */
+    private readonly node: string = process.execPath,
   ) {}
 
   async start(): Promise<void> {
     this.port = await freePort();
-    const child = spawn(process.execPath, [this.script, ...this.args], {
+    const child = spawn(this.node, [this.script, ...this.args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KAFKAJS_NO_PARTITIONER_WARNING: '1', ...this.env, KILLTRACE_HTTP_PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,3 +1,5 @@
+// First: kafkajs' record batch encoder must load with the faster CRC-32C (record-batch-crc.ts).
+import './record-batch-crc.js';
 import kafkajs from 'kafkajs';
 import type { PartitionAssigner } from 'kafkajs';
 

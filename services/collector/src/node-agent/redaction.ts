@@ -28,10 +28,11 @@ export interface CompiledRedaction {
 }
 
 /**
- * Matches every line any default pattern could match (a word each of them needs), so one scan skips all six for
- * the vast majority of lines, which carry no secret.
+ * Matches every line any default pattern could match: the text each of them needs (DEFAULT_PATTERN_NEEDS, one
+ * alternation), a key word with its `=`/`:` separator, so one scan skips all six for the vast majority of lines, also
+ * those that mention a key word in prose (`token refresh queued`), which the word alone let through.
  */
-const DEFAULTS_PREFILTER = /passw|pwd|token|api[_-]?key|secret|authorization|bearer|AKIA|ASIA|AGPA|AIDA|AROA|ANPA/i;
+const DEFAULTS_PREFILTER = /(?:passw(?:or)?d|pwd|token|key|secret|authorization)["']?\s*[=:]|bearer\s|A(?:KIA|SIA|GPA|IDA|ROA|NPA)/i;
 
 /**
  * Per default pattern (same order as DEFAULT_REDACTION_PATTERNS), text every match of it contains (its key word, then
