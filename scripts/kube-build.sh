@@ -67,9 +67,19 @@ kube_build_all() {
   for p in "$cv" "$gv"; do
     flags+=" -X $p.gitVersion=$kv -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
   done
+  # One build at a time per cache (CI builds in the background while a test may run kube-up); the two binaries
+  # build side by side, so that one's module downloads and link overlap the other's compiling.
+  mkdir -p "$KUBE_CACHE"
+  local lock etcd_pid rc=0
+  exec {lock}>"$KUBE_CACHE/.build.lock"
+  flock "$lock"
   kube_build_one etcd etcd go.etcd.io/etcd/server/v3 \
-    "-X go.etcd.io/etcd/api/v3/version.GitSHA=$(kube_module_version etcd go.etcd.io/etcd/server/v3)"
-  kube_build_one kube-apiserver kube-apiserver k8s.io/kubernetes "$flags"
+    "-X go.etcd.io/etcd/api/v3/version.GitSHA=$(kube_module_version etcd go.etcd.io/etcd/server/v3)" &
+  etcd_pid=$!
+  kube_build_one kube-apiserver kube-apiserver k8s.io/kubernetes "$flags" || rc=$?
+  wait "$etcd_pid" || rc=$?
+  exec {lock}>&-
+  ((rc == 0)) || return "$rc"
   ETCD_BIN="$(kube_binary_path etcd etcd go.etcd.io/etcd/server/v3)"
   KUBE_APISERVER_BIN="$(kube_binary_path kube-apiserver kube-apiserver k8s.io/kubernetes)"
   export ETCD_BIN KUBE_APISERVER_BIN

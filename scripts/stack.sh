@@ -4,7 +4,8 @@
 # See docs/stack.md and docs/decisions/0001-servers-without-docker.md.
 #
 #   bash scripts/stack.sh up|down|status|logs [kafka|elasticsearch|etcd|kube-apiserver]|es-pause|es-resume
-#   kube-up starts only etcd and kube-apiserver; kube-env prints where they are (for the tests).
+#   fetch only resolves the Kafka and Elasticsearch artifacts (Maven) into the cache, starting nothing.
+#   kube-up starts only etcd and kube-apiserver, kube-down stops only them; kube-env prints where they are (for the tests).
 #   kube-apiserver-stop [hard] / kube-apiserver-start restart only the API server (the watcher's resumption tests).
 #   es-pause/es-resume freeze and thaw the Elasticsearch process (SIGSTOP/SIGCONT) to simulate an outage without
 #   losing its data or paying a restart; used by the correlator's outage test.
@@ -472,6 +473,16 @@ cmd_up() {
   print_versions
 }
 
+# Resolves the Kafka and Elasticsearch artifacts without starting anything: network-bound, so CI runs it in the
+# background while it builds (.ci/run). Idempotent: what is resolved already is kept.
+cmd_fetch() {
+  require java "Kafka and Elasticsearch run on the JVM"
+  require mvn "server artifacts are resolved from Maven Central with Maven"
+  mkdir -p "$DOWNLOADS"
+  resolve_kafka
+  resolve_elasticsearch
+}
+
 print_versions() {
   local kv ev
   kv="$(kafka_running_version)"
@@ -558,17 +569,19 @@ main() {
   shift || true
   case "$cmd" in
     up) cmd_up ;;
+    fetch) cmd_fetch ;;
     down) cmd_down ;;
     status) cmd_status ;;
     logs) cmd_logs "$@" ;;
     es-pause) cmd_es_signal STOP ;;
     es-resume) cmd_es_signal CONT ;;
     kube-up) cmd_kube_up ;;
+    kube-down) kube_down ;;
     kube-env) cmd_kube_env ;;
     kube-apiserver-stop) cmd_kube_apiserver_stop "$@" ;;
     kube-apiserver-start) cmd_kube_apiserver_start ;;
     *)
-      echo "usage: bash scripts/stack.sh up|down|status|logs [kafka|elasticsearch|etcd|kube-apiserver]|es-pause|es-resume|kube-up|kube-env|kube-apiserver-stop [hard]|kube-apiserver-start" >&2
+      echo "usage: bash scripts/stack.sh up|fetch|down|status|logs [kafka|elasticsearch|etcd|kube-apiserver]|es-pause|es-resume|kube-up|kube-down|kube-env|kube-apiserver-stop [hard]|kube-apiserver-start" >&2
       exit 2
       ;;
   esac

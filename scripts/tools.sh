@@ -17,9 +17,11 @@ KUSTOMIZE_VERSION="${KILLTRACE_KUSTOMIZE_VERSION:-v5.8.1}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 CACHE="${KILLTRACE_CACHE:-$HOME/.cache/killtrace}"
 TOOLS="$CACHE/tools"
-# The tools' own module and build caches: the API server's build keeps its own, so clearing one never breaks the other.
+# The tools' own module cache (their k8s.io modules are other versions than the API server's). The build cache is
+# the API server's (scripts/kube-build.sh): content-addressed, safe to share between concurrent builds and to clear,
+# and with the same flags (-trimpath, CGO off) the standard library and common modules compile once on a fresh machine.
 export GOMODCACHE="${KILLTRACE_TOOLS_GOMODCACHE:-$TOOLS/go/mod}"
-export GOCACHE="${KILLTRACE_TOOLS_GOCACHE:-$TOOLS/go/build}"
+export GOCACHE="${KILLTRACE_TOOLS_GOCACHE:-${KILLTRACE_KUBE_CACHE:-$CACHE/kube}/gobuild}"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 export CGO_ENABLED=0
 
@@ -55,13 +57,13 @@ build() {
   case "$name" in
     helm)
       # helm reports its version from ldflags; without them `helm version` says v3.x-unreleased-ish values.
-      GOBIN="$dir.tmp/bin" go install \
+      GOBIN="$dir.tmp/bin" go install -trimpath \
         -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
         "$HELM_MODULE/cmd/helm@$HELM_VERSION" ;;
     kustomize)
-      GOBIN="$dir.tmp/bin" go install -ldflags "-s -w" "$KUSTOMIZE_MODULE@$KUSTOMIZE_VERSION" ;;
+      GOBIN="$dir.tmp/bin" go install -trimpath -ldflags "-s -w" "$KUSTOMIZE_MODULE@$KUSTOMIZE_VERSION" ;;
     compose-check)
-      (cd "$ROOT/tools/compose-check" && go build -mod=readonly -ldflags "-s -w" -o "$dir.tmp/bin/compose-check" .) ;;
+      (cd "$ROOT/tools/compose-check" && go build -mod=readonly -trimpath -ldflags "-s -w" -o "$dir.tmp/bin/compose-check" .) ;;
   esac
   rm -rf "$dir"
   mv "$dir.tmp" "$dir"

@@ -1,15 +1,19 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor, uniqueSuffix } from './helpers.js';
-import { compactEtcd, createNamespace, deleteNamespace, kubeApiServer, stack, type KubeApiServer } from './kube-api.js';
+import { compactEtcd, createNamespace, deleteNamespace, type KubeApiServer } from './kube-api.js';
 import { deleteClusterRole, eventSignals, podSignals, serviceAccountWithRules, settle, shippedClusterRoleRules, startRealWatcher, type RealWatcher } from './kube-watcher-harness.js';
+import { startPrivateKubeApiServer, type PrivateKubeApiServer } from './private-kube.js';
 import { createCoreEvent, createEventsV1, createPod, patchConditionOnly, patchContainerStatus, repeatCoreEvent, repeatEventsV1 } from './kubelet-writes.js';
 
 /**
- * The real cluster watcher against the stack's real kube-apiserver (and real Kafka), running as a ServiceAccount
+ * The real cluster watcher against a real kube-apiserver (and real Kafka), running as a ServiceAccount
  * bound to the ClusterRole rules shipped in deploy/kubernetes: what a kubelet writes reaches Kafka once, through
- * bookmarks, API server restarts (graceful and SIGKILL) and an etcd compaction (410 Gone, relist).
+ * bookmarks, API server restarts (graceful and SIGKILL) and an etcd compaction (410 Gone, relist). The control plane
+ * is this file's own (test/integration/private-kube.ts): the restarts and the compaction must not reach the other
+ * files' watchers, which run at the same time.
  */
 
+let control: PrivateKubeApiServer;
 let server: KubeApiServer;
 let saNamespace: string;
 let namespace: string;
@@ -19,7 +23,8 @@ let clusterRole: string;
 const running: RealWatcher[] = [];
 
 beforeAll(async () => {
-  server = kubeApiServer();
+  control = await startPrivateKubeApiServer();
+  server = control.server;
   saNamespace = `kt-cw-sa-${uniqueSuffix()}`;
   await createNamespace(server, saNamespace);
   namespaces.push(saNamespace);
@@ -31,8 +36,10 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  if (control === undefined) return;
   await deleteClusterRole(server, clusterRole);
   for (const ns of namespaces) await deleteNamespace(server, ns);
+  await control.stop();
 });
 
 const published = (w: RealWatcher) => () => w.metric('killtrace_collector_published_total');
@@ -106,10 +113,10 @@ describe('cluster watcher against the real kube-apiserver', () => {
     await settle(published(w), 3, 'signals before the restarts');
 
     // Graceful restart.
-    await stack('kube-apiserver-stop');
+    await control.stack('kube-apiserver-stop');
     await waitFor('readiness to fail while the API server is down', () => !w.watcher.ready(), 60_000);
     expect(w.watcher.readiness().detail).toMatch(/watch not established: (list|watch) (pods|events) in namespace kt-cw-.*unreachable/);
-    await stack('kube-apiserver-start');
+    await control.stack('kube-apiserver-start');
     await waitFor('ready again after the graceful restart', () => w.watcher.ready(), 60_000);
     await patchContainerStatus(server, namespace, 'cart-1', { restartCount: 1, startedAt: t0 + 10_000, lastTerminated: { exitCode: 137, reason: 'OOMKilled', startedAt: t0, finishedAt: t0 + 9_000 } });
     await repeatCoreEvent(server, namespace, 'cart-1.unhealthy', 2, t0 + 9_500);
@@ -120,10 +127,10 @@ describe('cluster watcher against the real kube-apiserver', () => {
     // Gone (watchCache.getAllEventsSinceLocked, k8s.io/apiserver pkg/storage/cacher/watch_cache.go), which etcd could
     // no longer serve either: the watcher must relist.
     const relistsBefore = await w.metric('killtrace_cluster_watcher_relists_total');
-    await stack('kube-apiserver-stop', 'hard');
+    await control.stack('kube-apiserver-stop', 'hard');
     await waitFor('readiness to fail after SIGKILL', () => !w.watcher.ready(), 60_000);
     await compactEtcd(server);
-    await stack('kube-apiserver-start');
+    await control.stack('kube-apiserver-start');
     await waitFor('ready again after the hard restart', () => w.watcher.ready(), 60_000);
     await waitFor('a relist after 410 Gone', () => w.logs.some((l) => l.msg === 'watch expired (410 Gone): relisting'), 30_000);
     expect(await w.metric('killtrace_cluster_watcher_relists_total')).toBeGreaterThan(relistsBefore);

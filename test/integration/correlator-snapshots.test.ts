@@ -196,8 +196,12 @@ describe('snapshot store against the real Kafka', () => {
 });
 
 describe('correlator with snapshots, killed with SIGKILL', () => {
+  // A killed member sends no LeaveGroup: the restarted one's join waits until the broker expires the dead member's
+  // session (15 s by default). 8 s (the broker's minimum is 6 s) keeps heartbeats (a third of it) safe on a loaded machine.
+  const session = { KILLTRACE_CORRELATOR_SESSION_TIMEOUT_MS: '8000' };
+
   it('restarts from its snapshots: nothing lost, nothing duplicated, only what follows the snapshots replayed', async () => {
-    const setup = setupFor('snap-crash', 3, { KILLTRACE_CORRELATOR_SNAPSHOT_EVERY_MESSAGES: '20', KILLTRACE_CORRELATOR_SNAPSHOT_INTERVAL_MS: '1000' });
+    const setup = setupFor('snap-crash', 3, { ...session, KILLTRACE_CORRELATOR_SNAPSHOT_EVERY_MESSAGES: '20', KILLTRACE_CORRELATOR_SNAPSHOT_INTERVAL_MS: '1000' });
     const kafka = kafkaFor(setup);
     const es = elasticFor(setup);
     const signals = (await Promise.all(EXAMPLES.map(bundleSignals))).flat().sort((a, b) => a.time - b.time);
@@ -232,7 +236,7 @@ describe('correlator with snapshots, killed with SIGKILL', () => {
   }, 180_000);
 
   it('falls back to a full replay when the latest snapshot is unusable, with a warning', async () => {
-    const setup = setupFor('snap-fallback', 1, { KILLTRACE_CORRELATOR_SNAPSHOT_EVERY_MESSAGES: '20', KILLTRACE_CORRELATOR_SNAPSHOT_INTERVAL_MS: '1000' });
+    const setup = setupFor('snap-fallback', 1, { ...session, KILLTRACE_CORRELATOR_SNAPSHOT_EVERY_MESSAGES: '20', KILLTRACE_CORRELATOR_SNAPSHOT_INTERVAL_MS: '1000' });
     const kafka = kafkaFor(setup);
     const es = elasticFor(setup);
     // This example has no Node objects dated before the state window: a full replay rebuilds all of it (a window

@@ -25,9 +25,9 @@ export interface KubeApiServer {
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Reads where the stack's control plane is (`bash scripts/stack.sh kube-env`); no network. */
-export function stackKubeEnv(): KubeApiServer {
-  const result = spawnSync('bash', ['scripts/stack.sh', 'kube-env'], { cwd: root, encoding: 'utf8' });
+/** Reads where the stack's control plane is (`bash scripts/stack.sh kube-env`, in `processEnv`); no network. */
+export function stackKubeEnv(processEnv: NodeJS.ProcessEnv = process.env): KubeApiServer {
+  const result = spawnSync('bash', ['scripts/stack.sh', 'kube-env'], { cwd: root, encoding: 'utf8', env: processEnv });
   if (result.status !== 0) throw new Error(`bash scripts/stack.sh kube-env failed: ${result.stderr}`);
   const env = Object.fromEntries(
     result.stdout
