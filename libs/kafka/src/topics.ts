@@ -1,6 +1,7 @@
 import type { Config } from '@killtrace/config';
 import { rawClient, type KafkaConnection } from './client.js';
-import { KafkaAdapterError } from './errors.js';
+import { retry, RetryStopped } from '@killtrace/retry';
+import { classifyKafkaError, KafkaAdapterError } from './errors.js';
 
 /** A topic as Killtrace wants it. */
 export interface TopicSpec {
@@ -67,8 +68,10 @@ export async function ensureTopics(kafka: KafkaConnection, specs: readonly Topic
     const missing = specs.filter((s) => !present.has(s.topic));
     const created: string[] = [];
     if (missing.length > 0) {
-      // createTopics resolves false (not an error) for topics another process created in the meantime.
-      await admin.createTopics({
+      // createTopics resolves false (not an error) for topics another process created in the meantime. Under load
+      // its wait for leaders can fail with UNKNOWN_TOPIC_OR_PARTITION, which kafkajs does not retry there (it retries
+      // only LEADER_NOT_AVAILABLE): the broker's metadata lags the creation, so another attempt succeeds.
+      await retryRetriable(() => admin.createTopics({
         waitForLeaders: true,
         timeout: options.timeoutMs ?? 30_000,
         topics: missing.map((s) => ({
@@ -77,7 +80,7 @@ export async function ensureTopics(kafka: KafkaConnection, specs: readonly Topic
           replicationFactor: s.replicationFactor,
           configEntries: Object.entries(s.configEntries ?? {}).map(([name, value]) => ({ name, value })),
         })),
-      });
+      }));
       created.push(...missing.map((s) => s.topic));
     }
     const existingSpecs = specs.filter((s) => present.has(s.topic));
@@ -106,6 +109,17 @@ export async function ensureTopics(kafka: KafkaConnection, specs: readonly Topic
     return { created, existing: existingSpecs.map((s) => s.topic), mismatches };
   } finally {
     await admin.disconnect();
+  }
+}
+
+const TOPIC_ADMIN_RETRY = { initialMs: 250, maxMs: 2_000, maxAttempts: 6 };
+
+/** Runs an admin call again after a retriable broker error (classifyKafkaError); the last failure is rethrown as is. */
+async function retryRetriable<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await retry(operation, { policy: TOPIC_ADMIN_RETRY, retriable: (error) => classifyKafkaError(error).kind === 'retriable' });
+  } catch (error) {
+    throw error instanceof RetryStopped ? error.cause : error;
   }
 }
 
