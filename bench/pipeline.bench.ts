@@ -24,6 +24,7 @@ import { deadLetterMessageSchema, recordMessageSchema, signalKey, type RestartRe
 import { createRegistry } from '../libs/service-http/src/index.js';
 import { RecordSink } from '../services/correlator/src/record-sink.js';
 import { createTelemetry } from '../services/correlator/src/telemetry.js';
+import { CORRELATOR_NODE_OPTIONS } from '../services/correlator/src/v8-heap.js';
 import { CorrelatorProcess } from '../test/e2e/process.js';
 import type { BenchCase, BenchRow } from './lib/bench-case.js';
 
@@ -51,9 +52,14 @@ export function setup(name: string): Setup {
     KILLTRACE_KAFKA_TOPIC_RECORDS: `kt-bench-records-${suffix}`,
     KILLTRACE_KAFKA_TOPIC_DEAD_LETTER: `kt-bench-dead-letter-${suffix}`,
     KILLTRACE_KAFKA_TOPIC_SNAPSHOTS: `kt-bench-snapshots-${suffix}`,
+    // Its own context topic: every correlator reads the whole topic at start and keeps it, so the shared default
+    // (every earlier run's pods) would be measured as this run's memory and startup.
+    KILLTRACE_KAFKA_TOPIC_CONTEXT: `kt-bench-context-${suffix}`,
     KILLTRACE_ELASTICSEARCH_INDEX_PREFIX: `kt-bench-${suffix}`,
     KILLTRACE_LOG_FORMAT: 'json',
     KILLTRACE_LOG_LEVEL: 'warn',
+    // The correlator as the Helm chart and kustomize base ship it (decision 0024).
+    NODE_OPTIONS: CORRELATOR_NODE_OPTIONS,
   };
   return { suffix, env, config: loadConfig({ env }) };
 }
@@ -130,7 +136,7 @@ export async function deleteAll(s: Setup): Promise<void> {
   const t = s.config.kafka.topics;
   // Only those that exist: kafkajs retries (and logs) a delete of a missing topic for seconds.
   const existing = new Set(await admin.listTopics());
-  const topics = [t.signals, t.logs, t.records, t.deadLetter, t.snapshots, `kt-bench-raw-${s.suffix}`].filter((topic) => existing.has(topic));
+  const topics = [t.signals, t.logs, t.records, t.deadLetter, t.snapshots, t.context, `kt-bench-raw-${s.suffix}`].filter((topic) => existing.has(topic));
   if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
   await admin.disconnect();
   const es = createElasticClient(s.config.elasticsearch);
