@@ -25,6 +25,7 @@ import { deadLetterMessageSchema, recordMessageSchema, signalKey, type RestartRe
 import { createRegistry } from '../libs/service-http/src/index.js';
 import { RecordSink } from '../services/correlator/src/record-sink.js';
 import { createTelemetry } from '../services/correlator/src/telemetry.js';
+import { CORRELATOR_NODE_OPTIONS } from '../services/correlator/src/v8-heap.js';
 import { CorrelatorProcess } from '../test/e2e/process.js';
 import type { BenchCase, BenchRow } from './lib/bench-case.js';
 import { pipelineClientRows } from './lib/pipeline-clients.js';
@@ -53,9 +54,14 @@ export function setup(name: string): Setup {
     KILLTRACE_KAFKA_TOPIC_RECORDS: `kt-bench-records-${suffix}`,
     KILLTRACE_KAFKA_TOPIC_DEAD_LETTER: `kt-bench-dead-letter-${suffix}`,
     KILLTRACE_KAFKA_TOPIC_SNAPSHOTS: `kt-bench-snapshots-${suffix}`,
+    // Its own context topic: every correlator reads the whole topic at start and keeps it, so the shared default
+    // (every earlier run's pods) would be measured as this run's memory and startup.
+    KILLTRACE_KAFKA_TOPIC_CONTEXT: `kt-bench-context-${suffix}`,
     KILLTRACE_ELASTICSEARCH_INDEX_PREFIX: `kt-bench-${suffix}`,
     KILLTRACE_LOG_FORMAT: 'json',
     KILLTRACE_LOG_LEVEL: 'warn',
+    // The correlator as the Helm chart and kustomize base ship it (decision 0024).
+    NODE_OPTIONS: CORRELATOR_NODE_OPTIONS,
   };
   return { suffix, env, config: loadConfig({ env }) };
 }
@@ -132,7 +138,7 @@ export async function deleteAll(s: Setup): Promise<void> {
   const t = s.config.kafka.topics;
   // Only those that exist: kafkajs retries (and logs) a delete of a missing topic for seconds.
   const existing = new Set(await admin.listTopics());
-  const topics = [t.signals, t.logs, t.records, t.deadLetter, t.snapshots, `kt-bench-raw-${s.suffix}`].filter((topic) => existing.has(topic));
+  const topics = [t.signals, t.logs, t.records, t.deadLetter, t.snapshots, t.context, `kt-bench-raw-${s.suffix}`].filter((topic) => existing.has(topic));
   if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
   await admin.disconnect();
   const es = createElasticClient(s.config.elasticsearch);
@@ -255,7 +261,8 @@ const pipelineBench: BenchCase = {
     }
 
     // 2. Records/s into Elasticsearch: the correlator's sink (Elasticsearch + records topic, retries, dead letters)
-    //    vs the raw bulk helper, same documents in the same 1,000-document flushes, interleaved.
+    //    vs the raw bulk helper (Elasticsearch only), and vs the raw clients doing both writes, same documents in
+    //    the same 1,000-document flushes, interleaved.
     {
       const s = setup('es');
       const docs = kills(smoke ? 100 : 5_000);
@@ -292,23 +299,52 @@ const pipelineBench: BenchCase = {
           await run();
           return performance.now() - t;
         };
+        // The fair peer of the sink's two writes: the raw bulk helper and a raw idempotent kafkajs producer writing
+        // the same records (JSON, keyed by pod uid, acks=all, requests of at most 960 KiB) at the same time.
+        const bothAlias = `${s.config.elasticsearch.indexPrefix}-both`;
+        await installIndexTemplate(es, { alias: bothAlias });
+        const rawProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+        await rawProducer.connect();
+        const rawBoth = async (chunk: typeof docs): Promise<void> => {
+          const produce = async (): Promise<void> => {
+            const messages = chunk.map((d) => ({ key: d.record.kubernetes.pod.uid, value: JSON.stringify({ v: 1, id: d.id, record: d.record }) }));
+            for (let at = 0, bytes = 0, from = 0; at <= messages.length; at += 1) {
+              const size = at < messages.length ? Buffer.byteLength(messages[at]?.value ?? '') + 128 : Infinity;
+              if (at > from && bytes + size > 960 * 1024) {
+                await rawProducer.send({ topic: s.config.kafka.topics.records, acks: -1, messages: messages.slice(from, at) });
+                from = at;
+                bytes = 0;
+              }
+              bytes += size;
+            }
+          };
+          await Promise.all([writeDocuments(es, chunk.map((d) => ({ id: d.id, document: d.record })), { index: bothAlias }), produce()]);
+        };
+        let bothMs = 0;
         for (const [i, chunk] of chunks.entries()) {
-          const raw = (): Promise<number> => timed(() => writeDocuments(es, chunk.map((d) => ({ id: d.id, document: d.record })), { index: rawAlias }));
-          const viaSink = (): Promise<number> => timed(() => sink.write(chunk, abort.signal));
-          if (i % 2 === 0) {
-            rawMs += await raw();
-            sinkMs += await viaSink();
-          } else {
-            sinkMs += await viaSink();
-            rawMs += await raw();
-          }
+          const writers = [
+            async (): Promise<void> => {
+              rawMs += await timed(() => writeDocuments(es, chunk.map((d) => ({ id: d.id, document: d.record })), { index: rawAlias }));
+            },
+            async (): Promise<void> => {
+              sinkMs += await timed(() => sink.write(chunk, abort.signal));
+            },
+            async (): Promise<void> => {
+              bothMs += await timed(() => rawBoth(chunk));
+            },
+          ];
+          for (let k = 0; k < writers.length; k += 1) await writers[(i + k) % writers.length]?.();
         }
+        await rawProducer.disconnect();
         await producer.disconnect();
         const rawRate = docs.length / (rawMs / 1000);
         const rate = docs.length / (sinkMs / 1000);
         rows.push({ metric: 'raw bulk helper: records/s', value: rawRate.toFixed(0), unit: `${docs.length} records in ${(rawMs / 1000).toFixed(2)} s` });
         rows.push({ metric: 'correlator sink (ES + records topic): records/s', value: rate.toFixed(0), unit: `${(sinkMs / 1000).toFixed(2)} s` });
         rows.push({ metric: 'ratio correlator sink / raw bulk', value: (rate / rawRate).toFixed(2), target: '>= 0.8', ok: rate / rawRate >= 0.8 });
+        const bothRate = docs.length / (bothMs / 1000);
+        rows.push({ metric: 'raw bulk + raw kafkajs produce of the same records: records/s', value: bothRate.toFixed(0), unit: `${(bothMs / 1000).toFixed(2)} s` });
+        rows.push({ metric: 'ratio correlator sink / raw bulk + raw produce', value: (rate / bothRate).toFixed(2) });
       } finally {
         await es.close();
         await deleteAll(s);

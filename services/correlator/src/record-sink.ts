@@ -59,7 +59,14 @@ function refusesMessage(error: unknown): boolean {
   return false;
 }
 
-const PUBLISH_CHUNK_BYTES = 512 * 1024;
+/**
+ * Bytes of one records-topic produce request. The broker's bound (message.max.bytes, 1 MiB by default) applies to
+ * each partition's record batch, which is never more than the whole request; `bySize` counts 128 bytes of framing per
+ * record on top of the value, more than the key and record headers take. A request refused as too large anyway (a
+ * broker set lower) is halved (`publishChunk`). kafkajs' idempotent producer sends one produce request per broker at
+ * a time (it holds a per-broker lock until the response), so fewer, bigger requests are what cuts the round trips.
+ */
+const PUBLISH_CHUNK_BYTES = 960 * 1024;
 
 /** Splits updates into runs whose JSON (plus 128 bytes of framing each) stays under `maxBytes` (a single larger record is a run of its own). */
 export function byEncodedSize(updates: readonly RecordUpdate[], maxBytes: number): RecordUpdate[][] {
@@ -68,6 +75,15 @@ export function byEncodedSize(updates: readonly RecordUpdate[], maxBytes: number
 
 /** One record as its records-topic message (key and serialized value). */
 type Encoded = EncodedBatch['messages'][number];
+
+/**
+ * The documents for the bulk helper, calling `taken` when the helper asks past the last one: it serializes each
+ * document as it takes it, so by then only sending the request is left.
+ */
+async function* documentsThenSignal(documents: ReadonlyMap<string, RestartRecord>, taken: () => void): AsyncGenerator<{ id: string; document: RestartRecord }> {
+  for (const [id, document] of documents) yield { id, document };
+  taken();
+}
 
 /** A per-document failure worth retrying: overload or a server-side error, not the document itself. */
 const retriableStatus = (status: number): boolean => status === 429 || status === 408 || status >= 500;
@@ -98,7 +114,17 @@ export class RecordSink {
     }
     await this.deadLetters(invalid, signal);
     if (valid.length === 0) return invalid.length;
-    const [rejected, refused] = await Promise.all([this.writeElastic(valid, signal), this.publish(valid, encoded, signal)]);
+    // Both writes overlap, and the bulk request goes first: the records-topic work (kafkajs builds and checksums its
+    // requests on this thread) starts once the bulk helper has taken and serialized every document, so it runs while
+    // Elasticsearch indexes instead of delaying the bulk request.
+    let serialized!: () => void;
+    const documentsTaken = new Promise<void>((resolve) => {
+      serialized = resolve;
+    });
+    const [rejected, refused] = await Promise.all([
+      this.writeElastic(valid, signal, serialized),
+      documentsTaken.then(() => this.publish(valid, encoded, signal)),
+    ]);
     return invalid.length + rejected + refused;
   }
 
@@ -123,15 +149,16 @@ export class RecordSink {
     });
   }
 
-  private async writeElastic(updates: readonly RecordUpdate[], signal: AbortSignal): Promise<number> {
+  /** Indexes the records; `taken` is called once the first attempt's documents are all serialized (or it failed). */
+  private async writeElastic(updates: readonly RecordUpdate[], signal: AbortSignal, taken: () => void): Promise<number> {
     let remaining = new Map<string, RestartRecord>(updates.map((u) => [u.id, u.record]));
     const letters: DeadLetterMessage[] = [];
     await this.retrying('elasticsearch', signal, async () => {
-      const report = await writeDocuments(
-        this.options.elastic,
-        [...remaining].map(([id, document]) => ({ id, document })),
-        { index: this.options.alias, retries: 0, concurrency: 1 },
-      );
+      const report = await writeDocuments(this.options.elastic, documentsThenSignal(remaining, taken), {
+        index: this.options.alias,
+        retries: 0,
+        concurrency: 1,
+      }).finally(taken);
       const retry = new Map<string, RestartRecord>();
       const failures: BulkFailure[] = [];
       for (const failure of report.failures) {
