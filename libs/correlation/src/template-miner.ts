@@ -34,59 +34,112 @@ function messageRange(text: string, field: string): [number, number] | undefined
   while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 58)) i += 1;
   if (text.charCodeAt(i) !== 34) return undefined;
   const start = i + 1;
-  for (let j = start; j < text.length; j += 1) {
-    const c = text.charCodeAt(j);
-    if (c === 92) j += 1;
-    else if (c === 34) return [start, j];
+  // The closing quote is the first one after an even run of backslashes (a backslash escapes the next character).
+  // indexOf finds the quotes in native code: this runs on every JSON log line.
+  for (let q = text.indexOf('"', start); q >= 0; q = text.indexOf('"', q + 1)) {
+    let k = q - 1;
+    while (k >= start && text.charCodeAt(k) === 92) k -= 1;
+    if ((q - 1 - k) % 2 === 0) return [start, q];
   }
   return undefined;
 }
 
 const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
 
+const HASH_SEED = 0xdeadbeef;
+const HASH_PRIME = 2654435761;
+/** The wildcard's contribution to the hash (one step for `<*>`, whatever the token was). */
+const HASH_WILDCARD = 0x2a2a;
+
 /**
- * A 32-bit hash of `maskLine(text)` (collisions among the few dozen keys of one incarnation are negligible, and merged by key in step-tracker.ts) computed without building it: the per-line lookup of step-tracker.ts, which
- * runs on every log line and must not allocate. Same tokens, same limits as maskLine.
+ * The hash of the masked key of `text[from, to)` in one pass: each character is read once. A token's characters are
+ * hashed as they come; when a digit shows up the token becomes the wildcard, and the hash goes back to where the
+ * token began. Same tokens, same limits as maskLine.
  */
-export function maskHash(text: string): number {
-  const [from, to] = bodyRange(text);
-  const body = text;
-  let h1 = 0xdeadbeef;
+function hashMaskedRange(text: string, from: number, to: number): number {
+  let h = HASH_SEED;
   let tokens = 0;
   let chars = 0;
   let start = -1;
   let digit = false;
-  const n = to;
-  for (let i = from; i <= n; i += 1) {
-    const c = i < n ? body.charCodeAt(i) : 32;
+  /** The hash before the token's characters (the separator included). */
+  let before = 0;
+  /** maskLine cuts the key at MAX_KEY_CHARS: characters of the token from here on are not part of it. */
+  let limit = 0;
+  for (let i = from; i <= to; i += 1) {
+    const c = i < to ? text.charCodeAt(i) : 32;
     if (!isSpace(c)) {
       if (start < 0) {
         start = i;
         digit = false;
+        before = tokens > 0 ? Math.imul(h ^ 32, HASH_PRIME) : h;
+        h = before;
+        limit = start + MAX_KEY_CHARS - chars;
       }
       if (c >= 48 && c <= 57) digit = true;
+      else if (!digit && i < limit) h = Math.imul(h ^ c, HASH_PRIME);
       continue;
     }
     if (start < 0) continue;
-    if (tokens > 0) {
-      h1 = Math.imul(h1 ^ 32, 2654435761);
-    }
     if (digit) {
-      h1 = Math.imul(h1 ^ 0x2a2a, 2654435761);
+      h = Math.imul(before ^ HASH_WILDCARD, HASH_PRIME);
       chars += WILDCARD.length + 1;
-    } else {
-      const end = Math.min(i, start + MAX_KEY_CHARS - chars);
-      for (let j = start; j < end; j += 1) {
-        const d = body.charCodeAt(j);
-        h1 = Math.imul(h1 ^ d, 2654435761);
-      }
-      chars += i - start + 1;
-    }
+    } else chars += i - start + 1;
     start = -1;
     tokens += 1;
     if (tokens >= MAX_TOKENS || chars >= MAX_KEY_CHARS) break;
   }
-  return (Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)) >>> 0;
+  return (Math.imul(h ^ (h >>> 16), 2246822507) ^ Math.imul(h ^ (h >>> 13), 3266489909)) >>> 0;
+}
+
+/*
+ * Hashes of recent message bodies. Structured logs repeat a small set of messages (the variable parts go in other
+ * fields), and a Map lookup hashes and compares the body in native code, several times faster than the scan above.
+ * Lines that never repeat (a timestamp in the text) would only pay for the lookup: the cache watches its hit rate
+ * and steps aside for a while when it stays low. Hits return what hashMaskedRange would: the output never depends
+ * on the cache.
+ */
+const CACHE_ENTRIES = 4096;
+/** Longer bodies are hashed directly (they would make the cache big, and rarely repeat). */
+const CACHE_MAX_BODY = 512;
+/** Lookups per hit-rate check, hits needed among them to keep using the cache, lines hashed directly otherwise. */
+const CACHE_WINDOW = 1024;
+const CACHE_MIN_HITS = 256;
+const CACHE_REST = 16384;
+const bodyHashes = new Map<string, number>();
+let cacheLookups = 0;
+let cacheHits = 0;
+let cacheResting = 0;
+
+/**
+ * A 32-bit hash of `maskLine(text)` (collisions among the few dozen keys of one incarnation are negligible, and merged
+ * by key in step-tracker.ts) computed without building the key: the per-line lookup of step-tracker.ts, which runs on
+ * every log line and must not allocate per line.
+ */
+export function maskHash(text: string): number {
+  const [from, to] = bodyRange(text);
+  if (to - from > CACHE_MAX_BODY || to - from < 8) return hashMaskedRange(text, from, to);
+  if (cacheResting > 0) {
+    cacheResting -= 1;
+    return hashMaskedRange(text, from, to);
+  }
+  const body = from === 0 && to === text.length ? text : text.slice(from, to);
+  cacheLookups += 1;
+  if (cacheLookups === CACHE_WINDOW) {
+    if (cacheHits < CACHE_MIN_HITS) cacheResting = CACHE_REST;
+    cacheLookups = 0;
+    cacheHits = 0;
+  }
+  const known = bodyHashes.get(body);
+  if (known !== undefined) {
+    cacheHits += 1;
+    return known;
+  }
+  const hash = hashMaskedRange(text, from, to);
+  if (bodyHashes.size >= CACHE_ENTRIES) bodyHashes.clear();
+  // A copy: the body is a slice of the line, and through it of the whole chunk the line was read from.
+  bodyHashes.set(` ${body}`.slice(1), hash);
+  return hash;
 }
 
 /** The masked key of one log line: what is left once the variable parts are gone. */
