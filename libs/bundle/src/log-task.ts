@@ -132,16 +132,20 @@ export async function readLogTask(task: LogTask, settings: LogTaskSettings, cons
       continue;
     }
     const guard = new CriTimeGuard(span);
-    /** The time to use for a line (`guard`), counting and listing what it changed. */
-    const guarded = (at: number, file: string | undefined, line: number | undefined): number => {
-      out.signals++;
-      const time = guard.time(at);
+    /** Counts and lists what `guard` changed about the line just timed (off the per-line path: rare). */
+    const noteAdjusted = (at: number, file: string | undefined, line: number | undefined): void => {
       if (guard.adjusted === 'outlier') {
         out.criOutliers++;
         if (out.criOutliers <= MAX_OUTLIER_DIAGNOSTICS) {
           diag('warning', 'KT_INPUT_TIME_OUTLIER', `line dated ${new Date(at).toISOString()}, far outside the ${span ? spanText(span) : ''} the rest of the input covers: given the previous line's time`, file, line);
         }
       } else if (guard.adjusted === 'out_of_order') out.criOutOfOrder++;
+    };
+    /** The time to use for a line (`guard`), counting and listing what it changed. */
+    const guarded = (at: number, file: string | undefined, line: number | undefined): number => {
+      out.signals++;
+      const time = guard.time(at);
+      if (guard.adjusted !== undefined) noteAdjusted(at, file, line);
       return time;
     };
     const deliver = (s: AppLogSignal): void | Promise<void> => {
@@ -150,8 +154,14 @@ export async function readLogTask(task: LogTask, settings: LogTaskSettings, cons
       if (guard.adjusted === undefined) return (onSignal as (signal: AppLogSignal) => void | Promise<void>)(s);
       return (onSignal as (signal: AppLogSignal) => void | Promise<void>)({ ...s, at });
     };
+    // The tracker path, per line: the guard's time and a count; the file name is looked up only for a diagnostic.
     const line = onLine
-      ? (at: number, text: string, first: number): void => onLine(guarded(at, parser.currentFile, first), text, first)
+      ? (at: number, text: string, first: number): void => {
+          out.signals++;
+          const time = guard.time(at);
+          if (guard.adjusted !== undefined) noteAdjusted(at, parser.currentFile, first);
+          onLine(time, text, first);
+        }
       : undefined;
     for (const file of group) {
       hooks.onFile(file.path);
@@ -160,7 +170,9 @@ export async function readLogTask(task: LogTask, settings: LogTaskSettings, cons
       const result = await readLines(
         openSource(file.readPath, file.gzip, hooks.onRawBytes),
         line
-          ? (text, lineNo) => parser.pushTo(file.kubectl ? kubectlLineToCri(text) : text, lineNo, line)
+          ? file.kubectl
+            ? (text, lineNo) => parser.pushTo(kubectlLineToCri(text), lineNo, line)
+            : (text, lineNo) => parser.pushTo(text, lineNo, line)
           : (text, lineNo) => {
               const s = parser.push(file.kubectl ? kubectlLineToCri(text) : text, lineNo);
               if (s !== undefined) return deliver(s);

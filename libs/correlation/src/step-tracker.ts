@@ -64,8 +64,16 @@ export class StepTracker {
   private readyAt: number | undefined;
   private firstLineAt: number | undefined;
   private lineCount = 0;
-  /** The latest lines, ascending by time, deduplicated by (time, text). */
-  private readonly recent: Array<LogLine & { owned: boolean }> = [];
+  /**
+   * The latest lines, ascending by time, deduplicated by (time, text): a ring of at most MAX_RECENT_LINES slots in
+   * three parallel arrays, so that a line in time order costs no object and no array shift (the analyser feeds
+   * millions). Logical line i is in slot `slot(i)`; `recentHead` is the oldest line's slot (0 until the ring is full).
+   */
+  private readonly recentAt: number[] = [];
+  private readonly recentText: string[] = [];
+  /** Whether the text in a slot owns its characters (`compact`). */
+  private readonly recentOwned: boolean[] = [];
+  private recentHead = 0;
   /** Per masked line (template-miner.ts), when it was first and last seen: what learned-steps.ts learns from. */
   private readonly seen: Map<number, TemplateSighting & { key: string }> | undefined;
   private latestFirst = Number.NEGATIVE_INFINITY;
@@ -85,7 +93,7 @@ export class StepTracker {
       ...(this.readyAt === undefined ? {} : { readyAt: this.readyAt }),
       ...(this.firstLineAt === undefined ? {} : { firstLineAt: this.firstLineAt }),
       lineCount: this.lineCount,
-      recent: this.recent.map((l) => ({ at: l.at, text: l.text })),
+      recent: this.recentLines(),
       seen: this.seen ? [...this.seen].map(([hash, s]) => [hash, { key: s.key, first: s.first, last: s.last, example: s.example }]) : [],
       ...(Number.isFinite(this.latestFirst) ? { latestFirst: this.latestFirst } : {}),
     };
@@ -104,7 +112,8 @@ export class StepTracker {
     tracker.readyAt = state.readyAt;
     tracker.firstLineAt = state.firstLineAt;
     tracker.lineCount = state.lineCount;
-    for (const line of state.recent) tracker.recent.push({ at: line.at, text: line.text, owned: true });
+    // The old array form kept at most MAX_RECENT_LINES too, so its snapshots fit the ring as they are.
+    for (const line of state.recent.slice(-MAX_RECENT_LINES)) tracker.pushRecent(line.at, line.text, true);
     if (tracker.seen) for (const [hash, s] of state.seen) tracker.seen.set(hash, { ...s });
     tracker.latestFirst = state.latestFirst ?? Number.NEGATIVE_INFINITY;
     return tracker;
@@ -162,9 +171,10 @@ export class StepTracker {
 
   /** The last line at or before `at` among the recent lines kept, or the latest line when `at` is undefined. */
   lastLine(at?: number): LogLine | undefined {
-    for (let i = this.recent.length - 1; i >= 0; i -= 1) {
-      const line = this.recent[i];
-      if (line && (at === undefined || line.at <= at)) return line;
+    for (let i = this.recentAt.length - 1; i >= 0; i -= 1) {
+      const s = this.slot(i);
+      const lineAt = this.recentAt[s] as number;
+      if (at === undefined || lineAt <= at) return { at: lineAt, text: this.recentText[s] as string };
     }
     return undefined;
   }
@@ -225,15 +235,70 @@ export class StepTracker {
     seen.set(hash, { key: ownString(maskLine(text)), first: at, last: at, example: ownString(text.length > 400 ? text.slice(0, 400) : text) });
   }
 
+  /** The slot of logical recent line `i` (0 = oldest). */
+  private slot(i: number): number {
+    const s = this.recentHead + i;
+    return s >= MAX_RECENT_LINES ? s - MAX_RECENT_LINES : s;
+  }
+
+  /** The kept lines, oldest first, as plain data. */
+  private recentLines(): LogLine[] {
+    const out: LogLine[] = [];
+    for (let i = 0; i < this.recentAt.length; i += 1) {
+      const s = this.slot(i);
+      out.push({ at: this.recentAt[s] as number, text: this.recentText[s] as string });
+    }
+    return out;
+  }
+
+  /** Appends a line later than every kept one; a full ring overwrites its oldest line. */
+  private pushRecent(at: number, text: string, owned: boolean): void {
+    if (this.recentAt.length < MAX_RECENT_LINES) {
+      this.recentAt.push(at);
+      this.recentText.push(text);
+      this.recentOwned.push(owned);
+      return;
+    }
+    const s = this.recentHead;
+    this.recentAt[s] = at;
+    this.recentText[s] = text;
+    this.recentOwned[s] = owned;
+    this.recentHead = s + 1 === MAX_RECENT_LINES ? 0 : s + 1;
+  }
+
   private remember(at: number, text: string): void {
-    const recent = this.recent;
-    if (recent.length >= MAX_RECENT_LINES && at < (recent[0]?.at ?? -Infinity)) return;
-    let index = recent.length;
-    while (index > 0 && (recent[index - 1]?.at ?? -Infinity) > at) index -= 1;
+    const ats = this.recentAt;
+    const size = ats.length;
+    // In time order (the usual case): append, no search.
+    if (size === 0 || at > (ats[this.slot(size - 1)] as number)) {
+      this.pushRecent(at, text, false);
+      return;
+    }
+    if (size >= MAX_RECENT_LINES && at < (ats[this.recentHead] as number)) return;
+    let index = size;
+    while (index > 0 && (ats[this.slot(index - 1)] as number) > at) index -= 1;
     // Lines redelivered by an at-least-once stream must not crowd out real ones.
-    for (let j = index - 1; j >= 0 && recent[j]?.at === at; j -= 1) if (recent[j]?.text === text) return;
-    recent.splice(index, 0, { at, text, owned: false });
-    if (recent.length > MAX_RECENT_LINES) recent.shift();
+    for (let j = index - 1; j >= 0 && ats[this.slot(j)] === at; j -= 1) if (this.recentText[this.slot(j)] === text) return;
+    if (size < MAX_RECENT_LINES) {
+      // Not full yet: the slots are in logical order (recentHead is 0).
+      ats.splice(index, 0, at);
+      this.recentText.splice(index, 0, text);
+      this.recentOwned.splice(index, 0, false);
+      return;
+    }
+    // Full (and index >= 1, as at >= the oldest time): the oldest line goes, lines 1..index-1 move down one, the new
+    // line takes logical place index-1; the lines after it stay where they are.
+    for (let i = 0; i < index - 1; i += 1) {
+      const to = this.slot(i);
+      const from = this.slot(i + 1);
+      ats[to] = ats[from] as number;
+      this.recentText[to] = this.recentText[from] as string;
+      this.recentOwned[to] = this.recentOwned[from] as boolean;
+    }
+    const s = this.slot(index - 1);
+    ats[s] = at;
+    this.recentText[s] = text;
+    this.recentOwned[s] = false;
   }
 
   /**
@@ -242,10 +307,10 @@ export class StepTracker {
    * is copied at most once instead of every line being copied on arrival.
    */
   compact(): void {
-    for (const line of this.recent) {
-      if (!line.owned) {
-        line.text = ownString(line.text);
-        line.owned = true;
+    for (let s = 0; s < this.recentAt.length; s += 1) {
+      if (!this.recentOwned[s]) {
+        this.recentText[s] = ownString(this.recentText[s] as string);
+        this.recentOwned[s] = true;
       }
     }
   }
