@@ -55,6 +55,8 @@ export function createProducerGroup(kafka: KafkaConnection, options: ProducerGro
     },
     topic<S extends z.ZodType>(topic: string, schema: S): TypedTopicProducer<S> {
       const bound = members.map((m) => m.topic(topic, schema));
+      // Read the partition count now, not in the first write's time; a failure is retried by that write.
+      if (size > 1) void partitionCount(topic).catch(() => undefined);
       const first = bound[0] as TypedTopicProducer<S>;
       // The default (murmur2) partitioner, the one every member would use: a key lands where one producer puts it.
       const partitioner = memoizedDefaultPartitioner();
