@@ -18,7 +18,7 @@ import { Correlator } from '../libs/correlation/src/index.js';
 import { builtinProfiles } from '../libs/profiles/src/index.js';
 import { loadConfig, type Config } from '../libs/config/src/index.js';
 import { createElasticClient, installIndexTemplate, writeDocuments } from '../libs/elastic/src/index.js';
-import { createProducer, ensureTopics } from '../libs/kafka/src/index.js';
+import { createProducer, createProducerGroup, ensureTopics } from '../libs/kafka/src/index.js';
 import { createKafkaClient, type KafkaClient } from '../libs/kafka/src/testing.js';
 import { createLogger } from '../libs/logging/src/index.js';
 import { deadLetterMessageSchema, recordMessageSchema, signalKey, type RestartRecord, type Signal } from '../libs/schemas/src/index.js';
@@ -62,6 +62,7 @@ export function setup(name: string): Setup {
     KILLTRACE_LOG_LEVEL: 'warn',
     // The correlator as the Helm chart and kustomize base ship it (decision 0024).
     NODE_OPTIONS: CORRELATOR_NODE_OPTIONS,
+    ...(process.env.KILLTRACE_CORRELATOR_RECORD_PRODUCERS === undefined ? {} : { KILLTRACE_CORRELATOR_RECORD_PRODUCERS: process.env.KILLTRACE_CORRELATOR_RECORD_PRODUCERS }),
   };
   return { suffix, env, config: loadConfig({ env }) };
 }
@@ -279,16 +280,27 @@ const pipelineBench: BenchCase = {
         const producer = createProducer(kafka);
         await producer.connect();
         const logger = createLogger({ name: 'bench', level: 'warn', format: 'json' });
-        const sink = new RecordSink({
-          elastic: es,
-          alias: sinkAlias,
-          records: producer.topic(s.config.kafka.topics.records, recordMessageSchema),
-          deadLetter: producer.topic(s.config.kafka.topics.deadLetter, deadLetterMessageSchema),
-          telemetry: createTelemetry(createRegistry('bench'), logger),
-          retryInitialMs: 250,
-          retryMaxMs: 5_000,
-          onDegraded: () => undefined,
-        });
+        // The sink as the correlator runs it (correlator.recordProducers, default 2; KILLTRACE_CORRELATOR_RECORD_PRODUCERS
+        // overrides), and beside it the same sink with one records producer, so both figures come from one run.
+        const recordProducers = s.config.correlator.recordProducers;
+        const groups = [createProducerGroup(kafka, { size: recordProducers }), createProducerGroup(kafka, { size: 1 })];
+        await Promise.all(groups.map((g) => g.connect()));
+        const sinkOf = (group: (typeof groups)[number], alias: string): RecordSink =>
+          new RecordSink({
+            elastic: es,
+            alias,
+            records: group.topic(s.config.kafka.topics.records, recordMessageSchema),
+            deadLetter: producer.topic(s.config.kafka.topics.deadLetter, deadLetterMessageSchema),
+            telemetry: createTelemetry(createRegistry('bench'), logger),
+            retryInitialMs: 250,
+            retryMaxMs: 5_000,
+            onDegraded: () => undefined,
+          });
+        const sink = sinkOf(groups[0] as (typeof groups)[number], sinkAlias);
+        const oneAlias = `${s.config.elasticsearch.indexPrefix}-sink1`;
+        await installIndexTemplate(es, { alias: oneAlias });
+        const sinkOne = sinkOf(groups[1] as (typeof groups)[number], oneAlias);
+        let oneMs = 0;
         const abort = new AbortController();
         // Interleaved, chunk by chunk, the order alternating: on a machine shared with other work (and with Kafka),
         // both writers see the same Elasticsearch state and load, instead of one running in a quiet minute.
@@ -332,16 +344,22 @@ const pipelineBench: BenchCase = {
             async (): Promise<void> => {
               bothMs += await timed(() => rawBoth(chunk));
             },
+            async (): Promise<void> => {
+              oneMs += await timed(() => sinkOne.write(chunk, abort.signal));
+            },
           ];
           for (let k = 0; k < writers.length; k += 1) await writers[(i + k) % writers.length]?.();
         }
         await rawProducer.disconnect();
+        await Promise.all(groups.map((g) => g.disconnect()));
         await producer.disconnect();
         const rawRate = docs.length / (rawMs / 1000);
         const rate = docs.length / (sinkMs / 1000);
         rows.push({ metric: 'raw bulk helper: records/s', value: rawRate.toFixed(0), unit: `${docs.length} records in ${(rawMs / 1000).toFixed(2)} s` });
-        rows.push({ metric: 'correlator sink (ES + records topic): records/s', value: rate.toFixed(0), unit: `${(sinkMs / 1000).toFixed(2)} s` });
+        rows.push({ metric: 'correlator sink (ES + records topic): records/s', value: rate.toFixed(0), unit: `${(sinkMs / 1000).toFixed(2)} s, ${recordProducers} records producers` });
         rows.push({ metric: 'ratio correlator sink / raw bulk', value: (rate / rawRate).toFixed(2), target: '>= 0.8', ok: rate / rawRate >= 0.8 });
+        const oneRate = docs.length / (oneMs / 1000);
+        rows.push({ metric: 'ratio correlator sink with 1 records producer / raw bulk', value: (oneRate / rawRate).toFixed(2), unit: `${(oneMs / 1000).toFixed(2)} s` });
         const bothRate = docs.length / (bothMs / 1000);
         rows.push({ metric: 'raw bulk + raw kafkajs produce of the same records: records/s', value: bothRate.toFixed(0), unit: `${(bothMs / 1000).toFixed(2)} s` });
         rows.push({ metric: 'ratio correlator sink / raw bulk + raw produce', value: (rate / bothRate).toFixed(2) });

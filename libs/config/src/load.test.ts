@@ -67,6 +67,7 @@ describe('loadConfig', () => {
         KILLTRACE_CORRELATOR_RETRY_MAX_MS: '2000',
         KILLTRACE_CORRELATOR_SHUTDOWN_GRACE_MS: '0',
         KILLTRACE_CORRELATOR_MAX_EVENT_TIME_AHEAD_MS: '60000',
+        KILLTRACE_CORRELATOR_RECORD_PRODUCERS: '3',
       },
     });
     expect(config.correlator).toEqual({
@@ -85,9 +86,10 @@ describe('loadConfig', () => {
       snapshotsEnabled: true,
       snapshotIntervalMs: 60_000,
       snapshotEveryMessages: 200_000,
+      recordProducers: 3,
     });
     const defaults = loadConfig({ env: base }).correlator;
-    expect(defaults).toMatchObject({ stateWindowMs: 86_400_000, flushIntervalMs: 200, maxUnflushedMessages: 50_000, readyMaxLag: 10_000, retryInitialMs: 250, retryMaxMs: 15_000, shutdownGraceMs: 25_000 });
+    expect(defaults).toMatchObject({ recordProducers: 2, stateWindowMs: 86_400_000, flushIntervalMs: 200, maxUnflushedMessages: 50_000, readyMaxLag: 10_000, retryInitialMs: 250, retryMaxMs: 15_000, shutdownGraceMs: 25_000 });
     expect(defaults.groupId).toBeUndefined();
 
     const error = failure(() =>

@@ -31,6 +31,8 @@ describe('classifyKafkaError', () => {
     // kafkajs marks some of these retriable; retrying a too-large message never helps.
     expect(classifyKafkaError(protocolError('MESSAGE_TOO_LARGE', true)).kind).toBe('fatal');
     expect(classifyKafkaError(new KafkaAdapterError('KT_ERR_KAFKA_INVALID_MESSAGE', 'bad', { topic: 't' })).kind).toBe('fatal');
+    // A topic's partition count not readable yet (producer-group.ts): the cluster's state, so it is retried.
+    expect(classifyKafkaError(new KafkaAdapterError('KT_ERR_KAFKA_METADATA_UNAVAILABLE', 'no count', { topic: 't' })).kind).toBe('retriable');
   });
 
   it('tells a rebalance under a member (its generation is over) from a retriable failure', () => {

@@ -12,6 +12,8 @@ export const kafkaErrorCodes = {
   KT_ERR_KAFKA_UNKNOWN_CONNECTION: 'not a Kafka connection of this package',
   /** Reading partitions back to their end (readPartitions) took longer than allowed. */
   KT_ERR_KAFKA_READ_TIMEOUT: 'reading partitions to their end timed out',
+  /** A topic's partition count could not be read (broker unreachable, topic missing): retriable. */
+  KT_ERR_KAFKA_METADATA_UNAVAILABLE: 'topic metadata unavailable',
 } as const;
 export type KafkaErrorCode = keyof typeof kafkaErrorCodes;
 
@@ -105,6 +107,7 @@ export function classifyKafkaError(error: unknown): ClassifiedError {
   if (typeof error !== 'object' || error === null) return { kind: 'fatal', reason: `non-error value thrown: ${String(error)}` };
   const e = error as ErrorShape;
   const name = typeof e.name === 'string' ? e.name : 'Error';
+  if (error instanceof KafkaAdapterError && error.code === 'KT_ERR_KAFKA_METADATA_UNAVAILABLE') return { kind: 'retriable', reason: `${error.code}: ${error.message}` };
   if (error instanceof KafkaAdapterError) return { kind: 'fatal', reason: `${error.code}: ${kafkaErrorCodes[error.code]}` };
   if (name === 'KafkaJSNumberOfRetriesExceeded') {
     // kafkajs gave up after its own retries; whether a later attempt can succeed depends on the last cause.

@@ -7,6 +7,7 @@
 export { createKafkaClient, type KafkaConnection, type KafkaClientOptions, type AdapterLogger } from './client.js';
 export { ensureTopics, killtraceTopics, partitionCounts, type TopicSpec, type TopicMismatch, type EnsureTopicsReport, type EnsureTopicsOptions } from './topics.js';
 export { createProducer, type EncodedBatch, type KillProducer, type TypedTopicProducer, type OutgoingMessage, type ProducerOptions, type ProducedPartition } from './producer.js';
+export { createProducerGroup, type ProducerGroup, type ProducerGroupOptions } from './producer-group.js';
 export { createConsumer, type KillConsumer, type ConsumerOptions, type ConsumerTopics, type ConsumerSettings, type IncomingMessage, type InvalidMessage } from './consumer.js';
 export {
   createBatchConsumer,

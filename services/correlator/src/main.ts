@@ -1,7 +1,7 @@
 import process from 'node:process';
 import type { Config } from '@killtrace/config';
 import { createElasticClient, installIndexTemplate } from '@killtrace/elastic';
-import { createKafkaClient, createProducer, type createBatchConsumer } from '@killtrace/kafka';
+import { createKafkaClient, createProducer, createProducerGroup, type createBatchConsumer } from '@killtrace/kafka';
 import type { Logger } from '@killtrace/logging';
 import { deadLetterMessageSchema, recordMessageSchema } from '@killtrace/schemas';
 import { createRegistry, Dependencies, runService, startHealthServer, type HealthServer } from '@killtrace/service-http';
@@ -61,6 +61,8 @@ export async function startCorrelator(config: Config, logger: Logger, signal?: A
   // The correlator retries on its own (with back-off and consumer pause), so the client fails fast.
   const elastic = createElasticClient(config.elasticsearch, { requestTimeoutMs: 10_000, maxRetries: 0 });
   const producer = createProducer(kafka, { compression: config.kafka.compression });
+  // The records topic gets producers of its own, by partition: it is the longer of the sink's two writes (producer-group.ts).
+  const recordProducers = createProducerGroup(kafka, { compression: config.kafka.compression, size: config.correlator.recordProducers });
   const alias = config.elasticsearch.indexPrefix;
   try {
     const { partitions, created } = await dependencies.until('kafka', 'topics', () => prepareTopics(kafka, config.kafka), { ...wait, fatal: (e) => e instanceof CorrelatorError });
@@ -68,6 +70,7 @@ export async function startCorrelator(config: Config, logger: Logger, signal?: A
     const template = await dependencies.until('elasticsearch', 'index template', () => installIndexTemplate(elastic, { alias }), wait);
     logger.info({ event: 'IndexTemplateReady', ...template }, 'index template installed');
     await dependencies.until('kafka', 'producer', () => producer.connect(), wait);
+    await dependencies.until('kafka', 'records producers', () => recordProducers.connect(), wait);
     // The whole cluster context is read before any partition emits: records rest on the complete history at once.
     ref.context = new ContextChannel({
       kafka,
@@ -92,7 +95,7 @@ export async function startCorrelator(config: Config, logger: Logger, signal?: A
   const sink = new RecordSink({
     elastic,
     alias,
-    records: producer.topic(config.kafka.topics.records, recordMessageSchema),
+    records: recordProducers.topic(config.kafka.topics.records, recordMessageSchema),
     deadLetter: producer.topic(config.kafka.topics.deadLetter, deadLetterMessageSchema),
     telemetry,
     retryInitialMs: options.retryInitialMs,
@@ -115,6 +118,7 @@ export async function startCorrelator(config: Config, logger: Logger, signal?: A
       await running.stop();
       await contextChannel?.stop();
       await producer.disconnect().catch(() => undefined);
+      await recordProducers.disconnect();
       await elastic.close().catch(() => undefined);
       await http.close().catch(() => undefined);
     })());

@@ -64,7 +64,9 @@ function refusesMessage(error: unknown): boolean {
  * each partition's record batch, which is never more than the whole request; `bySize` counts 128 bytes of framing per
  * record on top of the value, more than the key and record headers take. A request refused as too large anyway (a
  * broker set lower) is halved (`publishChunk`). kafkajs' idempotent producer sends one produce request per broker at
- * a time (it holds a per-broker lock until the response), so fewer, bigger requests are what cuts the round trips.
+ * a time (it holds a per-broker lock until the response), so fewer, bigger requests are what cuts the round trips;
+ * `records` may be a producer group (libs/kafka/src/producer-group.ts) that sends each chunk's partitions through
+ * several producers at once.
  */
 const PUBLISH_CHUNK_BYTES = 960 * 1024;
 
