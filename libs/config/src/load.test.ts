@@ -89,7 +89,7 @@ describe('loadConfig', () => {
       recordProducers: 3,
     });
     const defaults = loadConfig({ env: base }).correlator;
-    expect(defaults).toMatchObject({ recordProducers: 2, stateWindowMs: 86_400_000, flushIntervalMs: 200, maxUnflushedMessages: 50_000, readyMaxLag: 10_000, retryInitialMs: 250, retryMaxMs: 15_000, shutdownGraceMs: 25_000 });
+    expect(defaults).toMatchObject({ recordProducers: 1, stateWindowMs: 86_400_000, flushIntervalMs: 200, maxUnflushedMessages: 50_000, readyMaxLag: 10_000, retryInitialMs: 250, retryMaxMs: 15_000, shutdownGraceMs: 25_000 });
     expect(defaults.groupId).toBeUndefined();
 
     const error = failure(() =>

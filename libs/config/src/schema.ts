@@ -222,10 +222,10 @@ const correlatorSchema = z
       description:
         'Consumer group session timeout: after a crash (kill -9), the restarted correlator gets its partitions only once the dead member\'s session expired, so this bounds recovery time; too low and a busy correlator is dropped from the group.',
     }),
-    recordProducers: setting(z.int().min(1).max(16).default(2), {
+    recordProducers: setting(z.int().min(1).max(16).default(1), {
       env: 'KILLTRACE_CORRELATOR_RECORD_PRODUCERS',
       description:
-        'Idempotent producers writing the records topic in parallel, partition p through producer p mod this (one kafkajs idempotent producer has one request in flight per broker); per-partition order holds.',
+        'Idempotent producers writing the records topic in parallel, partition p through producer p mod this (one kafkajs idempotent producer has one request in flight per broker); per-partition order holds. Raising it was measured neutral with the broker on loopback (decision 0024).',
     }),
     snapshotsEnabled: setting(z.boolean().default(true), {
       env: 'KILLTRACE_CORRELATOR_SNAPSHOTS',
