@@ -12,6 +12,7 @@ import { CATALOG, writeScenario } from '../scenarios/catalog.js';
 import { gpuFleetTwoKilled, spreadUids } from '../scenarios/catalog-context.js';
 import { KUBELET_CONVENTION_CATALOG } from '../scenarios/catalog-kubelet.js';
 import type { Scenario } from '../scenarios/types.js';
+import { rng } from '../scenarios/format.js';
 
 /**
  * Order independence, as a property: for every catalog scenario, random interleavings of its signals, split at random
@@ -27,17 +28,6 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** mulberry32: a small seeded generator, reproducible from the seed a failure prints. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
@@ -130,7 +120,7 @@ describe.each(scenarios)('order independence: %s', (name, make) => {
     await readBundle({ paths: [dir], onSignal: (s) => void signals.push(s) });
 
     for (let seed = 1; seed <= SEEDS; seed += 1) {
-      const random = generator(seed);
+      const random = rng(seed);
       const partitions = seed % 3 === 0 ? 1 + Math.floor(random() * 4) : 1;
       let expected = analyzed;
       if (partitions > 1) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { maskHash, maskLine } from './template-miner.js';
+import { rng } from '../../../test/scenarios/format.js';
 
 /*
  * The oracle: maskHash as it was before the one-pass scanner and the body cache (two passes per token, a
@@ -67,17 +68,6 @@ function oracleMaskHash(text: string): number {
   return (Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)) >>> 0;
 }
 
-/** Deterministic PRNG (mulberry32): the same lines on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Pieces that hit the scanner's edges: every whitespace kind, digits, quotes, escapes, JSON fields, non-ASCII. */
 const PIECES = [' ', '  ', '\t', '\r', '\n', '\v', '\f', 'a', 'cache', 'miss', '0', '7', 'x9', '10.0.0.5:5432', '0xdeadbeef', '"', '\\', '\\"', '\\\\', '{', '}', ':', ',', '"msg"', '"message"', '"msg":"', '"message": "', 'é', '日本', '\u00a0', '\u2028', '😀', '<*>', 'id=3f2a9c'];

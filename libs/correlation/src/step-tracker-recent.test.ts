@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StepTracker } from './step-tracker.js';
+import { rng } from '../../../test/scenarios/format.js';
 
 /**
  * The recent-lines window as it was before the ring buffer (an array kept sorted with splice and shift): the oracle
@@ -25,16 +26,6 @@ class ArrayWindow {
   }
 }
 
-/** A small deterministic generator (mulberry32), so a failure replays. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function plain(l: { at: number; text: string } | undefined): { at: number; text: string } | undefined {
   return l === undefined ? undefined : { at: l.at, text: l.text };
@@ -42,7 +33,7 @@ function plain(l: { at: number; text: string } | undefined): { at: number; text:
 
 describe('StepTracker recent lines (ring buffer)', () => {
   it.each([1, 2, 3, 4, 5, 6, 7, 8])('matches the sorted-array window on a mixed stream (seed %i)', (seed) => {
-    const next = random(seed);
+    const next = rng(seed);
     const tracker = new StepTracker(undefined);
     const oracle = new ArrayWindow();
     let t = 1_000;
