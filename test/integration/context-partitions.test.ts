@@ -106,6 +106,16 @@ async function contextTable(setup: PipelineSetup): Promise<Map<string, ContextMe
   return facts;
 }
 
+/** Publishes the bundle's Node objects as the cluster watcher's node facts (class labels only); returns their keys. */
+async function publishNodeFacts(setup: PipelineSetup, items: ReadonlyArray<{ signal: Signal; time: number }>): Promise<string[]> {
+  const writer = createTableWriter(kafkaFor(setup), setup.topics.context, contextMessageSchema);
+  await writer.connect();
+  const nodeFacts = items.flatMap((i) => (i.signal.kind === 'node' ? [nodeContextFact(i.signal.node.name, i.signal.node.labels, DEFAULT_NODE_CLASS_LABELS)] : []));
+  await writer.write(nodeFacts.map((fact) => ({ key: `node/${fact.name}`, value: { v: 1, producer: { component: 'cluster-watcher', instance: 'context-it' }, fact } })));
+  await writer.disconnect();
+  return nodeFacts.map((f) => `node/${f.name}`);
+}
+
 function byPod(records: Map<string, RestartRecord>, pod: string): RestartRecord[] {
   return [...records.values()].filter((r) => r.kubernetes.pod.name === pod);
 }
@@ -128,12 +138,8 @@ describe('history across partitions through the context topic', () => {
     running.push(correlator);
 
     // Node classes come from the cluster watcher's Node facts on the context topic, not from the signals.
-    const writer = createTableWriter(kafkaFor(setup), setup.topics.context, contextMessageSchema);
-    await writer.connect();
-    const nodeFacts = all.flatMap((i) => (i.signal.kind === 'node' ? [nodeContextFact(i.signal.node.name, i.signal.node.labels, DEFAULT_NODE_CLASS_LABELS)] : []));
-    expect(nodeFacts).toHaveLength(3);
-    await writer.write(nodeFacts.map((fact) => ({ key: `node/${fact.name}`, value: { v: 1, producer: { component: 'cluster-watcher', instance: 'context-it' }, fact } })));
-    await writer.disconnect();
+    const nodeKeys = await publishNodeFacts(setup, all);
+    expect(nodeKeys).toHaveLength(3);
 
     // First everything but the CPU node's pod: the crash-looping pod's records lack that class.
     const evidence = all.filter((i) => i.signal.kind !== 'node');
@@ -172,7 +178,7 @@ describe('history across partitions through the context topic', () => {
     const facts = await contextTable(setup);
     expect(facts.get(`pod/${cpuUid}`)?.fact).toMatchObject({ kind: 'pod', name: CPU_POD, node: 'cpu-node-1' });
     expect(facts.get(`pod/${cpuUid}`)?.producer.component).toBe('correlator');
-    expect([...facts.keys()].filter((k) => k.startsWith('node/')).sort()).toEqual(nodeFacts.map((f) => `node/${f.name}`).sort());
+    expect([...facts.keys()].filter((k) => k.startsWith('node/')).sort()).toEqual([...nodeKeys].sort());
     expect(decodeMessage(contextMessageSchema, Buffer.from(JSON.stringify(facts.get(`pod/${cpuUid}`)))).ok).toBe(true);
 
     // Event time on the CPU pod's partition moves 3 h on (a pod of another namespace keyed to that partition): the
@@ -225,12 +231,7 @@ describe('history across partitions through the context topic', () => {
 
     const correlator = await startCorrelator(setup.config, logger);
     running.push(correlator);
-    const writer = createTableWriter(kafkaFor(setup), setup.topics.context, contextMessageSchema);
-    await writer.connect();
-    const nodeFacts = all.flatMap((i) => (i.signal.kind === 'node' ? [nodeContextFact(i.signal.node.name, i.signal.node.labels, DEFAULT_NODE_CLASS_LABELS)] : []));
-    expect(nodeFacts).toHaveLength(4);
-    await writer.write(nodeFacts.map((fact) => ({ key: `node/${fact.name}`, value: { v: 1, producer: { component: 'cluster-watcher', instance: 'context-it' }, fact } })));
-    await writer.disconnect();
+    expect(await publishNodeFacts(setup, all)).toHaveLength(4);
 
     // First everything but the second killed pod: the first one's records count its own kills only.
     const evidence = all.filter((i) => i.signal.kind !== 'node');
