@@ -293,7 +293,12 @@ share.coordinator.state.topic.min.isr=1
 # Tests join and leave consumer groups constantly; the default 3 s delay would slow every one of them.
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
-log.retention.hours=24
+# No time-based retention: the tests and killtrace replay publish bundles with their event times as Kafka
+# timestamps (months old, Node objects at 0), and a 24 h retention deleted them at the broker's next 5-minute
+# retention check, under a correlator about to re-read them after a restart (the snapshot crash test's intermittent
+# failure). Disk stays bounded by size per partition instead.
+log.retention.ms=-1
+log.retention.bytes=1073741824
 log.segment.bytes=16777216
 EOF
   if [[ ! -f "$KAFKA_RUN/data/meta.properties" ]]; then
