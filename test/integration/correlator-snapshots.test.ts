@@ -89,6 +89,21 @@ async function committedMessages(setup: PipelineSetup): Promise<number> {
   }
 }
 
+/** Waits until the snapshots topic holds a manifest (key `<group>/<partition>`, decision 0016) for each of `partitions`. */
+async function manifestsWritten(setup: PipelineSetup, partitions: number): Promise<void> {
+  const groupId = compileOptions(setup.config).groupId;
+  const wanted = Array.from({ length: partitions }, (_, p) => `${groupId}/${p}`);
+  const deadline = Date.now() + 60_000;
+  for (let round = 0; ; round += 1) {
+    const messages = await readPartitions(kafkaFor(setup), { topic: setup.topics.snapshots, partitions: wanted.map((_, p) => p), groupId: `snap-manifests-${setup.suffix}-${round}` });
+    const keys = new Set(messages.map((m) => m.key));
+    const missing = wanted.filter((k) => !keys.has(k));
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`no snapshot manifest after 60 s for ${missing.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /** Waits until `p` wrote at least `count` snapshots; fails with the process's log tail otherwise. */
 async function snapshotsWritten(p: CorrelatorProcess, count: number): Promise<number> {
   const deadline = Date.now() + 60_000;
@@ -213,6 +228,10 @@ describe('correlator with snapshots, killed with SIGKILL', () => {
     await first.ready();
     for (const part of parts.slice(0, 8)) await produceSignals(kafka, setup.topics, part, 3);
     expect(await snapshotsWritten(first, 3)).toBeGreaterThanOrEqual(3);
+    // Every partition has a snapshot before the kill: this case is the restart from snapshots. (A partition rebuilt by
+    // replay instead re-reads only the state window, without the bundle's Node objects dated 0: the limit the README
+    // names under "Replaying a bundle", left to its own test; it made this one fail intermittently.)
+    await manifestsWritten(setup, 3);
     await produceSignals(kafka, setup.topics, parts[8] ?? [], 3);
     await first.kill9();
     const fullReplay = await committedMessages(setup);
